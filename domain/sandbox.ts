@@ -1,0 +1,62 @@
+// Sandbox contracts shared by the session workflow (which holds the lease) and the sandbox activities (which act on
+// Docker). Plain data only.
+
+/** The built-in tools that run in the session's container, named as in Anthropic's `agent_toolset_20260401`. */
+export const sandboxToolNames = ['bash', 'read', 'write', 'edit', 'glob', 'grep'] as const;
+export type SandboxToolName = (typeof sandboxToolNames)[number];
+export const isSandboxToolName = (name: string): name is SandboxToolName =>
+  (sandboxToolNames as readonly string[]).includes(name);
+
+/** What a container is created from: the environment's image and limits, pinned when the session was created. */
+export interface SandboxSpec {
+  image: string;
+  /** Memory limit in MiB. */
+  memoryMb: number;
+  /** CPU limit in cores (fractions allowed). */
+  cpus: number;
+  /** Maximum number of processes in the container. */
+  pidsLimit: number;
+  /** `none` (default) or `bridge`; allow-lists through an egress proxy come later. */
+  network: 'none' | 'bridge';
+  /** Non-secret environment variables applied to every exec (never at create, so warm containers can be shared). */
+  env: Record<string, string>;
+}
+
+export const defaultSandboxSpec = (image: string): SandboxSpec => ({
+  image,
+  memoryMb: 1024,
+  cpus: 1,
+  pidsLimit: 256,
+  network: 'none',
+  env: {},
+});
+
+/** Who a container belongs to; written as Docker labels. */
+export interface SandboxOwner {
+  tenantId: string;
+  sessionId: string;
+}
+
+/** The session's hold on a container: which host's queue reaches it, which container, and the last snapshot. */
+export interface SandboxLease {
+  containerId: string;
+  /** The per-host task queue of the sandbox worker that holds the container. */
+  hostQueue: string;
+  state: 'running' | 'paused';
+  /** The last snapshot taken of /workspace, if any: restore recreates the container from it. */
+  snapshotId?: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  /** Combined stdout and stderr, capped; a marker says when output was truncated. */
+  output: string;
+  truncated: boolean;
+  timedOut: boolean;
+}
+
+/** The result of a sandbox tool as the model will see it. */
+export interface ToolOutcome {
+  content: string;
+  isError: boolean;
+}

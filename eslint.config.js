@@ -1,0 +1,54 @@
+// Lint: type-aware rules everywhere (no floating promises), and determinism rules for workflow code, which Temporal
+// replays: no Node built-ins, no I/O libraries, no clocks or randomness outside @temporalio/workflow's own.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const ioModules = ['pg', 'dockerode', '@anthropic-ai/sdk', 'openai', 'pino', 'fastify', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
+const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'net', 'http', 'https', 'crypto', 'stream', 'events', 'timers', 'worker_threads', 'dns', 'zlib', 'util', 'process'];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.tools/**', '.data/**', 'test/histories/**', 'bench/results/**', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Read configuration once, in a config module (domain/config or a process entry point).' }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...ioModules, ...nodeBuiltins].map((name) => ({ name, message: 'Workflow code must be deterministic and free of I/O.' })),
+          patterns: [
+            { group: ['node:*'], message: 'No Node built-ins in workflow code.' },
+            { group: ['../activities/*', '../api/*', '../db/*', '../workers/*'], allowTypeImports: true, message: 'Workflows import only domain code and activity types.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' }, { name: 'setInterval', message: 'Use a workflow timer loop.' }, { name: 'process', message: 'No process in workflows.' }],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use uuid4() or workflow random from @temporalio/workflow.' }],
+    },
+  },
+  {
+    files: ['domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [...ioModules, ...nodeBuiltins], patterns: ['node:*', '../workflows/*', '../activities/*', '../api/*', '../db/*', '../workers/*'] }],
+    },
+  },
+  {
+    files: ['activities/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../workflows/*', '../../workflows/*', '../api/*', '../../api/*'], message: 'Activities never import workflows or api.' }] }],
+    },
+  },
+);

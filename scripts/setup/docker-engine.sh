@@ -1,0 +1,26 @@
+# A Docker engine: DOCKER_HOST or the default socket when it answers; otherwise, as root on Debian, install docker.io and
+# start dockerd in the background (it stays up as a system daemon; its log is in the cache folder).
+ensure_docker_engine() {
+  if docker_answers; then
+    log "Docker engine: $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null)"
+    return 0
+  fi
+  [[ -n "${DOCKER_HOST:-}" ]] && die "DOCKER_HOST=$DOCKER_HOST does not answer"
+  is_root || die "no Docker engine answers on /var/run/docker.sock; start one or set DOCKER_HOST"
+  if ! command -v dockerd >/dev/null 2>&1; then
+    command -v apt-get >/dev/null || die "no Docker engine and no apt-get to install one"
+    log "installing docker.io from Debian packages"
+    apt_install docker.io
+  fi
+  log "starting dockerd"
+  local logfile="$AGENTS_CACHE_DIR/dockerd.log"
+  (setsid nohup dockerd >"$logfile" 2>&1 &)
+  for _ in $(seq 1 60); do
+    docker_answers && break
+    sleep 0.5
+  done
+  docker_answers || die "dockerd did not come up; see $logfile"
+  log "Docker engine: $(docker version --format '{{.Server.Version}}' 2>/dev/null) started"
+}
+
+docker_answers() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }

@@ -1,0 +1,16 @@
+# npm dependencies, reinstalled only when package-lock.json changes. npm's own cache (~/.npm) makes a reinstall cheap.
+ensure_node_deps() {
+  local stamp="node_modules/.install-stamp" want
+  want="$(node --version) $({ cat package.json; cat package-lock.json 2>/dev/null || true; } | sha256sum | cut -c1-16)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    log "npm dependencies up to date"
+    return 0
+  fi
+  log "installing npm dependencies"
+  if [[ -f package-lock.json ]]; then
+    npm ci --no-audit --no-fund --prefer-offline
+  else
+    npm install --no-audit --no-fund
+  fi
+  echo "$want" >"$stamp"
+}
