@@ -20,6 +20,7 @@ ensure_node_deps
 ensure_temporal_cli
 ensure_postgres_binaries
 ensure_docker_engine
+ensure_compose
 ensure_sandbox_image
 
 cat >"$TOOLS_DIR/env" <<ENV

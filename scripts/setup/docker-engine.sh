@@ -24,3 +24,14 @@ ensure_docker_engine() {
 }
 
 docker_answers() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; }
+
+# `docker compose` (v2 plugin) or `docker-compose` (Debian's v1), used to validate docker-compose.yml.
+ensure_compose() {
+  if docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; then return 0; fi
+  if is_root && command -v apt-get >/dev/null 2>&1; then
+    log "installing docker-compose from Debian packages (to validate docker-compose.yml)"
+    apt_install docker-compose
+  else
+    log "no docker compose available; the compose validation test will be skipped"
+  fi
+}

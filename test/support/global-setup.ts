@@ -1,9 +1,13 @@
 // One Temporal dev server (in memory) and one PostgreSQL cluster (in a temp folder) per test run, on free ports; Docker
 // checked once. Tests read the addresses with `inject(...)`. Teardown stops both and removes the run's containers.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
+import { platformFailureConverterPath } from '../../codec/data-converter.ts';
+import { workflowsPath } from '../../workers/session-worker.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
 import { dockerAnswers, managedLabel, removeContainersLabelled } from '../../scripts/services/docker.ts';
 import { freePort } from '../../scripts/services/process.ts';
@@ -17,6 +21,7 @@ declare module 'vitest' {
     databaseUrl: string;
     sandboxImage: string;
     testRunId: string;
+    workflowBundlePath: string;
   }
 }
 
@@ -44,6 +49,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     ]);
     await migrateDatabase(postgres.url);
     await dockerAnswers();
+    // Bundle the workflows once per run; every test's session worker loads this file.
+    const bundle = await bundleWorkflowCode({
+      workflowsPath,
+      failureConverterPath: platformFailureConverterPath,
+      logger: quietBundlerLogger,
+    });
+    writeFileSync(join(runDir, 'workflow-bundle.js'), bundle.code);
   } catch (error) {
     await teardown();
     throw error;
@@ -53,6 +65,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('databaseUrl', postgres.url);
   project.provide('sandboxImage', tools.sandboxImage);
   project.provide('testRunId', testRunId);
+  project.provide('workflowBundlePath', join(runDir, 'workflow-bundle.js'));
   return teardown;
 }
 
@@ -66,3 +79,12 @@ async function startPostgresForTests(binDir: string | undefined, runDir: string,
     ephemeral: true,
   });
 }
+
+const quietBundlerLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+  log: () => undefined,
+};

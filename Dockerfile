@@ -1,0 +1,15 @@
+# The platform image: API and workers (choose with the command). TypeScript runs through tsx; no build step.
+FROM node:24-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY domain ./domain
+COPY workflows ./workflows
+COPY activities ./activities
+COPY workers ./workers
+COPY codec ./codec
+COPY api ./api
+COPY db ./db
+USER node
+CMD ["node", "--import", "tsx", "api/main.ts"]

@@ -1,0 +1,85 @@
+// The model activity: reads the transcript from the event journal, calls the provider through its adapter with
+// streaming, publishes live deltas in batches, heartbeats, and returns the whole response. Retries belong to the
+// workflow (it announces them as events); provider SDK retries are off.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type pg from 'pg';
+import { FailureType } from '../../domain/errors.ts';
+import type { ModelResponse, ModelSpec, ToolSpec } from '../../domain/model.ts';
+import { buildTranscript } from '../../domain/transcript.ts';
+import { readEvents } from '../store/event-reader.ts';
+import { adapterFor } from './adapter.ts';
+import { DeltaPublisher } from './delta-publisher.ts';
+
+export interface InvokeModelInput {
+  sessionId: string;
+  /** The transcript is the session's events up to and including this seq. */
+  throughSeq: number;
+  /** The id the resulting `agent.message` event will have; live deltas refer to it. */
+  messageEventId: string;
+  model: ModelSpec;
+  system?: string;
+  tools: ToolSpec[];
+  maxOutputTokens: number;
+}
+
+/** Where each provider is reached and with which key. Keys stay in the worker process; workflows never see them. */
+export interface ModelEndpoints {
+  anthropic: { apiKey?: string; baseUrl?: string };
+  openai: { apiKey?: string; baseUrl?: string };
+  /** The fake model server, used for any provider whose key is missing (dev stack, tests). */
+  fallbackBaseUrl?: string;
+}
+
+export function createModelActivities(deps: { pool: pg.Pool; endpoints: ModelEndpoints }) {
+  const resolveEndpoint = (model: ModelSpec): { apiKey: string; baseUrl?: string } => {
+    const provider = model.provider === 'anthropic' ? deps.endpoints.anthropic : deps.endpoints.openai;
+    if (provider.apiKey) return { apiKey: provider.apiKey, baseUrl: model.baseUrl ?? provider.baseUrl };
+    const fallback = deps.endpoints.fallbackBaseUrl;
+    if (fallback) {
+      // The fake model server serves Anthropic at its root and OpenAI under /v1, as the real services do.
+      return { apiKey: 'fake-key', baseUrl: model.baseUrl ?? (model.provider === 'anthropic' ? fallback : `${fallback}/v1`) };
+    }
+    throw ApplicationFailure.create({
+      type: FailureType.misconfigured,
+      nonRetryable: true,
+      message: `no API key configured for ${model.provider} models on this worker`,
+    });
+  };
+
+  return {
+    async invokeModel(input: InvokeModelInput): Promise<ModelResponse> {
+      const context = Context.current();
+      const endpoint = resolveEndpoint(input.model);
+      const events = await readEvents(deps.pool, input.sessionId, { throughSeq: input.throughSeq });
+      const messages = buildTranscript(events.map((journaled) => journaled.event));
+      const deltas = new DeltaPublisher(deps.pool, input.sessionId, input.messageEventId);
+      const heartbeat = setInterval(() => context.heartbeat(), 1_000);
+      try {
+        context.heartbeat();
+        return await adapterFor(input.model.provider).call(
+          {
+            model: { ...input.model, baseUrl: endpoint.baseUrl },
+            system: input.system,
+            messages,
+            tools: input.tools,
+            maxOutputTokens: input.maxOutputTokens,
+          },
+          {
+            apiKey: endpoint.apiKey,
+            signal: context.cancellationSignal,
+            onPart: (part) => {
+              deltas.push(part);
+              context.heartbeat();
+            },
+          },
+        );
+      } finally {
+        clearInterval(heartbeat);
+        await deltas.close();
+      }
+    },
+  };
+}
+
+export type ModelActivities = ReturnType<typeof createModelActivities>;

@@ -1,0 +1,29 @@
+// An example of backend tools: activities that run inside the operator's own systems, on the operator's own task
+// queue. An agent declares one as `{type: 'backend', name: 'lookup_order', task_queue: '…', activity: 'lookupOrder'}`.
+// Each receives the session and tool-use ids (for idempotency and audit) and returns text for the model.
+import { ApplicationFailure } from '@temporalio/common';
+import type { BackendToolInput, BackendToolOutput } from '../../domain/backend-tools.ts';
+import { FailureType } from '../../domain/errors.ts';
+
+const orders: Record<string, { status: string; total: string }> = {
+  'A-1001': { status: 'shipped', total: '42.00 EUR' },
+  'A-1002': { status: 'processing', total: '17.50 EUR' },
+};
+
+export function createExampleBackendTools() {
+  return {
+    async lookupOrder({ input }: BackendToolInput): Promise<BackendToolOutput> {
+      const orderId = typeof input.order_id === 'string' ? input.order_id : '';
+      const order = orders[orderId];
+      if (!order) return { content: `No order with id "${orderId}".`, is_error: true };
+      return { content: `Order ${orderId}: ${order.status}, total ${order.total}.` };
+    },
+    async refundOrder({ input, toolUseId }: BackendToolInput): Promise<BackendToolOutput> {
+      const orderId = typeof input.order_id === 'string' ? input.order_id : '';
+      if (!orders[orderId]) {
+        throw ApplicationFailure.create({ type: FailureType.backendToolFailed, nonRetryable: true, message: `unknown order ${orderId}` });
+      }
+      return { content: `Refund for ${orderId} issued (reference ${toolUseId}).` };
+    },
+  };
+}

@@ -1,0 +1,106 @@
+// The one data converter shared by every worker and client: payloads are encrypted (AES-256-GCM, rotating keys), then any
+// encrypted payload at or above the threshold is moved to Postgres `payload_blobs`, leaving a small reference in history.
+// Encryption comes first, so the blob store only ever sees ciphertext.
+//
+// Two interchangeable ways to move large payloads, both onto the same content-addressed blob store:
+// - 'external-storage' (default): SDK 1.24's experimental `DataConverter.externalStorage` with a Postgres driver —
+//   Temporal's own mechanism. It needs one protobufjs 8 shared by @temporalio/common and @temporalio/proto, which is
+//   why package.json pins protobufjs 8 at the top level (otherwise dockerode's protobufjs 7 is hoisted and encoding the
+//   reference payload throws "type must be a Type").
+// - 'claim-check': our ClaimCheckCodec as the last payload codec; a fallback should the experimental API change.
+import { fileURLToPath } from 'node:url';
+import { type DataConverter, ExternalStorage, type Payload, type PayloadCodec } from '@temporalio/common';
+import type { Pool } from 'pg';
+import { ClaimCheckCodec } from './claim-check-codec.ts';
+import { EncryptionCodec } from './encryption-codec.ts';
+import { ExternalReferenceCodec } from './external-reference-codec.ts';
+import { PostgresBlobStore } from './postgres-blob-store.ts';
+import { PostgresStorageDriver } from './postgres-storage-driver.ts';
+
+export const defaultClaimCheckThresholdBytes = 32 * 1024;
+
+/** Workflow bundles built ahead of time (bundleWorkflowCode) must name the same failure converter. */
+export const platformFailureConverterPath = fileURLToPath(new URL('./failure-converter.ts', import.meta.url));
+
+export interface PayloadProtectionConfig {
+  pool: Pick<Pool, 'query'>;
+  /** keyId → 32-byte AES-256 key; see decodeBase64Keys for keys kept as base64 in configuration. */
+  keys: ReadonlyMap<string, Uint8Array> | Readonly<Record<string, Uint8Array>>;
+  currentKeyId: string;
+  /** Encoded payloads of at least this many bytes go to payload_blobs (default 32 KiB). */
+  claimCheckThresholdBytes?: number;
+  /** Read-cache size of the blob store (default 32 MiB). */
+  blobCacheMaxBytes?: number;
+  /** How large payloads leave history (default 'external-storage', Temporal's own; see the top of this file). */
+  largePayloads?: 'claim-check' | 'external-storage';
+}
+
+/**
+ * Builds the DataConverter for `Worker.create({ dataConverter })` and `new Client({ dataConverter })`. Build it once per
+ * process and share it, so client and worker share one blob cache. Replaying histories (Worker.runReplayHistories)
+ * needs it too, with the same keys and database: history holds only ciphertext and references.
+ */
+export function createDataConverter(config: PayloadProtectionConfig): DataConverter {
+  const blobStore = createBlobStore(config);
+  const encryption = createEncryptionCodec(config);
+  const failureConverterPath = platformFailureConverterPath;
+  if ((config.largePayloads ?? 'external-storage') === 'external-storage') {
+    return {
+      payloadCodecs: [encryption],
+      externalStorage: createExternalStorage(config, blobStore),
+      failureConverterPath,
+    };
+  }
+  return { payloadCodecs: [encryption, createClaimCheckCodec(config, blobStore)], failureConverterPath };
+}
+
+/**
+ * The codec the codec server runs for Temporal UI / CLI: decode resolves blob references of either kind, then decrypts;
+ * encode mirrors the workers' codecs.
+ */
+export function createCodecServerCodec(config: PayloadProtectionConfig): PayloadCodec {
+  const blobStore = createBlobStore(config);
+  return chainCodecs([
+    createEncryptionCodec(config),
+    createClaimCheckCodec(config, blobStore),
+    new ExternalReferenceCodec(createExternalStorage(config, blobStore)),
+  ]);
+}
+
+/** Applies codecs like a DataConverter does: encode in array order, decode in reverse. */
+export function chainCodecs(codecs: readonly PayloadCodec[]): PayloadCodec {
+  return {
+    async encode(payloads: Payload[]): Promise<Payload[]> {
+      let result = payloads;
+      for (const codec of codecs) result = await codec.encode(result);
+      return result;
+    },
+    async decode(payloads: Payload[]): Promise<Payload[]> {
+      let result = payloads;
+      for (const codec of [...codecs].reverse()) result = await codec.decode(result);
+      return result;
+    },
+  };
+}
+
+function createEncryptionCodec(config: PayloadProtectionConfig): EncryptionCodec {
+  return new EncryptionCodec({ keys: config.keys, currentKeyId: config.currentKeyId });
+}
+
+function createBlobStore(config: PayloadProtectionConfig): PostgresBlobStore {
+  return new PostgresBlobStore({ pool: config.pool, cacheMaxBytes: config.blobCacheMaxBytes });
+}
+
+function createClaimCheckCodec(config: PayloadProtectionConfig, blobStore: PostgresBlobStore): ClaimCheckCodec {
+  return new ClaimCheckCodec({
+    blobStore,
+    thresholdBytes: config.claimCheckThresholdBytes ?? defaultClaimCheckThresholdBytes,
+  });
+}
+
+function createExternalStorage(config: PayloadProtectionConfig, blobStore: PostgresBlobStore): ExternalStorage {
+  return new ExternalStorage({
+    drivers: [new PostgresStorageDriver(blobStore)],
+    payloadSizeThreshold: config.claimCheckThresholdBytes ?? defaultClaimCheckThresholdBytes,
+  });
+}

@@ -1,0 +1,93 @@
+// The agent as a session pins it: Anthropic's agent object (snake_case, as on the wire), plus this platform's
+// extensions — model provider/base URL, backend tools, sub-agent tools and limits — marked below.
+import type { ModelProvider } from './model.ts';
+import type { SandboxToolName } from './sandbox.ts';
+
+export type PermissionPolicy = { type: 'always_allow' } | { type: 'always_ask' };
+
+export interface ToolsetToolConfig {
+  name: SandboxToolName | 'web_fetch' | 'web_search';
+  enabled?: boolean;
+  permission_policy?: PermissionPolicy;
+}
+
+export interface AgentToolset {
+  type: 'agent_toolset_20260401';
+  default_config?: { enabled?: boolean; permission_policy?: PermissionPolicy };
+  configs?: ToolsetToolConfig[];
+}
+
+export interface JsonObjectSchema {
+  type: 'object';
+  properties?: Record<string, unknown>;
+  required?: string[];
+  [key: string]: unknown;
+}
+
+/** Executed by the API client: the session emits `agent.custom_tool_use` and waits for `user.custom_tool_result`. */
+export interface CustomTool {
+  type: 'custom';
+  name: string;
+  description: string;
+  input_schema: JsonObjectSchema;
+}
+
+/** Extension: executed as the Temporal activity `activity` (default: the tool name) on the operator's `task_queue`. */
+export interface BackendTool {
+  type: 'backend';
+  name: string;
+  description: string;
+  input_schema: JsonObjectSchema;
+  task_queue: string;
+  activity?: string;
+  permission_policy?: PermissionPolicy;
+  /** Seconds before one attempt times out (default 60). */
+  timeout_seconds?: number;
+}
+
+/** Extension: runs another agent as a child session; the tool input's `prompt` is its first user message. */
+export interface SubAgentTool {
+  type: 'sub_agent';
+  name: string;
+  description: string;
+  /** The child agent, pinned like the parent's. */
+  agent: AgentSnapshot;
+  permission_policy?: PermissionPolicy;
+}
+
+export type AgentTool = AgentToolset | CustomTool | BackendTool | SubAgentTool;
+
+export interface AgentModel {
+  id: string;
+  speed?: 'standard' | 'fast';
+  /** Extension: which wire protocol; default `anthropic`. */
+  provider?: ModelProvider;
+  /** Extension: an OpenAI-compatible (or proxy) endpoint. */
+  base_url?: string;
+}
+
+/** Extension: per-agent limits. */
+export interface AgentLimits {
+  /** Model calls per user turn before the turn ends (default 50). */
+  max_turns?: number;
+  /** max_tokens of each model call (default 4096). */
+  max_output_tokens?: number;
+  /** Total tokens (input + output) the session may spend; the turn ends when exceeded. */
+  token_budget?: number;
+}
+
+export interface AgentSnapshot {
+  id: string;
+  type: 'agent';
+  version: number;
+  name: string;
+  description: string | null;
+  system: string | null;
+  model: AgentModel;
+  tools: AgentTool[];
+  mcp_servers: unknown[];
+  skills: unknown[];
+  limits?: AgentLimits;
+}
+
+export const defaultLimits = { max_turns: 50, max_output_tokens: 4096 } as const;

@@ -1,0 +1,79 @@
+// Process configuration: every environment variable the platform reads, validated once at start (zod). Entry points
+// call loadConfig(process.env); nothing else reads the environment. See README "Configuration".
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** `keyId:base64Key[,keyId:base64Key…]` — the first key encrypts, all decrypt (rotation). */
+const payloadKeys = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+(,[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+)*$/, 'expected keyId:base64[,keyId:base64…]');
+
+export const configSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  /** Prefix for every task queue (several deployments, or test runs, in one namespace). */
+  AGENTS_TASK_QUEUE_PREFIX: z.string().default(''),
+  DATABASE_URL: z.string().default('postgres://agents@127.0.0.1:55432/agents'),
+  DATABASE_POOL_SIZE: positiveInt(10),
+  /** Payload encryption keys for Temporal history and the blob store. Required outside development. */
+  AGENTS_PAYLOAD_KEYS: payloadKeys.optional(),
+  /** Payloads at least this large leave history for the Postgres blob store (bytes). */
+  AGENTS_CLAIM_CHECK_THRESHOLD: positiveInt(32 * 1024),
+  /** Key that encrypts vault credentials at rest (base64, 32 bytes). */
+  AGENTS_VAULT_KEY: optionalString,
+  ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: optionalString,
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalString,
+  /** A model server for providers without a key (the fake model server in development and tests). */
+  AGENTS_FAKE_MODEL_URL: optionalString,
+  AGENTS_MODEL_MAX_CONCURRENCY: positiveInt(20),
+  /** Model calls started per second across all model workers of the queue. */
+  AGENTS_MODEL_MAX_PER_SECOND: z.coerce.number().positive().default(50),
+  /** This Docker host's id: its sandbox worker polls `agents-sandbox-host-<id>`. */
+  AGENTS_SANDBOX_HOST_ID: optionalString,
+  AGENTS_SANDBOX_IMAGE: z.string().default('agents-sandbox:latest'),
+  AGENTS_SANDBOX_MAX_CONCURRENCY: positiveInt(20),
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Largest request body the API accepts (bytes); larger ones get 413. */
+  API_BODY_LIMIT_BYTES: positiveInt(8 * 1024 * 1024),
+  /** Temporal UI's base URL, for links from the API. */
+  TEMPORAL_UI_URL: z.string().default('http://127.0.0.1:8233'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type PlatformConfig = z.infer<typeof configSchema>;
+
+export function loadConfig(env: Record<string, string | undefined>): PlatformConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}
+
+/** Development-only payload key, used when AGENTS_PAYLOAD_KEYS is unset (the dev stack and tests). Never in production. */
+export const developmentPayloadKeys = 'dev:ZGV2LXBheWxvYWQta2V5LW5ldmVyLWluLXByb2QtMDE=';
+
+/** Development-only vault key, used when AGENTS_VAULT_KEY is unset (the dev stack and tests). Never in production. */
+export const developmentVaultKey = 'ZGV2LXZhdWx0LWtleS1uZXZlci1pbi1wcm9kLTAwMDE=';
+
+export function parsePayloadKeys(value: string): { keys: Map<string, Uint8Array>; currentKeyId: string } {
+  const keys = new Map<string, Uint8Array>();
+  let currentKeyId = '';
+  for (const entry of value.split(',')) {
+    const [keyId = '', base64 = ''] = entry.split(':');
+    const key = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+    if (key.length !== 32) throw new Error(`payload key ${keyId} must be 32 bytes (base64 of 32 bytes)`);
+    keys.set(keyId, key);
+    currentKeyId ||= keyId;
+  }
+  return { keys, currentKeyId };
+}

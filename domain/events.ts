@@ -1,0 +1,91 @@
+// Session events in Anthropic's Managed Agents vocabulary (snake_case, as on the wire). The session workflow decides
+// every event (id, order, processed_at); the journal stores them; the API serves them as they are.
+
+export interface TextContent {
+  type: 'text';
+  text: string;
+}
+
+/** User content: text is what the model sees; image/document blocks are kept for the log and summarised for models. */
+export type UserContent = TextContent | { type: 'image'; source: unknown } | { type: 'document'; source: unknown };
+
+export type StopReason =
+  | { type: 'end_turn' }
+  | { type: 'requires_action'; event_ids: string[] }
+  | { type: 'retries_exhausted' }
+  | { type: 'budget_reached' };
+
+export type SessionStatus = 'idle' | 'running' | 'rescheduling' | 'terminated';
+
+export interface ModelUsageWire {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+}
+
+export type RetryStatus = 'retrying' | 'exhausted' | 'terminal';
+
+interface EventBase {
+  id: string;
+  processed_at: string | null;
+}
+
+export type UserMessageEvent = EventBase & { type: 'user.message'; content: UserContent[] };
+export type UserInterruptEvent = EventBase & { type: 'user.interrupt' };
+export type UserToolConfirmationEvent = EventBase & {
+  type: 'user.tool_confirmation';
+  tool_use_id: string;
+  result: 'allow' | 'deny';
+  deny_message?: string;
+};
+export type UserCustomToolResultEvent = EventBase & {
+  type: 'user.custom_tool_result';
+  custom_tool_use_id: string;
+  content?: UserContent[];
+  is_error?: boolean;
+};
+export type UserEvent = UserMessageEvent | UserInterruptEvent | UserToolConfirmationEvent | UserCustomToolResultEvent;
+
+export type AgentEvent =
+  | (EventBase & { type: 'agent.message'; content: TextContent[] })
+  | (EventBase & { type: 'agent.thinking' })
+  | (EventBase & {
+      type: 'agent.tool_use';
+      name: string;
+      input: Record<string, unknown>;
+      evaluated_permission?: 'allow' | 'ask' | 'deny';
+    })
+  | (EventBase & { type: 'agent.tool_result'; tool_use_id: string; content?: TextContent[]; is_error?: boolean })
+  | (EventBase & { type: 'agent.custom_tool_use'; name: string; input: Record<string, unknown> });
+
+export type SessionLifecycleEvent =
+  | (EventBase & { type: 'session.status_running' })
+  | (EventBase & { type: 'session.status_idle'; stop_reason: StopReason })
+  | (EventBase & { type: 'session.status_rescheduled' })
+  | (EventBase & { type: 'session.status_terminated' })
+  | (EventBase & {
+      type: 'session.error';
+      error: { type: string; message: string; retry_status: { type: RetryStatus } };
+    })
+  | (EventBase & { type: 'session.deleted' });
+
+export type SpanEvent =
+  | (EventBase & { type: 'span.model_request_start'; model?: string; summary?: string })
+  | (EventBase & {
+      type: 'span.model_request_end';
+      model_request_start_id: string;
+      is_error: boolean | null;
+      model_usage: ModelUsageWire;
+    });
+
+export type SessionEvent = UserEvent | AgentEvent | SessionLifecycleEvent | SpanEvent;
+export type SessionEventType = SessionEvent['type'];
+
+/** An event as stored: its position in the session's total order. */
+export interface JournaledEvent {
+  seq: number;
+  event: SessionEvent;
+}
+
+export const userEventTypes = ['user.message', 'user.interrupt', 'user.tool_confirmation', 'user.custom_tool_result'] as const;

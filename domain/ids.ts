@@ -1,0 +1,26 @@
+// Resource id prefixes, as Anthropic's Managed Agents API uses them. Ids are `<prefix><random>`; random parts come from
+// node:crypto outside workflows and from the workflow's deterministic uuid4() inside them.
+export const idPrefix = {
+  agent: 'agent_',
+  environment: 'env_',
+  session: 'sesn_',
+  event: 'sevt_',
+  sessionResource: 'sesrsc_',
+  vault: 'vlt_',
+  credential: 'vcrd_',
+  file: 'file_',
+  tenant: 'tnt_',
+  apiKey: 'key_',
+  request: 'req_',
+} as const;
+
+export type IdKind = keyof typeof idPrefix;
+
+/** Builds an id from a uuid (dashes dropped) or any random token. */
+export const makeId = (kind: IdKind, random: string): string => `${idPrefix[kind]}${random.replaceAll('-', '')}`;
+
+export const hasPrefix = (kind: IdKind, id: string): boolean =>
+  id.startsWith(idPrefix[kind]) && /^[A-Za-z0-9_]+$/.test(id) && id.length <= 128;
+
+/** The Temporal workflow id of a session. */
+export const sessionWorkflowId = (sessionId: string): string => `session-${sessionId}`;

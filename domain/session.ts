@@ -1,0 +1,116 @@
+// The session workflow's contract: its input (everything pinned at creation), the state it carries across
+// continue-as-new, and what its query returns. Any Temporal client can start and drive a session with these.
+import type { AgentSnapshot } from './agent.ts';
+import type { SessionStatus, StopReason, UserEvent } from './events.ts';
+import type { ModelUsage } from './model.ts';
+import type { SandboxLease, SandboxSpec } from './sandbox.ts';
+
+export const sessionWorkflowType = 'sessionWorkflow';
+
+export interface EnvironmentSnapshot {
+  id: string;
+  name: string;
+  /** The container the session's sandboxed tools run in. */
+  sandbox: SandboxSpec;
+}
+
+/** Timings and retry knobs; tests shorten them (the time-skipping server is not available offline). */
+export interface SessionSettings {
+  /** Idle time before the sandbox is paused. */
+  idlePauseMs: number;
+  /** Idle time before the sandbox is snapshotted and removed (≥ idlePauseMs). */
+  idleSnapshotMs: number;
+  /** Attempts of one model call before the turn ends with `retries_exhausted`. */
+  modelMaxAttempts: number;
+  modelRetryInitialMs: number;
+  modelRetryMaxMs: number;
+  /** Per-call model timeout (start to close). */
+  modelTimeoutMs: number;
+  /** A model call whose worker stops heartbeating for this long is retried (a killed model worker). */
+  modelHeartbeatTimeoutMs: number;
+  /** How long an operation waits for the sandbox host's worker before the sandbox is recreated elsewhere. */
+  sandboxHostTimeoutMs: number;
+  /** Sandbox tool timeout (one exec). */
+  toolTimeoutMs: number;
+  /** Continue-as-new after this many turns even if Temporal does not suggest it yet (0 = only when suggested). */
+  continueAsNewEveryTurns: number;
+  /** Task-queue prefix (tests; several deployments in one namespace). */
+  taskQueuePrefix: string;
+}
+
+export const defaultSessionSettings: SessionSettings = {
+  idlePauseMs: 60_000,
+  idleSnapshotMs: 10 * 60_000,
+  modelMaxAttempts: 5,
+  modelRetryInitialMs: 1_000,
+  modelRetryMaxMs: 60_000,
+  modelTimeoutMs: 10 * 60_000,
+  modelHeartbeatTimeoutMs: 30_000,
+  sandboxHostTimeoutMs: 60_000,
+  toolTimeoutMs: 120_000,
+  continueAsNewEveryTurns: 0,
+  taskQueuePrefix: '',
+};
+
+export interface SessionWorkflowInput {
+  sessionId: string;
+  tenantId: string;
+  title: string | null;
+  agent: AgentSnapshot;
+  environment: EnvironmentSnapshot;
+  vaultIds: string[];
+  settings: SessionSettings;
+  /** Set when this session is a sub-agent: it runs `initialMessage` to the end of one turn and returns the answer. */
+  parent?: { sessionId: string; toolUseId: string };
+  /** Events to process at start (sub-agent prompt; API `initial_events`). */
+  initialEvents?: UserEvent[];
+  /** State carried across continue-as-new; absent on the first run. */
+  carried?: CarriedSessionState;
+}
+
+export interface SessionStats {
+  /** Milliseconds spent in `running` (metered). */
+  activeMs: number;
+  turns: number;
+  modelCalls: number;
+  toolCalls: number;
+}
+
+export interface CarriedSessionState {
+  nextSeq: number;
+  usage: ModelUsage;
+  stats: SessionStats;
+  lease?: SandboxLease;
+  lastSnapshotId?: string;
+  /** User event ids already accepted, for idempotent signals (bounded). */
+  seenEventIds: string[];
+  queue: UserEvent[];
+  runsSoFar: number;
+}
+
+export interface PendingAction {
+  /** The `agent.tool_use` (ask) or `agent.custom_tool_use` event id awaiting the client. */
+  eventId: string;
+  kind: 'confirmation' | 'custom_tool_result';
+  name: string;
+}
+
+export interface SessionStateView {
+  sessionId: string;
+  status: SessionStatus;
+  stopReason: StopReason | null;
+  pendingActions: PendingAction[];
+  usage: ModelUsage;
+  stats: SessionStats;
+  /** Seq of the last event written to the journal. */
+  lastSeq: number;
+  sandbox: { state: 'none' | 'running' | 'paused' | 'snapshotted'; hostQueue?: string };
+  queuedEvents: number;
+}
+
+/** What a sub-agent session returns to its parent's tool call. */
+export interface SubAgentResult {
+  sessionId: string;
+  text: string;
+  isError: boolean;
+}

@@ -1,0 +1,15 @@
+// Task-queue names: one family per kind of work, so each scales and fails on its own.
+export const taskQueues = {
+  /** Session workflows (the agent loop) and their local activities (the event journal). */
+  session: 'agents-session',
+  /** Model calls. */
+  model: 'agents-model',
+  /** Sandbox creation: any sandbox worker may take it; later operations go to that worker's host queue. */
+  sandbox: 'agents-sandbox',
+} as const;
+
+/** The per-host queue of the sandbox worker that holds a container. */
+export const sandboxHostQueue = (hostId: string): string => `agents-sandbox-host-${hostId}`;
+
+/** Task queues can carry a prefix so several test runs (or deployments) share one namespace without crossing. */
+export const withPrefix = (prefix: string, queue: string): string => (prefix ? `${prefix}-${queue}` : queue);

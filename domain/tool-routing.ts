@@ -1,0 +1,67 @@
+// Which tools an agent offers the model, where each one runs and under which permission policy. Pure: the workflow
+// decides with it, tests check it directly.
+import type { AgentSnapshot, AgentTool, BackendTool, PermissionPolicy, SubAgentTool } from './agent.ts';
+import type { ToolSpec } from './model.ts';
+import { isSandboxToolName, sandboxToolNames, type SandboxToolName } from './sandbox.ts';
+import { sandboxToolSpecs } from './sandbox-tool-specs.ts';
+
+export type ToolRoute =
+  | { kind: 'sandbox'; name: SandboxToolName; policy: PermissionPolicy['type'] }
+  | { kind: 'custom'; name: string }
+  | { kind: 'backend'; tool: BackendTool; policy: PermissionPolicy['type'] }
+  | { kind: 'sub_agent'; tool: SubAgentTool; policy: PermissionPolicy['type'] }
+  | { kind: 'unknown'; name: string };
+
+const allow = 'always_allow' as const;
+
+function enabledSandboxTools(tools: AgentTool[]): Map<SandboxToolName, PermissionPolicy['type']> {
+  const enabled = new Map<SandboxToolName, PermissionPolicy['type']>();
+  for (const tool of tools) {
+    if (tool.type !== 'agent_toolset_20260401') continue;
+    const defaultEnabled = tool.default_config?.enabled ?? true;
+    const defaultPolicy = tool.default_config?.permission_policy?.type ?? allow;
+    for (const name of sandboxToolNames) {
+      const config = tool.configs?.find((entry) => entry.name === name);
+      if (config?.enabled ?? defaultEnabled) enabled.set(name, config?.permission_policy?.type ?? defaultPolicy);
+    }
+  }
+  return enabled;
+}
+
+export function routeTool(agent: AgentSnapshot, name: string): ToolRoute {
+  if (isSandboxToolName(name)) {
+    const policy = enabledSandboxTools(agent.tools).get(name);
+    if (policy) return { kind: 'sandbox', name, policy };
+  }
+  for (const tool of agent.tools) {
+    if (tool.type === 'custom' && tool.name === name) return { kind: 'custom', name };
+    if (tool.type === 'backend' && tool.name === name) {
+      return { kind: 'backend', tool, policy: tool.permission_policy?.type ?? allow };
+    }
+    if (tool.type === 'sub_agent' && tool.name === name) {
+      return { kind: 'sub_agent', tool, policy: tool.permission_policy?.type ?? allow };
+    }
+  }
+  return { kind: 'unknown', name };
+}
+
+/** The tool list sent with every model call. */
+export function toolSpecsFor(agent: AgentSnapshot): ToolSpec[] {
+  const specs: ToolSpec[] = [...enabledSandboxTools(agent.tools).keys()].map((name) => sandboxToolSpecs[name]);
+  for (const tool of agent.tools) {
+    if (tool.type === 'custom' || tool.type === 'backend') {
+      specs.push({ name: tool.name, description: tool.description, inputSchema: tool.input_schema });
+    } else if (tool.type === 'sub_agent') {
+      specs.push({
+        name: tool.name,
+        description: tool.description,
+        inputSchema: {
+          type: 'object',
+          properties: { prompt: { type: 'string', description: `The task for the ${tool.agent.name} agent.` } },
+          required: ['prompt'],
+        },
+      });
+    }
+  }
+  return specs;
+}

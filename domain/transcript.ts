@@ -1,0 +1,88 @@
+// Builds the model transcript from the session's event log. The log is the conversation: model calls carry a position
+// in it rather than the messages themselves, which keeps workflow history linear in the conversation's size.
+import type { SessionEvent, TextContent, UserContent } from './events.ts';
+import type { AssistantContentBlock, ModelMessage, TextBlock, UserContentBlock } from './model.ts';
+
+const textOf = (content: UserContent[] | undefined): TextBlock[] =>
+  (content ?? []).map((block): TextBlock =>
+    block.type === 'text' ? { type: 'text', text: block.text } : { type: 'text', text: `[${block.type} attached]` },
+  );
+
+const nonEmpty = (blocks: TextBlock[], fallback: string): TextBlock[] =>
+  blocks.some((block) => block.text.length > 0) ? blocks : [{ type: 'text', text: fallback }];
+
+/**
+ * Events → alternating user/assistant messages. Tool calls use their event id as the tool_use id, so results pair
+ * with calls whatever ids the provider first gave. A call that never got a result (the turn was interrupted) gets an
+ * error result, so every provider accepts the transcript.
+ */
+export function buildTranscript(events: SessionEvent[]): ModelMessage[] {
+  const messages: ModelMessage[] = [];
+  const openCalls = new Set<string>();
+
+  const pushUser = (blocks: UserContentBlock[]) => {
+    const last = messages.at(-1);
+    if (last?.role === 'user') last.content.push(...blocks);
+    else messages.push({ role: 'user', content: blocks });
+  };
+  const pushAssistant = (blocks: AssistantContentBlock[]) => {
+    // Calls of an earlier model turn that got no result are closed before the next model turn starts.
+    if (messages.at(-1)?.role !== 'assistant') closeOpenCalls();
+    const last = messages.at(-1);
+    if (last?.role === 'assistant') last.content.push(...blocks);
+    else messages.push({ role: 'assistant', content: blocks });
+  };
+  const closeOpenCalls = () => {
+    for (const id of openCalls) {
+      pushUser([
+        { type: 'tool_result', toolUseId: id, isError: true, content: [{ type: 'text', text: 'Interrupted.' }] },
+      ]);
+    }
+    openCalls.clear();
+  };
+
+  for (const event of events) {
+    switch (event.type) {
+      case 'user.message':
+        closeOpenCalls();
+        pushUser(nonEmpty(textOf(event.content), '(empty message)'));
+        break;
+      case 'agent.message':
+        pushAssistant(event.content.map((block: TextContent): TextBlock => ({ type: 'text', text: block.text })));
+        break;
+      case 'agent.tool_use':
+      case 'agent.custom_tool_use':
+        pushAssistant([{ type: 'tool_use', id: event.id, name: event.name, input: event.input }]);
+        openCalls.add(event.id);
+        break;
+      case 'agent.tool_result':
+        if (openCalls.delete(event.tool_use_id)) {
+          pushUser([
+            {
+              type: 'tool_result',
+              toolUseId: event.tool_use_id,
+              isError: event.is_error ?? false,
+              content: nonEmpty(textOf(event.content), '(no output)'),
+            },
+          ]);
+        }
+        break;
+      case 'user.custom_tool_result':
+        if (openCalls.delete(event.custom_tool_use_id)) {
+          pushUser([
+            {
+              type: 'tool_result',
+              toolUseId: event.custom_tool_use_id,
+              isError: event.is_error ?? false,
+              content: nonEmpty(textOf(event.content), '(no output)'),
+            },
+          ]);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  closeOpenCalls();
+  return messages;
+}

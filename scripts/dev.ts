@@ -1,0 +1,151 @@
+// The dev stack: every real component of the platform as child processes of this one, with logs under
+// .data/logs. Prints where each is, runs a demo session, stops everything on Ctrl-C (SIGINT/SIGTERM).
+// Flags: --no-demo, --exit-after-demo. Ports and folders: see README "Configuration".
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { migrateDatabase } from '../db/migrate.ts';
+import { dockerAnswers } from './services/docker.ts';
+import { portIsFree, startProcess, waitUntil, type ManagedProcess } from './services/process.ts';
+import { queryAnswers, startLocalPostgres } from './services/postgres.ts';
+import { startTemporalDevServer } from './services/temporal.ts';
+import { projectRoot, readToolsEnv } from './services/tools-env.ts';
+import { runDemo } from './demo.ts';
+
+/* eslint-disable no-restricted-syntax -- this entry point reads its environment once, here */
+const env = process.env;
+const { values: flags } = parseArgs({
+  options: { 'no-demo': { type: 'boolean' }, 'exit-after-demo': { type: 'boolean' } },
+});
+const dataDir = env.AGENTS_DATA_DIR ?? join(projectRoot, '.data');
+const ports = {
+  temporal: Number(env.AGENTS_DEV_TEMPORAL_PORT ?? 7233),
+  ui: Number(env.AGENTS_DEV_UI_PORT ?? 8233),
+  postgres: Number(env.AGENTS_DEV_PG_PORT ?? 55432),
+  api: Number(env.API_PORT ?? 8080),
+  fakeModel: Number(env.AGENTS_DEV_FAKE_MODEL_PORT ?? 8090),
+};
+const useFakeModel = !env.ANTHROPIC_API_KEY && !env.OPENAI_API_KEY;
+/* eslint-enable no-restricted-syntax */
+
+const logsDir = join(dataDir, 'logs');
+const children: ManagedProcess[] = [];
+const say = (message: string) => process.stdout.write(`\x1b[1;32m[dev]\x1b[0m ${message}\n`);
+
+let stopping = false;
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    say('stopping…');
+    // Reverse order: API and workers first, then the servers they use.
+    for (const child of [...children].reverse()) await child.stop('SIGTERM', 15_000);
+    say('stopped');
+  }
+  process.exit(code);
+}
+process.once('SIGINT', () => void stopAll(0));
+process.once('SIGTERM', () => void stopAll(0));
+
+async function main(): Promise<void> {
+  const tools = readToolsEnv();
+  for (const [name, port] of Object.entries(ports)) {
+    if (name === 'postgres' && env.DATABASE_URL) continue;
+    if (name === 'fakeModel' && !useFakeModel) continue;
+    if (!(await portIsFree(port))) throw new Error(`port ${port} (${name}) is in use: is another stack running?`);
+  }
+
+  // PostgreSQL: DATABASE_URL, else the project-local cluster in .data/postgres.
+  let databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) {
+    if (!tools.pgBinDir) throw new Error('no PostgreSQL binaries; run npm run setup');
+    const postgres = await startLocalPostgres({
+      binDir: tools.pgBinDir,
+      dataDir: join(dataDir, 'postgres'),
+      port: ports.postgres,
+      logFile: join(logsDir, 'postgres.log'),
+    });
+    children.push(postgres.process);
+    databaseUrl = postgres.url;
+  } else if (!(await queryAnswers(databaseUrl))) {
+    throw new Error('DATABASE_URL does not answer');
+  }
+  await migrateDatabase(databaseUrl);
+  say(`PostgreSQL       ${databaseUrl}`);
+
+  const apiUrl = `http://127.0.0.1:${ports.api}`;
+  const temporal = await startTemporalDevServer({
+    bin: tools.temporalBin,
+    port: ports.temporal,
+    uiPort: ports.ui,
+    dbFile: join(dataDir, 'temporal.db'),
+    logFile: join(logsDir, 'temporal.log'),
+    codecEndpoint: `${apiUrl}/codec`,
+  });
+  children.push(temporal.process);
+  say(`Temporal         ${temporal.address} (namespace default)`);
+  say(`Temporal UI      ${temporal.uiUrl}`);
+
+  const docker = await dockerAnswers();
+  say(`Docker engine    ${docker.version} (API ${docker.apiVersion}), sandbox image ${tools.sandboxImage}`);
+
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: temporal.address,
+    DATABASE_URL: databaseUrl,
+    AGENTS_SANDBOX_IMAGE: tools.sandboxImage,
+    API_PORT: String(ports.api),
+    TEMPORAL_UI_URL: temporal.uiUrl,
+  };
+  if (useFakeModel) {
+    const fake = startNode('fake-model', 'test/fake-model/main.ts', ['--port', String(ports.fakeModel)], childEnv);
+    const fakeUrl = `http://127.0.0.1:${ports.fakeModel}`;
+    await waitUntil('fake model server', () => httpOk(`${fakeUrl}/_fake/health`), { process: fake });
+    childEnv.AGENTS_FAKE_MODEL_URL = fakeUrl;
+    say(`Fake model       ${fakeUrl} (no ANTHROPIC_API_KEY / OPENAI_API_KEY set)`);
+  }
+
+  for (const family of ['session', 'model', 'sandbox'] as const) {
+    startNode(`${family}-worker`, `workers/${family}-worker.ts`, [], childEnv);
+  }
+  say(`Workers          session, model, sandbox (logs in ${logsDir})`);
+
+  const api = startNode('api', 'api/main.ts', [], childEnv);
+  await waitUntil('API', () => httpOk(`${apiUrl}/health`), { process: api, timeoutMs: 60_000 });
+  say(`API              ${apiUrl}  (OpenAPI: ${apiUrl}/openapi.json)`);
+
+  if (!flags['no-demo']) {
+    try {
+      await runDemo({ apiUrl, databaseUrl, uiUrl: temporal.uiUrl ?? '', log: say });
+    } catch (error) {
+      say(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (flags['exit-after-demo']) await stopAll(1);
+    }
+  }
+  if (flags['exit-after-demo']) await stopAll(0);
+  say('stack is up; Ctrl-C stops it');
+}
+
+function startNode(name: string, script: string, args: string[], childEnv: NodeJS.ProcessEnv): ManagedProcess {
+  const child = startProcess(name, process.execPath, ['--import', 'tsx', join(projectRoot, script), ...args], {
+    logFile: join(logsDir, `${name}.log`),
+    env: childEnv,
+    cwd: projectRoot,
+  });
+  children.push(child);
+  void child.exited.then((code) => {
+    if (!stopping) {
+      say(`${name} exited (${code}); see ${child.logFile}`);
+      void stopAll(1);
+    }
+  });
+  return child;
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+  return response.ok;
+}
+
+main().catch(async (error: unknown) => {
+  say(`error: ${error instanceof Error ? error.message : String(error)}`);
+  await stopAll(1);
+});

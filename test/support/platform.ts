@@ -1,0 +1,134 @@
+// An in-process platform for integration tests: real session, model and sandbox workers on a task-queue prefix of the
+// test's own, against the run's Temporal dev server and PostgreSQL, with the fake model server as the model's far end.
+import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { createDataConverter } from '../../codec/data-converter.ts';
+import { developmentPayloadKeys, parsePayloadKeys } from '../../domain/config.ts';
+import Docker from 'dockerode';
+import { createExampleBackendWorker } from '../../workers/example-backend-worker.ts';
+import { createModelWorker } from '../../workers/model-worker.ts';
+import { createSandboxWorkers } from '../../workers/sandbox-worker.ts';
+import { createSessionWorker } from '../../workers/session-worker.ts';
+import { startFakeModelServer, type FakeModelServer } from '../fake-model/server.ts';
+
+export interface TestPlatform {
+  prefix: string;
+  client: Client;
+  pool: pg.Pool;
+  dataConverter: DataConverter;
+  fakeModel: FakeModelServer;
+  workers: Map<string, Worker>;
+  /** The example backend-tool worker's queue (activities lookupOrder, refundOrder). */
+  backendQueue: string;
+  stop(): Promise<void>;
+}
+
+let counter = 0;
+
+export function uniquePrefix(label: string): string {
+  return `t${inject('testRunId')}-${label}-${process.pid}-${++counter}`;
+}
+
+export function testDataConverter(pool: pg.Pool): DataConverter {
+  const { keys, currentKeyId } = parsePayloadKeys(developmentPayloadKeys);
+  return createDataConverter({ pool, keys, currentKeyId, claimCheckThresholdBytes: 32 * 1024 });
+}
+
+export interface PlatformOptions {
+  label: string;
+  /** Which workers to run in this process (default: all). */
+  workers?: Array<'session' | 'model' | 'sandbox' | 'backend'>;
+  maxCachedWorkflows?: number;
+}
+
+let runtimeInstalled = false;
+
+export async function startTestPlatform(options: PlatformOptions): Promise<TestPlatform> {
+  if (!runtimeInstalled) {
+    // Worker state changes and the like would drown the test output; warnings and errors still show.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const prefix = uniquePrefix(options.label);
+  const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 10 });
+  const dataConverter = testDataConverter(pool);
+  const fakeModel = await startFakeModelServer();
+  const nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  const client = new Client({ connection, dataConverter });
+  const workers = new Map<string, Worker>();
+  const wanted = options.workers ?? ['session', 'model', 'sandbox', 'backend'];
+  const backendQueue = `${prefix}-backend`;
+  if (wanted.includes('session')) {
+    workers.set(
+      'session',
+      await createSessionWorker({
+        connection: nativeConnection,
+        taskQueuePrefix: prefix,
+        pool,
+        dataConverter,
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+        maxCachedWorkflows: options.maxCachedWorkflows,
+      }),
+    );
+  }
+  if (wanted.includes('model')) {
+    workers.set(
+      'model',
+      await createModelWorker({
+        connection: nativeConnection,
+        taskQueuePrefix: prefix,
+        pool,
+        dataConverter,
+        endpoints: { anthropic: {}, openai: {}, fallbackBaseUrl: fakeModel.url },
+      }),
+    );
+  }
+  if (wanted.includes('sandbox')) {
+    const [shared, host] = await createSandboxWorkers({
+      connection: nativeConnection,
+      taskQueuePrefix: prefix,
+      hostId: 'host-a',
+      pool,
+      docker: new Docker(),
+      dataConverter,
+      extraLabels: testContainerLabels(),
+    });
+    workers.set('sandbox', shared!);
+    workers.set('sandbox-host', host!);
+  }
+  if (wanted.includes('backend')) {
+    workers.set(
+      'backend',
+      await createExampleBackendWorker({ connection: nativeConnection, taskQueue: backendQueue, dataConverter }),
+    );
+  }
+  const running = [...workers.values()].map((worker) => worker.run());
+  return {
+    prefix,
+    client,
+    pool,
+    dataConverter,
+    fakeModel,
+    workers,
+    backendQueue,
+    async stop() {
+      for (const worker of workers.values()) {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+      }
+      await Promise.allSettled(running);
+      await connection.close();
+      await nativeConnection.close();
+      await fakeModel.close();
+      await pool.end();
+    },
+  };
+}
+
+/** Labels that tie a container to this test run, so the run's teardown removes whatever a test leaves behind. */
+export function testContainerLabels(): Record<string, string> {
+  return { 'io.temporal-agents.test-run': inject('testRunId') };
+}

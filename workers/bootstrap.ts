@@ -1,0 +1,65 @@
+// What every worker process shares: configuration, logger, database pool, the payload data converter and the
+// connection to Temporal; plus a clean shutdown on SIGINT/SIGTERM.
+import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
+import pg from 'pg';
+import { pino, type Logger } from 'pino';
+import { createDataConverter } from '../codec/data-converter.ts';
+import { developmentPayloadKeys, loadConfig, parsePayloadKeys, type PlatformConfig } from '../domain/config.ts';
+
+export interface WorkerDeps {
+  config: PlatformConfig;
+  logger: Logger;
+  pool: pg.Pool;
+  dataConverter: DataConverter;
+  connection: NativeConnection;
+}
+
+export function createLogger(config: PlatformConfig, name: string): Logger {
+  return pino({ name, level: config.LOG_LEVEL, redact: ['*.apiKey', '*.api_key', '*.token', '*.secret', '*.authorization'] });
+}
+
+export function createPool(config: PlatformConfig): pg.Pool {
+  return new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+}
+
+export function createPlatformDataConverter(config: PlatformConfig, pool: pg.Pool): DataConverter {
+  const { keys, currentKeyId } = parsePayloadKeys(config.AGENTS_PAYLOAD_KEYS ?? developmentPayloadKeys);
+  return createDataConverter({ pool, keys, currentKeyId, claimCheckThresholdBytes: config.AGENTS_CLAIM_CHECK_THRESHOLD });
+}
+
+export async function bootstrapWorkerProcess(name: string): Promise<WorkerDeps> {
+  // eslint-disable-next-line no-restricted-syntax -- the process entry point reads its environment once
+  const config = loadConfig(process.env);
+  const logger = createLogger(config, name);
+  Runtime.install({
+    logger: {
+      log: (level, message, meta) => logger[level === 'TRACE' ? 'trace' : (level.toLowerCase() as 'info')](meta ?? {}, message),
+      trace: (message, meta) => logger.trace(meta ?? {}, message),
+      debug: (message, meta) => logger.debug(meta ?? {}, message),
+      info: (message, meta) => logger.info(meta ?? {}, message),
+      warn: (message, meta) => logger.warn(meta ?? {}, message),
+      error: (message, meta) => logger.error(meta ?? {}, message),
+    },
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+  });
+  if (!config.AGENTS_PAYLOAD_KEYS) logger.warn('AGENTS_PAYLOAD_KEYS is not set: using the development payload key');
+  const pool = createPool(config);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  return { config, logger, pool, dataConverter: createPlatformDataConverter(config, pool), connection };
+}
+
+/** Runs workers until SIGINT/SIGTERM, then drains them and closes shared resources. */
+export async function runUntilSignalled(deps: WorkerDeps, workers: Worker[]): Promise<void> {
+  const shutdown = () => {
+    deps.logger.info('shutting down');
+    for (const worker of workers) worker.shutdown();
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  await Promise.all(workers.map((worker) => worker.run()));
+  await deps.connection.close();
+  await deps.pool.end();
+}
+
+export const isMainModule = (metaUrl: string): boolean => metaUrl === `file://${process.argv[1]}`;

@@ -1,0 +1,46 @@
+// Session workers run the session workflows (the agent loop) and their local activity, the event journal.
+// Entry: `npm run worker:session`.
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
+import type pg from 'pg';
+import { createJournalActivities } from '../activities/store/journal-activities.ts';
+import { taskQueues, withPrefix } from '../domain/task-queues.ts';
+import { bootstrapWorkerProcess, isMainModule, runUntilSignalled } from './bootstrap.ts';
+
+export const workflowsPath = new URL('../workflows/index.ts', import.meta.url).pathname;
+
+export interface SessionWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueuePrefix: string;
+  pool: pg.Pool;
+  dataConverter: DataConverter;
+  /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  maxCachedWorkflows?: number;
+}
+
+export async function createSessionWorker(options: SessionWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: withPrefix(options.taskQueuePrefix, taskQueues.session),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    activities: createJournalActivities(options.pool),
+    dataConverter: options.dataConverter,
+    maxCachedWorkflows: options.maxCachedWorkflows,
+  });
+}
+
+if (isMainModule(import.meta.url)) {
+  const deps = await bootstrapWorkerProcess('session-worker');
+  const worker = await createSessionWorker({
+    connection: deps.connection,
+    namespace: deps.config.TEMPORAL_NAMESPACE,
+    taskQueuePrefix: deps.config.AGENTS_TASK_QUEUE_PREFIX,
+    pool: deps.pool,
+    dataConverter: deps.dataConverter,
+  });
+  deps.logger.info({ taskQueue: worker.options.taskQueue }, 'session worker started');
+  await runUntilSignalled(deps, [worker]);
+}

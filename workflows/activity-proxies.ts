@@ -1,0 +1,60 @@
+// Activity proxies, one per timeout profile. Workflows import activity *types* only; the worker registers the real
+// functions (activities/*). Model calls are not retried by Temporal here: the loop retries them itself so that each
+// retry is announced in the event log (session.error retrying + session.status_rescheduled).
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { JournalActivities } from '../activities/store/journal-activities.ts';
+import type { ModelActivities } from '../activities/model/activities.ts';
+import type { SandboxActivities } from '../activities/sandbox/activities.ts';
+import { nonRetryableFailureTypes } from '../domain/errors.ts';
+import type { BackendToolInput, BackendToolOutput } from '../domain/backend-tools.ts';
+import type { SessionSettings } from '../domain/session.ts';
+import { taskQueues, withPrefix } from '../domain/task-queues.ts';
+
+export const journalActivities = proxyLocalActivities<JournalActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '100ms', maximumInterval: '5s', backoffCoefficient: 2 },
+});
+
+export function modelActivities(settings: SessionSettings) {
+  return proxyActivities<ModelActivities>({
+    taskQueue: withPrefix(settings.taskQueuePrefix, taskQueues.model),
+    startToCloseTimeout: settings.modelTimeoutMs,
+    heartbeatTimeout: settings.modelHeartbeatTimeoutMs,
+    retry: { maximumAttempts: 1 },
+  });
+}
+
+/** Creation goes to the shared sandbox queue: any Docker host may take it. */
+export function sandboxCreationActivities(settings: SessionSettings) {
+  return proxyActivities<SandboxActivities>({
+    taskQueue: withPrefix(settings.taskQueuePrefix, taskQueues.sandbox),
+    startToCloseTimeout: '5m',
+    heartbeatTimeout: '60s',
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: nonRetryableFailureTypes },
+  });
+}
+
+/**
+ * Every later operation goes to the queue of the host that holds the container. A host whose worker is gone never
+ * starts the task: the schedule-to-start timeout tells the session to recreate the sandbox elsewhere.
+ */
+export function sandboxHostActivities(settings: SessionSettings, hostQueue: string) {
+  return proxyActivities<SandboxActivities>({
+    taskQueue: hostQueue,
+    scheduleToStartTimeout: settings.sandboxHostTimeoutMs,
+    startToCloseTimeout: settings.toolTimeoutMs + 60_000,
+    heartbeatTimeout: '60s',
+    retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: nonRetryableFailureTypes },
+  });
+}
+
+/** A backend tool is an activity by name on the operator's own task queue. */
+export function backendToolActivity(taskQueue: string, activity: string, timeoutSeconds: number) {
+  const proxy = proxyActivities<Record<string, (input: BackendToolInput) => Promise<BackendToolOutput>>>({
+    taskQueue,
+    startToCloseTimeout: timeoutSeconds * 1000,
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: nonRetryableFailureTypes },
+  });
+  // A proxy answers every name; the index type just cannot say so.
+  return proxy[activity] as (input: BackendToolInput) => Promise<BackendToolOutput>;
+}

@@ -1,0 +1,2 @@
+// The workflow bundle's entry: every workflow type a session worker registers.
+export { sessionWorkflow } from './session-workflow.ts';

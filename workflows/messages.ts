@@ -1,0 +1,21 @@
+// The session workflow's messages: module-level definitions shared by the workflow and every client (the API, the
+// temporal CLI by name, other SDKs by name). Names are part of the public contract; see README "Driving a session".
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { SessionStateView } from '../domain/session.ts';
+import type { UserEvent } from '../domain/events.ts';
+
+/** A user event as sent; `id` is assigned by the sender for idempotency (the workflow assigns one if missing). */
+export type IncomingUserEvent = Omit<UserEvent, 'id' | 'processed_at'> & { id?: string };
+
+/**
+ * User events (`user.message`, `user.interrupt`, `user.tool_confirmation`, `user.custom_tool_result`), in order.
+ * Duplicates (same id) are ignored; an interrupt jumps the queue.
+ */
+export const userEventsSignal = defineSignal<[IncomingUserEvent[]]>('userEvents');
+
+/** Ends the session: sandbox removed, status `terminated`, workflow completes. */
+export const terminateSessionSignal = defineSignal<[{ reason: 'archived' | 'deleted' | 'terminated' }]>(
+  'terminateSession',
+);
+
+export const sessionStateQuery = defineQuery<SessionStateView>('sessionState');

@@ -1,0 +1,139 @@
+// One model call with the loop's own retries: each failed attempt is announced (session.error retrying +
+// session.status_rescheduled), waits honouring the provider's retry-after, and the last one ends the turn with
+// `retries_exhausted`. A rejected request (400/401/...) is not retried. An interrupt cancels the call at once.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+} from '@temporalio/workflow';
+import { FailureType, nonRetryableFailureTypes, sessionErrorTypeFor } from '../domain/errors.ts';
+import type { ModelResponse } from '../domain/model.ts';
+import type { SessionSettings } from '../domain/session.ts';
+import type { InvokeModelInput } from '../activities/model/activities.ts';
+import { modelActivities } from './activity-proxies.ts';
+import type { EventJournal } from './event-journal.ts';
+import type { SessionStatusTracker } from './session-status.ts';
+
+export type ModelCallOutcome =
+  | { kind: 'response'; response: ModelResponse; messageEventId: string }
+  | { kind: 'interrupted' }
+  | { kind: 'rejected' }
+  | { kind: 'exhausted' };
+
+export interface ModelCallContext {
+  settings: SessionSettings;
+  journal: EventJournal;
+  status: SessionStatusTracker;
+  interrupted: () => boolean;
+  /** Registers the scope an interrupt must cancel. */
+  setCancellable: (scope: CancellationScope | undefined) => void;
+}
+
+export async function callModel(
+  context: ModelCallContext,
+  request: Omit<InvokeModelInput, 'throughSeq' | 'messageEventId'>,
+  summary: string,
+): Promise<ModelCallOutcome> {
+  const { journal, settings, status } = context;
+  const activities = modelActivities(settings);
+  for (let attempt = 1; ; attempt++) {
+    const start = journal.emit({ type: 'span.model_request_start', model: request.model.id, summary });
+    const messageEventId = journal.newId();
+    await journal.flushed(); // the activity reads the transcript from the journal
+    const scope = new CancellationScope();
+    context.setCancellable(scope);
+    try {
+      const response = await scope.run(() =>
+        activities.invokeModel.executeWithOptions({ summary }, [
+          { ...request, throughSeq: journal.lastSeq, messageEventId },
+        ]),
+      );
+      journal.emit({
+        type: 'span.model_request_end',
+        model_request_start_id: start.id,
+        is_error: false,
+        model_usage: {
+          input_tokens: response.usage.inputTokens,
+          output_tokens: response.usage.outputTokens,
+          cache_creation_input_tokens: response.usage.cacheCreationInputTokens,
+          cache_read_input_tokens: response.usage.cacheReadInputTokens,
+        },
+      });
+      return { kind: 'response', response, messageEventId };
+    } catch (error) {
+      journal.emit({
+        type: 'span.model_request_end',
+        model_request_start_id: start.id,
+        is_error: true,
+        model_usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      });
+      if (context.interrupted() && (isCancellation(error) || scope.consideredCancelled)) return { kind: 'interrupted' };
+      const failure = describeFailure(error);
+      if (!failure.retryable) {
+        journal.emit({
+          type: 'session.error',
+          error: { type: sessionErrorTypeFor(failure.type), message: failure.message, retry_status: { type: 'exhausted' } },
+        });
+        return { kind: 'rejected' };
+      }
+      if (attempt >= settings.modelMaxAttempts) {
+        journal.emit({
+          type: 'session.error',
+          error: { type: sessionErrorTypeFor(failure.type), message: failure.message, retry_status: { type: 'exhausted' } },
+        });
+        return { kind: 'exhausted' };
+      }
+      journal.emit({
+        type: 'session.error',
+        error: { type: sessionErrorTypeFor(failure.type), message: failure.message, retry_status: { type: 'retrying' } },
+      });
+      status.rescheduling();
+      const delay = failure.retryAfterMs ?? backoff(settings, attempt);
+      // An interrupt during the wait ends the turn without another attempt.
+      if (await condition(context.interrupted, delay)) return { kind: 'interrupted' };
+      status.running();
+    } finally {
+      context.setCancellable(undefined);
+    }
+  }
+}
+
+function backoff(settings: SessionSettings, attempt: number): number {
+  return Math.min(settings.modelRetryMaxMs, settings.modelRetryInitialMs * 2 ** (attempt - 1));
+}
+
+interface FailureInfo {
+  type: string | undefined;
+  message: string;
+  retryable: boolean;
+  retryAfterMs: number | undefined;
+}
+
+/** Reads the activity failure: the adapter's ApplicationFailure, or a timeout (a model worker that died). */
+function describeFailure(error: unknown): FailureInfo {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure) {
+    const retryable = !cause.nonRetryable && !nonRetryableFailureTypes.includes(cause.type as FailureType);
+    return { type: cause.type ?? undefined, message: cause.message, retryable, retryAfterMs: toMs(cause.nextRetryDelay) };
+  }
+  const message = cause instanceof Error ? cause.message : 'model call failed';
+  return { type: FailureType.modelTransport, message, retryable: true, retryAfterMs: undefined };
+}
+
+function toMs(duration: unknown): number | undefined {
+  if (typeof duration === 'number') return duration;
+  if (typeof duration === 'string') {
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(duration.trim());
+    if (!match) return undefined;
+    const value = Number(match[1]);
+    return match[2] === 'm' ? value * 60_000 : match[2] === 'ms' ? value : value * 1000;
+  }
+  if (duration && typeof duration === 'object' && 'seconds' in duration) {
+    const { seconds, nanos } = duration as { seconds?: number | { toNumber(): number }; nanos?: number };
+    const s = typeof seconds === 'number' ? seconds : (seconds?.toNumber() ?? 0);
+    return s * 1000 + Math.floor((nanos ?? 0) / 1e6);
+  }
+  return undefined;
+}

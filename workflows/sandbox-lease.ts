@@ -1,0 +1,187 @@
+// The session's hold on its sandbox: created lazily at the first sandboxed tool call, paused and then snapshotted
+// and removed while idle, resumed or restored on the next call, recreated from the last snapshot when its container or
+// its host is lost.
+import { TimeoutType } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
+import { FailureType } from '../domain/errors.ts';
+import type { SandboxLease, ToolOutcome } from '../domain/sandbox.ts';
+import type { SessionWorkflowInput } from '../domain/session.ts';
+import { sandboxCreationActivities, sandboxHostActivities } from './activity-proxies.ts';
+import type { EventJournal } from './event-journal.ts';
+
+export class SandboxLeaseManager {
+  private ensuring: Promise<SandboxLease> | undefined;
+  /** Set when a tool may have changed /workspace since the last snapshot. */
+  private dirty = false;
+
+  private readonly input: SessionWorkflowInput;
+  private readonly journal: EventJournal;
+  lease: SandboxLease | undefined;
+  lastSnapshotId: string | undefined;
+
+  constructor(
+    input: SessionWorkflowInput,
+    journal: EventJournal,
+    lease: SandboxLease | undefined,
+    lastSnapshotId: string | undefined,
+  ) {
+    this.input = input;
+    this.journal = journal;
+    this.lease = lease;
+    this.lastSnapshotId = lastSnapshotId;
+  }
+
+  get state(): 'none' | 'running' | 'paused' | 'snapshotted' {
+    if (this.lease) return this.lease.state;
+    return this.lastSnapshotId ? 'snapshotted' : 'none';
+  }
+
+  private get owner() {
+    return { tenantId: this.input.tenantId, sessionId: this.input.sessionId };
+  }
+
+  private host(lease: SandboxLease) {
+    return sandboxHostActivities(this.input.settings, lease.hostQueue);
+  }
+
+  /** A running container for this session: resumed, restored from the last snapshot, or new. Single-flight. */
+  ensure(): Promise<SandboxLease> {
+    this.ensuring ??= this.acquire().finally(() => (this.ensuring = undefined));
+    return this.ensuring;
+  }
+
+  private async acquire(): Promise<SandboxLease> {
+    if (this.lease?.state === 'running') return this.lease;
+    if (this.lease?.state === 'paused') {
+      try {
+        await this.host(this.lease).resumeSandbox.executeWithOptions({ summary: 'resume sandbox' }, [
+          { lease: this.lease },
+        ]);
+        this.lease = { ...this.lease, state: 'running' };
+        return this.lease;
+      } catch (error) {
+        if (!isSandboxLost(error)) throw error;
+        this.reportLost(error);
+      }
+    }
+    const summary = this.lastSnapshotId ? 'restore sandbox from snapshot' : 'create sandbox';
+    this.lease = await sandboxCreationActivities(this.input.settings).createSandbox.executeWithOptions({ summary }, [
+      { spec: this.input.environment.sandbox, owner: this.owner, snapshotId: this.lastSnapshotId },
+    ]);
+    return this.lease;
+  }
+
+  /** Runs a sandbox tool; a lost container or host is recreated from the last snapshot and the call tried once more. */
+  async runTool(toolUseId: string, name: string, input: Record<string, unknown>): Promise<ToolOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const lease = await this.ensure();
+      try {
+        this.dirty = true;
+        return await this.host(lease).runTool.executeWithOptions({ summary: toolSummary(name, input) }, [
+          { lease, toolUseId, name, input, env: this.input.environment.sandbox.env },
+        ]);
+      } catch (error) {
+        if (!isSandboxLost(error) || attempt >= 2) throw error;
+        this.reportLost(error);
+        if (this.lease?.containerId === lease.containerId) this.lease = undefined;
+      }
+    }
+  }
+
+  /** After a turn: keep a snapshot so a lost container can come back with its workspace. */
+  async snapshotIfDirty(): Promise<void> {
+    if (!this.dirty || this.lease?.state !== 'running') return;
+    const lease = this.lease;
+    try {
+      this.lastSnapshotId = await this.host(lease).snapshotSandbox.executeWithOptions({ summary: 'snapshot workspace' }, [
+        { lease },
+      ]);
+      this.dirty = false;
+    } catch (error) {
+      if (!isSandboxLost(error)) throw error;
+      this.reportLost(error);
+      this.lease = undefined;
+    }
+  }
+
+  async pause(): Promise<void> {
+    if (this.lease?.state !== 'running') return;
+    const lease = this.lease;
+    try {
+      await this.host(lease).pauseSandbox.executeWithOptions({ summary: 'pause idle sandbox' }, [{ lease }]);
+      this.lease = { ...lease, state: 'paused' };
+    } catch (error) {
+      if (!isSandboxLost(error)) throw error;
+      this.lease = undefined;
+    }
+  }
+
+  /** Long idle: snapshot /workspace, then remove the container. The next call restores it. */
+  async snapshotAndRemove(): Promise<void> {
+    if (!this.lease) return;
+    const lease = this.lease;
+    try {
+      this.lastSnapshotId = await this.host(lease).snapshotSandbox.executeWithOptions(
+        { summary: 'snapshot idle sandbox' },
+        [{ lease }],
+      );
+      await this.host(lease).destroySandbox.executeWithOptions({ summary: 'remove idle sandbox' }, [
+        { lease, owner: this.owner, deleteSnapshots: false },
+      ]);
+    } catch (error) {
+      if (!isSandboxLost(error)) throw error;
+    }
+    this.lease = undefined;
+    this.dirty = false;
+  }
+
+  /** Session end: the container and, when deleting, every snapshot. */
+  async destroy(deleteSnapshots: boolean): Promise<void> {
+    if (!this.lease && !this.lastSnapshotId) return;
+    const activities = this.lease
+      ? this.host(this.lease)
+      : sandboxCreationActivities(this.input.settings);
+    try {
+      await activities.destroySandbox.executeWithOptions({ summary: 'remove sandbox' }, [
+        { lease: this.lease, owner: this.owner, deleteSnapshots },
+      ]);
+    } catch (error) {
+      if (!isSandboxLost(error)) throw error;
+      // The host is gone; any sandbox worker can still remove the snapshots.
+      await sandboxCreationActivities(this.input.settings).destroySandbox({ owner: this.owner, deleteSnapshots });
+    }
+    this.lease = undefined;
+    if (deleteSnapshots) this.lastSnapshotId = undefined;
+  }
+
+  private reportLost(error: unknown): void {
+    this.journal.emit({
+      type: 'session.error',
+      error: {
+        type: 'sandbox_lost_error',
+        message: `The sandbox was lost (${describe(error)}); it is being recreated from the last snapshot.`,
+        retry_status: { type: 'retrying' },
+      },
+    });
+    this.lease = undefined;
+  }
+}
+
+/** A container that is gone, or a host whose worker never picked the task up. */
+export function isSandboxLost(error: unknown): boolean {
+  if (!(error instanceof ActivityFailure)) return false;
+  const cause = error.cause;
+  if (cause instanceof ApplicationFailure) return cause.type === FailureType.sandboxGone;
+  return cause instanceof TimeoutFailure && cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function toolSummary(name: string, input: Record<string, unknown>): string {
+  const detail = typeof input.command === 'string' ? input.command : typeof input.path === 'string' ? input.path : '';
+  const line = `${name}: ${detail}`.split('\n')[0] ?? name;
+  return line.length > 80 ? `${line.slice(0, 77)}...` : line;
+}

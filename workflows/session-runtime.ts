@@ -1,0 +1,341 @@
+// The agent loop's state and its main loop. User events queue in arrival order; an interrupt jumps the queue and
+// cancels the model call in flight; approvals and custom tool results resolve pending actions. Each turn: model call →
+// tool calls (run, or wait for the client) → model call … until the model stops, the client must act, or a limit hits.
+import {
+  allHandlersFinished,
+  type CancellationScope,
+  condition,
+  continueAsNew,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { defaultLimits } from '../domain/agent.ts';
+import type { StopReason, UserEvent, UserMessageEvent } from '../domain/events.ts';
+import { addUsage, emptyUsage, type ModelUsage, type ToolUseBlock } from '../domain/model.ts';
+import type {
+  CarriedSessionState,
+  PendingAction,
+  SessionStateView,
+  SessionStats,
+  SessionWorkflowInput,
+  SubAgentResult,
+} from '../domain/session.ts';
+import { routeTool, toolSpecsFor } from '../domain/tool-routing.ts';
+import { EventJournal } from './event-journal.ts';
+import type { IncomingUserEvent } from './messages.ts';
+import { callModel } from './model-call.ts';
+import { SandboxLeaseManager } from './sandbox-lease.ts';
+import { SessionStatusTracker } from './session-status.ts';
+import { executeTool, type ToolCall } from './tool-execution.ts';
+
+const maxRememberedEventIds = 1_000;
+
+type Resolution = { allow: boolean; denyMessage?: string } | { custom: true };
+interface PendingEntry extends PendingAction {
+  resolution?: Resolution;
+  call: ToolCall;
+}
+
+export class SessionRuntime {
+  private readonly journal: EventJournal;
+  private readonly status: SessionStatusTracker;
+  private readonly sandbox: SandboxLeaseManager;
+  private readonly queue: UserEvent[];
+  private readonly seenEventIds: string[];
+  private readonly seen: Set<string>;
+  private readonly pending = new Map<string, PendingEntry>();
+  private usage: ModelUsage;
+  private readonly stats: SessionStats;
+  private interruptEventId: string | undefined;
+  private terminateReason: 'archived' | 'deleted' | 'terminated' | undefined;
+  private cancellable: CancellationScope | undefined;
+  private turnsThisRun = 0;
+
+  private readonly input: SessionWorkflowInput;
+
+  constructor(input: SessionWorkflowInput) {
+    this.input = input;
+    const carried = input.carried;
+    this.journal = new EventJournal(input.sessionId, carried?.nextSeq ?? 1);
+    this.status = new SessionStatusTracker(this.journal, carried?.stats.activeMs ?? 0);
+    this.sandbox = new SandboxLeaseManager(input, this.journal, carried?.lease, carried?.lastSnapshotId);
+    this.queue = [...(carried?.queue ?? [])];
+    this.seenEventIds = [...(carried?.seenEventIds ?? [])];
+    this.seen = new Set(this.seenEventIds);
+    this.usage = carried?.usage ?? emptyUsage();
+    this.stats = carried?.stats ?? { activeMs: 0, turns: 0, modelCalls: 0, toolCalls: 0 };
+  }
+
+  // ---- messages -------------------------------------------------------------------------------------------------
+
+  /** Accepts user events in order; duplicates by id are ignored. */
+  receive(events: IncomingUserEvent[]): void {
+    for (const incoming of events) {
+      const id = incoming.id ?? this.journal.newId();
+      if (this.seen.has(id)) continue;
+      this.remember(id);
+      const event = { ...incoming, id, processed_at: null } as UserEvent;
+      switch (event.type) {
+        case 'user.interrupt':
+          this.interruptEventId ??= id;
+          this.cancellable?.cancel();
+          break;
+        case 'user.tool_confirmation': {
+          const entry = this.pending.get(event.tool_use_id);
+          if (entry?.kind !== 'confirmation' || entry.resolution) break; // not asked, or already answered
+          entry.resolution = { allow: event.result === 'allow', denyMessage: event.deny_message };
+          this.journal.emit(event);
+          break;
+        }
+        case 'user.custom_tool_result': {
+          const entry = this.pending.get(event.custom_tool_use_id);
+          if (entry?.kind !== 'custom_tool_result' || entry.resolution) break;
+          entry.resolution = { custom: true };
+          this.journal.emit(event);
+          break;
+        }
+        case 'user.message':
+          this.queue.push(event);
+          break;
+      }
+    }
+  }
+
+  requestTermination(reason: 'archived' | 'deleted' | 'terminated'): void {
+    this.terminateReason ??= reason;
+    this.cancellable?.cancel();
+  }
+
+  view(): SessionStateView {
+    return {
+      sessionId: this.input.sessionId,
+      status: this.status.status,
+      stopReason: this.status.stopReason,
+      pendingActions: [...this.pending.values()]
+        .filter((entry) => !entry.resolution)
+        .map(({ eventId, kind, name }) => ({ eventId, kind, name })),
+      usage: this.usage,
+      stats: { ...this.stats, activeMs: this.status.currentActiveMs() },
+      lastSeq: this.journal.lastSeq,
+      sandbox: { state: this.sandbox.state, hostQueue: this.sandbox.lease?.hostQueue },
+      queuedEvents: this.queue.length,
+    };
+  }
+
+  // ---- the loop -------------------------------------------------------------------------------------------------
+
+  async run(): Promise<SubAgentResult | undefined> {
+    this.receive(this.input.initialEvents ?? []);
+    for (;;) {
+      await this.waitForWork();
+      if (this.terminateReason) return this.terminate(this.terminateReason);
+      if (this.interruptEventId && this.queue.length === 0) {
+        this.applyInterrupt(); // nothing running: the interrupt is simply recorded
+        continue;
+      }
+      const message = this.queue.shift();
+      if (message?.type !== 'user.message') continue;
+      const answer = await this.runTurn(message);
+      if (this.input.parent) return this.finishSubAgent(answer);
+      if (this.shouldContinueAsNew()) await this.continueAsNew();
+    }
+  }
+
+  private hasWork = (): boolean =>
+    this.queue.length > 0 || this.interruptEventId !== undefined || this.terminateReason !== undefined;
+
+  /** Waits for the next event; meanwhile an idle sandbox is paused, then snapshotted and removed. */
+  private async waitForWork(): Promise<void> {
+    const { idlePauseMs, idleSnapshotMs } = this.input.settings;
+    if (this.sandbox.state === 'running' && !(await condition(this.hasWork, idlePauseMs))) await this.sandbox.pause();
+    if (this.sandbox.state === 'paused' && !(await condition(this.hasWork, Math.max(0, idleSnapshotMs - idlePauseMs)))) {
+      await this.sandbox.snapshotAndRemove();
+    }
+    await condition(this.hasWork);
+  }
+
+  private async runTurn(message: UserMessageEvent): Promise<{ text: string; stop: StopReason }> {
+    this.journal.emit(message);
+    this.status.running();
+    this.stats.turns++;
+    this.turnsThisRun++;
+    const agent = this.input.agent;
+    const maxSteps = agent.limits?.max_turns ?? defaultLimits.max_turns;
+    const tools = toolSpecsFor(agent);
+    let stop: StopReason = { type: 'end_turn' };
+    let lastText = '';
+
+    for (let step = 1; ; step++) {
+      if (this.interruptEventId || this.terminateReason) break;
+      if (step > maxSteps) {
+        this.emitLimitError('max_turns_exceeded_error', `The agent reached its limit of ${maxSteps} model calls per turn.`);
+        break;
+      }
+      const budget = agent.limits?.token_budget;
+      if (budget !== undefined && this.usage.inputTokens + this.usage.outputTokens >= budget) {
+        stop = { type: 'budget_reached' };
+        break;
+      }
+      const outcome = await callModel(
+        {
+          settings: this.input.settings,
+          journal: this.journal,
+          status: this.status,
+          interrupted: () => this.interruptEventId !== undefined || this.terminateReason !== undefined,
+          setCancellable: (scope) => (this.cancellable = scope),
+        },
+        {
+          sessionId: this.input.sessionId,
+          model: { provider: agent.model.provider ?? 'anthropic', id: agent.model.id, baseUrl: agent.model.base_url },
+          system: agent.system ?? undefined,
+          tools,
+          maxOutputTokens: agent.limits?.max_output_tokens ?? defaultLimits.max_output_tokens,
+        },
+        `${agent.model.id} turn ${this.stats.turns}${step > 1 ? ` step ${step}` : ''}`,
+      );
+      if (outcome.kind === 'exhausted') stop = { type: 'retries_exhausted' };
+      if (outcome.kind !== 'response') break;
+
+      this.stats.modelCalls++;
+      this.usage = addUsage(this.usage, outcome.response.usage);
+      const text = outcome.response.content.flatMap((block) => (block.type === 'text' ? [block] : []));
+      if (text.length > 0) {
+        this.journal.emit({ type: 'agent.message', id: outcome.messageEventId, content: text });
+        lastText = text.map((block) => block.text).join('');
+      }
+      const uses = outcome.response.content.filter((block): block is ToolUseBlock => block.type === 'tool_use');
+      if (uses.length === 0) break;
+      if ((await this.runTools(uses)) === 'interrupted') break;
+    }
+
+    this.applyInterrupt();
+    this.status.idle(stop);
+    await this.sandbox.snapshotIfDirty();
+    return { text: lastText, stop };
+  }
+
+  /** Emits the tool-use events, runs what is allowed, waits for the client where it must, runs what it approved. */
+  private async runTools(uses: ToolUseBlock[]): Promise<'done' | 'interrupted'> {
+    const agent = this.input.agent;
+    const runNow: ToolCall[] = [];
+    for (const use of uses) {
+      const call: ToolCall = { eventId: this.journal.newId(), name: use.name, input: use.input, route: routeTool(agent, use.name) };
+      const { route } = call;
+      if (route.kind === 'custom') {
+        this.journal.emit({ type: 'agent.custom_tool_use', id: call.eventId, name: call.name, input: call.input });
+        this.pending.set(call.eventId, { eventId: call.eventId, kind: 'custom_tool_result', name: call.name, call });
+      } else if (route.kind === 'unknown') {
+        this.journal.emit({ type: 'agent.tool_use', id: call.eventId, name: call.name, input: call.input, evaluated_permission: 'deny' });
+        this.emitToolResult(call.eventId, `There is no tool named "${call.name}".`, true);
+      } else if (route.policy === 'always_ask') {
+        this.journal.emit({ type: 'agent.tool_use', id: call.eventId, name: call.name, input: call.input, evaluated_permission: 'ask' });
+        this.pending.set(call.eventId, { eventId: call.eventId, kind: 'confirmation', name: call.name, call });
+      } else {
+        this.journal.emit({ type: 'agent.tool_use', id: call.eventId, name: call.name, input: call.input, evaluated_permission: 'allow' });
+        runNow.push(call);
+      }
+    }
+    await Promise.all(runNow.map((call) => this.execute(call)));
+    if (this.pending.size === 0) return 'done';
+
+    // Wait for the client; each partial answer re-announces what is still awaited.
+    for (;;) {
+      const awaited = [...this.pending.values()].filter((entry) => !entry.resolution).map((entry) => entry.eventId);
+      if (awaited.length === 0) break;
+      this.status.idle({ type: 'requires_action', event_ids: awaited });
+      await condition(
+        () =>
+          this.interruptEventId !== undefined ||
+          this.terminateReason !== undefined ||
+          [...this.pending.values()].filter((entry) => !entry.resolution).length < awaited.length,
+      );
+      if (this.interruptEventId || this.terminateReason) {
+        this.pending.clear();
+        return 'interrupted';
+      }
+    }
+    this.status.running();
+    const approved: ToolCall[] = [];
+    for (const entry of this.pending.values()) {
+      const resolution = entry.resolution;
+      if (!resolution || 'custom' in resolution) continue;
+      if (resolution.allow) approved.push(entry.call);
+      else this.emitToolResult(entry.eventId, resolution.denyMessage ?? 'The user denied this tool call.', true);
+    }
+    this.pending.clear();
+    await Promise.all(approved.map((call) => this.execute(call)));
+    return 'done';
+  }
+
+  private async execute(call: ToolCall): Promise<void> {
+    this.stats.toolCalls++;
+    const outcome = await executeTool(call, this.input, this.sandbox);
+    this.emitToolResult(call.eventId, outcome.content, outcome.isError);
+  }
+
+  private emitToolResult(toolUseId: string, text: string, isError: boolean): void {
+    this.journal.emit({ type: 'agent.tool_result', tool_use_id: toolUseId, content: [{ type: 'text', text }], is_error: isError });
+  }
+
+  private emitLimitError(type: string, message: string): void {
+    this.journal.emit({ type: 'session.error', error: { type, message, retry_status: { type: 'exhausted' } } });
+  }
+
+  private applyInterrupt(): void {
+    if (!this.interruptEventId) return;
+    this.journal.emit({ type: 'user.interrupt', id: this.interruptEventId });
+    this.interruptEventId = undefined;
+  }
+
+  // ---- endings --------------------------------------------------------------------------------------------------
+
+  private async terminate(reason: 'archived' | 'deleted' | 'terminated'): Promise<undefined> {
+    await this.sandbox.destroy(reason === 'deleted');
+    this.status.terminated();
+    if (reason === 'deleted') this.journal.emit({ type: 'session.deleted' });
+    await this.journal.flushed();
+    return undefined;
+  }
+
+  private async finishSubAgent(answer: { text: string; stop: StopReason }): Promise<SubAgentResult> {
+    await this.sandbox.destroy(true);
+    this.status.terminated();
+    await this.journal.flushed();
+    const isError = answer.stop.type !== 'end_turn' || answer.text.length === 0;
+    return { sessionId: this.input.sessionId, text: answer.text || '(the sub-agent gave no answer)', isError };
+  }
+
+  private shouldContinueAsNew(): boolean {
+    const every = this.input.settings.continueAsNewEveryTurns;
+    return workflowInfo().continueAsNewSuggested || (every > 0 && this.turnsThisRun >= every);
+  }
+
+  /** Continue-as-new at a quiet point (idle, handlers done, journal flushed), carrying state, not history. */
+  private async continueAsNew(): Promise<never> {
+    await condition(allHandlersFinished);
+    await this.journal.flushed();
+    const carried: CarriedSessionState = {
+      nextSeq: this.journal.seqToCarry,
+      usage: this.usage,
+      stats: { ...this.stats, activeMs: this.status.currentActiveMs() },
+      lease: this.sandbox.lease,
+      lastSnapshotId: this.sandbox.lastSnapshotId,
+      seenEventIds: this.seenEventIds.slice(-maxRememberedEventIds),
+      queue: this.queue,
+      runsSoFar: (this.input.carried?.runsSoFar ?? 0) + 1,
+    };
+    return continueAsNew<(input: SessionWorkflowInput) => Promise<SubAgentResult | undefined>>({
+      ...this.input,
+      initialEvents: undefined,
+      carried,
+    });
+  }
+
+  private remember(id: string): void {
+    this.seen.add(id);
+    this.seenEventIds.push(id);
+    if (this.seenEventIds.length > maxRememberedEventIds * 2) {
+      const dropped = this.seenEventIds.splice(0, this.seenEventIds.length - maxRememberedEventIds);
+      for (const old of dropped) this.seen.delete(old);
+    }
+  }
+}

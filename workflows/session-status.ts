@@ -1,0 +1,56 @@
+// Session status: the status events, the SessionStatus search attribute (so sessions list and filter by status in the
+// API, the CLI and the UI) and metered active time, which accrues only while `running`.
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import type { SessionStatus, StopReason } from '../domain/events.ts';
+import { sessionStatusKey } from '../domain/search-attributes.ts';
+import type { EventJournal } from './event-journal.ts';
+
+export class SessionStatusTracker {
+  status: SessionStatus = 'idle';
+  stopReason: StopReason | null = null;
+  private runningSince: number | undefined;
+
+  private readonly journal: EventJournal;
+  activeMs: number;
+
+  constructor(journal: EventJournal, activeMs: number) {
+    this.journal = journal;
+    this.activeMs = activeMs;
+  }
+
+  running(): void {
+    if (this.status === 'running') return;
+    this.enter('running');
+    this.stopReason = null;
+    this.journal.emit({ type: 'session.status_running' });
+  }
+
+  rescheduling(): void {
+    this.enter('rescheduling');
+    this.journal.emit({ type: 'session.status_rescheduled' });
+  }
+
+  idle(stopReason: StopReason): void {
+    this.enter('idle');
+    this.stopReason = stopReason;
+    this.journal.emit({ type: 'session.status_idle', stop_reason: stopReason });
+  }
+
+  terminated(): void {
+    this.enter('terminated');
+    this.journal.emit({ type: 'session.status_terminated' });
+  }
+
+  /** Active milliseconds including the current running stretch. */
+  currentActiveMs(): number {
+    return this.activeMs + (this.runningSince === undefined ? 0 : Date.now() - this.runningSince);
+  }
+
+  private enter(status: SessionStatus): void {
+    const now = Date.now();
+    if (this.runningSince !== undefined) this.activeMs += now - this.runningSince;
+    this.runningSince = status === 'running' ? now : undefined;
+    if (status !== this.status) upsertSearchAttributes([{ key: sessionStatusKey, value: status }]);
+    this.status = status;
+  }
+}

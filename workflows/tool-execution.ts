@@ -1,0 +1,97 @@
+// Runs one approved tool call where it belongs: sandbox tools in the session's container, backend tools as an
+// activity on the operator's queue, sub-agents as child sessions. Always yields a result for the model; a failure
+// becomes an error result the model can read.
+import { executeChild, uuid4 } from '@temporalio/workflow';
+import type { SubAgentTool } from '../domain/agent.ts';
+import type { UserMessageEvent } from '../domain/events.ts';
+import { makeId, sessionWorkflowId } from '../domain/ids.ts';
+import type { ToolOutcome } from '../domain/sandbox.ts';
+import { agentIdKey, environmentIdKey, sessionStatusKey, tenantIdKey } from '../domain/search-attributes.ts';
+import { sessionWorkflowType, type SessionWorkflowInput, type SubAgentResult } from '../domain/session.ts';
+import type { ToolRoute } from '../domain/tool-routing.ts';
+import { backendToolActivity } from './activity-proxies.ts';
+import type { SandboxLeaseManager } from './sandbox-lease.ts';
+
+export interface ToolCall {
+  /** The `agent.tool_use` event id, also the tool_use id the model sees. */
+  eventId: string;
+  name: string;
+  input: Record<string, unknown>;
+  route: ToolRoute;
+}
+
+export async function executeTool(
+  call: ToolCall,
+  session: SessionWorkflowInput,
+  sandbox: SandboxLeaseManager,
+): Promise<ToolOutcome> {
+  const { route } = call;
+  try {
+    switch (route.kind) {
+      case 'sandbox':
+        return await sandbox.runTool(call.eventId, call.name, call.input);
+      case 'backend': {
+        const run = backendToolActivity(
+          route.tool.task_queue,
+          route.tool.activity ?? route.tool.name,
+          route.tool.timeout_seconds ?? 60,
+        );
+        const output = await run({
+          sessionId: session.sessionId,
+          tenantId: session.tenantId,
+          toolUseId: call.eventId,
+          name: call.name,
+          input: call.input,
+        });
+        return { content: output.content, isError: output.is_error ?? false };
+      }
+      case 'sub_agent': {
+        const result = await runSubAgent(route.tool, call, session);
+        return { content: result.text, isError: result.isError };
+      }
+      default:
+        return { content: `Unknown tool "${call.name}".`, isError: true };
+    }
+  } catch (error) {
+    return { content: `Tool ${call.name} failed: ${messageOf(error)}`, isError: true };
+  }
+}
+
+async function runSubAgent(tool: SubAgentTool, call: ToolCall, parent: SessionWorkflowInput): Promise<SubAgentResult> {
+  const prompt = typeof call.input.prompt === 'string' ? call.input.prompt : JSON.stringify(call.input);
+  const sessionId = makeId('session', uuid4());
+  const firstMessage: UserMessageEvent = {
+    type: 'user.message',
+    id: makeId('event', uuid4()),
+    processed_at: null,
+    content: [{ type: 'text', text: prompt }],
+  };
+  const input: SessionWorkflowInput = {
+    sessionId,
+    tenantId: parent.tenantId,
+    title: `${tool.name}: sub-agent of ${parent.sessionId}`,
+    agent: tool.agent,
+    environment: parent.environment,
+    vaultIds: parent.vaultIds,
+    settings: parent.settings,
+    parent: { sessionId: parent.sessionId, toolUseId: call.eventId },
+    initialEvents: [firstMessage],
+  };
+  return executeChild<(input: SessionWorkflowInput) => Promise<SubAgentResult>>(sessionWorkflowType, {
+    workflowId: sessionWorkflowId(sessionId),
+    args: [input],
+    memo: { title: input.title, parentSessionId: parent.sessionId },
+    typedSearchAttributes: [
+      { key: sessionStatusKey, value: 'idle' },
+      { key: agentIdKey, value: tool.agent.id },
+      { key: tenantIdKey, value: parent.tenantId },
+      { key: environmentIdKey, value: parent.environment.id },
+    ],
+    staticSummary: `sub-agent ${tool.agent.name}`,
+  });
+}
+
+function messageOf(error: unknown): string {
+  if (error && typeof error === 'object' && 'cause' in error && error.cause instanceof Error) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
