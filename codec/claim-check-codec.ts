@@ -3,7 +3,10 @@
 // histories over 50 MiB). It runs after the encryption codec, so blobs are ciphertext; the blob id is the sha256 of the
 // stored bytes.
 import { type Payload, type PayloadCodec, ValueError } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
+
+// @temporalio/proto is CommonJS: Node's ESM loader sees only its default export.
+const { temporal } = proto;
 import type { PostgresBlobStore } from './postgres-blob-store.ts';
 
 const PayloadProto = temporal.api.common.v1.Payload;

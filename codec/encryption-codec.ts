@@ -4,7 +4,10 @@
 // (add the new key, make it current, keep the old one until no retained history needs it).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { type Payload, type PayloadCodec, ValueError } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
+
+// @temporalio/proto is CommonJS: Node's ESM loader sees only its default export.
+const { temporal } = proto;
 
 const PayloadProto = temporal.api.common.v1.Payload;
 

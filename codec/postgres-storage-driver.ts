@@ -8,7 +8,10 @@ import {
   type StorageDriverStoreContext,
   ValueError,
 } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
+
+// @temporalio/proto is CommonJS: Node's ESM loader sees only its default export.
+const { temporal } = proto;
 import type { PostgresBlobStore } from './postgres-blob-store.ts';
 
 const PayloadProto = temporal.api.common.v1.Payload;

@@ -32,6 +32,8 @@ export const configSchema = z.object({
   OPENAI_BASE_URL: optionalString,
   /** A model server for providers without a key (the fake model server in development and tests). */
   AGENTS_FAKE_MODEL_URL: optionalString,
+  /** A workflow bundle built ahead of time (bundleWorkflowCode); otherwise session workers bundle at start. */
+  AGENTS_WORKFLOW_BUNDLE_PATH: optionalString,
   AGENTS_MODEL_MAX_CONCURRENCY: positiveInt(20),
   /** Model calls started per second across all model workers of the queue. */
   AGENTS_MODEL_MAX_PER_SECOND: z.coerce.number().positive().default(50),

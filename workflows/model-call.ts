@@ -116,24 +116,17 @@ function describeFailure(error: unknown): FailureInfo {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof ApplicationFailure) {
     const retryable = !cause.nonRetryable && !nonRetryableFailureTypes.includes(cause.type as FailureType);
-    return { type: cause.type ?? undefined, message: cause.message, retryable, retryAfterMs: toMs(cause.nextRetryDelay) };
+    return { type: cause.type ?? undefined, message: cause.message, retryable, retryAfterMs: retryAfterOf(cause) };
   }
   const message = cause instanceof Error ? cause.message : 'model call failed';
   return { type: FailureType.modelTransport, message, retryable: true, retryAfterMs: undefined };
 }
 
-function toMs(duration: unknown): number | undefined {
-  if (typeof duration === 'number') return duration;
-  if (typeof duration === 'string') {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(duration.trim());
-    if (!match) return undefined;
-    const value = Number(match[1]);
-    return match[2] === 'm' ? value * 60_000 : match[2] === 'ms' ? value : value * 1000;
-  }
-  if (duration && typeof duration === 'object' && 'seconds' in duration) {
-    const { seconds, nanos } = duration as { seconds?: number | { toNumber(): number }; nanos?: number };
-    const s = typeof seconds === 'number' ? seconds : (seconds?.toNumber() ?? 0);
-    return s * 1000 + Math.floor((nanos ?? 0) / 1e6);
+/** The provider's retry-after hint, which the model activity puts in the failure's details. */
+function retryAfterOf(failure: ApplicationFailure): number | undefined {
+  const detail: unknown = failure.details?.[0];
+  if (detail && typeof detail === 'object' && 'retryAfterMs' in detail && typeof detail.retryAfterMs === 'number') {
+    return detail.retryAfterMs;
   }
   return undefined;
 }

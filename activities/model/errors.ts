@@ -191,6 +191,8 @@ export function toModelFailure(error: unknown, context: ModelCallContext): Appli
         status: classified.status ?? null,
         providerErrorType: classified.providerErrorType ?? null,
         requestId: classified.requestId ?? null,
+        // Temporal does not carry nextRetryDelay back to workflow code; the session loop reads the hint from here.
+        retryAfterMs: nonRetryable ? null : (classified.retryAfterMs ?? null),
       },
     ],
   });

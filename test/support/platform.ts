@@ -48,8 +48,8 @@ let runtimeInstalled = false;
 
 export async function startTestPlatform(options: PlatformOptions): Promise<TestPlatform> {
   if (!runtimeInstalled) {
-    // Worker state changes and the like would drown the test output; warnings and errors still show.
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    // Worker state changes and the like would drown the test output; errors still show.
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
   }
   const prefix = uniquePrefix(options.label);
