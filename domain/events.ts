@@ -88,4 +88,9 @@ export interface JournaledEvent {
   event: SessionEvent;
 }
 
-export const userEventTypes = ['user.message', 'user.interrupt', 'user.tool_confirmation', 'user.custom_tool_result'] as const;
+export const userEventTypes = [
+  'user.message',
+  'user.interrupt',
+  'user.tool_confirmation',
+  'user.custom_tool_result',
+] as const;

@@ -36,8 +36,7 @@ export type UserContentBlock = TextBlock | ToolResultBlock;
 export type AssistantContentBlock = TextBlock | ToolUseBlock;
 
 export type ModelMessage =
-  | { role: 'user'; content: UserContentBlock[] }
-  | { role: 'assistant'; content: AssistantContentBlock[] };
+  { role: 'user'; content: UserContentBlock[] } | { role: 'assistant'; content: AssistantContentBlock[] };
 
 /** A tool as the model sees it: plain data, so a request can cross into an activity. */
 export interface ToolSpec {
@@ -73,8 +72,7 @@ export interface ModelResponse {
 
 /** Live-only progress while a response streams; never persisted. */
 export type ModelStreamPart =
-  | { type: 'text_delta'; index: number; text: string }
-  | { type: 'thinking_delta'; index: number; text: string };
+  { type: 'text_delta'; index: number; text: string } | { type: 'thinking_delta'; index: number; text: string };
 
 export const emptyUsage = (): ModelUsage => ({
   inputTokens: 0,

@@ -65,7 +65,8 @@ export const sandboxToolSpecs: Record<SandboxToolName, ToolSpec> = {
   },
   grep: {
     name: 'grep',
-    description: 'Search file contents with a regular expression (ripgrep). Returns matching lines with file and line number.',
+    description:
+      'Search file contents with a regular expression (ripgrep). Returns matching lines with file and line number.',
     inputSchema: {
       type: 'object',
       properties: {

@@ -19,10 +19,10 @@ async function demoApiKey(databaseUrl: string): Promise<string> {
   await client.connect();
   try {
     await client.query(`insert into tenants (id, name) values ('tnt_demo', 'demo') on conflict do nothing`);
-    await client.query(`insert into api_keys (id, tenant_id, key_hash, name) values ($1, 'tnt_demo', $2, 'dev stack demo')`, [
-      `key_${randomBytes(12).toString('hex')}`,
-      createHash('sha256').update(key).digest('hex'),
-    ]);
+    await client.query(
+      `insert into api_keys (id, tenant_id, key_hash, name) values ($1, 'tnt_demo', $2, 'dev stack demo')`,
+      [`key_${randomBytes(12).toString('hex')}`, createHash('sha256').update(key).digest('hex')],
+    );
   } finally {
     await client.end();
   }
@@ -50,7 +50,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     environment_id: environment.id,
     title: 'dev stack demo',
   });
-  log(`demo: session ${session.id} — in Temporal UI: ${options.uiUrl}/namespaces/default/workflows/session-${session.id}`);
+  log(
+    `demo: session ${session.id} — in Temporal UI: ${options.uiUrl}/namespaces/default/workflows/session-${session.id}`,
+  );
 
   const stream = await client.beta.sessions.events.stream(session.id);
   await client.beta.sessions.events.send(session.id, {

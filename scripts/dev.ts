@@ -11,7 +11,7 @@ import { startTemporalDevServer } from './services/temporal.ts';
 import { projectRoot, readToolsEnv } from './services/tools-env.ts';
 import { runDemo } from './demo.ts';
 
-/* eslint-disable no-restricted-syntax -- this entry point reads its environment once, here */
+ 
 const env = process.env;
 const { values: flags } = parseArgs({
   options: { 'no-demo': { type: 'boolean' }, 'exit-after-demo': { type: 'boolean' } },
@@ -25,7 +25,7 @@ const ports = {
   fakeModel: Number(env.AGENTS_DEV_FAKE_MODEL_PORT ?? 8090),
 };
 const useFakeModel = !env.ANTHROPIC_API_KEY && !env.OPENAI_API_KEY;
-/* eslint-enable no-restricted-syntax */
+ 
 
 const logsDir = join(dataDir, 'logs');
 const children: ManagedProcess[] = [];

@@ -30,10 +30,14 @@ async function expectError(response: Response, status: number, type: string): Pr
   return (body.error as { message: string }).message;
 }
 
+/** This tenant's rows (other test files share the database). */
 const counts = async () => {
-  const { rows } = await harness.platform.pool.query<{ agents: string; environments: string; sessions: string; events: string }>(
-    `select (select count(*) from agents) as agents, (select count(*) from environments) as environments,
-            (select count(*) from sessions) as sessions, (select count(*) from session_events) as events`,
+  const { rows } = await harness.platform.pool.query<Record<string, string>>(
+    `select (select count(*) from agents where tenant_id = $1) as agents,
+            (select count(*) from environments where tenant_id = $1) as environments,
+            (select count(*) from sessions where tenant_id = $1) as sessions,
+            (select count(*) from session_events e join sessions s on s.id = e.session_id where s.tenant_id = $1) as events`,
+    [harness.tenant.tenantId],
   );
   return rows[0];
 };
@@ -43,7 +47,11 @@ const agentBody = (model: string) => JSON.stringify({ name: 'errors agent', mode
 describe('request errors', () => {
   it('rejects malformed JSON, wrong types and oversize bodies without writing anything', async () => {
     const before = await counts();
-    await expectError(await harness.request('/v1/agents', { method: 'POST', body: '{"name": "x",' }), 400, 'invalid_request_error');
+    await expectError(
+      await harness.request('/v1/agents', { method: 'POST', body: '{"name": "x",' }),
+      400,
+      'invalid_request_error',
+    );
     const message = await expectError(
       await harness.request('/v1/agents', { method: 'POST', body: JSON.stringify({ name: 42, model: 'm' }) }),
       400,
@@ -51,17 +59,27 @@ describe('request errors', () => {
     );
     expect(message).toContain('name');
     await expectError(
-      await harness.request('/v1/agents', { method: 'POST', body: JSON.stringify({ name: 'x', model: 'm', tools: [{ type: 'nope' }] }) }),
+      await harness.request('/v1/agents', {
+        method: 'POST',
+        body: JSON.stringify({ name: 'x', model: 'm', tools: [{ type: 'nope' }] }),
+      }),
       400,
       'invalid_request_error',
     );
     await expectError(
-      await harness.request('/v1/agents', { method: 'POST', body: JSON.stringify({ name: 'x'.repeat(100_000), model: 'm' }) }),
+      await harness.request('/v1/agents', {
+        method: 'POST',
+        body: JSON.stringify({ name: 'x'.repeat(100_000), model: 'm' }),
+      }),
       413,
       'request_too_large',
     );
     await expectError(
-      await harness.request('/v1/agents', { method: 'POST', body: 'name=x', headers: { 'content-type': 'text/plain' } }),
+      await harness.request('/v1/agents', {
+        method: 'POST',
+        body: 'name=x',
+        headers: { 'content-type': 'text/plain' },
+      }),
       400,
       'invalid_request_error',
     );
@@ -73,7 +91,10 @@ describe('request errors', () => {
   it('answers 401 without a valid key, and accepts Authorization: Bearer', async () => {
     await expectError(await harness.request('/v1/agents', { apiKey: null }), 401, 'authentication_error');
     await expectError(await harness.request('/v1/agents', { apiKey: 'sk-agents-wrong' }), 401, 'authentication_error');
-    const bearer = await harness.request('/v1/agents', { apiKey: null, headers: { authorization: `Bearer ${harness.tenant.apiKey}` } });
+    const bearer = await harness.request('/v1/agents', {
+      apiKey: null,
+      headers: { authorization: `Bearer ${harness.tenant.apiKey}` },
+    });
     expect(bearer.status).toBe(200);
   });
 
@@ -87,7 +108,10 @@ describe('request errors', () => {
     await expectError(await harness.request('/v1/nothing-here'), 404, 'not_found_error');
     const before = await counts();
     await expectError(
-      await harness.request('/v1/sessions', { method: 'POST', body: JSON.stringify({ agent: 'agent_unknown', environment_id: 'env_unknown' }) }),
+      await harness.request('/v1/sessions', {
+        method: 'POST',
+        body: JSON.stringify({ agent: 'agent_unknown', environment_id: 'env_unknown' }),
+      }),
       404,
       'not_found_error',
     );
@@ -97,15 +121,25 @@ describe('request errors', () => {
   it("hides another tenant's resources behind 404", async () => {
     const other = await createTenantWithKey(harness.platform.pool, 'other tenant');
     const asOther = (path: string, init: RequestInit = {}) => harness.request(path, { ...init, apiKey: other.apiKey });
-    const agent = (await (await asOther('/v1/agents', { method: 'POST', body: agentBody('m-other') })).json()) as { id: string };
+    const agent = (await (await asOther('/v1/agents', { method: 'POST', body: agentBody('m-other') })).json()) as {
+      id: string;
+    };
     const environment = (await (
-      await asOther('/v1/environments', { method: 'POST', body: JSON.stringify({ name: `other-${harness.platform.prefix}` }) })
+      await asOther('/v1/environments', {
+        method: 'POST',
+        body: JSON.stringify({ name: `other-${harness.platform.prefix}` }),
+      })
     ).json()) as { id: string };
-    const vault = (await (await asOther('/v1/vaults', { method: 'POST', body: JSON.stringify({ display_name: 'v' }) })).json()) as {
+    const vault = (await (
+      await asOther('/v1/vaults', { method: 'POST', body: JSON.stringify({ display_name: 'v' }) })
+    ).json()) as {
       id: string;
     };
     const session = (await (
-      await asOther('/v1/sessions', { method: 'POST', body: JSON.stringify({ agent: agent.id, environment_id: environment.id }) })
+      await asOther('/v1/sessions', {
+        method: 'POST',
+        body: JSON.stringify({ agent: agent.id, environment_id: environment.id }),
+      })
     ).json()) as { id: string };
     expect(session.id).toMatch(/^sesn_/);
 
@@ -114,12 +148,23 @@ describe('request errors', () => {
     await expectError(await harness.request(`/v1/vaults/${vault.id}`), 404, 'not_found_error');
     await expectError(await harness.request(`/v1/sessions/${session.id}`), 404, 'not_found_error');
     await expectError(await harness.request(`/v1/sessions/${session.id}/events`), 404, 'not_found_error');
-    await expectError(await harness.request(`/v1/sessions/${session.id}`, { method: 'DELETE' }), 404, 'not_found_error');
+    await expectError(
+      await harness.request(`/v1/sessions/${session.id}`, { method: 'DELETE' }),
+      404,
+      'not_found_error',
+    );
     const message = JSON.stringify({ events: [{ type: 'user.message', content: [{ type: 'text', text: 'hi' }] }] });
-    await expectError(await harness.request(`/v1/sessions/${session.id}/events`, { method: 'POST', body: message }), 404, 'not_found_error');
+    await expectError(
+      await harness.request(`/v1/sessions/${session.id}/events`, { method: 'POST', body: message }),
+      404,
+      'not_found_error',
+    );
     const before = await counts();
     await expectError(
-      await harness.request('/v1/sessions', { method: 'POST', body: JSON.stringify({ agent: agent.id, environment_id: environment.id }) }),
+      await harness.request('/v1/sessions', {
+        method: 'POST',
+        body: JSON.stringify({ agent: agent.id, environment_id: environment.id }),
+      }),
       404,
       'not_found_error',
     );
@@ -131,19 +176,33 @@ describe('request errors', () => {
   });
 
   it('rejects a confirmation or a custom tool result nobody asked for, before anything is signalled', async () => {
-    const agent = (await (await harness.request('/v1/agents', { method: 'POST', body: agentBody('m-confirm') })).json()) as { id: string };
+    const agent = (await (
+      await harness.request('/v1/agents', { method: 'POST', body: agentBody('m-confirm') })
+    ).json()) as { id: string };
     const environment = (await (
-      await harness.request('/v1/environments', { method: 'POST', body: JSON.stringify({ name: `confirm-${harness.platform.prefix}` }) })
+      await harness.request('/v1/environments', {
+        method: 'POST',
+        body: JSON.stringify({ name: `confirm-${harness.platform.prefix}` }),
+      })
     ).json()) as { id: string };
     const session = (await (
-      await harness.request('/v1/sessions', { method: 'POST', body: JSON.stringify({ agent: agent.id, environment_id: environment.id }) })
+      await harness.request('/v1/sessions', {
+        method: 'POST',
+        body: JSON.stringify({ agent: agent.id, environment_id: environment.id }),
+      })
     ).json()) as { id: string };
     const send = (events: unknown[]) =>
       harness.request(`/v1/sessions/${session.id}/events`, { method: 'POST', body: JSON.stringify({ events }) });
 
-    await expectError(await send([{ type: 'user.tool_confirmation', tool_use_id: 'sevt_nobody', result: 'allow' }]), 400, 'invalid_request_error');
     await expectError(
-      await send([{ type: 'user.custom_tool_result', custom_tool_use_id: 'sevt_nobody', content: [{ type: 'text', text: 'x' }] }]),
+      await send([{ type: 'user.tool_confirmation', tool_use_id: 'sevt_nobody', result: 'allow' }]),
+      400,
+      'invalid_request_error',
+    );
+    await expectError(
+      await send([
+        { type: 'user.custom_tool_result', custom_tool_use_id: 'sevt_nobody', content: [{ type: 'text', text: 'x' }] },
+      ]),
       400,
       'invalid_request_error',
     );
@@ -154,19 +213,30 @@ describe('request errors', () => {
     const history = await harness.platform.client.workflow.getHandle(sessionWorkflowId(session.id)).fetchHistory();
     const signals = (history.events ?? []).filter((event) => event.workflowExecutionSignaledEventAttributes);
     expect(signals).toHaveLength(0);
-    const { rows } = await harness.platform.pool.query('select 1 from session_events where session_id = $1', [session.id]);
+    const { rows } = await harness.platform.pool.query('select 1 from session_events where session_id = $1', [
+      session.id,
+    ]);
     expect(rows).toHaveLength(0);
   });
 
   it('serves health and the OpenAPI document without a key', async () => {
-    expect(await (await harness.request('/health', { apiKey: null })).json()).toEqual({ ok: true, temporal: true, postgres: true });
+    expect(await (await harness.request('/health', { apiKey: null })).json()).toEqual({
+      ok: true,
+      temporal: true,
+      postgres: true,
+    });
     const document = (await (await harness.request('/openapi.json', { apiKey: null })).json()) as {
       openapi: string;
       paths: Record<string, unknown>;
     };
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths)).toEqual(
-      expect.arrayContaining(['/v1/agents', '/v1/sessions', '/v1/sessions/{session_id}/events', '/v1/vaults/{vault_id}/credentials']),
+      expect.arrayContaining([
+        '/v1/agents',
+        '/v1/sessions',
+        '/v1/sessions/{session_id}/events',
+        '/v1/vaults/{vault_id}/credentials',
+      ]),
     );
   });
 });
@@ -183,12 +253,17 @@ describe('backing services out of reach', () => {
     });
     try {
       const headers = { 'x-api-key': harness.tenant.apiKey, 'content-type': 'application/json' };
-      const agent = (await (await api.inject({ method: 'POST', url: '/v1/agents', headers, payload: agentBody('m-down') })).json()) as {
-        id: string;
-      };
-      const environment = (await (
-        await api.inject({ method: 'POST', url: '/v1/environments', headers, payload: JSON.stringify({ name: `down-${harness.platform.prefix}` }) })
-      ).json()) as { id: string };
+      const agent = (
+        await api.inject({ method: 'POST', url: '/v1/agents', headers, payload: agentBody('m-down') })
+      ).json<{ id: string }>();
+      const environment = (
+        await api.inject({
+          method: 'POST',
+          url: '/v1/environments',
+          headers,
+          payload: JSON.stringify({ name: `down-${harness.platform.prefix}` }),
+        })
+      ).json<{ id: string }>();
       const before = await counts();
       const response = await api.inject({
         method: 'POST',
@@ -210,10 +285,17 @@ describe('backing services out of reach', () => {
 
   it('answers 503 with retry-after when PostgreSQL is unreachable', async () => {
     const config = loadConfig({ LOG_LEVEL: 'silent' });
-    const pool = new pg.Pool({ connectionString: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 1_000 });
+    const pool = new pg.Pool({
+      connectionString: 'postgres://nobody@127.0.0.1:1/none',
+      connectionTimeoutMillis: 1_000,
+    });
     const api = await createApi({ config, pool, temporalClient: harness.platform.client });
     try {
-      const response = await api.inject({ method: 'GET', url: '/v1/agents', headers: { 'x-api-key': harness.tenant.apiKey } });
+      const response = await api.inject({
+        method: 'GET',
+        url: '/v1/agents',
+        headers: { 'x-api-key': harness.tenant.apiKey },
+      });
       expect(response.statusCode).toBe(503);
       expect(response.headers['retry-after']).toBeDefined();
       expect(response.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });

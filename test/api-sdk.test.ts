@@ -16,9 +16,19 @@ afterAll(async () => {
 });
 
 type StreamEvent = BetaManagedAgentsStreamSessionEvents;
+type EventOf<T extends StreamEvent['type']> = Extract<StreamEvent, { type: T }>;
 
-const waitForEvent = (seen: StreamEvent[], predicate: (event: StreamEvent) => boolean, what: string) =>
-  eventually(async () => seen.find(predicate), 30_000, what);
+/** The first event of `type` (matching `predicate`) the stream has delivered, waiting for it if need be. */
+const waitForEvent = <T extends StreamEvent['type']>(
+  seen: StreamEvent[],
+  type: T,
+  predicate: (event: EventOf<T>) => boolean = () => true,
+) =>
+  eventually(
+    async () => seen.find((event): event is EventOf<T> => event.type === type && predicate(event as EventOf<T>)),
+    30_000,
+    type,
+  );
 
 it('runs agents, environments, vaults, sessions and events through the SDK', async () => {
   const client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 0 });
@@ -103,45 +113,29 @@ it('runs agents, environments, vaults, sessions and events through the SDK', asy
   expect(sent.data?.[0]).toMatchObject({ type: 'user.message', processed_at: null });
   expect(sent.data?.[0]?.id).toMatch(/^sevt_/);
 
-  const customUse = await waitForEvent(seen, (event) => event.type === 'agent.custom_tool_use', 'custom tool use');
+  const customUse = await waitForEvent(seen, 'agent.custom_tool_use');
   await waitForEvent(
     seen,
-    (event) =>
-      event.type === 'session.status_idle' &&
-      event.stop_reason.type === 'requires_action' &&
-      event.stop_reason.event_ids.includes(customUse.id),
-    'requires_action for the custom tool',
+    'session.status_idle',
+    (event) => event.stop_reason.type === 'requires_action' && event.stop_reason.event_ids.includes(customUse.id),
   );
   await client.beta.sessions.events.send(session.id, {
-    events: [{ type: 'user.custom_tool_result', custom_tool_use_id: customUse.id, content: [{ type: 'text', text: 'sunny' }] }],
+    events: [
+      { type: 'user.custom_tool_result', custom_tool_use_id: customUse.id, content: [{ type: 'text', text: 'sunny' }] },
+    ],
   });
 
-  const ask = await waitForEvent(
-    seen,
-    (event) => event.type === 'agent.tool_use' && event.evaluated_permission === 'ask',
-    'a tool use awaiting confirmation',
-  );
+  const ask = await waitForEvent(seen, 'agent.tool_use', (event) => event.evaluated_permission === 'ask');
   await waitForEvent(
     seen,
-    (event) =>
-      event.type === 'session.status_idle' &&
-      event.stop_reason.type === 'requires_action' &&
-      event.stop_reason.event_ids.includes(ask.id),
-    'requires_action for the confirmation',
+    'session.status_idle',
+    (event) => event.stop_reason.type === 'requires_action' && event.stop_reason.event_ids.includes(ask.id),
   );
   await client.beta.sessions.events.send(session.id, {
     events: [{ type: 'user.tool_confirmation', tool_use_id: ask.id, result: 'allow' }],
   });
-  await waitForEvent(
-    seen,
-    (event) => event.type === 'session.status_idle' && event.stop_reason.type === 'end_turn',
-    'the end of the turn',
-  );
-  const toolResult = await waitForEvent(
-    seen,
-    (event) => event.type === 'agent.tool_result' && event.tool_use_id === ask.id,
-    'the refund result',
-  );
+  await waitForEvent(seen, 'session.status_idle', (event) => event.stop_reason.type === 'end_turn');
+  const toolResult = await waitForEvent(seen, 'agent.tool_result', (event) => event.tool_use_id === ask.id);
   expect(toolResult).toMatchObject({ is_error: false });
   stream.controller.abort();
   await reading;
@@ -149,7 +143,7 @@ it('runs agents, environments, vaults, sessions and events through the SDK', asy
   // The listing (paged by 4) holds exactly what the stream delivered, in order.
   const listed: string[] = [];
   for await (const event of client.beta.sessions.events.list(session.id, { limit: 4 })) listed.push(event.id);
-  expect(listed).toEqual(seen.map((event) => event.id));
+  expect(listed).toEqual(seen.map((event) => ('id' in event ? event.id : '')));
   expect(seen.map((event) => event.type)).toEqual(
     expect.arrayContaining([
       'user.message',
@@ -177,7 +171,9 @@ it('runs agents, environments, vaults, sessions and events through the SDK', asy
   expect(archived.archived_at).not.toBeNull();
   expect(archived.status).toBe('terminated');
   await expect(
-    client.beta.sessions.events.send(session.id, { events: [{ type: 'user.message', content: [{ type: 'text', text: 'hi' }] }] }),
+    client.beta.sessions.events.send(session.id, {
+      events: [{ type: 'user.message', content: [{ type: 'text', text: 'hi' }] }],
+    }),
   ).rejects.toMatchObject({ status: 409 });
   expect(await client.beta.sessions.delete(session.id)).toEqual({ id: session.id, type: 'session_deleted' });
   await expect(client.beta.sessions.retrieve(session.id)).rejects.toMatchObject({ status: 404 });

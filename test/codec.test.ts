@@ -184,7 +184,12 @@ describe('ClaimCheckCodec on PostgresBlobStore', () => {
   });
 
   it('builds the data converter: encryption first, then claim check, failures encoded', () => {
-    const converter = createDataConverter({ pool, keys: { k: newKey }, currentKeyId: 'k', largePayloads: 'claim-check' });
+    const converter = createDataConverter({
+      pool,
+      keys: { k: newKey },
+      currentKeyId: 'k',
+      largePayloads: 'claim-check',
+    });
     expect(converter.payloadCodecs?.map((codec) => codec.constructor.name)).toEqual([
       'EncryptionCodec',
       'ClaimCheckCodec',
@@ -192,7 +197,12 @@ describe('ClaimCheckCodec on PostgresBlobStore', () => {
     expect(converter.failureConverterPath).toMatch(/failure-converter\.ts$/);
     expect(converter.externalStorage).toBeUndefined();
     // The default: Temporal's external storage.
-    const viaSdk = createDataConverter({ pool, keys: { k: newKey }, currentKeyId: 'k', claimCheckThresholdBytes: 1024 });
+    const viaSdk = createDataConverter({
+      pool,
+      keys: { k: newKey },
+      currentKeyId: 'k',
+      claimCheckThresholdBytes: 1024,
+    });
     expect(viaSdk.payloadCodecs).toHaveLength(1);
     expect(viaSdk.externalStorage?.payloadSizeThreshold).toBe(1024);
     expect(defaultClaimCheckThresholdBytes).toBe(32 * 1024);

@@ -27,7 +27,8 @@ function composeCommand(): string[] | undefined {
 
 function renderedConfig(env: Record<string, string>): string {
   const command = composeCommand();
-  if (!command) throw new Error('neither `docker compose` nor `docker-compose` is installed (npm run setup installs one)');
+  if (!command)
+    throw new Error('neither `docker compose` nor `docker-compose` is installed (npm run setup installs one)');
   return execFileSync(command[0]!, [...command.slice(1), '-f', join(projectRoot, 'docker-compose.yml'), 'config'], {
     env: { ...process.env, ...env },
     encoding: 'utf8',

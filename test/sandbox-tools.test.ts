@@ -4,13 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import Docker from 'dockerode';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { FailureType } from '../domain/errors.ts';
 import { defaultSandboxSpec, type SandboxLease, type SandboxOwner, type SandboxSpec } from '../domain/sandbox.ts';
 import { sandboxToolSpecs as domainToolSpecs } from '../domain/sandbox-tool-specs.ts';
 import { createSandboxActivities } from '../activities/sandbox/activities.ts';
-import { sandboxLabels } from '../activities/sandbox/docker-sandbox.ts';
+import { DockerSandbox, sandboxLabels } from '../activities/sandbox/docker-sandbox.ts';
 import { sandboxToolSpecs } from '../activities/sandbox/tool-specs.ts';
+import { WarmPool } from '../activities/sandbox/warm-pool.ts';
 
 const docker = new Docker();
 const testRunLabels = { 'io.temporal-agents.test-run': inject('testRunId') };
@@ -234,5 +235,48 @@ describe('sandbox lifecycle through the activities', () => {
     await expect(
       activities.runTool({ lease: goneLease, toolUseId: newToolUseId(), name: 'read', input: { path: 'x' }, env: {} }),
     ).rejects.toMatchObject({ type: FailureType.sandboxGone });
+    // The container was removed behind the sandbox's back: destroying the session still finds its volume.
+    await activities.destroySandbox({ lease: goneLease, owner: goneOwner, deleteSnapshots: true });
+    const { Volumes: volumes } = await docker.listVolumes({
+      filters: { label: [`${sandboxLabels.session}=${goneOwner.sessionId}`] },
+    });
+    expect(volumes ?? []).toEqual([]);
+  });
+});
+
+describe('warm pool', () => {
+  it('hands out a pre-started paused container, renamed for the session, and refills', async () => {
+    const sandbox = new DockerSandbox(docker, { extraLabels: testRunLabels });
+    const warmPool = new WarmPool(sandbox, { spec, min: 1, max: 2 });
+    await warmPool.refill();
+    expect(warmPool.readyCount).toBe(1);
+    const pooled = await sandbox.listManaged([`${sandboxLabels.pool}=true`]);
+    expect(pooled.map((info) => info.State)).toEqual(['paused']);
+
+    const warmOwner = { ...owner, sessionId: `${owner.sessionId}_warm` };
+    const warmActivities = createSandboxActivities({
+      docker,
+      pool,
+      hostQueue: 'sandbox-host-test',
+      extraLabels: testRunLabels,
+      warmPools: [warmPool],
+    });
+    const warmLease = await warmActivities.createSandbox({ spec, owner: warmOwner });
+    expect(warmLease.containerId).toBe(pooled[0]?.Id);
+    const outcome = await warmActivities.runTool({
+      lease: warmLease,
+      toolUseId: newToolUseId(),
+      name: 'bash',
+      input: { command: 'echo "$WHO"' },
+      env: { WHO: 'session env' },
+    });
+    expect(outcome).toEqual({ content: 'session env\n', isError: false });
+    expect(await sandbox.owner(warmLease.containerId)).toEqual(warmOwner);
+
+    await vi.waitFor(() => expect(warmPool.readyCount).toBe(1), { timeout: 30_000, interval: 100 });
+    await warmActivities.destroySandbox({ owner: warmOwner, deleteSnapshots: true });
+    expect(await docker.listContainers({ all: true, filters: { id: [warmLease.containerId] } })).toEqual([]);
+    await warmPool.stop();
+    expect(await sandbox.listManaged([`${sandboxLabels.pool}=true`])).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
 // sandbox, custom and backend tools, an approval allowed and one denied, a sub-agent, an interrupt mid-stream, and a
 // normal answer afterwards — exactly the expected event sequence, over each model protocol.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JsonObjectSchema } from '../domain/agent.ts';
 import type { ModelProvider } from '../domain/model.ts';
 import type { SessionEvent } from '../domain/events.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
@@ -15,7 +16,11 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-const orderSchema = { type: 'object', properties: { order_id: { type: 'string' } }, required: ['order_id'] } as const;
+const orderSchema: JsonObjectSchema = {
+  type: 'object',
+  properties: { order_id: { type: 'string' } },
+  required: ['order_id'],
+};
 
 describe.each<ModelProvider>(['anthropic', 'openai-chat', 'openai-responses'])('session engine over %s', (provider) => {
   it('runs a scripted multi-turn session with every kind of tool and produces exactly the expected events', async () => {
@@ -32,9 +37,29 @@ describe.each<ModelProvider>(['anthropic', 'openai-chat', 'openai-responses'])('
             { name: 'glob', enabled: false },
           ],
         },
-        { type: 'custom', name: 'deploy', description: 'Deploy the app', input_schema: { type: 'object', properties: {} } },
-        { type: 'backend', name: 'lookup_order', description: 'Look up an order', input_schema: orderSchema, task_queue: platform.backendQueue, activity: 'lookupOrder' },
-        { type: 'backend', name: 'refund_order', description: 'Refund an order', input_schema: orderSchema, task_queue: platform.backendQueue, activity: 'refundOrder', permission_policy: { type: 'always_ask' } },
+        {
+          type: 'custom',
+          name: 'deploy',
+          description: 'Deploy the app',
+          input_schema: { type: 'object', properties: {} },
+        },
+        {
+          type: 'backend',
+          name: 'lookup_order',
+          description: 'Look up an order',
+          input_schema: orderSchema,
+          task_queue: platform.backendQueue,
+          activity: 'lookupOrder',
+        },
+        {
+          type: 'backend',
+          name: 'refund_order',
+          description: 'Refund an order',
+          input_schema: orderSchema,
+          task_queue: platform.backendQueue,
+          activity: 'refundOrder',
+          permission_policy: { type: 'always_ask' },
+        },
         { type: 'sub_agent', name: 'research', description: 'Ask the researcher', agent: child },
       ],
     });
@@ -57,7 +82,11 @@ describe.each<ModelProvider>(['anthropic', 'openai-chat', 'openai-responses'])('
       { toolCalls: [{ name: 'research', input: { prompt: 'What is the answer?' } }] },
       { text: 'All done.' },
       // turn 2: a long answer held open after its first chunk, interrupted
-      { text: 'This is a very long answer that will be interrupted', chunkSize: 5, holdAfterFirstChunk: `${model}-hold` },
+      {
+        text: 'This is a very long answer that will be interrupted',
+        chunkSize: 5,
+        holdAfterFirstChunk: `${model}-hold`,
+      },
       // turn 3: the session answers normally after the interrupt
       { text: 'Still here.' },
     ]);
@@ -91,7 +120,12 @@ describe.each<ModelProvider>(['anthropic', 'openai-chat', 'openai-responses'])('
     expect(lastOfType(events, 'session.status_idle')).toMatchObject({
       stop_reason: { type: 'requires_action', event_ids: [write.id] },
     });
-    await session.send({ type: 'user.tool_confirmation', tool_use_id: write.id, result: 'deny', deny_message: 'Not now.' });
+    await session.send({
+      type: 'user.tool_confirmation',
+      tool_use_id: write.id,
+      result: 'deny',
+      deny_message: 'Not now.',
+    });
     await session.waitForTurnEnd(1);
 
     // Turn 2: interrupt while the answer streams.
@@ -216,7 +250,7 @@ function describeAll(events: SessionEvent[]): string[] {
   }
   const described = events.map(describeEvent);
   const sorted: string[] = [];
-  for (let i = 0; i < described.length; ) {
+  for (let i = 0; i < described.length;) {
     let j = i;
     while (j < described.length && described[j]!.startsWith('agent.tool_result')) j++;
     if (j > i) {

@@ -53,7 +53,11 @@ const normalTurn = [
 ];
 
 const cases: Array<{ name: string; fault: FakeTurn['fault']; expected: string[] }> = [
-  { name: '429 with retry-after', fault: { type: 'http', status: 429, retryAfterSeconds: 1 }, expected: retried('model_rate_limited_error') },
+  {
+    name: '429 with retry-after',
+    fault: { type: 'http', status: 429, retryAfterSeconds: 1 },
+    expected: retried('model_rate_limited_error'),
+  },
   { name: '529 overloaded', fault: { type: 'http', status: 529 }, expected: retried('model_overloaded_error') },
   { name: '500', fault: { type: 'http', status: 500 }, expected: retried('model_overloaded_error') },
   { name: 'reset mid-stream', fault: { type: 'reset_mid_stream' }, expected: retried('model_request_failed_error') },
@@ -61,28 +65,44 @@ const cases: Array<{ name: string; fault: FakeTurn['fault']; expected: string[] 
 ];
 
 describe('model faults', () => {
-  it.each(cases)('$name is retried with the documented events, then the session goes on', async ({ fault, expected }) => {
-    const model = `${platform.prefix}-${expected[4]!.split(' ')[1]}-${Math.random().toString(36).slice(2, 8)}`;
-    platform.fakeModel.setScript(model, [{ fault }, { text: 'recovered' }, { text: 'fine' }]);
-    const session = await new SessionDriver(platform, agentSnapshot({ model: { id: model } }), fastSettings(platform.prefix)).start();
-    await session.message('hello');
-    await session.waitForTurnEnd(1);
-    await session.message('and again');
-    const events = await session.waitForTurnEnd(2);
-    expect(summary(events)).toEqual([...expected, ...normalTurn]);
-    // The wait before the retry is a durable timer: the provider's retry-after when it sent one, else the backoff.
-    const history = await session.handle.fetchHistory();
-    const timers = (history.events ?? []).flatMap((event) =>
-      event.timerStartedEventAttributes ? [Number(event.timerStartedEventAttributes.startToFireTimeout?.seconds ?? 0) * 1000 + Math.round((event.timerStartedEventAttributes.startToFireTimeout?.nanos ?? 0) / 1e6)] : [],
-    );
-    expect(timers[0]).toBe(fault?.type === 'http' && fault.retryAfterSeconds ? fault.retryAfterSeconds * 1000 : 100);
-    await session.terminate();
-  });
+  it.each(cases)(
+    '$name is retried with the documented events, then the session goes on',
+    async ({ fault, expected }) => {
+      const model = `${platform.prefix}-${expected[4]!.split(' ')[1]}-${Math.random().toString(36).slice(2, 8)}`;
+      platform.fakeModel.setScript(model, [{ fault }, { text: 'recovered' }, { text: 'fine' }]);
+      const session = await new SessionDriver(
+        platform,
+        agentSnapshot({ model: { id: model } }),
+        fastSettings(platform.prefix),
+      ).start();
+      await session.message('hello');
+      await session.waitForTurnEnd(1);
+      await session.message('and again');
+      const events = await session.waitForTurnEnd(2);
+      expect(summary(events)).toEqual([...expected, ...normalTurn]);
+      // The wait before the retry is a durable timer: the provider's retry-after when it sent one, else the backoff.
+      const history = await session.handle.fetchHistory();
+      const timers = (history.events ?? []).flatMap((event) =>
+        event.timerStartedEventAttributes
+          ? [
+              Number(event.timerStartedEventAttributes.startToFireTimeout?.seconds ?? 0) * 1000 +
+                Math.round((event.timerStartedEventAttributes.startToFireTimeout?.nanos ?? 0) / 1e6),
+            ]
+          : [],
+      );
+      expect(timers[0]).toBe(fault?.type === 'http' && fault.retryAfterSeconds ? fault.retryAfterSeconds * 1000 : 100);
+      await session.terminate();
+    },
+  );
 
   it('a slow first token is only slow', async () => {
     const model = `${platform.prefix}-slow`;
     platform.fakeModel.setScript(model, [{ text: 'fine', firstTokenDelayMs: 1_500 }]);
-    const session = await new SessionDriver(platform, agentSnapshot({ model: { id: model } }), fastSettings(platform.prefix)).start();
+    const session = await new SessionDriver(
+      platform,
+      agentSnapshot({ model: { id: model } }),
+      fastSettings(platform.prefix),
+    ).start();
     await session.message('hello');
     expect(summary(await session.waitForTurnEnd(1))).toEqual(normalTurn);
     await session.terminate();
@@ -102,7 +122,11 @@ describe('model faults', () => {
     await session.message('again');
     const events = await session.waitForTurnEnd(2);
     const attempt = ['span.model_request_start', 'span.model_request_end error'];
-    const retry = ['session.error model_overloaded_error retrying', 'session.status_rescheduled', 'session.status_running'];
+    const retry = [
+      'session.error model_overloaded_error retrying',
+      'session.status_rescheduled',
+      'session.status_running',
+    ];
     expect(summary(events)).toEqual([
       'user.message',
       'session.status_running',
@@ -120,8 +144,15 @@ describe('model faults', () => {
 
   it('a rejected request (400) is not retried: session.error, end of turn, the session stays usable', async () => {
     const model = `${platform.prefix}-reject`;
-    platform.fakeModel.setScript(model, [{ fault: { type: 'http', status: 400, message: 'bad request' } }, { text: 'fine' }]);
-    const session = await new SessionDriver(platform, agentSnapshot({ model: { id: model } }), fastSettings(platform.prefix)).start();
+    platform.fakeModel.setScript(model, [
+      { fault: { type: 'http', status: 400, message: 'bad request' } },
+      { text: 'fine' },
+    ]);
+    const session = await new SessionDriver(
+      platform,
+      agentSnapshot({ model: { id: model } }),
+      fastSettings(platform.prefix),
+    ).start();
     await session.message('hello');
     await session.waitForTurnEnd(1);
     await session.message('again');
@@ -135,7 +166,9 @@ describe('model faults', () => {
       'session.status_idle end_turn',
       ...normalTurn,
     ]);
-    expect(events.find((event) => event.type === 'session.error')).toMatchObject({ error: { message: expect.stringContaining('bad request') } });
+    expect(events.find((event) => event.type === 'session.error')).toMatchObject({
+      error: { message: expect.stringContaining('bad request') },
+    });
     await session.terminate();
   });
 });

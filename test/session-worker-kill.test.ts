@@ -36,14 +36,14 @@ describe('worker crashes', () => {
       { toolCalls: [{ name: 'bash', input: { command: 'sleep 2; echo tick >> ticks.txt; wc -l < ticks.txt' } }] },
       { text: 'done' },
     ]);
-    let sessionWorker = await start('session');
+    const sessionWorker = await start('session');
     await start('model');
     const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
     const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
     await session.message('count');
     await session.waitFor('the tool call', (events) => events.some((event) => event.type === 'agent.tool_use'));
     await sessionWorker.stop('SIGKILL');
-    sessionWorker = await start('session');
+    await start('session');
     const events = await session.waitForTurnEnd(1, 90_000);
     expect(types(events)).toEqual([
       'user.message',
@@ -70,14 +70,18 @@ describe('worker crashes', () => {
       { text: 'second try' },
     ]);
     await start('session');
-    let modelWorker = await start('model');
-    const session = await new SessionDriver(platform, agentSnapshot({ model: { id: model } }), fastSettings(platform.prefix)).start();
+    const modelWorker = await start('model');
+    const session = await new SessionDriver(
+      platform,
+      agentSnapshot({ model: { id: model } }),
+      fastSettings(platform.prefix),
+    ).start();
     await session.message('talk');
     for (let i = 0; i < 600 && !platform.fakeModel.held().includes(`${model}-hold`); i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     await modelWorker.stop('SIGKILL');
-    modelWorker = await start('model');
+    await start('model');
     const events = await session.waitForTurnEnd(1, 90_000);
     expect(types(events)).toEqual([
       'user.message',

@@ -16,7 +16,11 @@ export interface WorkerDeps {
 }
 
 export function createLogger(config: PlatformConfig, name: string): Logger {
-  return pino({ name, level: config.LOG_LEVEL, redact: ['*.apiKey', '*.api_key', '*.token', '*.secret', '*.authorization'] });
+  return pino({
+    name,
+    level: config.LOG_LEVEL,
+    redact: ['*.apiKey', '*.api_key', '*.token', '*.secret', '*.authorization'],
+  });
 }
 
 export function createPool(config: PlatformConfig): pg.Pool {
@@ -25,7 +29,12 @@ export function createPool(config: PlatformConfig): pg.Pool {
 
 export function createPlatformDataConverter(config: PlatformConfig, pool: pg.Pool): DataConverter {
   const { keys, currentKeyId } = parsePayloadKeys(config.AGENTS_PAYLOAD_KEYS ?? developmentPayloadKeys);
-  return createDataConverter({ pool, keys, currentKeyId, claimCheckThresholdBytes: config.AGENTS_CLAIM_CHECK_THRESHOLD });
+  return createDataConverter({
+    pool,
+    keys,
+    currentKeyId,
+    claimCheckThresholdBytes: config.AGENTS_CLAIM_CHECK_THRESHOLD,
+  });
 }
 
 export async function bootstrapWorkerProcess(name: string): Promise<WorkerDeps> {
@@ -34,7 +43,8 @@ export async function bootstrapWorkerProcess(name: string): Promise<WorkerDeps> 
   const logger = createLogger(config, name);
   Runtime.install({
     logger: {
-      log: (level, message, meta) => logger[level === 'TRACE' ? 'trace' : (level.toLowerCase() as 'info')](meta ?? {}, message),
+      log: (level, message, meta) =>
+        logger[level === 'TRACE' ? 'trace' : (level.toLowerCase() as 'info')](meta ?? {}, message),
       trace: (message, meta) => logger.trace(meta ?? {}, message),
       debug: (message, meta) => logger.debug(meta ?? {}, message),
       info: (message, meta) => logger.info(meta ?? {}, message),

@@ -40,7 +40,9 @@ if (isMainModule(import.meta.url)) {
     taskQueuePrefix: deps.config.AGENTS_TASK_QUEUE_PREFIX,
     pool: deps.pool,
     dataConverter: deps.dataConverter,
-    workflowBundle: deps.config.AGENTS_WORKFLOW_BUNDLE_PATH ? { codePath: deps.config.AGENTS_WORKFLOW_BUNDLE_PATH } : undefined,
+    workflowBundle: deps.config.AGENTS_WORKFLOW_BUNDLE_PATH
+      ? { codePath: deps.config.AGENTS_WORKFLOW_BUNDLE_PATH }
+      : undefined,
   });
   deps.logger.info({ taskQueue: worker.options.taskQueue }, 'session worker started');
   await runUntilSignalled(deps, [worker]);

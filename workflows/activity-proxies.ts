@@ -30,7 +30,12 @@ export function sandboxCreationActivities(settings: SessionSettings) {
     taskQueue: withPrefix(settings.taskQueuePrefix, taskQueues.sandbox),
     startToCloseTimeout: '5m',
     heartbeatTimeout: '60s',
-    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: nonRetryableFailureTypes },
+    retry: {
+      initialInterval: '1s',
+      maximumInterval: '30s',
+      maximumAttempts: 5,
+      nonRetryableErrorTypes: nonRetryableFailureTypes,
+    },
   });
 }
 
@@ -44,7 +49,12 @@ export function sandboxHostActivities(settings: SessionSettings, hostQueue: stri
     scheduleToStartTimeout: settings.sandboxHostTimeoutMs,
     startToCloseTimeout: settings.toolTimeoutMs + 60_000,
     heartbeatTimeout: '60s',
-    retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: nonRetryableFailureTypes },
+    retry: {
+      initialInterval: '1s',
+      maximumInterval: '10s',
+      maximumAttempts: 5,
+      nonRetryableErrorTypes: nonRetryableFailureTypes,
+    },
   });
 }
 

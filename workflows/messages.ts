@@ -4,8 +4,10 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { SessionStateView } from '../domain/session.ts';
 import type { UserEvent } from '../domain/events.ts';
 
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 /** A user event as sent; `id` is assigned by the sender for idempotency (the workflow assigns one if missing). */
-export type IncomingUserEvent = Omit<UserEvent, 'id' | 'processed_at'> & { id?: string };
+export type IncomingUserEvent = DistributiveOmit<UserEvent, 'id' | 'processed_at'> & { id?: string };
 
 /**
  * User events (`user.message`, `user.interrupt`, `user.tool_confirmation`, `user.custom_tool_result`), in order.
@@ -14,8 +16,7 @@ export type IncomingUserEvent = Omit<UserEvent, 'id' | 'processed_at'> & { id?: 
 export const userEventsSignal = defineSignal<[IncomingUserEvent[]]>('userEvents');
 
 /** Ends the session: sandbox removed, status `terminated`, workflow completes. */
-export const terminateSessionSignal = defineSignal<[{ reason: 'archived' | 'deleted' | 'terminated' }]>(
-  'terminateSession',
-);
+export const terminateSessionSignal =
+  defineSignal<[{ reason: 'archived' | 'deleted' | 'terminated' }]>('terminateSession');
 
 export const sessionStateQuery = defineQuery<SessionStateView>('sessionState');

@@ -74,20 +74,32 @@ export async function callModel(
       if (!failure.retryable) {
         journal.emit({
           type: 'session.error',
-          error: { type: sessionErrorTypeFor(failure.type), message: failure.message, retry_status: { type: 'exhausted' } },
+          error: {
+            type: sessionErrorTypeFor(failure.type),
+            message: failure.message,
+            retry_status: { type: 'exhausted' },
+          },
         });
         return { kind: 'rejected' };
       }
       if (attempt >= settings.modelMaxAttempts) {
         journal.emit({
           type: 'session.error',
-          error: { type: sessionErrorTypeFor(failure.type), message: failure.message, retry_status: { type: 'exhausted' } },
+          error: {
+            type: sessionErrorTypeFor(failure.type),
+            message: failure.message,
+            retry_status: { type: 'exhausted' },
+          },
         });
         return { kind: 'exhausted' };
       }
       journal.emit({
         type: 'session.error',
-        error: { type: sessionErrorTypeFor(failure.type), message: failure.message, retry_status: { type: 'retrying' } },
+        error: {
+          type: sessionErrorTypeFor(failure.type),
+          message: failure.message,
+          retry_status: { type: 'retrying' },
+        },
       });
       status.rescheduling();
       const delay = failure.retryAfterMs ?? backoff(settings, attempt);

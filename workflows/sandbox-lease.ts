@@ -93,9 +93,10 @@ export class SandboxLeaseManager {
     if (!this.dirty || this.lease?.state !== 'running') return;
     const lease = this.lease;
     try {
-      this.lastSnapshotId = await this.host(lease).snapshotSandbox.executeWithOptions({ summary: 'snapshot workspace' }, [
-        { lease },
-      ]);
+      this.lastSnapshotId = await this.host(lease).snapshotSandbox.executeWithOptions(
+        { summary: 'snapshot workspace' },
+        [{ lease }],
+      );
       this.dirty = false;
     } catch (error) {
       if (!isSandboxLost(error)) throw error;
@@ -138,9 +139,7 @@ export class SandboxLeaseManager {
   /** Session end: the container and, when deleting, every snapshot. */
   async destroy(deleteSnapshots: boolean): Promise<void> {
     if (!this.lease && !this.lastSnapshotId) return;
-    const activities = this.lease
-      ? this.host(this.lease)
-      : sandboxCreationActivities(this.input.settings);
+    const activities = this.lease ? this.host(this.lease) : sandboxCreationActivities(this.input.settings);
     try {
       await activities.destroySandbox.executeWithOptions({ summary: 'remove sandbox' }, [
         { lease: this.lease, owner: this.owner, deleteSnapshots },

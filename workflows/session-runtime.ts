@@ -147,7 +147,10 @@ export class SessionRuntime {
   private async waitForWork(): Promise<void> {
     const { idlePauseMs, idleSnapshotMs } = this.input.settings;
     if (this.sandbox.state === 'running' && !(await condition(this.hasWork, idlePauseMs))) await this.sandbox.pause();
-    if (this.sandbox.state === 'paused' && !(await condition(this.hasWork, Math.max(0, idleSnapshotMs - idlePauseMs)))) {
+    if (
+      this.sandbox.state === 'paused' &&
+      !(await condition(this.hasWork, Math.max(0, idleSnapshotMs - idlePauseMs)))
+    ) {
       await this.sandbox.snapshotAndRemove();
     }
     await condition(this.hasWork);
@@ -167,7 +170,10 @@ export class SessionRuntime {
     for (let step = 1; ; step++) {
       if (this.interruptEventId || this.terminateReason) break;
       if (step > maxSteps) {
-        this.emitLimitError('max_turns_exceeded_error', `The agent reached its limit of ${maxSteps} model calls per turn.`);
+        this.emitLimitError(
+          'max_turns_exceeded_error',
+          `The agent reached its limit of ${maxSteps} model calls per turn.`,
+        );
         break;
       }
       const budget = agent.limits?.token_budget;
@@ -218,19 +224,42 @@ export class SessionRuntime {
     const agent = this.input.agent;
     const runNow: ToolCall[] = [];
     for (const use of uses) {
-      const call: ToolCall = { eventId: this.journal.newId(), name: use.name, input: use.input, route: routeTool(agent, use.name) };
+      const call: ToolCall = {
+        eventId: this.journal.newId(),
+        name: use.name,
+        input: use.input,
+        route: routeTool(agent, use.name),
+      };
       const { route } = call;
       if (route.kind === 'custom') {
         this.journal.emit({ type: 'agent.custom_tool_use', id: call.eventId, name: call.name, input: call.input });
         this.pending.set(call.eventId, { eventId: call.eventId, kind: 'custom_tool_result', name: call.name, call });
       } else if (route.kind === 'unknown') {
-        this.journal.emit({ type: 'agent.tool_use', id: call.eventId, name: call.name, input: call.input, evaluated_permission: 'deny' });
+        this.journal.emit({
+          type: 'agent.tool_use',
+          id: call.eventId,
+          name: call.name,
+          input: call.input,
+          evaluated_permission: 'deny',
+        });
         this.emitToolResult(call.eventId, `There is no tool named "${call.name}".`, true);
       } else if (route.policy === 'always_ask') {
-        this.journal.emit({ type: 'agent.tool_use', id: call.eventId, name: call.name, input: call.input, evaluated_permission: 'ask' });
+        this.journal.emit({
+          type: 'agent.tool_use',
+          id: call.eventId,
+          name: call.name,
+          input: call.input,
+          evaluated_permission: 'ask',
+        });
         this.pending.set(call.eventId, { eventId: call.eventId, kind: 'confirmation', name: call.name, call });
       } else {
-        this.journal.emit({ type: 'agent.tool_use', id: call.eventId, name: call.name, input: call.input, evaluated_permission: 'allow' });
+        this.journal.emit({
+          type: 'agent.tool_use',
+          id: call.eventId,
+          name: call.name,
+          input: call.input,
+          evaluated_permission: 'allow',
+        });
         runNow.push(call);
       }
     }
@@ -273,7 +302,12 @@ export class SessionRuntime {
   }
 
   private emitToolResult(toolUseId: string, text: string, isError: boolean): void {
-    this.journal.emit({ type: 'agent.tool_result', tool_use_id: toolUseId, content: [{ type: 'text', text }], is_error: isError });
+    this.journal.emit({
+      type: 'agent.tool_result',
+      tool_use_id: toolUseId,
+      content: [{ type: 'text', text }],
+      is_error: isError,
+    });
   }
 
   private emitLimitError(type: string, message: string): void {

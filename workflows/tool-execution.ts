@@ -92,6 +92,7 @@ async function runSubAgent(tool: SubAgentTool, call: ToolCall, parent: SessionWo
 }
 
 function messageOf(error: unknown): string {
-  if (error && typeof error === 'object' && 'cause' in error && error.cause instanceof Error) return error.cause.message;
+  if (error && typeof error === 'object' && 'cause' in error && error.cause instanceof Error)
+    return error.cause.message;
   return error instanceof Error ? error.message : String(error);
 }

@@ -38,7 +38,10 @@ export function createModelActivities(deps: { pool: pg.Pool; endpoints: ModelEnd
     const fallback = deps.endpoints.fallbackBaseUrl;
     if (fallback) {
       // The fake model server serves Anthropic at its root and OpenAI under /v1, as the real services do.
-      return { apiKey: 'fake-key', baseUrl: model.baseUrl ?? (model.provider === 'anthropic' ? fallback : `${fallback}/v1`) };
+      return {
+        apiKey: 'fake-key',
+        baseUrl: model.baseUrl ?? (model.provider === 'anthropic' ? fallback : `${fallback}/v1`),
+      };
     }
     throw ApplicationFailure.create({
       type: FailureType.misconfigured,

@@ -56,11 +56,13 @@ export class DeltaPublisher {
     this.buffer = [];
     const messages = coalesce(parts, this.sessionId, this.eventId);
     if (messages.length === 0) return;
-    this.chain = this.chain.then(async () => {
-      for (const message of messages) {
-        await this.pool.query('select pg_notify($1, $2)', [sessionDeltasChannel, JSON.stringify(message)]);
-      }
-    }).catch(() => undefined); // deltas are best effort; the journaled agent.message is what counts
+    this.chain = this.chain
+      .then(async () => {
+        for (const message of messages) {
+          await this.pool.query('select pg_notify($1, $2)', [sessionDeltasChannel, JSON.stringify(message)]);
+        }
+      })
+      .catch(() => undefined); // deltas are best effort; the journaled agent.message is what counts
   }
 }
 
@@ -73,7 +75,13 @@ function coalesce(parts: ModelStreamPart[], sessionId: string, eventId: string):
     if (last && last.index === part.index && last.event_type === eventType && last.text.length < maxNotifyBytes / 2) {
       last.text += part.text;
     } else {
-      messages.push({ session_id: sessionId, event_id: eventId, event_type: eventType, index: part.index, text: part.text });
+      messages.push({
+        session_id: sessionId,
+        event_id: eventId,
+        event_type: eventType,
+        index: part.index,
+        text: part.text,
+      });
     }
   }
   return messages.flatMap((message) => splitText(message));

@@ -12,12 +12,7 @@ export async function readEvents(
     `select seq, body from session_events
      where session_id = $1 and seq > $2 and seq <= $3
      order by seq ${order} limit $4`,
-    [
-      sessionId,
-      options.afterSeq ?? 0,
-      options.throughSeq ?? Number.MAX_SAFE_INTEGER,
-      options.limit ?? 1_000_000,
-    ],
+    [sessionId, options.afterSeq ?? 0, options.throughSeq ?? Number.MAX_SAFE_INTEGER, options.limit ?? 1_000_000],
   );
   return rows.map((row) => ({ seq: Number(row.seq), event: row.body }));
 }

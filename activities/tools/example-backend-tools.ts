@@ -18,10 +18,21 @@ export function createExampleBackendTools() {
       if (!order) return { content: `No order with id "${orderId}".`, is_error: true };
       return { content: `Order ${orderId}: ${order.status}, total ${order.total}.` };
     },
+    /** Returns `bytes` of report text (default 10 KB) that starts with the given marker: long-session tests. */
+    async generateReport({ input }: BackendToolInput): Promise<BackendToolOutput> {
+      const bytes = typeof input.bytes === 'number' ? Math.min(input.bytes, 1_000_000) : 10_240;
+      const marker = typeof input.marker === 'string' ? input.marker : 'report';
+      const line = `${marker} ${'lorem ipsum dolor sit amet '.repeat(4)}\n`;
+      return { content: line.repeat(Math.ceil(bytes / line.length)).slice(0, bytes) };
+    },
     async refundOrder({ input, toolUseId }: BackendToolInput): Promise<BackendToolOutput> {
       const orderId = typeof input.order_id === 'string' ? input.order_id : '';
       if (!orders[orderId]) {
-        throw ApplicationFailure.create({ type: FailureType.backendToolFailed, nonRetryable: true, message: `unknown order ${orderId}` });
+        throw ApplicationFailure.create({
+          type: FailureType.backendToolFailed,
+          nonRetryable: true,
+          message: `unknown order ${orderId}`,
+        });
       }
       return { content: `Refund for ${orderId} issued (reference ${toolUseId}).` };
     },

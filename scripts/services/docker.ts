@@ -14,7 +14,10 @@ export async function dockerAnswers(docker = dockerClient()): Promise<{ version:
 }
 
 /** Removes every container (and its volumes) carrying all of the given labels. Returns how many were removed. */
-export async function removeContainersLabelled(labels: Record<string, string>, docker = dockerClient()): Promise<number> {
+export async function removeContainersLabelled(
+  labels: Record<string, string>,
+  docker = dockerClient(),
+): Promise<number> {
   const filters = { label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) };
   const containers = await docker.listContainers({ all: true, filters });
   await Promise.all(

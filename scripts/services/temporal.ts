@@ -25,7 +25,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   else args.push('--headless');
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
-  for (const [name, type] of Object.entries(sessionSearchAttributes)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [name, type] of Object.entries(sessionSearchAttributes))
+    args.push('--search-attribute', `${name}=${type}`);
   const process = startProcess('temporal', options.bin, args, { logFile: options.logFile });
   const address = `127.0.0.1:${options.port}`;
   await waitUntil('Temporal dev server', () => temporalAnswers(address), { process, timeoutMs: 60_000 });

@@ -34,9 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let postgres: LocalPostgres | undefined;
 
   const teardown = async (): Promise<void> => {
-    await removeContainersLabelled({ [managedLabel]: 'true', 'io.temporal-agents.test-run': testRunId }).catch(
-      () => 0,
-    );
+    await removeContainersLabelled({ [managedLabel]: 'true', 'io.temporal-agents.test-run': testRunId }).catch(() => 0);
     await Promise.all([temporal?.process.stop(), postgres?.process.stop()]);
     rmSync(runDir, { recursive: true, force: true });
   };

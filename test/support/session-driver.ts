@@ -16,7 +16,12 @@ import {
 } from '../../domain/session.ts';
 import { taskQueues, withPrefix } from '../../domain/task-queues.ts';
 import { readEvents } from '../../activities/store/event-reader.ts';
-import { sessionStateQuery, terminateSessionSignal, userEventsSignal, type IncomingUserEvent } from '../../workflows/messages.ts';
+import {
+  sessionStateQuery,
+  terminateSessionSignal,
+  userEventsSignal,
+  type IncomingUserEvent,
+} from '../../workflows/messages.ts';
 import { inject } from 'vitest';
 import type { TestPlatform } from './platform.ts';
 
@@ -99,24 +104,31 @@ export class SessionDriver {
     return this.handle.query(sessionStateQuery);
   }
 
+  private seen: SessionEvent[] = [];
+  private lastSeq = 0;
+
+  /** Every journaled event so far; reads only what is new since the last call. */
   async events(): Promise<SessionEvent[]> {
-    return (await readEvents(this.platform.pool, this.sessionId)).map((journaled) => journaled.event);
+    const fresh = await readEvents(this.platform.pool, this.sessionId, { afterSeq: this.lastSeq });
+    for (const { seq, event } of fresh) {
+      this.seen.push(event);
+      this.lastSeq = seq;
+    }
+    return [...this.seen];
   }
 
   /** Polls the journal until `done` holds for the events so far (or fails after timeoutMs). */
-  async waitFor(
-    what: string,
-    done: (events: SessionEvent[]) => boolean,
-    timeoutMs = 60_000,
-  ): Promise<SessionEvent[]> {
+  async waitFor(what: string, done: (events: SessionEvent[]) => boolean, timeoutMs = 60_000): Promise<SessionEvent[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const events = await this.events();
       if (done(events)) return events;
       if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${what}; events so far: ${events.map((event) => event.type).join(', ')}`);
+        throw new Error(
+          `timed out waiting for ${what}; events so far: ${events.map((event) => event.type).join(', ')}`,
+        );
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 
@@ -126,9 +138,11 @@ export class SessionDriver {
   }
 
   waitForRequiresAction(count: number): Promise<SessionEvent[]> {
-    return this.waitFor(`${count} requires_action`, (events) =>
-      events.filter((event) => event.type === 'session.status_idle' && event.stop_reason.type === 'requires_action')
-        .length >= count,
+    return this.waitFor(
+      `${count} requires_action`,
+      (events) =>
+        events.filter((event) => event.type === 'session.status_idle' && event.stop_reason.type === 'requires_action')
+          .length >= count,
     );
   }
 

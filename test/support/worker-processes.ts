@@ -24,21 +24,26 @@ let spawned = 0;
 
 export async function startWorkerProcess(family: WorkerFamily, options: WorkerProcessOptions): Promise<ManagedProcess> {
   const logFile = join(tmpdir(), `agents-${options.prefix}-${family}-${process.pid}-${++spawned}.log`);
-  const child = startProcess(family, process.execPath, ['--import', 'tsx', join(projectRoot, `workers/${family}-worker.ts`)], {
-    logFile,
-    cwd: projectRoot,
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      DATABASE_URL: inject('databaseUrl'),
-      AGENTS_TASK_QUEUE_PREFIX: options.prefix,
-      AGENTS_WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
-      AGENTS_SANDBOX_IMAGE: inject('sandboxImage'),
-      ...(options.fakeModelUrl ? { AGENTS_FAKE_MODEL_URL: options.fakeModelUrl } : {}),
-      LOG_LEVEL: 'info',
-      ...options.extraEnv,
+  const child = startProcess(
+    family,
+    process.execPath,
+    ['--import', 'tsx', join(projectRoot, `workers/${family}-worker.ts`)],
+    {
+      logFile,
+      cwd: projectRoot,
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        DATABASE_URL: inject('databaseUrl'),
+        AGENTS_TASK_QUEUE_PREFIX: options.prefix,
+        AGENTS_WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+        AGENTS_SANDBOX_IMAGE: inject('sandboxImage'),
+        ...(options.fakeModelUrl ? { AGENTS_FAKE_MODEL_URL: options.fakeModelUrl } : {}),
+        LOG_LEVEL: 'info',
+        ...options.extraEnv,
+      },
     },
-  });
+  );
   await waitUntil(`${family} worker`, async () => readFileSync(logFile, 'utf8').includes(startedLine[family]), {
     process: child,
     timeoutMs: 60_000,

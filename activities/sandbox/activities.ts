@@ -1,0 +1,136 @@
+// The sandbox activities, registered by the sandbox worker of one Docker host. createSandbox runs from the shared
+// sandbox queue (any host may take it) and returns a lease naming this host's queue; every later operation on the
+// lease is routed to that queue, so it reaches the host that holds the container.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type Docker from 'dockerode';
+import type pg from 'pg';
+import { FailureType } from '../../domain/errors.ts';
+import type { SandboxLease, SandboxOwner, SandboxSpec, ToolOutcome } from '../../domain/sandbox.ts';
+import { DockerSandbox, SandboxGoneError } from './docker-sandbox.ts';
+import { SnapshotStore } from './snapshot-store.ts';
+import { runSandboxTool } from './tools.ts';
+import type { WarmPool } from './warm-pool.ts';
+
+export interface SandboxActivityDeps {
+  docker: Docker;
+  pool: pg.Pool;
+  /** This host's own task queue, written into every lease it hands out. */
+  hostQueue: string;
+  /** Labels added to every container (tests mark their run with them). */
+  extraLabels?: Record<string, string>;
+  /** Called while long operations wait; defaults to the activity heartbeat when running inside an activity. */
+  heartbeat?: () => void;
+  /** Warm pools of this host (the worker starts and stops them); createSandbox claims from the first that fits. */
+  warmPools?: WarmPool[];
+}
+
+export interface CreateSandboxInput {
+  spec: SandboxSpec;
+  owner: SandboxOwner;
+  /** Restore /workspace from this snapshot instead of starting empty. */
+  snapshotId?: string;
+}
+
+export interface RunToolInput {
+  lease: SandboxLease;
+  /** The model's tool-use id: a retried activity with the same id never applies a side effect twice. */
+  toolUseId: string;
+  name: string;
+  input: Record<string, unknown>;
+  env: Record<string, string>;
+}
+
+export interface DestroySandboxInput {
+  lease?: SandboxLease;
+  owner: SandboxOwner;
+  deleteSnapshots: boolean;
+}
+
+/** Heartbeats when called inside an activity; a no-op elsewhere (unit tests call the functions directly). */
+export function activityHeartbeat(): void {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return;
+  }
+  context.heartbeat();
+}
+
+export function createSandboxActivities(deps: SandboxActivityDeps) {
+  const snapshots = new SnapshotStore(deps.pool);
+  const sandbox = new DockerSandbox(deps.docker, { snapshots, extraLabels: deps.extraLabels });
+  const heartbeat = deps.heartbeat ?? activityHeartbeat;
+  const warmPools = deps.warmPools ?? [];
+
+  /** Lets the workflow tell a lost container (recreate it from the last snapshot) from other failures. */
+  async function onContainer<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof SandboxGoneError) {
+        throw ApplicationFailure.create({ type: FailureType.sandboxGone, nonRetryable: true, message: error.message });
+      }
+      throw error;
+    }
+  }
+
+  return {
+    async createSandbox(input: CreateSandboxInput): Promise<SandboxLease> {
+      heartbeat();
+      const pool = input.snapshotId ? undefined : warmPools.find((candidate) => candidate.fits(input.spec));
+      const warm = await pool?.claim(input.owner);
+      const containerId =
+        warm ??
+        (input.snapshotId
+          ? await sandbox.restore(input.spec, input.owner, input.snapshotId)
+          : await sandbox.create(input.spec, input.owner));
+      return {
+        containerId,
+        hostQueue: deps.hostQueue,
+        state: 'running',
+        ...(input.snapshotId ? { snapshotId: input.snapshotId } : {}),
+      };
+    },
+
+    async runTool(input: RunToolInput): Promise<ToolOutcome> {
+      return onContainer(() =>
+        runSandboxTool(
+          {
+            sandbox,
+            containerId: input.lease.containerId,
+            toolUseId: input.toolUseId,
+            env: input.env,
+            onProgress: heartbeat,
+          },
+          input.name,
+          input.input,
+        ),
+      );
+    },
+
+    async pauseSandbox(input: { lease: SandboxLease }): Promise<void> {
+      await onContainer(() => sandbox.pause(input.lease.containerId));
+    },
+
+    async resumeSandbox(input: { lease: SandboxLease }): Promise<void> {
+      await onContainer(() => sandbox.unpause(input.lease.containerId));
+    },
+
+    /** Stores /workspace in PostgreSQL and returns the snapshot id. */
+    async snapshotSandbox(input: { lease: SandboxLease }): Promise<string> {
+      heartbeat();
+      return onContainer(() => sandbox.snapshot(input.lease.containerId));
+    },
+
+    /** Removes the lease's container (if any) and every container of the session on this host; idempotent. */
+    async destroySandbox(input: DestroySandboxInput): Promise<void> {
+      if (input.lease) await sandbox.destroy(input.lease.containerId);
+      await sandbox.destroyOwned(input.owner);
+      if (input.deleteSnapshots) await snapshots.deleteForSession(input.owner);
+    },
+  };
+}
+
+export type SandboxActivities = ReturnType<typeof createSandboxActivities>;

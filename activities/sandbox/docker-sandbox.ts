@@ -1,0 +1,357 @@
+// One Docker container per session, locked down: non-root, no capabilities, no new privileges, read-only root
+// filesystem, a volume for /workspace (survives pause, readable by the archive API even when processes are stuck), a
+// size-capped tmpfs for /tmp, memory/CPU/pids limits, and no network unless the environment asks for one.
+import { randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
+import type { SandboxOwner, SandboxSpec } from '../../domain/sandbox.ts';
+import { managedLabel } from '../../scripts/services/docker.ts';
+import { runProcess, sandboxUser, type ProcessOptions, type ProcessResult } from './docker-stream.ts';
+import { execCommand, type ExecOptions, type SandboxExecResult } from './exec.ts';
+import {
+  archiveWorkspace,
+  listSandboxFolder,
+  readSandboxFile,
+  restoreWorkspace,
+  workspaceDir,
+  writeSandboxFile,
+  type ArchiveEntry,
+} from './files.ts';
+import { daemonMessageOf as messageOf, statusOf } from './docker-errors.ts';
+import type { SnapshotStore } from './snapshot-store.ts';
+
+export const sandboxLabels = {
+  managed: managedLabel,
+  tenant: 'io.temporal-agents.tenant',
+  session: 'io.temporal-agents.session',
+  /** Names the /workspace volume, so removal never has to guess it. */
+  volume: 'io.temporal-agents.volume',
+  /** Set on warm-pool containers, which belong to no session until claimed. */
+  pool: 'io.temporal-agents.pool',
+} as const;
+
+const mebibyte = 1024 * 1024;
+
+export interface DockerSandboxOptions {
+  /** Where snapshots go; snapshot/restore/destroy-with-snapshots need it. */
+  snapshots?: SnapshotStore;
+  /** Added to every container and volume (tests label their run with it). */
+  extraLabels?: Record<string, string>;
+  /** Size cap of the /tmp tmpfs, in MiB (its pages also count against the memory limit). */
+  tmpSizeMb?: number;
+  /** Largest workspace snapshot accepted, in bytes. */
+  maxSnapshotBytes?: number;
+  /** Largest file readFile returns, in bytes. */
+  maxFileBytes?: number;
+}
+
+/** The container is gone (removed, killed, its host lost): the session must recreate it. */
+export class SandboxGoneError extends Error {
+  override name = 'SandboxGoneError';
+}
+
+export type SandboxExecOptions = Omit<ExecOptions, 'env'> & { env?: Record<string, string> };
+
+export class DockerSandbox {
+  private readonly extraLabels: Record<string, string>;
+  private readonly tmpSizeMb: number;
+  private readonly maxSnapshotBytes: number;
+  readonly maxFileBytes: number;
+  readonly docker: Docker;
+  private readonly options: DockerSandboxOptions;
+
+  constructor(docker: Docker, options: DockerSandboxOptions = {}) {
+    this.docker = docker;
+    this.options = options;
+    this.extraLabels = options.extraLabels ?? {};
+    this.tmpSizeMb = options.tmpSizeMb ?? 256;
+    this.maxSnapshotBytes = options.maxSnapshotBytes ?? 512 * mebibyte;
+    this.maxFileBytes = options.maxFileBytes ?? 32 * mebibyte;
+  }
+
+  /** Creates and starts a container for the owner; returns its id. */
+  async create(spec: SandboxSpec, owner?: SandboxOwner, extraLabels: Record<string, string> = {}): Promise<string> {
+    const name = owner ? containerNameFor(owner) : `sandbox-pool.${randomBytes(4).toString('hex')}`;
+    const volumeName = `${name}-workspace`;
+    const labels: Record<string, string> = {
+      ...this.extraLabels,
+      ...extraLabels,
+      [sandboxLabels.managed]: 'true',
+      [sandboxLabels.volume]: volumeName,
+      ...(owner ? { [sandboxLabels.tenant]: owner.tenantId, [sandboxLabels.session]: owner.sessionId } : {}),
+    };
+    await this.docker.createVolume({ Name: volumeName, Labels: labels });
+    try {
+      const container = await this.docker.createContainer({
+        name,
+        Image: spec.image,
+        Cmd: ['sleep', 'infinity'],
+        User: sandboxUser,
+        WorkingDir: workspaceDir,
+        Labels: labels,
+        NetworkDisabled: spec.network === 'none',
+        HostConfig: {
+          Init: true,
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+          ReadonlyRootfs: true,
+          Memory: spec.memoryMb * mebibyte,
+          // Equal to Memory: no swap, so a memory hog meets the OOM killer instead of thrashing the host.
+          MemorySwap: spec.memoryMb * mebibyte,
+          NanoCpus: Math.round(spec.cpus * 1e9),
+          PidsLimit: spec.pidsLimit,
+          NetworkMode: spec.network === 'bridge' ? 'bridge' : 'none',
+          Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${this.tmpSizeMb}m,mode=1777` },
+          Mounts: [{ Type: 'volume', Source: volumeName, Target: workspaceDir }],
+        },
+      });
+      await container.start();
+      return container.id;
+    } catch (error) {
+      await this.docker
+        .getContainer(name)
+        .remove({ force: true })
+        .catch(() => undefined);
+      await this.docker
+        .getVolume(volumeName)
+        .remove()
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Runs a bash command; see exec.ts for the timeout, the output cap and at-most-once execution. */
+  async exec(containerId: string, options: SandboxExecOptions): Promise<SandboxExecResult> {
+    return this.guard(containerId, () => execCommand(this.docker.getContainer(containerId), options));
+  }
+
+  /** The recorded result of an at-most-once exec (waiting for it if still running), or undefined if it never ran. */
+  async recordedExec(
+    containerId: string,
+    execId: string,
+    options: { waitMs: number; maxOutputBytes: number; onProgress?: () => void },
+  ): Promise<SandboxExecResult | undefined> {
+    return this.guard(containerId, () =>
+      execCommand(this.docker.getContainer(containerId), {
+        command: '',
+        execId,
+        peekOnly: true,
+        timeoutMs: options.waitMs,
+        maxOutputBytes: options.maxOutputBytes,
+        onProgress: options.onProgress,
+      }),
+    );
+  }
+
+  /** Runs one process directly (no shell wrapper): for the tools' own small helper commands. */
+  async runProcess(containerId: string, options: ProcessOptions): Promise<ProcessResult> {
+    return this.guard(containerId, () => runProcess(this.docker.getContainer(containerId), options));
+  }
+
+  async readFile(containerId: string, path: string): Promise<Buffer> {
+    return this.guard(containerId, () =>
+      readSandboxFile(this.docker.getContainer(containerId), path, this.maxFileBytes),
+    );
+  }
+
+  /** Writes under /workspace or /tmp only (the root filesystem is read-only); other paths fail with a clear error. */
+  async writeFile(containerId: string, path: string, data: Buffer, mode?: number): Promise<void> {
+    return this.guard(containerId, () => writeSandboxFile(this.docker.getContainer(containerId), path, data, mode));
+  }
+
+  async list(containerId: string, path?: string): Promise<ArchiveEntry[]> {
+    return this.guard(containerId, () => listSandboxFolder(this.docker.getContainer(containerId), path));
+  }
+
+  /** Freezes every process; /workspace and /tmp stay as they are. Pausing a paused container is a no-op. */
+  async pause(containerId: string): Promise<void> {
+    await this.guard(containerId, async () => {
+      const info = await this.docker.getContainer(containerId).inspect();
+      if (!info.State.Paused) await this.docker.getContainer(containerId).pause();
+    });
+  }
+
+  async unpause(containerId: string): Promise<void> {
+    await this.guard(containerId, async () => {
+      const info = await this.docker.getContainer(containerId).inspect();
+      if (info.State.Paused) await this.docker.getContainer(containerId).unpause();
+    });
+  }
+
+  /** The container's owner, from its labels. */
+  async owner(containerId: string): Promise<SandboxOwner | undefined> {
+    const info = await this.guard(containerId, () => this.docker.getContainer(containerId).inspect());
+    return ownerOf(info.Config.Labels ?? {}, [info.Name]);
+  }
+
+  /** Stores a tar of /workspace in the snapshot store and returns its id. Works on a paused container too. */
+  async snapshot(containerId: string): Promise<string> {
+    const store = this.requireSnapshots();
+    const owner = await this.owner(containerId);
+    if (!owner) throw new Error(`container ${containerId} belongs to no session; nothing to snapshot for`);
+    const data = await this.guard(containerId, () =>
+      archiveWorkspace(this.docker.getContainer(containerId), this.maxSnapshotBytes),
+    );
+    return store.save(owner, data);
+  }
+
+  /** A new container whose /workspace is the snapshot's, byte for byte (contents, modes, owners, folders). */
+  async restore(spec: SandboxSpec, owner: SandboxOwner, snapshotId: string): Promise<string> {
+    const data = await this.requireSnapshots().load(snapshotId, owner);
+    if (!data) throw new Error(`snapshot ${snapshotId} not found for tenant ${owner.tenantId}`);
+    const containerId = await this.create(spec, owner);
+    try {
+      await restoreWorkspace(this.docker.getContainer(containerId), data);
+      return containerId;
+    } catch (error) {
+      await this.destroy(containerId);
+      throw error;
+    }
+  }
+
+  /** Removes the container and its /workspace volume; with deleteSnapshots, the session's snapshots too. Idempotent. */
+  async destroy(containerId: string, options: { deleteSnapshots?: boolean } = {}): Promise<void> {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await this.docker.getContainer(containerId).inspect();
+    } catch (error) {
+      if (statusOf(error) === 404) return;
+      throw error;
+    }
+    await this.removeContainer(info.Id, info.Config.Labels ?? {});
+    const owner = ownerOf(info.Config.Labels ?? {}, [info.Name]);
+    if (options.deleteSnapshots && owner) await this.requireSnapshots().deleteForSession(owner);
+  }
+
+  /** Removes every container (and volume) on this host labelled with the owner's session. */
+  async destroyOwned(owner: SandboxOwner): Promise<number> {
+    const containers = (await this.listManaged([])).filter((info) => {
+      const found = ownerOf(info.Labels, info.Names);
+      return found?.tenantId === owner.tenantId && found.sessionId === owner.sessionId;
+    });
+    await Promise.all(containers.map((info) => this.removeContainer(info.Id, info.Labels)));
+    await this.removeDanglingVolumes(() => true, [`${sandboxLabels.session}=${owner.sessionId}`]);
+    return containers.length;
+  }
+
+  /** The reaper: removes the containers whose session the predicate says is gone. Returns the removed ids. */
+  async removeContainersWhere(isGone: (sessionId: string) => boolean | Promise<boolean>): Promise<string[]> {
+    const containers = await this.listManaged([]);
+    const removed: string[] = [];
+    for (const info of containers) {
+      const sessionId = ownerOf(info.Labels, info.Names)?.sessionId;
+      if (sessionId && (await isGone(sessionId))) {
+        await this.removeContainer(info.Id, info.Labels);
+        removed.push(info.Id);
+      }
+    }
+    // Volumes whose container was removed by other means (docker rm, a crash between the two removals).
+    await this.removeDanglingVolumes(isGone, [sandboxLabels.session]);
+    return removed;
+  }
+
+  private async removeDanglingVolumes(
+    isGone: (sessionId: string) => boolean | Promise<boolean>,
+    labelFilters: string[],
+  ): Promise<void> {
+    const extra = Object.entries(this.extraLabels).map(([key, value]) => `${key}=${value}`);
+    const { Volumes: volumes } = await this.docker.listVolumes({
+      filters: { dangling: ['true'], label: [`${sandboxLabels.managed}=true`, ...extra, ...labelFilters] },
+    });
+    for (const volume of volumes ?? []) {
+      const sessionId = volume.Labels?.[sandboxLabels.session];
+      if (!sessionId || !(await isGone(sessionId))) continue;
+      await this.docker
+        .getVolume(volume.Name)
+        .remove()
+        .catch((error: unknown) => {
+          if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
+        });
+    }
+  }
+
+  /** Managed containers carrying this provider's extra labels and the given label filters. */
+  async listManaged(labelFilters: string[]): Promise<Docker.ContainerInfo[]> {
+    const extra = Object.entries(this.extraLabels).map(([key, value]) => `${key}=${value}`);
+    return this.docker.listContainers({
+      all: true,
+      filters: { label: [`${sandboxLabels.managed}=true`, ...extra, ...labelFilters] },
+    });
+  }
+
+  private async removeContainer(containerId: string, labels: Record<string, string>): Promise<void> {
+    await this.docker
+      .getContainer(containerId)
+      .remove({ force: true, v: true })
+      .catch((error: unknown) => {
+        if (statusOf(error) !== 404) throw error;
+      });
+    const volume = labels[sandboxLabels.volume];
+    if (volume) {
+      await this.docker
+        .getVolume(volume)
+        .remove()
+        .catch((error: unknown) => {
+          if (statusOf(error) !== 404) throw error;
+        });
+    }
+  }
+
+  private requireSnapshots(): SnapshotStore {
+    if (!this.options.snapshots) throw new Error('DockerSandbox was created without a snapshot store');
+    return this.options.snapshots;
+  }
+
+  /**
+   * Runs a Docker operation, turning "no such container" and "not running" into SandboxGoneError. A paused container
+   * is unpaused and the operation tried once more: a tool call is a clear sign the session is active again.
+   */
+  async guard<T>(containerId: string, operation: () => Promise<T>, unpaused = false): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 409 && !unpaused && /paused/i.test(messageOf(error))) {
+        await this.docker
+          .getContainer(containerId)
+          .unpause()
+          .catch(() => undefined);
+        return this.guard(containerId, operation, true);
+      }
+      if (status === 404 && /no such container/i.test(messageOf(error))) {
+        throw new SandboxGoneError(`container ${containerId} no longer exists`);
+      }
+      if (status === 404 || status === 409 || status === 500) {
+        const state = await this.docker
+          .getContainer(containerId)
+          .inspect()
+          .then((info) => info.State)
+          .catch((inspectError: unknown) => (statusOf(inspectError) === 404 ? undefined : 'unknown'));
+        if (state === undefined) throw new SandboxGoneError(`container ${containerId} no longer exists`);
+        if (state !== 'unknown' && !state.Running) {
+          throw new SandboxGoneError(`container ${containerId} is ${state.Status} (exit code ${state.ExitCode})`);
+        }
+      }
+      throw error;
+    }
+  }
+}
+
+// Docker labels are immutable, so a claimed warm-pool container carries its owner in its name instead:
+// `sandbox.<tenantId>.<sessionId>.<random>` (ids never contain dots). Labels win when present.
+const sanitizeName = (value: string): string => value.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
+
+export const containerNameFor = (owner: SandboxOwner): string =>
+  `sandbox.${sanitizeName(owner.tenantId)}.${sanitizeName(owner.sessionId)}.${randomBytes(4).toString('hex')}`;
+
+export function ownerOf(labels: Record<string, string>, names: string[]): SandboxOwner | undefined {
+  const tenantId = labels[sandboxLabels.tenant];
+  const sessionId = labels[sandboxLabels.session];
+  if (tenantId && sessionId) return { tenantId, sessionId };
+  for (const name of names) {
+    const parts = name.replace(/^\//, '').split('.');
+    if (parts.length === 4 && parts[0] === 'sandbox' && parts[1] && parts[2]) {
+      return { tenantId: parts[1], sessionId: parts[2] };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,168 @@
+// Turns agent request bodies into stored definitions (defaults resolved, as Anthropic returns them) and stored
+// agents into the snapshot a session pins (sub-agents resolved to their own pinned snapshots).
+import type pg from 'pg';
+import type { AgentModel, AgentSnapshot, AgentTool, JsonObjectSchema, PermissionPolicy } from '../domain/agent.ts';
+import { getAgent, type AgentDefinition, type AgentRecord, type StoredAgentTool } from '../db/repositories/agents.ts';
+import { invalidRequest } from './errors.ts';
+import type { AgentCreateBody, AgentToolBody, AgentUpdateBody } from './schemas/agents.ts';
+
+const maxSubAgentDepth = 3;
+
+function normalizeModel(model: AgentCreateBody['model']): AgentModel {
+  if (typeof model === 'string') return { id: model };
+  const normalized: AgentModel = { id: model.id };
+  if (model.speed) normalized.speed = model.speed;
+  if (model.provider) normalized.provider = model.provider;
+  if (model.base_url) normalized.base_url = model.base_url;
+  return normalized;
+}
+
+const policyOf = (policy: PermissionPolicy | null | undefined, fallback: PermissionPolicy): PermissionPolicy =>
+  policy ?? fallback;
+
+const withoutNulls = (schema: Record<string, unknown>): JsonObjectSchema =>
+  Object.fromEntries(Object.entries(schema).filter(([, value]) => value !== null)) as JsonObjectSchema;
+
+async function normalizeTool(pool: pg.Pool, tenantId: string, tool: AgentToolBody): Promise<StoredAgentTool> {
+  switch (tool.type) {
+    case 'agent_toolset_20260401': {
+      const enabled = tool.default_config?.enabled ?? true;
+      const permission = policyOf(tool.default_config?.permission_policy, { type: 'always_allow' });
+      return {
+        type: tool.type,
+        default_config: { enabled, permission_policy: permission },
+        configs: (tool.configs ?? []).map((config) => ({
+          name: config.name,
+          type: config.name,
+          enabled: config.enabled ?? enabled,
+          permission_policy: policyOf(config.permission_policy, permission),
+        })),
+      };
+    }
+    case 'custom':
+    case 'backend':
+      return { ...tool, input_schema: withoutNulls(tool.input_schema) };
+    case 'sub_agent': {
+      const reference =
+        typeof tool.agent === 'string'
+          ? { type: 'agent' as const, id: tool.agent }
+          : { ...tool.agent, type: 'agent' as const };
+      const target = await getAgent(pool, tenantId, reference.id, reference.version);
+      if (!target) throw invalidRequest(`sub-agent tool ${tool.name}: agent ${reference.id} not found`);
+      return { ...tool, agent: reference };
+    }
+  }
+}
+
+async function normalizeTools(pool: pg.Pool, tenantId: string, tools: AgentToolBody[]): Promise<StoredAgentTool[]> {
+  const names = new Set<string>();
+  const normalized: StoredAgentTool[] = [];
+  for (const tool of tools) {
+    if (tool.type !== 'agent_toolset_20260401') {
+      if (names.has(tool.name)) throw invalidRequest(`duplicate tool name ${tool.name}`);
+      names.add(tool.name);
+    }
+    normalized.push(await normalizeTool(pool, tenantId, tool));
+  }
+  return normalized;
+}
+
+export async function definitionFromCreate(
+  pool: pg.Pool,
+  tenantId: string,
+  body: AgentCreateBody,
+): Promise<AgentDefinition> {
+  const definition: AgentDefinition = {
+    name: body.name,
+    description: body.description || null,
+    system: body.system || null,
+    model: normalizeModel(body.model),
+    tools: await normalizeTools(pool, tenantId, body.tools ?? []),
+    mcp_servers: body.mcp_servers ?? [],
+    skills: body.skills ?? [],
+    metadata: body.metadata ?? {},
+  };
+  if (body.limits) definition.limits = body.limits;
+  return definition;
+}
+
+/** The definition part of a stored agent (what a version row holds). */
+export function definitionOf(record: AgentRecord): AgentDefinition {
+  const {
+    id: _id,
+    type: _type,
+    version: _version,
+    created_at: _c,
+    updated_at: _u,
+    archived_at: _a,
+    ...definition
+  } = record;
+  return definition;
+}
+
+/** The update's changes applied to `current`: omitted fields keep their value, arrays are replaced whole. */
+export async function applyUpdate(
+  pool: pg.Pool,
+  tenantId: string,
+  current: AgentDefinition,
+  body: AgentUpdateBody,
+  patchMetadata: (
+    current: Record<string, string>,
+    patch: Record<string, string | null> | null | undefined,
+  ) => Record<string, string>,
+): Promise<AgentDefinition> {
+  const next: AgentDefinition = { ...current };
+  if (body.name !== undefined) next.name = body.name;
+  if (body.model !== undefined) next.model = normalizeModel(body.model);
+  if (body.description !== undefined) next.description = body.description || null;
+  if (body.system !== undefined) next.system = body.system || null;
+  if (body.tools !== undefined) next.tools = await normalizeTools(pool, tenantId, body.tools ?? []);
+  if (body.mcp_servers !== undefined) next.mcp_servers = body.mcp_servers ?? [];
+  if (body.skills !== undefined) next.skills = body.skills ?? [];
+  if (body.metadata !== undefined) next.metadata = patchMetadata(current.metadata, body.metadata);
+  if (body.limits !== undefined) {
+    if (body.limits === null) delete next.limits;
+    else next.limits = body.limits;
+  }
+  return next;
+}
+
+/** The snapshot a session pins: this version of the agent, with every sub-agent pinned the same way. */
+export async function pinAgent(
+  pool: pg.Pool,
+  tenantId: string,
+  record: AgentRecord,
+  depth = 0,
+): Promise<AgentSnapshot> {
+  const tools: AgentTool[] = [];
+  for (const tool of record.tools) {
+    if (tool.type !== 'sub_agent') {
+      tools.push(tool);
+      continue;
+    }
+    if (depth >= maxSubAgentDepth) throw invalidRequest(`sub-agents nest deeper than ${maxSubAgentDepth} levels`);
+    const child = await getAgent(pool, tenantId, tool.agent.id, tool.agent.version);
+    if (!child) throw invalidRequest(`sub-agent tool ${tool.name}: agent ${tool.agent.id} not found`);
+    tools.push({
+      type: 'sub_agent',
+      name: tool.name,
+      description: tool.description,
+      agent: await pinAgent(pool, tenantId, child, depth + 1),
+      ...(tool.permission_policy ? { permission_policy: tool.permission_policy } : {}),
+    });
+  }
+  const snapshot: AgentSnapshot = {
+    id: record.id,
+    type: 'agent',
+    version: record.version,
+    name: record.name,
+    description: record.description,
+    system: record.system,
+    model: record.model,
+    tools,
+    mcp_servers: record.mcp_servers,
+    skills: record.skills,
+  };
+  if (record.limits) snapshot.limits = record.limits;
+  return snapshot;
+}

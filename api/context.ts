@@ -1,0 +1,32 @@
+// What every route needs, built once by createApi.
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type pg from 'pg';
+import type { SecretBox } from '../db/repositories/secret-box.ts';
+import type { PlatformConfig } from '../domain/config.ts';
+import type { SessionSettings } from '../domain/session.ts';
+import type { EventNotifier } from './event-notifier.ts';
+import type { SessionDriver } from './session-driver.ts';
+
+export interface ApiContext {
+  config: PlatformConfig;
+  pool: pg.Pool;
+  driver: SessionDriver;
+  notifier: EventNotifier;
+  secretBox: SecretBox;
+  /** Settings every new session starts with. */
+  sessionSettings: SessionSettings;
+  /** SSE heartbeat interval. */
+  heartbeatMs: number;
+  /** Closers of the open SSE streams: shutdown ends them (Fastify's close waits for open connections). */
+  openStreams: Set<() => void>;
+}
+
+export type ZodApp = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;

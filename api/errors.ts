@@ -1,0 +1,127 @@
+// The one error shape at the API edge, as Anthropic's API answers: {type:'error', error:{type, message}, request_id}.
+// Every failure maps here: validation and parsing to 400/413, repository conflicts to 409, Temporal or PostgreSQL out
+// of reach to 503 with retry-after, anything else to a 500 without details (the log has them).
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { VersionConflictError } from '../db/repositories/agents.ts';
+import { DuplicateNameError } from '../db/repositories/environments.ts';
+import { InvalidCursorError } from '../db/repositories/pagination.ts';
+import { DuplicateCredentialError } from '../db/repositories/vaults.ts';
+
+export type ApiErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'request_too_large'
+  | 'rate_limit_error'
+  | 'api_error'
+  | 'overloaded_error';
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly type: ApiErrorType;
+
+  constructor(status: number, type: ApiErrorType, message: string) {
+    super(message);
+    this.status = status;
+    this.type = type;
+  }
+}
+
+export const invalidRequest = (message: string): ApiError => new ApiError(400, 'invalid_request_error', message);
+export const conflict = (message: string): ApiError => new ApiError(409, 'invalid_request_error', message);
+export const notFound = (what: string, id: string): ApiError =>
+  new ApiError(404, 'not_found_error', `${what} ${JSON.stringify(id)} was not found`);
+
+export interface ErrorBody {
+  type: 'error';
+  error: { type: ApiErrorType; message: string };
+  request_id: string;
+}
+
+const retryAfterSeconds = 2;
+
+/** Network-level failures reaching PostgreSQL or Temporal: the caller should retry, it is not our bug. */
+export function isServiceUnavailable(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 5) return false;
+  const record = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
+  const code = record.code;
+  const pgCodes = ['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006'];
+  const netCodes = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN'];
+  if (typeof code === 'string' && (pgCodes.includes(code) || netCodes.includes(code))) return true;
+  // gRPC status codes from the Temporal client: UNAVAILABLE (14), DEADLINE_EXCEEDED (4), RESOURCE_EXHAUSTED (8).
+  if (typeof code === 'number' && [4, 8, 14].includes(code)) return true;
+  const message = typeof record.message === 'string' ? record.message : '';
+  if (
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+      message,
+    )
+  ) {
+    return true;
+  }
+  if (record.name === 'TransportError' || /^14 UNAVAILABLE|^4 DEADLINE_EXCEEDED/.test(message)) return true;
+  return isServiceUnavailable(record.cause, depth + 1);
+}
+
+function classify(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof InvalidCursorError) return invalidRequest('the page cursor is invalid');
+  if (error instanceof VersionConflictError) return conflict(error.message);
+  if (error instanceof DuplicateNameError || error instanceof DuplicateCredentialError) return conflict(error.message);
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const issues = error.validation.map((issue) => {
+      const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+      return `${error.validationContext ?? 'request'}${path ? `.${path}` : ''}: ${issue.message}`;
+    });
+    return invalidRequest(issues.join('; '));
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new ApiError(413, 'request_too_large', 'the request body is too large');
+  }
+  if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return invalidRequest('unsupported content-type: send application/json');
+  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    const message = fastifyError.message ?? 'invalid request';
+    if (fastifyError.statusCode === 413) return new ApiError(413, 'request_too_large', message);
+    return invalidRequest(message);
+  }
+  if (isServiceUnavailable(error)) {
+    return new ApiError(503, 'api_error', 'a backing service (Temporal or PostgreSQL) is unreachable; retry later');
+  }
+  return undefined;
+}
+
+export function errorBody(request: FastifyRequest, error: ApiError): ErrorBody {
+  return { type: 'error', error: { type: error.type, message: error.message }, request_id: String(request.id) };
+}
+
+/** Sends the error shape; tells the SDK not to retry what retrying cannot fix. */
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
+  if (error.status === 503) reply.header('retry-after', String(retryAfterSeconds)).header('x-should-retry', 'true');
+  else if (error.status < 500 && error.status !== 429) reply.header('x-should-retry', 'false');
+  return reply.code(error.status).type('application/json').send(errorBody(request, error));
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const known = classify(error);
+    if (known) {
+      if (known.status >= 500) request.log.warn({ err: error }, 'service unavailable');
+      return sendError(request, reply, known);
+    }
+    if (isResponseSerializationError(error))
+      request.log.error({ err: error, issues: error.cause.issues }, 'bad response shape');
+    else request.log.error({ err: error }, 'unhandled error');
+    return sendError(request, reply, new ApiError(500, 'api_error', 'internal server error'));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      request,
+      reply,
+      new ApiError(404, 'not_found_error', `no route for ${request.method} ${request.url.split('?')[0]}`),
+    ),
+  );
+}

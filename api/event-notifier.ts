@@ -1,0 +1,126 @@
+// One PostgreSQL LISTEN connection per API process, fanned out in-process: `session_events` wakes the streams of a
+// session (they re-read the journal after their last seq, so a lost or merged notification loses nothing), and
+// `session_deltas` carries live token deltas to the streams that asked for them. After a reconnect every stream is
+// woken, since notifications sent while disconnected are gone.
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { sessionDeltasChannel, sessionEventsChannel } from '../db/repositories/session-events.ts';
+
+/** A live delta as activities/model/delta-publisher.ts sends it. */
+export interface DeltaNotice {
+  session_id: string;
+  event_id: string;
+  event_type: 'agent.message' | 'agent.thinking';
+  index: number;
+  text: string;
+}
+
+export interface SessionListener {
+  wake(): void;
+  delta?(notice: DeltaNotice): void;
+}
+
+export class EventNotifier {
+  private readonly listeners = new Map<string, Set<SessionListener>>();
+  private client: pg.PoolClient | undefined;
+  private connecting: Promise<void> | undefined;
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  private readonly pool: pg.Pool;
+  private readonly logger: Logger;
+
+  constructor(pool: pg.Pool, logger: Logger) {
+    this.pool = pool;
+    this.logger = logger;
+  }
+
+  /** Registers a listener; resolves once LISTEN is in place, so nothing committed afterwards is missed. */
+  async subscribe(sessionId: string, listener: SessionListener): Promise<() => void> {
+    const set = this.listeners.get(sessionId) ?? new Set();
+    set.add(listener);
+    this.listeners.set(sessionId, set);
+    try {
+      await this.ensureConnected();
+    } catch (error) {
+      this.remove(sessionId, listener);
+      throw error;
+    }
+    return () => this.remove(sessionId, listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      client.removeAllListeners('notification');
+      client.removeAllListeners('error');
+      client.release(true);
+    }
+  }
+
+  private remove(sessionId: string, listener: SessionListener): void {
+    const set = this.listeners.get(sessionId);
+    set?.delete(listener);
+    if (set?.size === 0) this.listeners.delete(sessionId);
+  }
+
+  private async ensureConnected(): Promise<void> {
+    if (this.client) return;
+    this.connecting ??= this.connect().finally(() => (this.connecting = undefined));
+    await this.connecting;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed) throw new Error('event notifier closed');
+    const client = await this.pool.connect();
+    client.on('notification', (message) => this.dispatch(message.channel, message.payload ?? ''));
+    client.on('error', (error) => this.lost(client, error));
+    try {
+      await client.query(`listen ${sessionEventsChannel}`);
+      await client.query(`listen ${sessionDeltasChannel}`);
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+    this.client = client;
+  }
+
+  private lost(client: pg.PoolClient, error: Error): void {
+    if (this.client !== client) return;
+    this.logger.warn({ err: error }, 'LISTEN connection lost; reconnecting');
+    this.client = undefined;
+    client.release(true);
+    const retry = () => {
+      if (this.closed || this.listeners.size === 0) return;
+      this.ensureConnected().then(
+        () => this.wakeAll(),
+        () => (this.retryTimer = setTimeout(retry, 1_000)),
+      );
+    };
+    this.retryTimer = setTimeout(retry, 200);
+  }
+
+  private wakeAll(): void {
+    for (const set of this.listeners.values()) for (const listener of set) listener.wake();
+  }
+
+  private dispatch(channel: string, payload: string): void {
+    if (channel === sessionEventsChannel) {
+      const sessionId = payload.split(' ')[0] ?? '';
+      for (const listener of this.listeners.get(sessionId) ?? []) listener.wake();
+      return;
+    }
+    if (channel === sessionDeltasChannel) {
+      let notice: DeltaNotice;
+      try {
+        notice = JSON.parse(payload) as DeltaNotice;
+      } catch {
+        return;
+      }
+      for (const listener of this.listeners.get(notice.session_id) ?? []) listener.delta?.(notice);
+    }
+  }
+}

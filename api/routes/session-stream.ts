@@ -1,0 +1,163 @@
+// GET /v1/sessions/:id/events/stream — Server-Sent Events. Each journaled event goes out once, in seq order, as
+// `event: <type>` / `data: <json>` / `id: <seq>`; `Last-Event-ID` (or `?after=`) resumes after a seq, replaying from
+// the journal and then following it live; without either, only events after the stream opened are sent (Anthropic's
+// behaviour). Wake-ups come from the process's shared LISTEN; each wake re-reads "after my last seq", so nothing is
+// skipped or repeated. Opt-in live deltas (`event_deltas[]=agent.message`) are never replayed. Closes after
+// `session.deleted`.
+import { once } from 'node:events';
+import { z } from 'zod';
+import { readEventsAfter } from '../../db/repositories/session-events.ts';
+import { getSessionRow } from '../../db/repositories/sessions.ts';
+import type { ApiContext, ZodApp } from '../context.ts';
+import { invalidRequest, notFound } from '../errors.ts';
+import type { DeltaNotice } from '../event-notifier.ts';
+import { streamQuerySchema } from '../schemas/events.ts';
+
+const params = z.object({ session_id: z.string().min(1).max(128) });
+const batchSize = 500;
+
+function parseLastEventId(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d{1,15}$/.test(value)) throw invalidRequest('Last-Event-ID must be an event seq from this stream');
+  return Number(value);
+}
+
+export function registerSessionStreamRoute(
+  app: ZodApp,
+  { pool, notifier, heartbeatMs, openStreams }: ApiContext,
+): void {
+  app.get(
+    '/v1/sessions/:session_id/events/stream',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Stream session events (text/event-stream); resumable with Last-Event-ID',
+        params,
+        querystring: streamQuerySchema,
+      },
+    },
+    async (request, reply) => {
+      const row = await getSessionRow(pool, request.tenantId, request.params.session_id);
+      if (!row) throw notFound('session', request.params.session_id);
+      const resumeAfter = parseLastEventId(request.headers['last-event-id']) ?? request.query.after;
+      const wantedDeltas = new Set(request.query['event_deltas[]'] ?? request.query.event_deltas ?? []);
+      const sessionId = row.id;
+      const raw = reply.raw;
+
+      let lastSeq = 0;
+      let ready = false;
+      let closed = false;
+      let pumping = false;
+      let again = false;
+      const startedEvents = new Set<string>();
+      const finishedEvents = new Set<string>();
+
+      const write = async (frame: string): Promise<void> => {
+        if (closed) return;
+        if (!raw.write(frame)) await Promise.race([once(raw, 'drain'), once(raw, 'close')]);
+      };
+
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(timers.heartbeat);
+        unsubscribe?.();
+        openStreams.delete(close);
+        raw.end();
+      };
+
+      const pump = async (): Promise<void> => {
+        if (pumping) {
+          again = true;
+          return;
+        }
+        pumping = true;
+        try {
+          do {
+            again = false;
+            for (;;) {
+              const batch = await readEventsAfter(pool, sessionId, lastSeq, batchSize);
+              for (const { seq, event } of batch) {
+                if (closed) return;
+                lastSeq = seq;
+                if (event.type === 'agent.message' || event.type === 'agent.thinking') finishedEvents.add(event.id);
+                await write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\nid: ${seq}\n\n`);
+                if (event.type === 'session.deleted') return close();
+              }
+              if (batch.length < batchSize) break;
+            }
+          } while (again && !closed);
+        } catch (error) {
+          request.log.warn(
+            { err: error, sessionId },
+            'event stream failed; closing it (the client resumes with Last-Event-ID)',
+          );
+          const body = {
+            type: 'error',
+            error: { type: 'api_error', message: 'the event stream was interrupted; reconnect' },
+          };
+          await write(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
+          close();
+        } finally {
+          pumping = false;
+        }
+      };
+
+      const onDelta = (notice: DeltaNotice): void => {
+        if (!ready || closed || !wantedDeltas.has(notice.event_type) || finishedEvents.has(notice.event_id)) return;
+        let frames = '';
+        if (!startedEvents.has(notice.event_id)) {
+          startedEvents.add(notice.event_id);
+          const start = { type: 'event_start', event: { type: notice.event_type, id: notice.event_id } };
+          frames += `event: event_start\ndata: ${JSON.stringify(start)}\n\n`;
+        }
+        const delta = {
+          type: 'event_delta',
+          event_id: notice.event_id,
+          delta: { type: 'content_delta', index: notice.index, content: { type: 'text', text: notice.text } },
+        };
+        frames += `event: event_delta\ndata: ${JSON.stringify(delta)}\n\n`;
+        void write(frames);
+      };
+
+      // Listen before reading, so an event committed in between is either read now or announced later.
+      const timers: { heartbeat?: NodeJS.Timeout } = {};
+      const unsubscribe = await notifier.subscribe(sessionId, {
+        wake: () => {
+          if (ready) void pump();
+        },
+        delta: onDelta,
+      });
+      try {
+        if (resumeAfter !== undefined) lastSeq = resumeAfter;
+        else {
+          const { rows } = await pool.query<{ seq: string | null }>(
+            'select max(seq) as seq from session_events where session_id = $1',
+            [sessionId],
+          );
+          lastSeq = Number(rows[0]?.seq ?? 0);
+        }
+      } catch (error) {
+        unsubscribe();
+        throw error;
+      }
+
+      reply.hijack();
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        'request-id': String(request.id),
+      });
+      raw.write(': stream open\n\n');
+      timers.heartbeat = setInterval(() => void write('event: ping\ndata: {"type":"ping"}\n\n'), heartbeatMs);
+      openStreams.add(close);
+      request.raw.on('close', close);
+      raw.on('error', close);
+      ready = true;
+      void pump();
+    },
+  );
+}

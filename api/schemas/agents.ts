@@ -1,0 +1,159 @@
+// Agent request and response schemas: Anthropic's agent object plus this platform's extensions (model provider and
+// base_url, `backend` and `sub_agent` tools, `limits`).
+import { z } from 'zod';
+import { sandboxToolNames } from '../../domain/sandbox.ts';
+import { metadataPatchSchema, metadataSchema } from './common.ts';
+
+export const permissionPolicySchema = z.object({ type: z.enum(['always_allow', 'always_ask']) });
+
+const toolsetToolName = z.enum([...sandboxToolNames, 'web_fetch', 'web_search']);
+
+const toolsetSchema = z.object({
+  type: z.literal('agent_toolset_20260401'),
+  default_config: z
+    .object({ enabled: z.boolean().nullish(), permission_policy: permissionPolicySchema.nullish() })
+    .nullish(),
+  configs: z
+    .array(
+      z.object({
+        name: toolsetToolName,
+        type: toolsetToolName.optional(),
+        enabled: z.boolean().nullish(),
+        permission_policy: permissionPolicySchema.nullish(),
+      }),
+    )
+    .max(16)
+    .optional(),
+});
+
+const toolName = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'tool names are 1-128 of [A-Za-z0-9_-]');
+const inputSchemaSchema = z.looseObject({
+  type: z.literal('object'),
+  properties: z.record(z.string(), z.unknown()).nullish(),
+  required: z.array(z.string()).nullish(),
+});
+
+const customToolSchema = z.object({
+  type: z.literal('custom'),
+  name: toolName,
+  description: z.string().min(1).max(1024),
+  input_schema: inputSchemaSchema,
+});
+
+const backendToolSchema = z.object({
+  type: z.literal('backend'),
+  name: toolName,
+  description: z.string().min(1).max(1024),
+  input_schema: inputSchemaSchema,
+  task_queue: z.string().min(1).max(256),
+  activity: z.string().min(1).max(256).optional(),
+  permission_policy: permissionPolicySchema.optional(),
+  timeout_seconds: z.number().int().min(1).max(86_400).optional(),
+});
+
+const agentReferenceSchema = z.union([
+  z.string().min(1).max(128),
+  z.object({ type: z.literal('agent'), id: z.string().min(1).max(128), version: z.number().int().min(1).optional() }),
+]);
+
+const subAgentToolSchema = z.object({
+  type: z.literal('sub_agent'),
+  name: toolName,
+  description: z.string().min(1).max(1024),
+  agent: agentReferenceSchema,
+  permission_policy: permissionPolicySchema.optional(),
+});
+
+export const agentToolSchema = z.discriminatedUnion('type', [
+  toolsetSchema,
+  customToolSchema,
+  backendToolSchema,
+  subAgentToolSchema,
+]);
+
+export const modelSchema = z.union([
+  z.string().min(1).max(256),
+  z.object({
+    id: z.string().min(1).max(256),
+    speed: z.enum(['standard', 'fast']).nullish(),
+    provider: z.enum(['anthropic', 'openai-chat', 'openai-responses']).optional(),
+    base_url: z.url().optional(),
+  }),
+]);
+
+const limitsSchema = z.object({
+  max_turns: z.number().int().min(1).max(10_000).optional(),
+  max_output_tokens: z.number().int().min(1).max(1_000_000).optional(),
+  token_budget: z.number().int().min(1).optional(),
+});
+
+const mcpServerSchema = z.object({ type: z.literal('url'), name: z.string().min(1).max(256), url: z.url() });
+const skillSchema = z.object({
+  type: z.enum(['anthropic', 'custom']),
+  skill_id: z.string().min(1),
+  version: z.string().nullish(),
+});
+
+export const agentCreateSchema = z.object({
+  name: z.string().min(1).max(256),
+  model: modelSchema,
+  description: z.string().max(2048).nullish(),
+  system: z.string().max(100_000).nullish(),
+  tools: z.array(agentToolSchema).max(128).optional(),
+  mcp_servers: z.array(mcpServerSchema).max(20).optional(),
+  skills: z.array(skillSchema).max(20).optional(),
+  metadata: metadataSchema.optional(),
+  limits: limitsSchema.optional(),
+});
+
+export const agentUpdateSchema = z.object({
+  version: z.number().int().min(1).optional(),
+  name: z.string().min(1).max(256).optional(),
+  model: modelSchema.optional(),
+  description: z.string().max(2048).nullish(),
+  system: z.string().max(100_000).nullish(),
+  tools: z.array(agentToolSchema).max(128).nullish(),
+  mcp_servers: z.array(mcpServerSchema).max(20).nullish(),
+  skills: z.array(skillSchema).max(20).nullish(),
+  metadata: metadataPatchSchema.nullish(),
+  limits: limitsSchema.nullish(),
+});
+
+export type AgentCreateBody = z.infer<typeof agentCreateSchema>;
+export type AgentUpdateBody = z.infer<typeof agentUpdateSchema>;
+export type AgentToolBody = z.infer<typeof agentToolSchema>;
+
+export const modelOutputSchema = z.object({
+  id: z.string(),
+  speed: z.enum(['standard', 'fast']).optional(),
+  provider: z.enum(['anthropic', 'openai-chat', 'openai-responses']).optional(),
+  base_url: z.string().optional(),
+});
+
+const toolsDescription =
+  'agent_toolset_20260401 (resolved: default_config and configs filled), custom, backend or sub_agent tools';
+
+/** The agent fields a session pins (`session.agent`). */
+export const agentSnapshotFields = {
+  id: z.string(),
+  type: z.literal('agent'),
+  version: z.number().int(),
+  name: z.string(),
+  description: z.string().nullable(),
+  system: z.string().nullable(),
+  model: modelOutputSchema,
+  tools: z.array(z.unknown()).describe(toolsDescription),
+  mcp_servers: z.array(z.unknown()),
+  skills: z.array(z.unknown()),
+  limits: limitsSchema.optional(),
+};
+
+export const agentSchema = z
+  .object({
+    ...agentSnapshotFields,
+    metadata: z.record(z.string(), z.string()),
+    created_at: z.string(),
+    updated_at: z.string(),
+    archived_at: z.string().nullable(),
+  })
+  .meta({ id: 'Agent' });

@@ -1,0 +1,62 @@
+// Session event schemas: what clients may send (user events) and the query of the list and stream endpoints.
+import { z } from 'zod';
+import { queryArray } from './common.ts';
+
+const textBlock = z.object({ type: z.literal('text'), text: z.string().max(1_000_000) });
+const sourceSchema = z.looseObject({ type: z.string().min(1) });
+const imageBlock = z.object({ type: z.literal('image'), source: sourceSchema });
+const documentBlock = z.object({
+  type: z.literal('document'),
+  source: sourceSchema,
+  title: z.string().nullish(),
+  context: z.string().nullish(),
+});
+export const userContentSchema = z.discriminatedUnion('type', [textBlock, imageBlock, documentBlock]);
+
+export const userMessageSchema = z.object({
+  type: z.literal('user.message'),
+  content: z.array(userContentSchema).min(1).max(100),
+});
+const userInterruptSchema = z.object({ type: z.literal('user.interrupt') });
+const toolConfirmationSchema = z.object({
+  type: z.literal('user.tool_confirmation'),
+  tool_use_id: z.string().min(1).max(128),
+  result: z.enum(['allow', 'deny']),
+  deny_message: z.string().max(10_000).nullish(),
+});
+const customToolResultSchema = z.object({
+  type: z.literal('user.custom_tool_result'),
+  custom_tool_use_id: z.string().min(1).max(128),
+  content: z.array(userContentSchema).max(100).optional(),
+  is_error: z.boolean().nullish(),
+});
+
+export const userEventSchema = z.discriminatedUnion('type', [
+  userMessageSchema,
+  userInterruptSchema,
+  toolConfirmationSchema,
+  customToolResultSchema,
+]);
+export type UserEventBody = z.infer<typeof userEventSchema>;
+
+export const sendEventsSchema = z.object({ events: z.array(userEventSchema).min(1).max(50) });
+
+export const sessionEventSchema = z.unknown().meta({
+  id: 'SessionEvent',
+  description: 'A session event: {id, type, processed_at, …} in Anthropic Managed Agents vocabulary',
+});
+
+export const listEventsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  page: z.string().min(1).max(200).optional(),
+  order: z.enum(['asc', 'desc']).default('asc'),
+  'types[]': queryArray(z.string().min(1).max(64)).optional(),
+  types: queryArray(z.string().min(1).max(64)).optional(),
+});
+
+export const streamQuerySchema = z.object({
+  'event_deltas[]': queryArray(z.enum(['agent.message', 'agent.thinking'])).optional(),
+  event_deltas: queryArray(z.enum(['agent.message', 'agent.thinking'])).optional(),
+  /** Extension: resume after this seq (same as the Last-Event-ID header). */
+  after: z.coerce.number().int().min(0).optional(),
+});

@@ -1,0 +1,103 @@
+// Session schemas: create/update bodies, list query, and the session object.
+import { z } from 'zod';
+import { metadataPatchSchema, metadataSchema, queryArray, timestampSchema } from './common.ts';
+import { agentSnapshotFields } from './agents.ts';
+import { userMessageSchema } from './events.ts';
+
+const agentReference = z.union([
+  z.string().min(1).max(128),
+  z.object({ type: z.literal('agent'), id: z.string().min(1).max(128), version: z.number().int().min(1).optional() }),
+]);
+
+export const fileResourceSchema = z.object({
+  type: z.literal('file'),
+  file_id: z.string().min(1).max(128),
+  mount_path: z.string().min(1).max(1024).startsWith('/').nullish(),
+});
+
+const githubResourceSchema = z.object({
+  type: z.literal('github_repository'),
+  url: z.string(),
+  authorization_token: z.string().optional(),
+  checkout: z.unknown().optional(),
+  mount_path: z.string().nullish(),
+});
+
+export const sessionCreateSchema = z.object({
+  agent: agentReference,
+  environment_id: z.string().min(1).max(128),
+  title: z.string().max(1000).nullish(),
+  metadata: metadataSchema.optional(),
+  vault_ids: z.array(z.string().min(1).max(128)).max(20).optional(),
+  resources: z
+    .array(z.discriminatedUnion('type', [fileResourceSchema, githubResourceSchema]))
+    .max(999)
+    .optional(),
+  initial_events: z.array(userMessageSchema).max(50).optional(),
+});
+export type SessionCreateBody = z.infer<typeof sessionCreateSchema>;
+
+export const sessionUpdateSchema = z.object({
+  title: z.string().max(1000).nullish(),
+  metadata: metadataPatchSchema.nullish(),
+  vault_ids: z.array(z.string()).optional(),
+  agent: z.unknown().optional(),
+});
+
+const statusEnum = z.enum(['rescheduling', 'running', 'idle', 'terminated']);
+
+export const sessionListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(20),
+  page: z.string().min(1).max(200).optional(),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  include_archived: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional(),
+  agent_id: z.string().max(128).optional(),
+  agent_version: z.coerce.number().int().min(1).optional(),
+  'created_at[gt]': timestampSchema.optional(),
+  'created_at[gte]': timestampSchema.optional(),
+  'created_at[lt]': timestampSchema.optional(),
+  'created_at[lte]': timestampSchema.optional(),
+  'statuses[]': queryArray(statusEnum).optional(),
+  statuses: queryArray(statusEnum).optional(),
+});
+
+export const resourceSchema = z
+  .object({
+    id: z.string(),
+    type: z.literal('file'),
+    file_id: z.string(),
+    mount_path: z.string(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .meta({ id: 'SessionResource' });
+
+export const sessionSchema = z
+  .object({
+    id: z.string(),
+    type: z.literal('session'),
+    status: statusEnum,
+    title: z.string().nullable(),
+    agent: z.object(agentSnapshotFields),
+    environment_id: z.string(),
+    resources: z.array(resourceSchema),
+    vault_ids: z.array(z.string()),
+    metadata: z.record(z.string(), z.string()),
+    stats: z.object({ active_seconds: z.number(), duration_seconds: z.number() }),
+    usage: z.object({
+      input_tokens: z.number(),
+      output_tokens: z.number(),
+      cache_read_input_tokens: z.number(),
+      cache_creation_input_tokens: z.number(),
+      cache_creation: z.object({ ephemeral_5m_input_tokens: z.number(), ephemeral_1h_input_tokens: z.number() }),
+    }),
+    budget: z.null(),
+    outcome_evaluations: z.array(z.unknown()),
+    created_at: z.string(),
+    updated_at: z.string(),
+    archived_at: z.string().nullable(),
+  })
+  .meta({ id: 'Session' });

@@ -1,0 +1,127 @@
+// The HTTP API as a Fastify instance: Anthropic-compatible routes over PostgreSQL and Temporal, zod-validated, with
+// an OpenAPI 3.1 document generated from the same schemas (GET /openapi.json). Tests run it in-process on port 0.
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { SecretBox } from '../db/repositories/secret-box.ts';
+import { developmentVaultKey, type PlatformConfig } from '../domain/config.ts';
+import { makeId } from '../domain/ids.ts';
+import { defaultSessionSettings, type SessionSettings } from '../domain/session.ts';
+import { registerAuthentication } from './auth.ts';
+import type { ApiContext } from './context.ts';
+import { registerErrorHandling } from './errors.ts';
+import { EventNotifier } from './event-notifier.ts';
+import { createApiLogger } from './logger.ts';
+import { registerAgentRoutes } from './routes/agents.ts';
+import { registerEnvironmentRoutes } from './routes/environments.ts';
+import { registerFileRoutes } from './routes/files.ts';
+import { registerSessionEventRoutes } from './routes/session-events.ts';
+import { registerSessionStreamRoute } from './routes/session-stream.ts';
+import { registerSessionRoutes } from './routes/sessions.ts';
+import { registerUsageAndHealthRoutes } from './routes/usage-and-health.ts';
+import { registerVaultRoutes } from './routes/vaults.ts';
+import { SessionDriver } from './session-driver.ts';
+
+export interface ApiOptions {
+  config: PlatformConfig;
+  pool: pg.Pool;
+  temporalClient: Client;
+  logger?: Logger;
+  /** Merged over the default session settings (task-queue prefix from config); tests shorten timers here. */
+  sessionSettings?: Partial<SessionSettings>;
+  heartbeatMs?: number;
+  /** Upper bound of one call to Temporal before the API answers 503 (default 5 s). */
+  temporalTimeoutMs?: number;
+}
+
+export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
+  const { config, pool } = options;
+  const logger = options.logger ?? createApiLogger(config);
+  const baseLogger: FastifyBaseLogger = logger;
+  const app = Fastify({
+    loggerInstance: baseLogger,
+    bodyLimit: config.API_BODY_LIMIT_BYTES,
+    genReqId: () => makeId('request', randomUUID()),
+    requestIdHeader: false,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  // An empty body on a POST (the SDK's archive calls) is no body, not malformed JSON.
+  const defaultJsonParser = app.getDefaultJsonParser('error', 'ignore');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+    void defaultJsonParser(request, body as string, done);
+  });
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('request-id', String(request.id));
+  });
+
+  const context: ApiContext = {
+    config,
+    pool,
+    driver: new SessionDriver(options.temporalClient, options.temporalTimeoutMs),
+    notifier: new EventNotifier(pool, logger),
+    secretBox: new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
+    sessionSettings: {
+      ...defaultSessionSettings,
+      taskQueuePrefix: config.AGENTS_TASK_QUEUE_PREFIX,
+      ...options.sessionSettings,
+    },
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    openStreams: new Set(),
+  };
+  if (!config.AGENTS_VAULT_KEY) logger.warn('AGENTS_VAULT_KEY is not set: using the development vault key');
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Managed agents on Temporal',
+        description: "Shape-compatible with Anthropic's Managed Agents API (beta), plus extensions marked as such.",
+        version: '0.1.0',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ apiKey: [] }, { bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+
+  registerErrorHandling(app);
+  registerAuthentication(app, pool);
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  registerAgentRoutes(typed, context);
+  registerEnvironmentRoutes(typed, context);
+  registerSessionRoutes(typed, context);
+  registerSessionEventRoutes(typed, context);
+  registerSessionStreamRoute(typed, context);
+  registerFileRoutes(typed, context);
+  registerVaultRoutes(typed, context);
+  registerUsageAndHealthRoutes(typed, context);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.addHook('preClose', async () => {
+    for (const close of [...context.openStreams]) close();
+  });
+  app.addHook('onClose', async () => {
+    await context.notifier.close();
+  });
+  return app;
+}

@@ -1,0 +1,125 @@
+// The API's only door into session workflows: start, query, signal, terminate — by the message definitions in
+// workflows/messages.ts and the contracts in domain/, nothing else from the workflow side.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { sessionWorkflowId } from '../domain/ids.ts';
+import { agentIdKey, environmentIdKey, sessionStatusKey, tenantIdKey } from '../domain/search-attributes.ts';
+import { sessionWorkflowType, type SessionStateView, type SessionWorkflowInput } from '../domain/session.ts';
+import { taskQueues, withPrefix } from '../domain/task-queues.ts';
+import {
+  sessionStateQuery,
+  terminateSessionSignal,
+  userEventsSignal,
+  type IncomingUserEvent,
+} from '../workflows/messages.ts';
+
+export class SessionClosedError extends Error {
+  constructor(sessionId: string) {
+    super(`session ${sessionId} has ended`);
+  }
+}
+
+const isClosedOrMissing = (error: unknown): boolean =>
+  error instanceof WorkflowNotFoundError ||
+  (error instanceof Error && /workflow execution already completed|not found/i.test(error.message));
+
+export class SessionDriver {
+  private readonly client: Client;
+  private readonly queryTimeoutMs: number;
+
+  /** `queryTimeoutMs` bounds every call to Temporal. */
+  constructor(client: Client, queryTimeoutMs = 5_000) {
+    this.client = client;
+    this.queryTimeoutMs = queryTimeoutMs;
+  }
+
+  /** Bounds a call: the client retries an unreachable server for a long time; the API answers 503 sooner. */
+  private bounded<R>(fn: () => Promise<R>, timeoutMs = this.queryTimeoutMs): Promise<R> {
+    return this.client.withDeadline(Date.now() + timeoutMs, fn);
+  }
+
+  async start(input: SessionWorkflowInput): Promise<void> {
+    await this.bounded(() =>
+      this.client.workflow.start(sessionWorkflowType, {
+        taskQueue: withPrefix(input.settings.taskQueuePrefix, taskQueues.session),
+        workflowId: sessionWorkflowId(input.sessionId),
+        args: [input],
+        typedSearchAttributes: [
+          { key: sessionStatusKey, value: 'idle' },
+          { key: agentIdKey, value: input.agent.id },
+          { key: tenantIdKey, value: input.tenantId },
+          { key: environmentIdKey, value: input.environment.id },
+        ],
+        memo: { title: input.title },
+        staticSummary: `${input.agent.name}${input.title ? `: ${input.title}` : ''}`,
+      }),
+    );
+  }
+
+  /** The workflow's own view; undefined when the workflow is gone. Throws (503) if Temporal cannot answer in time. */
+  async state(sessionId: string, timeoutMs = this.queryTimeoutMs): Promise<SessionStateView | undefined> {
+    const handle = this.client.workflow.getHandle(sessionWorkflowId(sessionId));
+    try {
+      return await this.bounded(() => handle.query(sessionStateQuery), timeoutMs);
+    } catch (error) {
+      if (isClosedOrMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async sendEvents(sessionId: string, events: IncomingUserEvent[]): Promise<void> {
+    const handle = this.client.workflow.getHandle(sessionWorkflowId(sessionId));
+    try {
+      await this.bounded(() => handle.signal(userEventsSignal, events));
+    } catch (error) {
+      if (isClosedOrMissing(error)) throw new SessionClosedError(sessionId);
+      throw error;
+    }
+  }
+
+  /** Asks the session to end; false if it had already ended. */
+  async requestTermination(sessionId: string, reason: 'archived' | 'deleted'): Promise<boolean> {
+    const handle = this.client.workflow.getHandle(sessionWorkflowId(sessionId));
+    try {
+      await this.bounded(() => handle.signal(terminateSessionSignal, { reason }));
+      return true;
+    } catch (error) {
+      if (isClosedOrMissing(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Waits up to `timeoutMs` for the workflow to close; true if it did. */
+  async waitClosed(sessionId: string, timeoutMs: number): Promise<boolean> {
+    const handle = this.client.workflow.getHandle(sessionWorkflowId(sessionId));
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      try {
+        const description = await this.bounded(() => handle.describe());
+        if (description.status.name !== 'RUNNING') return true;
+      } catch (error) {
+        if (isClosedOrMissing(error)) return true;
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return false;
+  }
+
+  async forceTerminate(sessionId: string, reason: string): Promise<void> {
+    try {
+      await this.bounded(() => this.client.workflow.getHandle(sessionWorkflowId(sessionId)).terminate(reason));
+    } catch (error) {
+      if (!isClosedOrMissing(error)) throw error;
+    }
+  }
+
+  /** Temporal answers (used by /health). */
+  async healthy(timeoutMs = 2_000): Promise<boolean> {
+    try {
+      await this.bounded(() => this.client.workflowService.getSystemInfo({}), timeoutMs);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

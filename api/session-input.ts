@@ -1,0 +1,58 @@
+// Builds a session workflow's input from what the tenant referenced: the agent version pinned (sub-agents too), the
+// environment's sandbox spec, vaults by id only (their secrets are resolved inside activities, never here).
+import type pg from 'pg';
+import type { AgentRecord } from '../db/repositories/agents.ts';
+import type { EnvironmentRecord } from '../db/repositories/environments.ts';
+import type { PlatformConfig } from '../domain/config.ts';
+import type { UserEvent } from '../domain/events.ts';
+import { defaultSandboxSpec, type SandboxSpec } from '../domain/sandbox.ts';
+import type { EnvironmentSnapshot, SessionSettings, SessionWorkflowInput } from '../domain/session.ts';
+import { pinAgent } from './agent-definitions.ts';
+
+interface SandboxExtension {
+  image?: string;
+  memory_mb?: number;
+  cpus?: number;
+  pids_limit?: number;
+  env?: Record<string, string>;
+}
+
+export function environmentSnapshot(environment: EnvironmentRecord, config: PlatformConfig): EnvironmentSnapshot {
+  const base = defaultSandboxSpec(config.AGENTS_SANDBOX_IMAGE);
+  const extension = (environment.config.sandbox ?? {}) as SandboxExtension;
+  const networking = environment.config.networking as { type?: string } | undefined;
+  const sandbox: SandboxSpec = {
+    image: extension.image ?? base.image,
+    memoryMb: extension.memory_mb ?? base.memoryMb,
+    cpus: extension.cpus ?? base.cpus,
+    pidsLimit: extension.pids_limit ?? base.pidsLimit,
+    network: networking?.type === 'unrestricted' ? 'bridge' : 'none',
+    env: extension.env ?? base.env,
+  };
+  return { id: environment.id, name: environment.name, sandbox };
+}
+
+export async function buildSessionInput(options: {
+  pool: pg.Pool;
+  config: PlatformConfig;
+  settings: SessionSettings;
+  tenantId: string;
+  sessionId: string;
+  title: string | null;
+  agent: AgentRecord;
+  environment: EnvironmentRecord;
+  vaultIds: string[];
+  initialEvents: UserEvent[];
+}): Promise<SessionWorkflowInput> {
+  const input: SessionWorkflowInput = {
+    sessionId: options.sessionId,
+    tenantId: options.tenantId,
+    title: options.title,
+    agent: await pinAgent(options.pool, options.tenantId, options.agent),
+    environment: environmentSnapshot(options.environment, options.config),
+    vaultIds: options.vaultIds,
+    settings: options.settings,
+  };
+  if (options.initialEvents.length > 0) input.initialEvents = options.initialEvents;
+  return input;
+}

@@ -1,0 +1,96 @@
+// The session object as clients see it: the row (what was pinned), plus live state — from the workflow's query when
+// it answers, else from the event journal (closed sessions, or Temporal briefly out of reach on a read).
+import type pg from 'pg';
+import type { FastifyBaseLogger } from 'fastify';
+import type { SessionResourceRecord } from '../db/repositories/files.ts';
+import { emptyTotals, usageBySession, type UsageTotals } from '../db/repositories/session-events.ts';
+import { journalStatusOf, type SessionRow } from '../db/repositories/sessions.ts';
+import type { SessionStatus } from '../domain/events.ts';
+import type { SessionStateView } from '../domain/session.ts';
+import { isServiceUnavailable } from './errors.ts';
+import type { SessionDriver } from './session-driver.ts';
+
+export interface LiveState {
+  status: SessionStatus;
+  usage: UsageTotals;
+  /** The workflow's view, when it answered. */
+  view?: SessionStateView;
+}
+
+const queryTimeoutForReadsMs = 2_000;
+
+export function liveFromView(view: SessionStateView): LiveState {
+  return {
+    status: view.status,
+    view,
+    usage: {
+      input_tokens: view.usage.inputTokens,
+      output_tokens: view.usage.outputTokens,
+      cache_read_input_tokens: view.usage.cacheReadInputTokens,
+      cache_creation_input_tokens: view.usage.cacheCreationInputTokens,
+      model_requests: view.stats.modelCalls,
+      active_seconds: view.stats.activeMs / 1000,
+    },
+  };
+}
+
+export async function liveFromJournal(pool: pg.Pool, row: SessionRow, journalStatus?: string): Promise<LiveState> {
+  const status = (journalStatus ?? (await journalStatusOf(pool, row.id))) as SessionStatus;
+  const usage = (await usageBySession(pool, [row.id])).get(row.id) ?? emptyTotals();
+  return { status: row.archived_at ? 'terminated' : status, usage };
+}
+
+/** Live state of one session: the workflow's answer if it is still open and answers in time, else the journal's. */
+export async function liveState(
+  pool: pg.Pool,
+  driver: SessionDriver,
+  row: SessionRow,
+  log: FastifyBaseLogger,
+): Promise<LiveState> {
+  const journalStatus = await journalStatusOf(pool, row.id);
+  if (row.archived_at || journalStatus === 'terminated') return liveFromJournal(pool, row, journalStatus);
+  try {
+    const view = await driver.state(row.id, queryTimeoutForReadsMs);
+    if (view) return liveFromView(view);
+  } catch (error) {
+    if (!isServiceUnavailable(error)) throw error;
+    log.warn({ sessionId: row.id }, 'session query unanswered; serving state from the journal');
+  }
+  return liveFromJournal(pool, row, journalStatus);
+}
+
+const round = (seconds: number): number => Math.round(seconds * 1000) / 1000;
+
+export function sessionResponse(row: SessionRow, live: LiveState, resources: SessionResourceRecord[]) {
+  const end = row.archived_at ?? new Date();
+  return {
+    id: row.id,
+    type: 'session' as const,
+    status: live.status,
+    title: row.title,
+    agent: row.agent_snapshot,
+    environment_id: row.environment_id,
+    resources,
+    vault_ids: row.vault_ids,
+    metadata: row.metadata,
+    stats: {
+      active_seconds: round(live.usage.active_seconds),
+      duration_seconds: round(Math.max(0, (end.getTime() - row.created_at.getTime()) / 1000)),
+    },
+    usage: {
+      input_tokens: live.usage.input_tokens,
+      output_tokens: live.usage.output_tokens,
+      cache_read_input_tokens: live.usage.cache_read_input_tokens,
+      cache_creation_input_tokens: live.usage.cache_creation_input_tokens,
+      cache_creation: {
+        ephemeral_5m_input_tokens: live.usage.cache_creation_input_tokens,
+        ephemeral_1h_input_tokens: 0,
+      },
+    },
+    budget: null,
+    outcome_evaluations: [],
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    archived_at: row.archived_at ? row.archived_at.toISOString() : null,
+  };
+}

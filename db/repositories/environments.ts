@@ -1,0 +1,145 @@
+// Environments: the sandbox configuration sessions start from. Names are unique per tenant.
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { makeId } from '../../domain/ids.ts';
+import { cursorCondition, isoOrNull, pageOf, type ListOptions, type Metadata, type Page } from './pagination.ts';
+
+/** Anthropic's `config` (cloud networking and packages) plus this platform's `sandbox` extension; stored as given. */
+export type EnvironmentConfig = Record<string, unknown> & { type: string };
+
+export interface EnvironmentRecord {
+  id: string;
+  type: 'environment';
+  name: string;
+  description: string | null;
+  config: EnvironmentConfig;
+  metadata: Metadata;
+  created_at: string;
+  updated_at: string;
+  archived_at: string | null;
+}
+
+export interface EnvironmentFields {
+  name: string;
+  description: string | null;
+  config: EnvironmentConfig;
+  metadata: Metadata;
+}
+
+export class DuplicateNameError extends Error {
+  constructor(name: string) {
+    super(`an environment named "${name}" already exists`);
+  }
+}
+
+interface EnvironmentRow {
+  id: string;
+  position: string;
+  name: string;
+  description: string | null;
+  config: EnvironmentConfig;
+  metadata: Metadata;
+  created_at: Date;
+  updated_at: Date;
+  archived_at: Date | null;
+}
+
+const toRecord = (row: EnvironmentRow): EnvironmentRecord => ({
+  id: row.id,
+  type: 'environment',
+  name: row.name,
+  description: row.description,
+  config: row.config,
+  metadata: row.metadata,
+  created_at: row.created_at.toISOString(),
+  updated_at: row.updated_at.toISOString(),
+  archived_at: isoOrNull(row.archived_at),
+});
+
+const isUniqueViolation = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && 'code' in error && error.code === '23505';
+
+export async function createEnvironment(
+  pool: pg.Pool,
+  tenantId: string,
+  fields: EnvironmentFields,
+): Promise<EnvironmentRecord> {
+  try {
+    const { rows } = await pool.query<EnvironmentRow>(
+      `insert into environments (id, tenant_id, name, description, config, metadata)
+       values ($1, $2, $3, $4, $5, $6) returning *`,
+      [makeId('environment', randomUUID()), tenantId, fields.name, fields.description, fields.config, fields.metadata],
+    );
+    return toRecord(rows[0] as EnvironmentRow);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new DuplicateNameError(fields.name);
+    throw error;
+  }
+}
+
+export async function getEnvironment(
+  pool: pg.Pool,
+  tenantId: string,
+  id: string,
+): Promise<EnvironmentRecord | undefined> {
+  const { rows } = await pool.query<EnvironmentRow>('select * from environments where tenant_id = $1 and id = $2', [
+    tenantId,
+    id,
+  ]);
+  return rows[0] ? toRecord(rows[0]) : undefined;
+}
+
+export async function updateEnvironment(
+  pool: pg.Pool,
+  tenantId: string,
+  id: string,
+  change: (current: EnvironmentFields) => EnvironmentFields,
+): Promise<EnvironmentRecord | undefined> {
+  const current = await getEnvironment(pool, tenantId, id);
+  if (!current) return undefined;
+  const next = change(current);
+  try {
+    const { rows } = await pool.query<EnvironmentRow>(
+      `update environments set name = $3, description = $4, config = $5, metadata = $6, updated_at = now()
+       where tenant_id = $1 and id = $2 returning *`,
+      [tenantId, id, next.name, next.description, next.config, next.metadata],
+    );
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new DuplicateNameError(next.name);
+    throw error;
+  }
+}
+
+export async function archiveEnvironment(
+  pool: pg.Pool,
+  tenantId: string,
+  id: string,
+): Promise<EnvironmentRecord | undefined> {
+  const { rows } = await pool.query<EnvironmentRow>(
+    `update environments set archived_at = coalesce(archived_at, now()), updated_at = now()
+     where tenant_id = $1 and id = $2 returning *`,
+    [tenantId, id],
+  );
+  return rows[0] ? toRecord(rows[0]) : undefined;
+}
+
+export async function deleteEnvironment(pool: pg.Pool, tenantId: string, id: string): Promise<boolean> {
+  const { rowCount } = await pool.query('delete from environments where tenant_id = $1 and id = $2', [tenantId, id]);
+  return (rowCount ?? 0) > 0;
+}
+
+export async function listEnvironments(
+  pool: pg.Pool,
+  tenantId: string,
+  options: ListOptions,
+): Promise<Page<EnvironmentRecord>> {
+  const order = options.order ?? 'desc';
+  const cursor = cursorCondition('position', { ...options, order }, 4);
+  const { rows } = await pool.query<EnvironmentRow>(
+    `select * from environments where tenant_id = $1 and ($2 or archived_at is null) and ${cursor.sql}
+     order by position ${order} limit $3`,
+    [tenantId, options.includeArchived ?? false, options.limit + 1, ...cursor.params],
+  );
+  return pageOf(rows, options.limit, (row) => row.position, toRecord);
+}

@@ -1,0 +1,210 @@
+// Uploaded files (kept in PostgreSQL; small by the API's body limit) and the session resources that reference them.
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { makeId } from '../../domain/ids.ts';
+import { cursorCondition, pageOf, type ListOptions, type Page } from './pagination.ts';
+
+export interface FileRecord {
+  id: string;
+  type: 'file';
+  filename: string;
+  mime_type: string;
+  size_bytes: number;
+  created_at: string;
+  downloadable: boolean;
+  scope: { id: string; type: 'session' } | null;
+}
+
+interface FileRow {
+  id: string;
+  position: string;
+  filename: string;
+  mime_type: string;
+  size_bytes: string;
+  scope_session_id: string | null;
+  created_at: Date;
+}
+
+const fileColumns = 'id, position, filename, mime_type, size_bytes, scope_session_id, created_at';
+
+const toFile = (row: FileRow): FileRecord => ({
+  id: row.id,
+  type: 'file',
+  filename: row.filename,
+  mime_type: row.mime_type,
+  size_bytes: Number(row.size_bytes),
+  created_at: row.created_at.toISOString(),
+  downloadable: true,
+  scope: row.scope_session_id ? { id: row.scope_session_id, type: 'session' } : null,
+});
+
+export async function createFile(
+  pool: pg.Pool,
+  tenantId: string,
+  file: { filename: string; mimeType: string; data: Buffer },
+): Promise<FileRecord> {
+  const { rows } = await pool.query<FileRow>(
+    `insert into files (id, tenant_id, filename, mime_type, size_bytes, data) values ($1, $2, $3, $4, $5, $6)
+     returning ${fileColumns}`,
+    [makeId('file', randomUUID()), tenantId, file.filename, file.mimeType, file.data.length, file.data],
+  );
+  return toFile(rows[0] as FileRow);
+}
+
+export async function getFile(pool: pg.Pool, tenantId: string, id: string): Promise<FileRecord | undefined> {
+  const { rows } = await pool.query<FileRow>(`select ${fileColumns} from files where tenant_id = $1 and id = $2`, [
+    tenantId,
+    id,
+  ]);
+  return rows[0] ? toFile(rows[0]) : undefined;
+}
+
+export async function getFileContent(
+  pool: pg.Pool,
+  tenantId: string,
+  id: string,
+): Promise<{ data: Buffer; mimeType: string; filename: string } | undefined> {
+  const { rows } = await pool.query<{ data: Buffer; mime_type: string; filename: string }>(
+    'select data, mime_type, filename from files where tenant_id = $1 and id = $2',
+    [tenantId, id],
+  );
+  const row = rows[0];
+  return row ? { data: row.data, mimeType: row.mime_type, filename: row.filename } : undefined;
+}
+
+export async function deleteFile(pool: pg.Pool, tenantId: string, id: string): Promise<boolean> {
+  const { rowCount } = await pool.query('delete from files where tenant_id = $1 and id = $2', [tenantId, id]);
+  return (rowCount ?? 0) > 0;
+}
+
+export async function listFiles(
+  pool: pg.Pool,
+  tenantId: string,
+  options: ListOptions & { scopeId?: string },
+): Promise<Page<FileRecord>> {
+  const order = options.order ?? 'desc';
+  const cursor = cursorCondition('position', { ...options, order }, 4);
+  const { rows } = await pool.query<FileRow>(
+    `select ${fileColumns} from files where tenant_id = $1 and ($2::text is null or scope_session_id = $2)
+     and ${cursor.sql} order by position ${order} limit $3`,
+    [tenantId, options.scopeId ?? null, options.limit + 1, ...cursor.params],
+  );
+  return pageOf(rows, options.limit, (row) => row.position, toFile);
+}
+
+// ---- session resources ---------------------------------------------------------------------------------------------
+
+export interface SessionResourceRecord {
+  id: string;
+  type: 'file';
+  file_id: string;
+  mount_path: string;
+  created_at: string;
+  updated_at: string;
+}
+
+interface ResourceRow {
+  id: string;
+  position: string;
+  type: 'file';
+  file_id: string;
+  mount_path: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toResource = (row: ResourceRow): SessionResourceRecord => ({
+  id: row.id,
+  type: row.type,
+  file_id: row.file_id,
+  mount_path: row.mount_path,
+  created_at: row.created_at.toISOString(),
+  updated_at: row.updated_at.toISOString(),
+});
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+export const defaultMountPath = (fileId: string): string => `/mnt/session/uploads/${fileId}`;
+
+export async function addSessionResource(
+  db: Queryable,
+  tenantId: string,
+  sessionId: string,
+  resource: { fileId: string; mountPath: string },
+): Promise<SessionResourceRecord> {
+  const { rows } = await db.query<ResourceRow>(
+    `insert into session_resources (id, tenant_id, session_id, type, file_id, mount_path)
+     values ($1, $2, $3, 'file', $4, $5) returning *`,
+    [makeId('sessionResource', randomUUID()), tenantId, sessionId, resource.fileId, resource.mountPath],
+  );
+  return toResource(rows[0] as ResourceRow);
+}
+
+/** Which of `ids` are this tenant's files. */
+export async function existingFileIds(db: Queryable, tenantId: string, ids: string[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ id: string }>('select id from files where tenant_id = $1 and id = any($2)', [
+    tenantId,
+    ids,
+  ]);
+  return new Set(rows.map((row) => row.id));
+}
+
+export async function listSessionResources(
+  pool: pg.Pool,
+  tenantId: string,
+  sessionIds: string[],
+): Promise<Map<string, SessionResourceRecord[]>> {
+  const bySession = new Map<string, SessionResourceRecord[]>();
+  if (sessionIds.length === 0) return bySession;
+  const { rows } = await pool.query<ResourceRow & { session_id: string }>(
+    'select * from session_resources where tenant_id = $1 and session_id = any($2) order by position',
+    [tenantId, sessionIds],
+  );
+  for (const row of rows) {
+    const list = bySession.get(row.session_id) ?? [];
+    list.push(toResource(row));
+    bySession.set(row.session_id, list);
+  }
+  return bySession;
+}
+
+export async function getSessionResource(
+  pool: pg.Pool,
+  tenantId: string,
+  sessionId: string,
+  id: string,
+): Promise<SessionResourceRecord | undefined> {
+  const { rows } = await pool.query<ResourceRow>(
+    'select * from session_resources where tenant_id = $1 and session_id = $2 and id = $3',
+    [tenantId, sessionId, id],
+  );
+  return rows[0] ? toResource(rows[0]) : undefined;
+}
+
+export async function deleteSessionResource(
+  pool: pg.Pool,
+  tenantId: string,
+  sessionId: string,
+  id: string,
+): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    'delete from session_resources where tenant_id = $1 and session_id = $2 and id = $3',
+    [tenantId, sessionId, id],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+export async function pageSessionResources(
+  pool: pg.Pool,
+  tenantId: string,
+  sessionId: string,
+  options: ListOptions,
+): Promise<Page<SessionResourceRecord>> {
+  const cursor = cursorCondition('position', { ...options, order: 'asc' }, 4);
+  const { rows } = await pool.query<ResourceRow>(
+    `select * from session_resources where tenant_id = $1 and session_id = $2 and ${cursor.sql}
+     order by position asc limit $3`,
+    [tenantId, sessionId, options.limit + 1, ...cursor.params],
+  );
+  return pageOf(rows, options.limit, (row) => row.position, toResource);
+}

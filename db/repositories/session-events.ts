@@ -1,0 +1,143 @@
+// The session event journal as the API reads it: pages for listing, batches for the SSE stream, aggregates for
+// usage and active time, and deletion. The session workflow writes it (activities/store/journal-activities.ts).
+import type pg from 'pg';
+import type { SessionEvent } from '../../domain/events.ts';
+import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
+
+export const sessionEventsChannel = 'session_events';
+export const sessionDeltasChannel = 'session_deltas';
+
+export interface StoredEvent {
+  seq: number;
+  event: SessionEvent;
+}
+
+/** Events after `afterSeq`, in order: what the stream sends next. */
+export async function readEventsAfter(
+  pool: pg.Pool,
+  sessionId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<StoredEvent[]> {
+  const { rows } = await pool.query<{ seq: string; body: SessionEvent }>(
+    'select seq, body from session_events where session_id = $1 and seq > $2 order by seq limit $3',
+    [sessionId, afterSeq, limit],
+  );
+  return rows.map((row) => ({ seq: Number(row.seq), event: row.body }));
+}
+
+export async function listEventsPage(
+  pool: pg.Pool,
+  sessionId: string,
+  options: { limit: number; page?: string; order: 'asc' | 'desc'; types?: string[] },
+): Promise<Page<SessionEvent>> {
+  const after = options.page ? decodeCursor(options.page) : undefined;
+  const comparison = options.order === 'asc' ? '>' : '<';
+  const { rows } = await pool.query<{ seq: string; body: SessionEvent }>(
+    `select seq, body from session_events
+     where session_id = $1 and ($2::bigint is null or seq ${comparison} $2) and ($3::text[] is null or type = any($3))
+       and type <> 'session.deleted'
+     order by seq ${options.order} limit $4`,
+    [sessionId, after ?? null, options.types?.length ? options.types : null, options.limit + 1],
+  );
+  const kept = rows.slice(0, options.limit);
+  const last = kept.at(-1);
+  return {
+    data: kept.map((row) => row.body),
+    next_page: rows.length > options.limit && last ? encodeCursor(last.seq) : null,
+  };
+}
+
+export interface UsageTotals {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
+  model_requests: number;
+  active_seconds: number;
+}
+
+export const emptyTotals = (): UsageTotals => ({
+  input_tokens: 0,
+  output_tokens: 0,
+  cache_read_input_tokens: 0,
+  cache_creation_input_tokens: 0,
+  model_requests: 0,
+  active_seconds: 0,
+});
+
+/** Token usage (from `span.model_request_end`) and active time (running → next status) per session. */
+export async function usageBySession(pool: pg.Pool, sessionIds: string[]): Promise<Map<string, UsageTotals>> {
+  const totals = new Map<string, UsageTotals>();
+  if (sessionIds.length === 0) return totals;
+  const [tokens, active] = await Promise.all([
+    pool.query<{ session_id: string; i: string; o: string; r: string; c: string; n: string }>(
+      `select session_id,
+         sum((body->'model_usage'->>'input_tokens')::bigint) as i,
+         sum((body->'model_usage'->>'output_tokens')::bigint) as o,
+         sum((body->'model_usage'->>'cache_read_input_tokens')::bigint) as r,
+         sum((body->'model_usage'->>'cache_creation_input_tokens')::bigint) as c,
+         count(*) as n
+       from session_events where session_id = any($1) and type = 'span.model_request_end' group by session_id`,
+      [sessionIds],
+    ),
+    pool.query<{ session_id: string; seconds: number }>(
+      `select session_id, sum(extract(epoch from coalesce(next_at, now()) - processed_at))::float8 as seconds
+       from (
+         select session_id, type, processed_at,
+           lead(processed_at) over (partition by session_id order by seq) as next_at
+         from session_events
+         where session_id = any($1) and type in ('session.status_running', 'session.status_idle',
+           'session.status_rescheduled', 'session.status_terminated')
+       ) s where type = 'session.status_running' group by session_id`,
+      [sessionIds],
+    ),
+  ]);
+  for (const row of tokens.rows) {
+    totals.set(row.session_id, {
+      ...emptyTotals(),
+      input_tokens: Number(row.i ?? 0),
+      output_tokens: Number(row.o ?? 0),
+      cache_read_input_tokens: Number(row.r ?? 0),
+      cache_creation_input_tokens: Number(row.c ?? 0),
+      model_requests: Number(row.n),
+    });
+  }
+  for (const row of active.rows) {
+    const entry = totals.get(row.session_id) ?? emptyTotals();
+    entry.active_seconds = Math.max(0, Number(row.seconds ?? 0));
+    totals.set(row.session_id, entry);
+  }
+  return totals;
+}
+
+/**
+ * Removes a deleted session's events but keeps its `session.deleted` event (writing one if the workflow could not),
+ * so a stream still open elsewhere reads it and closes; listing never shows it and the session row is gone.
+ */
+export async function deleteSessionEvents(pool: pg.Pool, sessionId: string, deletedEventId: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const { rows } = await client.query<{ seq: string | null; has_deleted: boolean }>(
+      `select max(seq) as seq, bool_or(type = 'session.deleted') as has_deleted from session_events where session_id = $1`,
+      [sessionId],
+    );
+    const lastSeq = Number(rows[0]?.seq ?? 0);
+    if (!rows[0]?.has_deleted) {
+      const event = { type: 'session.deleted', id: deletedEventId, processed_at: new Date().toISOString() };
+      await client.query(
+        `insert into session_events (session_id, seq, id, type, body, processed_at) values ($1, $2, $3, $4, $5, $6)`,
+        [sessionId, lastSeq + 1, event.id, event.type, event, event.processed_at],
+      );
+      await client.query('select pg_notify($1, $2)', [sessionEventsChannel, `${sessionId} ${lastSeq + 1}`]);
+    }
+    await client.query(`delete from session_events where session_id = $1 and type <> 'session.deleted'`, [sessionId]);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,166 @@
+// Session rows: ownership, listing and what was pinned at creation. Live state (status, usage) comes from the
+// session's workflow and its event journal; see session-events.ts.
+import type pg from 'pg';
+import type { AgentSnapshot } from '../../domain/agent.ts';
+import { cursorCondition, isoOrNull, pageOf, type ListOptions, type Metadata, type Page } from './pagination.ts';
+
+export interface SessionRow {
+  id: string;
+  tenant_id: string;
+  position: string;
+  agent_id: string;
+  agent_version: number;
+  agent_snapshot: AgentSnapshot;
+  environment_id: string;
+  title: string | null;
+  metadata: Metadata;
+  vault_ids: string[];
+  created_at: Date;
+  updated_at: Date;
+  archived_at: Date | null;
+}
+
+export interface NewSession {
+  id: string;
+  agentId: string;
+  agentVersion: number;
+  agentSnapshot: AgentSnapshot;
+  environmentId: string;
+  title: string | null;
+  metadata: Metadata;
+  vaultIds: string[];
+}
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+export async function insertSession(db: Queryable, tenantId: string, session: NewSession): Promise<SessionRow> {
+  const { rows } = await db.query<SessionRow>(
+    `insert into sessions (id, tenant_id, agent_id, agent_version, agent_snapshot, environment_id, title, metadata, vault_ids)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning *`,
+    [
+      session.id,
+      tenantId,
+      session.agentId,
+      session.agentVersion,
+      JSON.stringify(session.agentSnapshot),
+      session.environmentId,
+      session.title,
+      session.metadata,
+      session.vaultIds,
+    ],
+  );
+  return rows[0] as SessionRow;
+}
+
+export async function getSessionRow(pool: pg.Pool, tenantId: string, id: string): Promise<SessionRow | undefined> {
+  const { rows } = await pool.query<SessionRow>('select * from sessions where tenant_id = $1 and id = $2', [
+    tenantId,
+    id,
+  ]);
+  return rows[0];
+}
+
+export async function updateSessionRow(
+  pool: pg.Pool,
+  tenantId: string,
+  id: string,
+  fields: { title: string | null; metadata: Metadata },
+): Promise<SessionRow | undefined> {
+  const { rows } = await pool.query<SessionRow>(
+    `update sessions set title = $3, metadata = $4, updated_at = now() where tenant_id = $1 and id = $2 returning *`,
+    [tenantId, id, fields.title, fields.metadata],
+  );
+  return rows[0];
+}
+
+export async function markSessionArchived(
+  pool: pg.Pool,
+  tenantId: string,
+  id: string,
+): Promise<SessionRow | undefined> {
+  const { rows } = await pool.query<SessionRow>(
+    `update sessions set archived_at = coalesce(archived_at, now()), updated_at = now()
+     where tenant_id = $1 and id = $2 returning *`,
+    [tenantId, id],
+  );
+  return rows[0];
+}
+
+export async function deleteSessionRow(pool: pg.Pool, tenantId: string, id: string): Promise<boolean> {
+  const { rowCount } = await pool.query('delete from sessions where tenant_id = $1 and id = $2', [tenantId, id]);
+  return (rowCount ?? 0) > 0;
+}
+
+export interface SessionListFilter extends ListOptions {
+  agentId?: string;
+  agentVersion?: number;
+  createdGt?: string;
+  createdGte?: string;
+  createdLt?: string;
+  createdLte?: string;
+  /** Filter on the status derived from the journal's latest `session.status_*` event (no event yet = idle). */
+  statuses?: string[];
+}
+
+/** The session's status as its journal last announced it. */
+export const journalStatusSql = (sessionColumn: string): string => `coalesce((
+  select case e.type when 'session.status_running' then 'running' when 'session.status_idle' then 'idle'
+    when 'session.status_rescheduled' then 'rescheduling' else 'terminated' end
+  from session_events e
+  where e.session_id = ${sessionColumn}
+    and e.type in ('session.status_running', 'session.status_idle', 'session.status_rescheduled', 'session.status_terminated')
+  order by e.seq desc limit 1), 'idle')`;
+
+export async function listSessionRows(
+  pool: pg.Pool,
+  tenantId: string,
+  filter: SessionListFilter,
+): Promise<Page<SessionRow & { journal_status: string }>> {
+  const order = filter.order ?? 'desc';
+  const cursor = cursorCondition('s.position', { ...filter, order }, 11);
+  const { rows } = await pool.query<SessionRow & { journal_status: string }>(
+    `select * from (
+       select s.*, ${journalStatusSql('s.id')} as journal_status from sessions s
+       where s.tenant_id = $1 and ($2 or s.archived_at is null)
+         and ($3::text is null or s.agent_id = $3) and ($4::int is null or s.agent_version = $4)
+         and ($5::timestamptz is null or s.created_at > $5) and ($6::timestamptz is null or s.created_at >= $6)
+         and ($7::timestamptz is null or s.created_at < $7) and ($8::timestamptz is null or s.created_at <= $8)
+         and ${cursor.sql}
+     ) s
+     where ($9::text[] is null or s.journal_status = any($9))
+     order by s.position ${order} limit $10`,
+    [
+      tenantId,
+      filter.includeArchived ?? false,
+      filter.agentId ?? null,
+      filter.agentVersion ?? null,
+      filter.createdGt ?? null,
+      filter.createdGte ?? null,
+      filter.createdLt ?? null,
+      filter.createdLte ?? null,
+      filter.statuses?.length ? filter.statuses : null,
+      filter.limit + 1,
+      ...cursor.params,
+    ],
+  );
+  return pageOf(
+    rows,
+    filter.limit,
+    (row) => row.position,
+    (row) => row,
+  );
+}
+
+export async function journalStatusOf(pool: pg.Pool, sessionId: string): Promise<string> {
+  const { rows } = await pool.query<{ status: string }>(`select ${journalStatusSql('$1')} as status`, [sessionId]);
+  return rows[0]?.status ?? 'idle';
+}
+
+export { isoOrNull };
+
+export async function listTenantSessionIds(pool: pg.Pool, tenantId: string): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>('select id from sessions where tenant_id = $1 order by position', [
+    tenantId,
+  ]);
+  return rows.map((row) => row.id);
+}
