@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonObjectSchema } from '../domain/agent.ts';
 import type { ModelProvider } from '../domain/model.ts';
 import type { SessionEvent } from '../domain/events.ts';
+import { sessionWorkflowId } from '../domain/ids.ts';
+import { recordHistory } from './support/histories.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 import { agentSnapshot, fastSettings, lastOfType, SessionDriver } from './support/session-driver.ts';
 
@@ -204,6 +206,18 @@ describe.each<ModelProvider>(['anthropic', 'openai-chat', 'openai-responses'])('
     await session.terminate('deleted');
     const final = await session.events();
     expect(final.slice(-2).map((event) => event.type)).toEqual(['session.status_terminated', 'session.deleted']);
+
+    // The sub-agent ran as a child session workflow of its own.
+    const children = [];
+    for await (const run of platform.client.workflow.list({
+      query: `ParentWorkflowId = '${sessionWorkflowId(session.sessionId)}'`,
+    })) {
+      children.push(run);
+    }
+    expect(children).toHaveLength(1);
+    expect(children[0]!.status.name).toBe('COMPLETED');
+    await recordHistory(platform.client, sessionWorkflowId(session.sessionId), `engine-${provider}`);
+    await recordHistory(platform.client, children[0]!.workflowId, `sub-agent-${provider}`);
   });
 });
 

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../domain/events.ts';
 import type { FakeTurn } from './fake-model/script.ts';
+import { recordHistory } from './support/histories.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 import { agentSnapshot, fastSettings, SessionDriver } from './support/session-driver.ts';
 
@@ -92,6 +93,9 @@ describe('model faults', () => {
       );
       expect(timers[0]).toBe(fault?.type === 'http' && fault.retryAfterSeconds ? fault.retryAfterSeconds * 1000 : 100);
       await session.terminate();
+      if (fault?.type === 'http' && fault.status === 429) {
+        await recordHistory(platform.client, session.handle.workflowId, 'model-retry');
+      }
     },
   );
 
@@ -140,6 +144,7 @@ describe('model faults', () => {
       ...normalTurn,
     ]);
     await session.terminate();
+    await recordHistory(platform.client, session.handle.workflowId, 'model-exhausted');
   });
 
   it('a rejected request (400) is not retried: session.error, end of turn, the session stays usable', async () => {
@@ -170,5 +175,6 @@ describe('model faults', () => {
       error: { message: expect.stringContaining('bad request') },
     });
     await session.terminate();
+    await recordHistory(platform.client, session.handle.workflowId, 'model-rejected');
   });
 });

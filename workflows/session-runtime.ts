@@ -344,9 +344,12 @@ export class SessionRuntime {
   }
 
   /** Continue-as-new at a quiet point (idle, handlers done, journal flushed), carrying state, not history. */
-  private async continueAsNew(): Promise<never> {
+  private async continueAsNew(): Promise<void> {
     await condition(allHandlersFinished);
     await this.journal.flushed();
+    // What the carried state cannot hold is handled in this run first: a termination or an interrupt that arrived
+    // meanwhile (a signal racing the continue-as-new is delivered to this run, on the retried workflow task).
+    if (this.terminateReason || this.interruptEventId) return;
     const carried: CarriedSessionState = {
       nextSeq: this.journal.seqToCarry,
       usage: this.usage,
@@ -357,7 +360,7 @@ export class SessionRuntime {
       queue: this.queue,
       runsSoFar: (this.input.carried?.runsSoFar ?? 0) + 1,
     };
-    return continueAsNew<(input: SessionWorkflowInput) => Promise<SubAgentResult | undefined>>({
+    await continueAsNew<(input: SessionWorkflowInput) => Promise<SubAgentResult | undefined>>({
       ...this.input,
       initialEvents: undefined,
       carried,

@@ -7,10 +7,8 @@ ensure_node_deps() {
     return 0
   fi
   log "installing npm dependencies"
-  if [[ -f package-lock.json ]]; then
-    npm ci --no-audit --no-fund --prefer-offline
-  else
-    npm install --no-audit --no-fund
-  fi
+  # `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages (@swc/core-darwin-*, …) out of the
+  # lock file it writes, and `npm ci` then refuses it as out of sync. `install` still follows the lock file's versions.
+  npm install --no-audit --no-fund --prefer-offline
   echo "$want" >"$stamp"
 }
