@@ -60,3 +60,8 @@ export interface ToolOutcome {
   content: string;
   isError: boolean;
 }
+
+/** Docker labels on every sandbox container and volume; tests and the dev stack clean up by them. */
+export const managedLabel = 'io.temporal-agents.managed';
+/** The sandbox worker (Docker host id) that created a container. */
+export const hostLabel = 'io.temporal-agents.host';

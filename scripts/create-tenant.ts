@@ -4,7 +4,6 @@ import pg from 'pg';
 import { createTenantWithKey } from '../db/repositories/tenants.ts';
 import { loadConfig } from '../domain/config.ts';
 
- 
 const config = loadConfig(process.env);
 const [name, keyName] = process.argv.slice(2);
 if (!name) {

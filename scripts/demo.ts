@@ -2,8 +2,9 @@
 // an agent with the built-in toolset runs a command in its Docker sandbox and answers. Without a model API key the
 // fake model server plays the model ("run: <command>" makes it call bash).
 import Anthropic from '@anthropic-ai/sdk';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { createTenantWithKey } from '../db/repositories/tenants.ts';
 
 export interface DemoOptions {
   apiUrl: string;
@@ -12,21 +13,14 @@ export interface DemoOptions {
   log: (message: string) => void;
 }
 
-/** A demo tenant and a fresh API key for it (keys are stored hashed; this one is printed once). */
+/** A demo tenant with a fresh API key (keys are stored hashed; this one is printed once). */
 async function demoApiKey(databaseUrl: string): Promise<string> {
-  const key = `sk-agents-demo-${randomBytes(18).toString('base64url')}`;
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   try {
-    await client.query(`insert into tenants (id, name) values ('tnt_demo', 'demo') on conflict do nothing`);
-    await client.query(
-      `insert into api_keys (id, tenant_id, key_hash, name) values ($1, 'tnt_demo', $2, 'dev stack demo')`,
-      [`key_${randomBytes(12).toString('hex')}`, createHash('sha256').update(key).digest('hex')],
-    );
+    return (await createTenantWithKey(pool, 'demo', 'dev stack demo')).apiKey;
   } finally {
-    await client.end();
+    await pool.end();
   }
-  return key;
 }
 
 export async function runDemo(options: DemoOptions): Promise<void> {

@@ -4,14 +4,15 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { migrateDatabase } from '../db/migrate.ts';
-import { dockerAnswers } from './services/docker.ts';
+import { createHash } from 'node:crypto';
+import { hostLabel } from '../domain/sandbox.ts';
+import { dockerAnswers, removeContainersLabelled } from './services/docker.ts';
 import { portIsFree, startProcess, waitUntil, type ManagedProcess } from './services/process.ts';
 import { queryAnswers, startLocalPostgres } from './services/postgres.ts';
 import { startTemporalDevServer } from './services/temporal.ts';
 import { projectRoot, readToolsEnv } from './services/tools-env.ts';
 import { runDemo } from './demo.ts';
 
- 
 const env = process.env;
 const { values: flags } = parseArgs({
   options: { 'no-demo': { type: 'boolean' }, 'exit-after-demo': { type: 'boolean' } },
@@ -25,9 +26,11 @@ const ports = {
   fakeModel: Number(env.AGENTS_DEV_FAKE_MODEL_PORT ?? 8090),
 };
 const useFakeModel = !env.ANTHROPIC_API_KEY && !env.OPENAI_API_KEY;
- 
 
 const logsDir = join(dataDir, 'logs');
+// The dev stack's sandbox worker is one Docker host; its containers carry this id and are removed when the stack stops
+// (sessions recreate them from their last snapshot on the next start).
+const sandboxHostId = `dev-${createHash('sha256').update(dataDir).digest('hex').slice(0, 8)}`;
 const children: ManagedProcess[] = [];
 const say = (message: string) => process.stdout.write(`\x1b[1;32m[dev]\x1b[0m ${message}\n`);
 
@@ -38,7 +41,8 @@ async function stopAll(code: number): Promise<never> {
     say('stopping…');
     // Reverse order: API and workers first, then the servers they use.
     for (const child of [...children].reverse()) await child.stop('SIGTERM', 15_000);
-    say('stopped');
+    const removed = await removeContainersLabelled({ [hostLabel]: sandboxHostId }).catch(() => 0);
+    say(`stopped${removed ? ` (removed ${removed} sandbox container${removed > 1 ? 's' : ''})` : ''}`);
   }
   process.exit(code);
 }
@@ -94,6 +98,7 @@ async function main(): Promise<void> {
     AGENTS_SANDBOX_IMAGE: tools.sandboxImage,
     API_PORT: String(ports.api),
     TEMPORAL_UI_URL: temporal.uiUrl,
+    AGENTS_SANDBOX_HOST_ID: sandboxHostId,
   };
   if (useFakeModel) {
     const fake = startNode('fake-model', 'test/fake-model/main.ts', ['--port', String(ports.fakeModel)], childEnv);

@@ -8,6 +8,7 @@ import type Docker from 'dockerode';
 import DockerClient from 'dockerode';
 import type pg from 'pg';
 import { createSandboxActivities } from '../activities/sandbox/activities.ts';
+import { hostLabel } from '../domain/sandbox.ts';
 import { sandboxHostQueue, taskQueues, withPrefix } from '../domain/task-queues.ts';
 import { bootstrapWorkerProcess, isMainModule, runUntilSignalled } from './bootstrap.ts';
 
@@ -30,7 +31,7 @@ export async function createSandboxWorkers(options: SandboxWorkerOptions): Promi
     docker: options.docker,
     pool: options.pool,
     hostQueue,
-    extraLabels: options.extraLabels,
+    extraLabels: { ...options.extraLabels, [hostLabel]: options.hostId },
   });
   const common = {
     connection: options.connection,

@@ -3,8 +3,7 @@
 // size-capped tmpfs for /tmp, memory/CPU/pids limits, and no network unless the environment asks for one.
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
-import type { SandboxOwner, SandboxSpec } from '../../domain/sandbox.ts';
-import { managedLabel } from '../../scripts/services/docker.ts';
+import { managedLabel, type SandboxOwner, type SandboxSpec } from '../../domain/sandbox.ts';
 import { runProcess, sandboxUser, type ProcessOptions, type ProcessResult } from './docker-stream.ts';
 import { execCommand, type ExecOptions, type SandboxExecResult } from './exec.ts';
 import {

@@ -1,7 +1,7 @@
 // The Docker engine check and cleanup shared by the dev stack and the tests.
 import Docker from 'dockerode';
 
-export const managedLabel = 'io.temporal-agents.managed';
+export { managedLabel } from '../../domain/sandbox.ts';
 
 export function dockerClient(): Docker {
   // dockerode reads DOCKER_HOST itself; default is the local socket.
@@ -13,7 +13,7 @@ export async function dockerAnswers(docker = dockerClient()): Promise<{ version:
   return { version: version.Version, apiVersion: version.ApiVersion };
 }
 
-/** Removes every container (and its volumes) carrying all of the given labels. Returns how many were removed. */
+/** Removes every container carrying all of the given labels, and volumes with the same labels (sandbox workspaces). */
 export async function removeContainersLabelled(
   labels: Record<string, string>,
   docker = dockerClient(),
@@ -25,6 +25,15 @@ export async function removeContainersLabelled(
       docker
         .getContainer(info.Id)
         .remove({ force: true, v: true })
+        .catch(() => undefined),
+    ),
+  );
+  const { Volumes: volumes } = await docker.listVolumes({ filters: JSON.stringify(filters) as never });
+  await Promise.all(
+    (volumes ?? []).map((volume) =>
+      docker
+        .getVolume(volume.Name)
+        .remove()
         .catch(() => undefined),
     ),
   );
