@@ -56,7 +56,8 @@ describe('the dev stack (npm run up)', () => {
     expect(health.status).toBe(200);
     const client = new pg.Client({ connectionString: `postgres://agents@127.0.0.1:${ports.postgres}/agents` });
     await client.connect();
-    expect((await client.query('select count(*)::int as n from pgmigrations')).rows[0].n).toBeGreaterThan(0);
+    const migrations = await client.query<{ n: number }>('select count(*)::int as n from pgmigrations');
+    expect(migrations.rows[0]?.n).toBeGreaterThan(0);
     await client.end();
 
     // The demo: a session through the API whose bash tool ran in a container from the sandbox image.
