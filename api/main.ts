@@ -3,7 +3,8 @@
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { loadConfig } from '../domain/config.ts';
-import { createPlatformDataConverter } from '../workers/bootstrap.ts';
+import { createPlatformDataConverter } from '../codec/data-converter.ts';
+import { startPlatformCodecServer } from './codec-endpoint.ts';
 import { createApiLogger } from './logger.ts';
 import { createApi } from './server.ts';
 
@@ -25,6 +26,7 @@ const temporalClient = new Client({
 });
 const app = await createApi({ config, pool, temporalClient, logger });
 await app.listen({ host: config.API_HOST, port: config.API_PORT });
+const codecServer = await startPlatformCodecServer(config, pool, logger);
 
 let stopping = false;
 const shutdown = (signal: string) => {
@@ -33,6 +35,7 @@ const shutdown = (signal: string) => {
   logger.info({ signal }, 'shutting down');
   void (async () => {
     await app.close();
+    await codecServer?.close();
     await connection.close();
     await pool.end();
     process.exit(0);

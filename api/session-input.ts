@@ -6,7 +6,12 @@ import type { EnvironmentRecord } from '../db/repositories/environments.ts';
 import type { PlatformConfig } from '../domain/config.ts';
 import type { UserEvent } from '../domain/events.ts';
 import { defaultSandboxSpec, type SandboxSpec } from '../domain/sandbox.ts';
-import type { EnvironmentSnapshot, SessionSettings, SessionWorkflowInput } from '../domain/session.ts';
+import type {
+  EnvironmentPackages,
+  EnvironmentSnapshot,
+  SessionSettings,
+  SessionWorkflowInput,
+} from '../domain/session.ts';
 import { pinAgent } from './agent-definitions.ts';
 
 interface SandboxExtension {
@@ -29,7 +34,17 @@ export function environmentSnapshot(environment: EnvironmentRecord, config: Plat
     network: networking?.type === 'unrestricted' ? 'bridge' : 'none',
     env: extension.env ?? base.env,
   };
-  return { id: environment.id, name: environment.name, sandbox };
+  const packages = environment.config.packages as EnvironmentPackages | undefined;
+  const installable: EnvironmentPackages = {};
+  for (const manager of ['apt', 'pip', 'npm'] as const) {
+    if (packages?.[manager]?.length) installable[manager] = packages[manager];
+  }
+  return {
+    id: environment.id,
+    name: environment.name,
+    sandbox,
+    ...(Object.keys(installable).length > 0 ? { packages: installable } : {}),
+  };
 }
 
 export async function buildSessionInput(options: {

@@ -11,6 +11,7 @@
 import { fileURLToPath } from 'node:url';
 import { type DataConverter, ExternalStorage, type Payload, type PayloadCodec } from '@temporalio/common';
 import type { Pool } from 'pg';
+import { developmentPayloadKeys, parsePayloadKeys, type PlatformConfig } from '../domain/config.ts';
 import { ClaimCheckCodec } from './claim-check-codec.ts';
 import { EncryptionCodec } from './encryption-codec.ts';
 import { ExternalReferenceCodec } from './external-reference-codec.ts';
@@ -103,4 +104,19 @@ function createExternalStorage(config: PayloadProtectionConfig, blobStore: Postg
     drivers: [new PostgresStorageDriver(blobStore)],
     payloadSizeThreshold: config.claimCheckThresholdBytes ?? defaultClaimCheckThresholdBytes,
   });
+}
+
+/** The converter every process of the platform uses, from its configuration (keys, threshold) and database pool. */
+export function createPlatformDataConverter(config: PlatformConfig, pool: Pool): DataConverter {
+  return createDataConverter(platformPayloadProtection(config, pool));
+}
+
+/** The codec the platform's codec server runs, with the same keys and blob store as the workers. */
+export function createPlatformCodecServerCodec(config: PlatformConfig, pool: Pool): PayloadCodec {
+  return createCodecServerCodec(platformPayloadProtection(config, pool));
+}
+
+function platformPayloadProtection(config: PlatformConfig, pool: Pool): PayloadProtectionConfig {
+  const { keys, currentKeyId } = parsePayloadKeys(config.AGENTS_PAYLOAD_KEYS ?? developmentPayloadKeys);
+  return { pool, keys, currentKeyId, claimCheckThresholdBytes: config.AGENTS_CLAIM_CHECK_THRESHOLD };
 }

@@ -7,6 +7,20 @@ const optionalString = z
   .optional()
   .transform((value) => (value === '' ? undefined : value));
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+
+/** `key=value[,key=value…]` → a record; an empty string is no labels. */
+const labelList = z
+  .string()
+  .regex(/^([A-Za-z0-9._/-]+=[^,=]*(,[A-Za-z0-9._/-]+=[^,=]*)*)?$/, 'expected key=value[,key=value…]')
+  .transform((value) =>
+    Object.fromEntries(
+      value
+        .split(',')
+        .filter((entry) => entry !== '')
+        .map((entry) => entry.split('=') as [string, string]),
+    ),
+  );
 
 /** `keyId:base64Key[,keyId:base64Key…]` — the first key encrypts, all decrypt (rotation). */
 const payloadKeys = z
@@ -41,6 +55,23 @@ export const configSchema = z.object({
   AGENTS_SANDBOX_HOST_ID: optionalString,
   AGENTS_SANDBOX_IMAGE: z.string().default('agents-sandbox:latest'),
   AGENTS_SANDBOX_MAX_CONCURRENCY: positiveInt(20),
+  /** Labels added to every container this sandbox worker creates, `key=value[,key=value…]` (tests mark their run). */
+  AGENTS_SANDBOX_EXTRA_LABELS: labelList.default({}),
+  /** Paused containers of the default image and limits kept ready on this host, so a claim skips the cold start. */
+  AGENTS_SANDBOX_WARM_POOL_MIN: nonNegativeInt(0),
+  /** Never more pooled containers (ready or being created) than this. */
+  AGENTS_SANDBOX_WARM_POOL_MAX: nonNegativeInt(10),
+  /** How often the sandbox worker removes containers whose session is closed or gone (ms; 0 turns the reaper off). */
+  AGENTS_SANDBOX_REAPER_INTERVAL_MS: nonNegativeInt(60_000),
+  /**
+   * A PEM bundle trusted while building environment images (apt/pip/npm packages), for hosts that reach the package
+   * registries through a TLS-intercepting proxy. Used only during the build.
+   */
+  AGENTS_SANDBOX_BUILD_CA_FILE: optionalString,
+  /** Port of the codec server for Temporal UI and CLI (runs in the API process; 0 disables it). */
+  AGENTS_CODEC_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+  /** Bearer token the codec server requires; unset, it answers loopback callers only (development). */
+  AGENTS_CODEC_TOKEN: optionalString,
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Largest request body the API accepts (bytes); larger ones get 413. */

@@ -3,7 +3,7 @@
 import type { AgentSnapshot } from './agent.ts';
 import type { SessionStatus, StopReason, UserEvent } from './events.ts';
 import type { ModelUsage } from './model.ts';
-import type { SandboxLease, SandboxSpec } from './sandbox.ts';
+import { defaultSandboxSpec, type SandboxLease, type SandboxSpec } from './sandbox.ts';
 
 export const sessionWorkflowType = 'sessionWorkflow';
 
@@ -12,6 +12,14 @@ export interface EnvironmentSnapshot {
   name: string;
   /** The container the session's sandboxed tools run in. */
   sandbox: SandboxSpec;
+  /** Packages installed into the sandbox image (built once per environment version and host, then cached). */
+  packages?: EnvironmentPackages;
+}
+
+export interface EnvironmentPackages {
+  apt?: string[];
+  pip?: string[];
+  npm?: string[];
 }
 
 /** Timings and retry knobs; tests shorten them (the time-skipping server is not available offline). */
@@ -30,6 +38,8 @@ export interface SessionSettings {
   modelHeartbeatTimeoutMs: number;
   /** How long an operation waits for the sandbox host's worker before the sandbox is recreated elsewhere. */
   sandboxHostTimeoutMs: number;
+  /** A sandbox operation whose worker stops heartbeating for this long is retried (a killed sandbox worker). */
+  sandboxHeartbeatTimeoutMs: number;
   /** Sandbox tool timeout (one exec). */
   toolTimeoutMs: number;
   /** Continue-as-new after this many turns even if Temporal does not suggest it yet (0 = only when suggested). */
@@ -47,6 +57,7 @@ export const defaultSessionSettings: SessionSettings = {
   modelTimeoutMs: 10 * 60_000,
   modelHeartbeatTimeoutMs: 30_000,
   sandboxHostTimeoutMs: 60_000,
+  sandboxHeartbeatTimeoutMs: 60_000,
   toolTimeoutMs: 120_000,
   continueAsNewEveryTurns: 0,
   taskQueuePrefix: '',
@@ -113,4 +124,39 @@ export interface SubAgentResult {
   sessionId: string;
   text: string;
   isError: boolean;
+}
+
+/** The sandbox image sessions use when their input names none. */
+export const defaultSandboxImage = 'agents-sandbox:latest';
+
+/**
+ * Fills what a hand-written start (the temporal CLI, another SDK) may leave out: settings, environment, vault ids,
+ * title and the agent's optional fields. The API always sends complete inputs; this only adds defaults.
+ */
+export function withSessionDefaults(input: SessionWorkflowInput): SessionWorkflowInput {
+  const partial = input as Partial<SessionWorkflowInput> & Pick<SessionWorkflowInput, 'sessionId' | 'agent'>;
+  const agent = input.agent as Partial<AgentSnapshot> & Pick<AgentSnapshot, 'id' | 'model'>;
+  return {
+    ...input,
+    tenantId: partial.tenantId ?? 'default',
+    title: partial.title ?? null,
+    vaultIds: partial.vaultIds ?? [],
+    settings: { ...defaultSessionSettings, ...partial.settings },
+    environment: partial.environment ?? {
+      id: 'env_default',
+      name: 'default',
+      sandbox: defaultSandboxSpec(defaultSandboxImage),
+    },
+    agent: {
+      type: 'agent',
+      version: 1,
+      name: agent.id,
+      description: null,
+      system: null,
+      tools: [],
+      mcp_servers: [],
+      skills: [],
+      ...agent,
+    },
+  };
 }

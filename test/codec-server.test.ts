@@ -36,7 +36,7 @@ describe('codec server', () => {
 
   beforeAll(async () => {
     pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 2 });
-    const config = { pool, keys, currentKeyId: 'k1' };
+    const config = { pool, keys, currentKeyId: 'k1', largePayloads: 'claim-check' as const };
     workerCodec = chainCodecs(createDataConverter(config).payloadCodecs ?? []);
     server = await startCodecServer({ port: 0, codec: createCodecServerCodec(config), allowedOrigins: [uiOrigin] });
   });

@@ -106,6 +106,29 @@ describe('sandbox lifecycle in a session', () => {
     await recordHistory(platform.client, sessionWorkflowId(session.sessionId), 'sandbox-lifecycle');
   });
 
+  it("runs the session's tools in an image with the environment's packages", { timeout: 300_000 }, async () => {
+    const model = `${platform.prefix}-packages`;
+    platform.fakeModel.setScript(model, [
+      {
+        toolCalls: [
+          {
+            name: 'bash',
+            input: { command: 'tree --version | cut -c1-4; python3 -c "import six; print(six.__name__)"' },
+          },
+        ],
+      },
+      { text: 'done' },
+    ]);
+    const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
+    const driver = new SessionDriver(platform, agent, fastSettings(platform.prefix));
+    driver.environmentPackages = { apt: ['tree'], pip: ['six'] };
+    const session = await driver.start();
+    await session.message('check the packages');
+    const events = await session.waitForTurnEnd(1, 240_000);
+    expect(toolResults(events)).toEqual(['tree\nsix']);
+    await session.terminate('deleted');
+  });
+
   it('continues-as-new between turns, carrying the lease, the event sequence and usage', async () => {
     const model = `${platform.prefix}-can`;
     platform.fakeModel.setScript(model, [

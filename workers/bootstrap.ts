@@ -4,8 +4,8 @@ import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } fro
 import type { DataConverter } from '@temporalio/common';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
-import { createDataConverter } from '../codec/data-converter.ts';
-import { developmentPayloadKeys, loadConfig, parsePayloadKeys, type PlatformConfig } from '../domain/config.ts';
+import { createPlatformDataConverter } from '../codec/data-converter.ts';
+import { loadConfig, type PlatformConfig } from '../domain/config.ts';
 
 export interface WorkerDeps {
   config: PlatformConfig;
@@ -25,16 +25,6 @@ export function createLogger(config: PlatformConfig, name: string): Logger {
 
 export function createPool(config: PlatformConfig): pg.Pool {
   return new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
-}
-
-export function createPlatformDataConverter(config: PlatformConfig, pool: pg.Pool): DataConverter {
-  const { keys, currentKeyId } = parsePayloadKeys(config.AGENTS_PAYLOAD_KEYS ?? developmentPayloadKeys);
-  return createDataConverter({
-    pool,
-    keys,
-    currentKeyId,
-    claimCheckThresholdBytes: config.AGENTS_CLAIM_CHECK_THRESHOLD,
-  });
 }
 
 export async function bootstrapWorkerProcess(name: string): Promise<WorkerDeps> {

@@ -1,14 +1,20 @@
 // Sandbox workers: one per Docker host. Each polls the shared sandbox queue (creation: any host may take it) and its
-// own host queue (every later operation on the containers it holds). A reaper removes containers whose session is
+// own host queue (every later operation on the containers it holds). Around the workers, the host keeps warm pools of
+// paused containers (a claim is a rename + unpause) and a reaper that removes containers whose session is closed or
 // gone. Entry: `npm run worker:sandbox` (host id from AGENTS_SANDBOX_HOST_ID, default the hostname).
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { Client, Connection } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type Docker from 'dockerode';
 import DockerClient from 'dockerode';
 import type pg from 'pg';
 import { createSandboxActivities } from '../activities/sandbox/activities.ts';
-import { hostLabel } from '../domain/sandbox.ts';
+import { DockerSandbox } from '../activities/sandbox/docker-sandbox.ts';
+import { SandboxReaper, temporalSessionGoneCheck } from '../activities/sandbox/reaper.ts';
+import { removeStalePoolContainers, WarmPool } from '../activities/sandbox/warm-pool.ts';
+import { defaultSandboxSpec, hostLabel, type SandboxSpec } from '../domain/sandbox.ts';
 import { sandboxHostQueue, taskQueues, withPrefix } from '../domain/task-queues.ts';
 import { bootstrapWorkerProcess, isMainModule, runUntilSignalled } from './bootstrap.ts';
 
@@ -22,16 +28,67 @@ export interface SandboxWorkerOptions {
   dataConverter: DataConverter;
   extraLabels?: Record<string, string>;
   maxConcurrency?: number;
+  /** PEM certificates trusted while building environment images. */
+  buildCaCertificates?: Buffer;
 }
 
-/** Two workers sharing one set of activities: the shared creation queue and this host's queue. */
-export async function createSandboxWorkers(options: SandboxWorkerOptions): Promise<Worker[]> {
+export interface SandboxHostOptions extends SandboxWorkerOptions {
+  /** Warm pools to keep on this host, one per spec (sessions whose spec matches claim from it). */
+  warmPools?: Array<{ spec: SandboxSpec; min: number; max: number }>;
+  /** Sweeps this host's containers every intervalMs, asking the client whether each session's workflow still runs. */
+  reaper?: { client: Client; intervalMs: number };
+  /** Reports background failures (pool refills, reaper sweeps) and reaped containers. */
+  log?: { info(details: object, message: string): void; warn(details: object, message: string): void };
+}
+
+/** One Docker host's sandbox service: the two workers plus the warm pools and the reaper around them. */
+export interface SandboxHost {
+  workers: Worker[];
+  warmPools: WarmPool[];
+  reaper: SandboxReaper | undefined;
+  /** Removes pool containers an earlier (killed) process left behind, then fills the pools and starts the reaper. */
+  start(): Promise<void>;
+  /** Stops the reaper and removes the pools' ready containers; call after the workers have stopped. */
+  stop(): Promise<void>;
+  /** start(), run the workers until they are shut down, stop(). */
+  run(): Promise<void>;
+}
+
+export async function createSandboxHost(options: SandboxHostOptions): Promise<SandboxHost> {
   const hostQueue = withPrefix(options.taskQueuePrefix, sandboxHostQueue(options.hostId));
+  const extraLabels = { ...options.extraLabels, [hostLabel]: options.hostId };
+  // Pools and reaper see only this host's containers (the host label is among the sandbox's extra labels).
+  const sandbox = new DockerSandbox(options.docker, { extraLabels });
+  const reportError = (what: string) => (error: unknown) =>
+    options.log?.warn({ err: error instanceof Error ? error.message : String(error) }, what);
+  const warmPools = (options.warmPools ?? [])
+    .filter((pool) => pool.min > 0)
+    .map(
+      (pool) =>
+        new WarmPool(sandbox, {
+          spec: pool.spec,
+          min: pool.min,
+          max: Math.max(pool.min, pool.max),
+          onError: reportError('warm pool refill failed'),
+        }),
+    );
+  const reaper =
+    options.reaper && options.reaper.intervalMs > 0
+      ? new SandboxReaper({
+          sandbox,
+          isSessionGone: temporalSessionGoneCheck(options.reaper.client),
+          intervalMs: options.reaper.intervalMs,
+          onReaped: (containerIds) => options.log?.info({ containerIds }, 'reaped sandboxes of closed sessions'),
+          onError: reportError('sandbox reaper sweep failed'),
+        })
+      : undefined;
   const activities = createSandboxActivities({
     docker: options.docker,
     pool: options.pool,
     hostQueue,
-    extraLabels: { ...options.extraLabels, [hostLabel]: options.hostId },
+    extraLabels,
+    warmPools,
+    buildCaCertificates: options.buildCaCertificates,
   });
   const common = {
     connection: options.connection,
@@ -40,25 +97,91 @@ export async function createSandboxWorkers(options: SandboxWorkerOptions): Promi
     dataConverter: options.dataConverter,
     maxConcurrentActivityTaskExecutions: options.maxConcurrency ?? 20,
   };
-  return Promise.all([
+  const workers = await Promise.all([
     Worker.create({ ...common, taskQueue: withPrefix(options.taskQueuePrefix, taskQueues.sandbox) }),
     Worker.create({ ...common, taskQueue: hostQueue }),
   ]);
+
+  const start = async () => {
+    if (warmPools.length > 0) await removeStalePoolContainers(sandbox);
+    // Filling runs in the background: until a pool is ready, sessions get cold containers.
+    for (const pool of warmPools) pool.refill().catch(reportError('warm pool refill failed'));
+    reaper?.start();
+  };
+  const stop = async () => {
+    await reaper?.stop();
+    await Promise.all(warmPools.map((pool) => pool.stop()));
+  };
+  return {
+    workers,
+    warmPools,
+    reaper,
+    start,
+    stop,
+    async run() {
+      await start();
+      try {
+        await Promise.all(workers.map((worker) => worker.run()));
+      } finally {
+        await stop();
+      }
+    },
+  };
+}
+
+/** Two workers sharing one set of activities: the shared creation queue and this host's queue (no pools, no reaper). */
+export async function createSandboxWorkers(options: SandboxWorkerOptions): Promise<Worker[]> {
+  return (await createSandboxHost(options)).workers;
 }
 
 if (isMainModule(import.meta.url)) {
   const deps = await bootstrapWorkerProcess('sandbox-worker');
-  const hostId = deps.config.AGENTS_SANDBOX_HOST_ID ?? hostname();
-  const workers = await createSandboxWorkers({
+  const { config } = deps;
+  const hostId = config.AGENTS_SANDBOX_HOST_ID ?? hostname();
+  const reaperConnection =
+    config.AGENTS_SANDBOX_REAPER_INTERVAL_MS > 0
+      ? await Connection.connect({ address: config.TEMPORAL_ADDRESS })
+      : undefined;
+  const host = await createSandboxHost({
     connection: deps.connection,
-    namespace: deps.config.TEMPORAL_NAMESPACE,
-    taskQueuePrefix: deps.config.AGENTS_TASK_QUEUE_PREFIX,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueuePrefix: config.AGENTS_TASK_QUEUE_PREFIX,
     hostId,
     pool: deps.pool,
     docker: new DockerClient(),
     dataConverter: deps.dataConverter,
-    maxConcurrency: deps.config.AGENTS_SANDBOX_MAX_CONCURRENCY,
+    extraLabels: config.AGENTS_SANDBOX_EXTRA_LABELS,
+    maxConcurrency: config.AGENTS_SANDBOX_MAX_CONCURRENCY,
+    buildCaCertificates: config.AGENTS_SANDBOX_BUILD_CA_FILE
+      ? readFileSync(config.AGENTS_SANDBOX_BUILD_CA_FILE)
+      : undefined,
+    warmPools: [
+      {
+        spec: defaultSandboxSpec(config.AGENTS_SANDBOX_IMAGE),
+        min: config.AGENTS_SANDBOX_WARM_POOL_MIN,
+        max: config.AGENTS_SANDBOX_WARM_POOL_MAX,
+      },
+    ],
+    reaper: reaperConnection && {
+      client: new Client({
+        connection: reaperConnection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        dataConverter: deps.dataConverter,
+      }),
+      intervalMs: config.AGENTS_SANDBOX_REAPER_INTERVAL_MS,
+    },
+    log: deps.logger,
   });
-  deps.logger.info({ queues: workers.map((worker) => worker.options.taskQueue) }, 'sandbox worker started');
-  await runUntilSignalled(deps, workers);
+  await host.start();
+  deps.logger.info(
+    {
+      queues: host.workers.map((worker) => worker.options.taskQueue),
+      warmPool: config.AGENTS_SANDBOX_WARM_POOL_MIN,
+      reaperIntervalMs: config.AGENTS_SANDBOX_REAPER_INTERVAL_MS,
+    },
+    'sandbox worker started',
+  );
+  await runUntilSignalled(deps, host.workers);
+  await host.stop();
+  await reaperConnection?.close();
 }

@@ -29,7 +29,7 @@ export function sandboxCreationActivities(settings: SessionSettings) {
   return proxyActivities<SandboxActivities>({
     taskQueue: withPrefix(settings.taskQueuePrefix, taskQueues.sandbox),
     startToCloseTimeout: '5m',
-    heartbeatTimeout: '60s',
+    heartbeatTimeout: settings.sandboxHeartbeatTimeoutMs,
     retry: {
       initialInterval: '1s',
       maximumInterval: '30s',
@@ -48,7 +48,7 @@ export function sandboxHostActivities(settings: SessionSettings, hostQueue: stri
     taskQueue: hostQueue,
     scheduleToStartTimeout: settings.sandboxHostTimeoutMs,
     startToCloseTimeout: settings.toolTimeoutMs + 60_000,
-    heartbeatTimeout: '60s',
+    heartbeatTimeout: settings.sandboxHeartbeatTimeoutMs,
     retry: {
       initialInterval: '1s',
       maximumInterval: '10s',

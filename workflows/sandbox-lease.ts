@@ -66,7 +66,12 @@ export class SandboxLeaseManager {
     }
     const summary = this.lastSnapshotId ? 'restore sandbox from snapshot' : 'create sandbox';
     this.lease = await sandboxCreationActivities(this.input.settings).createSandbox.executeWithOptions({ summary }, [
-      { spec: this.input.environment.sandbox, owner: this.owner, snapshotId: this.lastSnapshotId },
+      {
+        spec: this.input.environment.sandbox,
+        owner: this.owner,
+        snapshotId: this.lastSnapshotId,
+        packages: this.input.environment.packages,
+      },
     ]);
     return this.lease;
   }

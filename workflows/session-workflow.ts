@@ -1,12 +1,12 @@
 // The session workflow: one per agent session (id `session-<sesn_…>`). Thin on purpose: handlers and the loop live in
 // SessionRuntime; this wires messages to it.
 import { setHandler } from '@temporalio/workflow';
-import type { SessionWorkflowInput, SubAgentResult } from '../domain/session.ts';
+import { withSessionDefaults, type SessionWorkflowInput, type SubAgentResult } from '../domain/session.ts';
 import { sessionStateQuery, terminateSessionSignal, userEventsSignal } from './messages.ts';
 import { SessionRuntime } from './session-runtime.ts';
 
 export async function sessionWorkflow(input: SessionWorkflowInput): Promise<SubAgentResult | undefined> {
-  const runtime = new SessionRuntime(input);
+  const runtime = new SessionRuntime(withSessionDefaults(input));
   setHandler(userEventsSignal, (events) => runtime.receive(events));
   setHandler(terminateSessionSignal, ({ reason }) => runtime.requestTermination(reason));
   setHandler(sessionStateQuery, () => runtime.view());

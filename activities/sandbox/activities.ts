@@ -8,6 +8,13 @@ import type pg from 'pg';
 import { FailureType } from '../../domain/errors.ts';
 import type { SandboxLease, SandboxOwner, SandboxSpec, ToolOutcome } from '../../domain/sandbox.ts';
 import { DockerSandbox, SandboxGoneError } from './docker-sandbox.ts';
+import {
+  ensureEnvironmentImage,
+  EnvironmentImageError,
+  hasPackages,
+  type EnvironmentImage,
+  type EnvironmentPackages,
+} from './environment-image.ts';
 import { SnapshotStore } from './snapshot-store.ts';
 import { runSandboxTool } from './tools.ts';
 import type { WarmPool } from './warm-pool.ts';
@@ -23,6 +30,8 @@ export interface SandboxActivityDeps {
   heartbeat?: () => void;
   /** Warm pools of this host (the worker starts and stops them); createSandbox claims from the first that fits. */
   warmPools?: WarmPool[];
+  /** PEM certificates trusted while building environment images (see AGENTS_SANDBOX_BUILD_CA_FILE). */
+  buildCaCertificates?: Buffer;
 }
 
 export interface CreateSandboxInput {
@@ -30,6 +39,13 @@ export interface CreateSandboxInput {
   owner: SandboxOwner;
   /** Restore /workspace from this snapshot instead of starting empty. */
   snapshotId?: string;
+  /** The environment's packages: the container runs from spec.image with these installed (built once per host). */
+  packages?: EnvironmentPackages;
+}
+
+export interface PrepareEnvironmentImageInput {
+  baseImage: string;
+  packages: EnvironmentPackages;
 }
 
 export interface RunToolInput {
@@ -76,22 +92,55 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     }
   }
 
+  /** The environment image on this host, as an activity failure the workflow can tell apart when the build fails. */
+  async function environmentImage(baseImage: string, packages: EnvironmentPackages): Promise<EnvironmentImage> {
+    try {
+      return await ensureEnvironmentImage(deps.docker, baseImage, packages, {
+        caCertificates: deps.buildCaCertificates,
+        onProgress: heartbeat,
+      });
+    } catch (error) {
+      if (!(error instanceof EnvironmentImageError)) throw error;
+      // A package no registry has is the environment's fault: retrying cannot help.
+      if (!error.retryable) {
+        throw ApplicationFailure.create({
+          type: FailureType.misconfigured,
+          nonRetryable: true,
+          message: error.message,
+        });
+      }
+      throw ApplicationFailure.retryable(error.message, 'EnvironmentImageBuildFailed');
+    }
+  }
+
   return {
     async createSandbox(input: CreateSandboxInput): Promise<SandboxLease> {
       heartbeat();
-      const pool = input.snapshotId ? undefined : warmPools.find((candidate) => candidate.fits(input.spec));
+      const spec = hasPackages(input.packages)
+        ? { ...input.spec, image: (await environmentImage(input.spec.image, input.packages ?? {})).image }
+        : input.spec;
+      const pool = input.snapshotId ? undefined : warmPools.find((candidate) => candidate.fits(spec));
       const warm = await pool?.claim(input.owner);
       const containerId =
         warm ??
         (input.snapshotId
-          ? await sandbox.restore(input.spec, input.owner, input.snapshotId)
-          : await sandbox.create(input.spec, input.owner));
+          ? await sandbox.restore(spec, input.owner, input.snapshotId)
+          : await sandbox.create(spec, input.owner));
       return {
         containerId,
         hostQueue: deps.hostQueue,
         state: 'running',
         ...(input.snapshotId ? { snapshotId: input.snapshotId } : {}),
       };
+    },
+
+    /**
+     * Builds (or finds) the image with the environment's packages on this host; returns its tag. createSandbox does the
+     * same on its own, so calling this first only moves the build off the session's first tool call.
+     */
+    async prepareEnvironmentImage(input: PrepareEnvironmentImageInput): Promise<EnvironmentImage> {
+      heartbeat();
+      return environmentImage(input.baseImage, input.packages);
     },
 
     async runTool(input: RunToolInput): Promise<ToolOutcome> {

@@ -28,6 +28,9 @@ export const sandboxLabels = {
   pool: 'io.temporal-agents.pool',
 } as const;
 
+/** Unclaimed warm-pool containers are named `sandbox-pool.<random>`; a claim renames them for the session. */
+export const poolContainerNamePrefix = 'sandbox-pool.';
+
 const mebibyte = 1024 * 1024;
 
 export interface DockerSandboxOptions {
@@ -69,7 +72,7 @@ export class DockerSandbox {
 
   /** Creates and starts a container for the owner; returns its id. */
   async create(spec: SandboxSpec, owner?: SandboxOwner, extraLabels: Record<string, string> = {}): Promise<string> {
-    const name = owner ? containerNameFor(owner) : `sandbox-pool.${randomBytes(4).toString('hex')}`;
+    const name = owner ? containerNameFor(owner) : `${poolContainerNamePrefix}${randomBytes(4).toString('hex')}`;
     const volumeName = `${name}-workspace`;
     const labels: Record<string, string> = {
       ...this.extraLabels,

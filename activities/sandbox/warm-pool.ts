@@ -2,7 +2,7 @@
 // it to the session's name (labels are immutable; the name carries the owner, see ownerOf) and unpauses it: no image
 // start, no volume creation on the session's critical path. Per-session env is applied at exec time, never at create.
 import type { SandboxOwner, SandboxSpec } from '../../domain/sandbox.ts';
-import { containerNameFor, sandboxLabels, type DockerSandbox } from './docker-sandbox.ts';
+import { containerNameFor, poolContainerNamePrefix, sandboxLabels, type DockerSandbox } from './docker-sandbox.ts';
 
 export interface WarmPoolOptions {
   spec: SandboxSpec;
@@ -98,4 +98,16 @@ export class WarmPool {
     const ids = this.ready.splice(0);
     await Promise.all(ids.map((id) => this.sandbox.destroy(id)));
   }
+}
+
+/**
+ * Removes unclaimed pool containers left on this host by an earlier worker process (one that was killed before it
+ * could stop its pools). Claimed ones were renamed for their session and are left alone. Call before starting pools.
+ */
+export async function removeStalePoolContainers(sandbox: DockerSandbox): Promise<number> {
+  const stale = (await sandbox.listManaged([`${sandboxLabels.pool}=true`])).filter((info) =>
+    info.Names.some((name) => name.replace(/^\//, '').startsWith(poolContainerNamePrefix)),
+  );
+  await Promise.all(stale.map((info) => sandbox.destroy(info.Id)));
+  return stale.length;
 }

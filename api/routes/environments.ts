@@ -23,6 +23,7 @@ import {
 const params = z.object({ environment_id: z.string().min(1).max(128) });
 const tags = ['environments'];
 const packageManagers = ['apt', 'cargo', 'gem', 'go', 'npm', 'pip'] as const;
+const installablePackageManagers = new Set<string>(['apt', 'pip', 'npm']);
 
 /** The config as stored and returned, defaults filled. Networking defaults to `limited` with nothing allowed. */
 export function normalizeEnvironmentConfig(config: EnvironmentConfigBody | null | undefined): EnvironmentConfig {
@@ -38,7 +39,9 @@ export function normalizeEnvironmentConfig(config: EnvironmentConfigBody | null 
   const packages: Record<string, unknown> = { type: 'packages' };
   for (const manager of packageManagers) {
     const list = config?.packages?.[manager] ?? [];
-    if (list.length > 0) throw invalidRequest(`config.packages.${manager}: package installation is not supported yet`);
+    if (list.length > 0 && !installablePackageManagers.has(manager)) {
+      throw invalidRequest(`config.packages.${manager}: only apt, pip and npm packages are supported`);
+    }
     packages[manager] = list;
   }
   if (networking.type === 'limited' && (networking.allowed_hosts as string[]).length > 0) {

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { createDataConverter } from '../../codec/data-converter.ts';
 import { developmentPayloadKeys, parsePayloadKeys } from '../../domain/config.ts';
+import { existsSync, readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { createExampleBackendWorker } from '../../workers/example-backend-worker.ts';
 import { createModelWorker } from '../../workers/model-worker.ts';
@@ -27,6 +28,7 @@ export interface TestPlatform {
 }
 
 let counter = 0;
+const systemCaBundle = '/etc/ssl/certs/ca-certificates.crt';
 
 export function uniquePrefix(label: string): string {
   return `t${inject('testRunId')}-${label}-${process.pid}-${++counter}`;
@@ -96,6 +98,8 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
       docker: new Docker(),
       dataConverter,
       extraLabels: testContainerLabels(),
+      // This machine reaches PyPI and npm through a TLS-intercepting proxy; image builds must trust its CA.
+      buildCaCertificates: existsSync(systemCaBundle) ? readFileSync(systemCaBundle) : undefined,
     });
     workers.set('sandbox', shared!);
     workers.set('sandbox-host', host!);

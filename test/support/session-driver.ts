@@ -10,6 +10,7 @@ import { agentIdKey, environmentIdKey, sessionStatusKey, tenantIdKey } from '../
 import {
   defaultSessionSettings,
   sessionWorkflowType,
+  type EnvironmentPackages,
   type SessionSettings,
   type SessionStateView,
   type SessionWorkflowInput,
@@ -32,6 +33,7 @@ export const fastSettings = (prefix: string, overrides: Partial<SessionSettings>
   modelRetryMaxMs: 1_000,
   modelHeartbeatTimeoutMs: 5_000,
   sandboxHostTimeoutMs: 10_000,
+  sandboxHeartbeatTimeoutMs: 10_000,
   taskQueuePrefix: prefix,
   ...overrides,
 });
@@ -58,6 +60,8 @@ export class SessionDriver {
   readonly platform: TestPlatform;
   readonly agent: AgentSnapshot;
   readonly settings: SessionSettings;
+  /** Packages of the session's environment (set before start). */
+  environmentPackages: EnvironmentPackages | undefined;
 
   constructor(platform: TestPlatform, agent: AgentSnapshot, settings: SessionSettings) {
     this.platform = platform;
@@ -71,7 +75,12 @@ export class SessionDriver {
       tenantId: 'tnt_test',
       title: 'test session',
       agent: this.agent,
-      environment: { id: 'env_test', name: 'test', sandbox: defaultSandboxSpec(inject('sandboxImage')) },
+      environment: {
+        id: 'env_test',
+        name: 'test',
+        sandbox: defaultSandboxSpec(inject('sandboxImage')),
+        ...(this.environmentPackages ? { packages: this.environmentPackages } : {}),
+      },
       vaultIds: [],
       settings: this.settings,
     };
