@@ -23,6 +23,7 @@ const ports = {
   ui: Number(env.AGENTS_DEV_UI_PORT ?? 8233),
   postgres: Number(env.AGENTS_DEV_PG_PORT ?? 55432),
   api: Number(env.API_PORT ?? 8080),
+  codec: Number(env.AGENTS_CODEC_PORT ?? 8081),
   fakeModel: Number(env.AGENTS_DEV_FAKE_MODEL_PORT ?? 8090),
 };
 const useFakeModel = !env.ANTHROPIC_API_KEY && !env.OPENAI_API_KEY;
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
     uiPort: ports.ui,
     dbFile: join(dataDir, 'temporal.db'),
     logFile: join(logsDir, 'temporal.log'),
-    codecEndpoint: `${apiUrl}/codec`,
+    codecEndpoint: `http://127.0.0.1:${ports.codec}`,
   });
   children.push(temporal.process);
   say(`Temporal         ${temporal.address} (namespace default)`);
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
     DATABASE_URL: databaseUrl,
     AGENTS_SANDBOX_IMAGE: tools.sandboxImage,
     API_PORT: String(ports.api),
+    AGENTS_CODEC_PORT: String(ports.codec),
     TEMPORAL_UI_URL: temporal.uiUrl,
     AGENTS_SANDBOX_HOST_ID: sandboxHostId,
   };
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
   const api = startNode('api', 'api/main.ts', [], childEnv);
   await waitUntil('API', () => httpOk(`${apiUrl}/health`), { process: api, timeoutMs: 60_000 });
   say(`API              ${apiUrl}  (OpenAPI: ${apiUrl}/openapi.json)`);
+  say(`Codec server     http://127.0.0.1:${ports.codec} (Temporal UI and CLI read encrypted payloads through it)`);
 
   if (!flags['no-demo']) {
     try {

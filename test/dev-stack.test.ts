@@ -27,6 +27,7 @@ describe('the dev stack (npm run up)', () => {
       ui: (await portIsFree(8233)) ? 8233 : await freePort(),
       postgres: await freePort(),
       api: await freePort(),
+      codec: await freePort(),
       fakeModel: await freePort(),
     };
     const logFile = join(dataDir, 'up.log');
@@ -40,6 +41,7 @@ describe('the dev stack (npm run up)', () => {
         AGENTS_DEV_UI_PORT: String(ports.ui),
         AGENTS_DEV_PG_PORT: String(ports.postgres),
         API_PORT: String(ports.api),
+        AGENTS_CODEC_PORT: String(ports.codec),
         AGENTS_DEV_FAKE_MODEL_PORT: String(ports.fakeModel),
         ANTHROPIC_API_KEY: '',
         OPENAI_API_KEY: '',
@@ -54,6 +56,12 @@ describe('the dev stack (npm run up)', () => {
     expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
     const health = await fetch(`http://127.0.0.1:${ports.api}/health`);
     expect(health.status).toBe(200);
+    const decode = await fetch(`http://127.0.0.1:${ports.codec}/default/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ payloads: [] }),
+    });
+    expect(decode.status).toBe(200);
     const client = new pg.Client({ connectionString: `postgres://agents@127.0.0.1:${ports.postgres}/agents` });
     await client.connect();
     const migrations = await client.query<{ n: number }>('select count(*)::int as n from pgmigrations');
