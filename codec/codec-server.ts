@@ -130,9 +130,12 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buf
 }
 
 function parsePayloads(body: Buffer): Payload[] {
-  const parsed = JSON.parse(body.toString('utf8')) as { payloads?: unknown };
-  if (!parsed || !Array.isArray(parsed.payloads)) throw new Error('body must be {"payloads": [...]}');
-  return parsed.payloads.map((entry: unknown, index): Payload => {
+  const parsed = JSON.parse(body.toString('utf8')) as { payloads?: unknown } | null;
+  if (typeof parsed !== 'object' || parsed === null) throw new Error('body must be {"payloads": [...]}');
+  // Proto3 JSON leaves an empty list out: the CLI sends `{}` for a call without arguments.
+  const payloads = parsed.payloads ?? [];
+  if (!Array.isArray(payloads)) throw new Error('body must be {"payloads": [...]}');
+  return payloads.map((entry: unknown, index): Payload => {
     if (typeof entry !== 'object' || entry === null) throw new Error(`payloads[${index}] must be an object`);
     const { metadata = {}, data = '' } = entry as JsonPayload;
     if (typeof data !== 'string' || typeof metadata !== 'object' || metadata === null) {

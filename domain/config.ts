@@ -51,6 +51,11 @@ export const configSchema = z.object({
   AGENTS_MODEL_MAX_CONCURRENCY: positiveInt(20),
   /** Model calls started per second across all model workers of the queue. */
   AGENTS_MODEL_MAX_PER_SECOND: z.coerce.number().positive().default(50),
+  /** Per provider, in one model worker: calls in flight and calls started per second (Anthropic and OpenAI apart). */
+  AGENTS_ANTHROPIC_MAX_CONCURRENCY: positiveInt(20),
+  AGENTS_ANTHROPIC_MAX_PER_SECOND: positiveInt(20),
+  AGENTS_OPENAI_MAX_CONCURRENCY: positiveInt(20),
+  AGENTS_OPENAI_MAX_PER_SECOND: positiveInt(20),
   /** This Docker host's id: its sandbox worker polls `agents-sandbox-host-<id>`. */
   AGENTS_SANDBOX_HOST_ID: optionalString,
   AGENTS_SANDBOX_IMAGE: z.string().default('agents-sandbox:latest'),
@@ -72,6 +77,10 @@ export const configSchema = z.object({
   AGENTS_CODEC_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   /** Bearer token the codec server requires; unset, it answers loopback callers only (development). */
   AGENTS_CODEC_TOKEN: optionalString,
+  /** Port of a worker process's Prometheus endpoint (Temporal's runtime metrics at /metrics; 0 disables it). */
+  AGENTS_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Address that endpoint binds to (0.0.0.0 in containers, so a scraper can reach it). */
+  AGENTS_METRICS_HOST: z.string().default('127.0.0.1'),
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Largest request body the API accepts (bytes); larger ones get 413. */

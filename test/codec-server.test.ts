@@ -100,7 +100,8 @@ describe('codec server', () => {
   });
 
   it('rejects malformed requests with clear statuses', async () => {
-    expect((await post('/decode', { nope: true })).status).toBe(400);
+    expect((await post('/decode', { payloads: 'nope' })).status).toBe(400);
+    expect((await post('/decode', {})).status).toBe(200); // proto3 JSON omits an empty list
     expect((await post('/elsewhere', { payloads: [] })).status).toBe(404);
     expect((await fetch(`${server.url}/decode`)).status).toBe(405);
     const unknownKey = {

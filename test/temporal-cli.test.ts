@@ -1,6 +1,7 @@
 // Any Temporal client can drive a session: here the `temporal` CLI starts one, sends it a message, reads its state and
 // ends it — exactly the commands the README documents — with the platform's codec server encrypting what it sends.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startCodecServer, type RunningCodecServer } from '../codec/codec-server.ts';
@@ -29,8 +30,11 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-function temporal(...args: string[]): string {
-  return execFileSync(
+// Asynchronous on purpose: the codec server the CLI calls runs in this process and must keep answering.
+const execFileAsync = promisify(execFile);
+
+async function temporal(...args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync(
     readToolsEnv().temporalBin,
     [
       ...args,
@@ -41,8 +45,9 @@ function temporal(...args: string[]): string {
       '--codec-auth',
       'Bearer cli-test-token',
     ],
-    { encoding: 'utf8' },
+    { encoding: 'utf8', timeout: 60_000 },
   );
+  return stdout;
 }
 
 describe('driving a session with the temporal CLI', () => {
@@ -57,7 +62,7 @@ describe('driving a session with the temporal CLI', () => {
       agent: { id: 'agent_cli', model: { id: model } },
       settings: { taskQueuePrefix: platform.prefix },
     };
-    temporal(
+    await temporal(
       'workflow',
       'start',
       '--type',
@@ -73,7 +78,7 @@ describe('driving a session with the temporal CLI', () => {
       '--search-attribute',
       'TenantId="tnt_cli"',
     );
-    temporal(
+    await temporal(
       'workflow',
       'signal',
       '--workflow-id',
@@ -86,7 +91,7 @@ describe('driving a session with the temporal CLI', () => {
     let state: { status: string; stats: { turns: number } } | undefined;
     for (let i = 0; i < 100; i++) {
       const output = JSON.parse(
-        temporal('workflow', 'query', '--workflow-id', workflowId, '--type', 'sessionState', '--output', 'json'),
+        await temporal('workflow', 'query', '--workflow-id', workflowId, '--type', 'sessionState', '--output', 'json'),
       ) as {
         queryResult: [{ status: string; stats: { turns: number } }];
       };
@@ -100,9 +105,9 @@ describe('driving a session with the temporal CLI', () => {
       content: [{ type: 'text', text: 'Hello from the CLI session.' }],
     });
     expect(
-      temporal('workflow', 'list', '--query', `WorkflowId = '${workflowId}' AND SessionStatus = 'idle'`),
+      await temporal('workflow', 'list', '--query', `WorkflowId = '${workflowId}' AND SessionStatus = 'idle'`),
     ).toContain(workflowId);
-    temporal(
+    await temporal(
       'workflow',
       'signal',
       '--workflow-id',
@@ -112,7 +117,7 @@ describe('driving a session with the temporal CLI', () => {
       '--input',
       '{"reason":"terminated"}',
     );
-    const result = temporal('workflow', 'result', '--workflow-id', workflowId);
+    const result = await temporal('workflow', 'result', '--workflow-id', workflowId);
     expect(result).toMatch(/COMPLETED/i);
   });
 });

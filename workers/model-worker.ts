@@ -4,6 +4,7 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type pg from 'pg';
 import { createModelActivities, type ModelEndpoints } from '../activities/model/activities.ts';
+import { ProviderLimiter } from '../activities/model/provider-limits.ts';
 import { taskQueues, withPrefix } from '../domain/task-queues.ts';
 import { bootstrapWorkerProcess, isMainModule, runUntilSignalled } from './bootstrap.ts';
 
@@ -16,6 +17,7 @@ export interface ModelWorkerOptions {
   endpoints: ModelEndpoints;
   maxConcurrency?: number;
   maxPerSecond?: number;
+  providerLimiter?: ProviderLimiter;
 }
 
 export async function createModelWorker(options: ModelWorkerOptions): Promise<Worker> {
@@ -23,7 +25,11 @@ export async function createModelWorker(options: ModelWorkerOptions): Promise<Wo
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: withPrefix(options.taskQueuePrefix, taskQueues.model),
-    activities: createModelActivities({ pool: options.pool, endpoints: options.endpoints }),
+    activities: createModelActivities({
+      pool: options.pool,
+      endpoints: options.endpoints,
+      limiter: options.providerLimiter,
+    }),
     dataConverter: options.dataConverter,
     maxConcurrentActivityTaskExecutions: options.maxConcurrency ?? 20,
     maxTaskQueueActivitiesPerSecond: options.maxPerSecond,
@@ -46,6 +52,19 @@ if (isMainModule(import.meta.url)) {
     },
     maxConcurrency: config.AGENTS_MODEL_MAX_CONCURRENCY,
     maxPerSecond: config.AGENTS_MODEL_MAX_PER_SECOND,
+    providerLimiter: new ProviderLimiter(
+      { maxConcurrent: config.AGENTS_MODEL_MAX_CONCURRENCY, maxPerSecond: config.AGENTS_MODEL_MAX_PER_SECOND },
+      {
+        anthropic: {
+          maxConcurrent: config.AGENTS_ANTHROPIC_MAX_CONCURRENCY,
+          maxPerSecond: config.AGENTS_ANTHROPIC_MAX_PER_SECOND,
+        },
+        openai: {
+          maxConcurrent: config.AGENTS_OPENAI_MAX_CONCURRENCY,
+          maxPerSecond: config.AGENTS_OPENAI_MAX_PER_SECOND,
+        },
+      },
+    ),
   });
   deps.logger.info(
     {

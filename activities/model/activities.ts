@@ -10,6 +10,7 @@ import { buildTranscript } from '../../domain/transcript.ts';
 import { readEvents } from '../store/event-reader.ts';
 import { adapterFor } from './adapter.ts';
 import { DeltaPublisher } from './delta-publisher.ts';
+import { ProviderLimiter } from './provider-limits.ts';
 
 export interface InvokeModelInput {
   sessionId: string;
@@ -31,7 +32,8 @@ export interface ModelEndpoints {
   fallbackBaseUrl?: string;
 }
 
-export function createModelActivities(deps: { pool: pg.Pool; endpoints: ModelEndpoints }) {
+export function createModelActivities(deps: { pool: pg.Pool; endpoints: ModelEndpoints; limiter?: ProviderLimiter }) {
+  const limiter = deps.limiter ?? new ProviderLimiter({ maxConcurrent: 100, maxPerSecond: 1_000 });
   const resolveEndpoint = (model: ModelSpec): { apiKey: string; baseUrl?: string } => {
     const provider = model.provider === 'anthropic' ? deps.endpoints.anthropic : deps.endpoints.openai;
     if (provider.apiKey) return { apiKey: provider.apiKey, baseUrl: model.baseUrl ?? provider.baseUrl };
@@ -57,8 +59,11 @@ export function createModelActivities(deps: { pool: pg.Pool; endpoints: ModelEnd
       const events = await readEvents(deps.pool, input.sessionId, { throughSeq: input.throughSeq });
       const messages = buildTranscript(events.map((journaled) => journaled.event));
       const deltas = new DeltaPublisher(deps.pool, input.sessionId, input.messageEventId);
+      // Heartbeats also while waiting for a provider slot, so a long wait is not taken for a dead worker.
       const heartbeat = setInterval(() => context.heartbeat(), 1_000);
+      let release: (() => void) | undefined;
       try {
+        release = await limiter.acquire(input.model.provider, context.cancellationSignal);
         context.heartbeat();
         return await adapterFor(input.model.provider).call(
           {
@@ -78,6 +83,7 @@ export function createModelActivities(deps: { pool: pg.Pool; endpoints: ModelEnd
           },
         );
       } finally {
+        release?.();
         clearInterval(heartbeat);
         await deltas.close();
       }
