@@ -10,7 +10,9 @@ declare module 'fastify' {
   }
 }
 
-const publicPaths = new Set(['/health', '/openapi.json']);
+const publicPaths = new Set(['/health', '/openapi.json', '/metrics', '/ui']);
+// The web page's static files; the page sends the key itself on its API calls.
+const isPublicAsset = (path: string): boolean => path.startsWith('/ui/');
 
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers['x-api-key'];
@@ -24,7 +26,7 @@ export function registerAuthentication(app: FastifyInstance, pool: pg.Pool): voi
   app.decorateRequest('tenantId', '');
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    if (publicPaths.has(path)) return;
+    if (publicPaths.has(path) || isPublicAsset(path)) return;
     const key = presentedKey(request);
     if (!key) {
       return sendError(request, reply, new ApiError(401, 'authentication_error', 'missing API key: send x-api-key'));

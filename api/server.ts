@@ -18,6 +18,7 @@ import { developmentVaultKey, type PlatformConfig } from '../domain/config.ts';
 import { makeId } from '../domain/ids.ts';
 import { defaultSessionSettings, type SessionSettings } from '../domain/session.ts';
 import { registerAuthentication } from './auth.ts';
+import { registerApiMetrics } from './metrics.ts';
 import type { ApiContext } from './context.ts';
 import { registerErrorHandling } from './errors.ts';
 import { EventNotifier } from './event-notifier.ts';
@@ -28,6 +29,8 @@ import { registerFileRoutes } from './routes/files.ts';
 import { registerSessionEventRoutes } from './routes/session-events.ts';
 import { registerSessionStreamRoute } from './routes/session-stream.ts';
 import { registerSessionRoutes } from './routes/sessions.ts';
+import { registerTraceRoutes } from './routes/trace.ts';
+import { registerUiRoutes } from './routes/ui.ts';
 import { registerUsageAndHealthRoutes } from './routes/usage-and-health.ts';
 import { registerVaultRoutes } from './routes/vaults.ts';
 import { SessionDriver } from './session-driver.ts';
@@ -106,6 +109,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
 
   registerErrorHandling(app);
   registerAuthentication(app, pool);
+  registerApiMetrics(app, context);
   const typed = app.withTypeProvider<ZodTypeProvider>();
   registerAgentRoutes(typed, context);
   registerEnvironmentRoutes(typed, context);
@@ -115,6 +119,8 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   registerFileRoutes(typed, context);
   registerVaultRoutes(typed, context);
   registerUsageAndHealthRoutes(typed, context);
+  registerTraceRoutes(typed, context, options.temporalClient);
+  registerUiRoutes(typed);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.addHook('preClose', async () => {

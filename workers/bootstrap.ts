@@ -6,6 +6,7 @@ import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { createPlatformDataConverter } from '../codec/data-converter.ts';
 import { loadConfig, type PlatformConfig } from '../domain/config.ts';
+import { workerMetricsOptions } from './metrics.ts';
 
 export interface WorkerDeps {
   config: PlatformConfig;
@@ -41,8 +42,17 @@ export async function bootstrapWorkerProcess(name: string): Promise<WorkerDeps> 
       warn: (message, meta) => logger.warn(meta ?? {}, message),
       error: (message, meta) => logger.error(meta ?? {}, message),
     },
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      metrics: workerMetricsOptions(config, name),
+    },
   });
+  if (config.AGENTS_METRICS_PORT !== 0) {
+    logger.info(
+      { port: config.AGENTS_METRICS_PORT, host: config.AGENTS_METRICS_HOST },
+      'worker metrics endpoint at /metrics',
+    );
+  }
   if (!config.AGENTS_PAYLOAD_KEYS) logger.warn('AGENTS_PAYLOAD_KEYS is not set: using the development payload key');
   const pool = createPool(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
