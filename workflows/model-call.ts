@@ -72,35 +72,14 @@ export async function callModel(
       if (context.interrupted() && (isCancellation(error) || scope.consideredCancelled)) return { kind: 'interrupted' };
       const failure = describeFailure(error);
       if (!failure.retryable) {
-        journal.emit({
-          type: 'session.error',
-          error: {
-            type: sessionErrorTypeFor(failure.type),
-            message: failure.message,
-            retry_status: { type: 'exhausted' },
-          },
-        });
+        emitModelError(journal, failure, 'exhausted');
         return { kind: 'rejected' };
       }
       if (attempt >= settings.modelMaxAttempts) {
-        journal.emit({
-          type: 'session.error',
-          error: {
-            type: sessionErrorTypeFor(failure.type),
-            message: failure.message,
-            retry_status: { type: 'exhausted' },
-          },
-        });
+        emitModelError(journal, failure, 'exhausted');
         return { kind: 'exhausted' };
       }
-      journal.emit({
-        type: 'session.error',
-        error: {
-          type: sessionErrorTypeFor(failure.type),
-          message: failure.message,
-          retry_status: { type: 'retrying' },
-        },
-      });
+      emitModelError(journal, failure, 'retrying');
       status.rescheduling();
       const delay = failure.retryAfterMs ?? backoff(settings, attempt);
       // An interrupt during the wait ends the turn without another attempt.
@@ -110,6 +89,13 @@ export async function callModel(
       context.setCancellable(undefined);
     }
   }
+}
+
+function emitModelError(journal: EventJournal, failure: FailureInfo, retryStatus: 'retrying' | 'exhausted'): void {
+  journal.emit({
+    type: 'session.error',
+    error: { type: sessionErrorTypeFor(failure.type), message: failure.message, retry_status: { type: retryStatus } },
+  });
 }
 
 function backoff(settings: SessionSettings, attempt: number): number {

@@ -1,6 +1,7 @@
 // The event journal: the session workflow writes each event here, in order, through a local activity. Inserts are
 // idempotent by event id, so a workflow task retried after a crash writes nothing twice. A NOTIFY wakes live readers.
 import type pg from 'pg';
+import { withTransaction } from '../../db/transaction.ts';
 import type { JournaledEvent } from '../../domain/events.ts';
 
 export const sessionEventsChannel = 'session_events';
@@ -15,14 +16,12 @@ export function createJournalActivities(pool: pg.Pool) {
     /** Writes events (already ordered by seq) and notifies listeners with `<sessionId> <lastSeq>`. */
     async appendEvents(input: AppendEventsInput): Promise<void> {
       if (input.events.length === 0) return;
-      const client = await pool.connect();
-      try {
-        await client.query('begin');
+      await withTransaction(pool, async (client) => {
         await client.query(
           `insert into session_events (session_id, seq, id, type, body, processed_at)
-           select $1, e.seq, e.id, e.type, e.body, e.processed_at
-           from jsonb_to_recordset($2::jsonb) as e(seq bigint, id text, type text, body jsonb, processed_at timestamptz)
-           on conflict do nothing`,
+         select $1, e.seq, e.id, e.type, e.body, e.processed_at
+         from jsonb_to_recordset($2::jsonb) as e(seq bigint, id text, type text, body jsonb, processed_at timestamptz)
+         on conflict do nothing`,
           [
             input.sessionId,
             JSON.stringify(
@@ -38,13 +37,7 @@ export function createJournalActivities(pool: pg.Pool) {
         );
         const lastSeq = input.events.at(-1)?.seq ?? 0;
         await client.query('select pg_notify($1, $2)', [sessionEventsChannel, `${input.sessionId} ${lastSeq}`]);
-        await client.query('commit');
-      } catch (error) {
-        await client.query('rollback').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
     },
   };
 }

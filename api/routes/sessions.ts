@@ -10,6 +10,7 @@ import {
   listSessionResources,
 } from '../../db/repositories/files.ts';
 import { patchMetadata } from '../../db/repositories/pagination.ts';
+import { withTransaction } from '../../db/transaction.ts';
 import { deleteSessionEvents, emptyTotals, usageBySession } from '../../db/repositories/session-events.ts';
 import {
   deleteSessionRow,
@@ -106,11 +107,8 @@ export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
         initialEvents,
       });
       // The row commits only if the workflow started: a failed start (Temporal down) leaves nothing behind.
-      const client = await pool.connect();
-      let row;
-      try {
-        await client.query('begin');
-        row = await insertSession(client, tenantId, {
+      const row = await withTransaction(pool, async (client) => {
+        const inserted = await insertSession(client, tenantId, {
           id: sessionId,
           agentId: agent.id,
           agentVersion: agent.version,
@@ -122,13 +120,8 @@ export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
         });
         for (const resource of fileResources) await addSessionResource(client, tenantId, sessionId, resource);
         await driver.start(input);
-        await client.query('commit');
-      } catch (error) {
-        await client.query('rollback').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+        return inserted;
+      });
       return respond(tenantId, row, { status: 'idle', usage: emptyTotals() });
     },
   );

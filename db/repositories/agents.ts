@@ -2,6 +2,7 @@
 // the current one (optimistic concurrency); the agent row's current_version moves in the same transaction.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { withTransaction } from '../transaction.ts';
 import type {
   AgentLimits,
   AgentModel,
@@ -80,22 +81,14 @@ const selectAgent = `select a.id, a.position, v.version, v.definition, a.created
 
 export async function createAgent(pool: pg.Pool, tenantId: string, definition: AgentDefinition): Promise<AgentRecord> {
   const id = makeId('agent', randomUUID());
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  await withTransaction(pool, async (client) => {
     await client.query('insert into agents (id, tenant_id, current_version) values ($1, $2, 1)', [id, tenantId]);
     await client.query('insert into agent_versions (agent_id, version, tenant_id, definition) values ($1, 1, $2, $3)', [
       id,
       tenantId,
       JSON.stringify(definition),
     ]);
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
   const created = await getAgent(pool, tenantId, id);
   if (!created) throw new Error('agent vanished after creation');
   return created;
@@ -123,9 +116,7 @@ export async function updateAgent(
   expectedVersion: number | undefined,
   change: (current: AgentDefinition) => AgentDefinition,
 ): Promise<AgentRecord | undefined> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  const found = await withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ current_version: number; definition: AgentDefinition }>(
       `select a.current_version, v.definition from agents a
        join agent_versions v on v.agent_id = a.id and v.version = a.current_version
@@ -133,10 +124,7 @@ export async function updateAgent(
       [tenantId, id],
     );
     const current = rows[0];
-    if (!current) {
-      await client.query('rollback');
-      return undefined;
-    }
+    if (!current) return false;
     if (expectedVersion !== undefined && expectedVersion !== current.current_version) {
       throw new VersionConflictError(current.current_version);
     }
@@ -149,14 +137,9 @@ export async function updateAgent(
       );
       await client.query('update agents set current_version = $2, updated_at = now() where id = $1', [id, version]);
     }
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-  return getAgent(pool, tenantId, id);
+    return true;
+  });
+  return found ? getAgent(pool, tenantId, id) : undefined;
 }
 
 /** JSON with sorted keys: jsonb does not keep key order, so plain JSON.stringify would see changes that are not. */

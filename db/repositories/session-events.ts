@@ -1,6 +1,7 @@
 // The session event journal as the API reads it: pages for listing, batches for the SSE stream, aggregates for
 // usage and active time, and deletion. The session workflow writes it (activities/store/journal-activities.ts).
 import type pg from 'pg';
+import { withTransaction } from '../transaction.ts';
 import type { SessionEvent } from '../../domain/events.ts';
 import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
 
@@ -116,9 +117,7 @@ export async function usageBySession(pool: pg.Pool, sessionIds: string[]): Promi
  * so a stream still open elsewhere reads it and closes; listing never shows it and the session row is gone.
  */
 export async function deleteSessionEvents(pool: pg.Pool, sessionId: string, deletedEventId: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  await withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ seq: string | null; has_deleted: boolean }>(
       `select max(seq) as seq, bool_or(type = 'session.deleted') as has_deleted from session_events where session_id = $1`,
       [sessionId],
@@ -133,11 +132,5 @@ export async function deleteSessionEvents(pool: pg.Pool, sessionId: string, dele
       await client.query('select pg_notify($1, $2)', [sessionEventsChannel, `${sessionId} ${lastSeq + 1}`]);
     }
     await client.query(`delete from session_events where session_id = $1 and type <> 'session.deleted'`, [sessionId]);
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
