@@ -87,6 +87,8 @@ export const configSchema = z.object({
   API_BODY_LIMIT_BYTES: positiveInt(8 * 1024 * 1024),
   /** Temporal UI's base URL, for links from the API. */
   TEMPORAL_UI_URL: z.string().default('http://127.0.0.1:8233'),
+  /** An OTLP/HTTP collector (e.g. http://otel-collector:4318): workers then export OpenTelemetry spans to it. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -1,6 +1,13 @@
 // What every worker process shares: configuration, logger, database pool, the payload data converter and the
 // connection to Temporal; plus a clean shutdown on SIGINT/SIGTERM.
-import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Runtime,
+  makeTelemetryFilterString,
+  type Worker,
+  type WorkerPlugin,
+} from '@temporalio/worker';
+import { tracingFromConfig, type Tracing } from './tracing.ts';
 import type { DataConverter } from '@temporalio/common';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
@@ -14,6 +21,10 @@ export interface WorkerDeps {
   pool: pg.Pool;
   dataConverter: DataConverter;
   connection: NativeConnection;
+  /** OpenTelemetry tracing when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  tracing: Tracing | undefined;
+  /** The worker plugins every worker of this process gets. */
+  plugins: WorkerPlugin[];
 }
 
 export function createLogger(config: PlatformConfig, name: string): Logger {
@@ -56,7 +67,17 @@ export async function bootstrapWorkerProcess(name: string): Promise<WorkerDeps> 
   if (!config.AGENTS_PAYLOAD_KEYS) logger.warn('AGENTS_PAYLOAD_KEYS is not set: using the development payload key');
   const pool = createPool(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  return { config, logger, pool, dataConverter: createPlatformDataConverter(config, pool), connection };
+  const tracing = tracingFromConfig(config, name);
+  if (tracing) logger.info({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }, 'exporting OpenTelemetry spans');
+  return {
+    config,
+    logger,
+    pool,
+    dataConverter: createPlatformDataConverter(config, pool),
+    connection,
+    tracing,
+    plugins: tracing ? [tracing.plugin] : [],
+  };
 }
 
 /** Runs workers until SIGINT/SIGTERM, then drains them and closes shared resources. */
@@ -68,6 +89,7 @@ export async function runUntilSignalled(deps: WorkerDeps, workers: Worker[]): Pr
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   await Promise.all(workers.map((worker) => worker.run()));
+  await deps.tracing?.shutdown();
   await deps.connection.close();
   await deps.pool.end();
 }

@@ -1,6 +1,6 @@
 // Model workers call model providers. Concurrency and start rate are capped per worker and per queue, so a burst of
 // sessions queues in Temporal instead of overrunning a provider's rate limit. Entry: `npm run worker:model`.
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerPlugin } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type pg from 'pg';
 import { createModelActivities, type ModelEndpoints } from '../activities/model/activities.ts';
@@ -18,6 +18,7 @@ export interface ModelWorkerOptions {
   maxConcurrency?: number;
   maxPerSecond?: number;
   providerLimiter?: ProviderLimiter;
+  plugins?: WorkerPlugin[];
 }
 
 export async function createModelWorker(options: ModelWorkerOptions): Promise<Worker> {
@@ -33,6 +34,7 @@ export async function createModelWorker(options: ModelWorkerOptions): Promise<Wo
     dataConverter: options.dataConverter,
     maxConcurrentActivityTaskExecutions: options.maxConcurrency ?? 20,
     maxTaskQueueActivitiesPerSecond: options.maxPerSecond,
+    plugins: options.plugins,
   });
 }
 
@@ -52,6 +54,7 @@ if (isMainModule(import.meta.url)) {
     },
     maxConcurrency: config.AGENTS_MODEL_MAX_CONCURRENCY,
     maxPerSecond: config.AGENTS_MODEL_MAX_PER_SECOND,
+    plugins: deps.plugins,
     providerLimiter: new ProviderLimiter(
       { maxConcurrent: config.AGENTS_MODEL_MAX_CONCURRENCY, maxPerSecond: config.AGENTS_MODEL_MAX_PER_SECOND },
       {

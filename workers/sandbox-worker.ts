@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerPlugin } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type Docker from 'dockerode';
 import DockerClient from 'dockerode';
@@ -20,6 +20,8 @@ import { bootstrapWorkerProcess, isMainModule, runUntilSignalled } from './boots
 
 export interface SandboxWorkerOptions {
   connection: NativeConnection;
+  /** Worker plugins, e.g. OpenTelemetry tracing (workers/tracing.ts). */
+  plugins?: WorkerPlugin[];
   namespace?: string;
   taskQueuePrefix: string;
   hostId: string;
@@ -96,6 +98,7 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
     activities,
     dataConverter: options.dataConverter,
     maxConcurrentActivityTaskExecutions: options.maxConcurrency ?? 20,
+    plugins: options.plugins,
   };
   const workers = await Promise.all([
     Worker.create({ ...common, taskQueue: withPrefix(options.taskQueuePrefix, taskQueues.sandbox) }),
@@ -150,6 +153,7 @@ if (isMainModule(import.meta.url)) {
     pool: deps.pool,
     docker: new DockerClient(),
     dataConverter: deps.dataConverter,
+    plugins: deps.plugins,
     extraLabels: config.AGENTS_SANDBOX_EXTRA_LABELS,
     maxConcurrency: config.AGENTS_SANDBOX_MAX_CONCURRENCY,
     buildCaCertificates: config.AGENTS_SANDBOX_BUILD_CA_FILE

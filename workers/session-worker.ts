@@ -1,6 +1,6 @@
 // Session workers run the session workflows (the agent loop) and their local activity, the event journal.
 // Entry: `npm run worker:session`.
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions, type WorkerPlugin } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type pg from 'pg';
 import { createJournalActivities } from '../activities/store/journal-activities.ts';
@@ -18,6 +18,8 @@ export interface SessionWorkerOptions {
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxCachedWorkflows?: number;
+  /** Worker plugins, e.g. OpenTelemetry tracing (workers/tracing.ts). */
+  plugins?: WorkerPlugin[];
 }
 
 export async function createSessionWorker(options: SessionWorkerOptions): Promise<Worker> {
@@ -29,6 +31,7 @@ export async function createSessionWorker(options: SessionWorkerOptions): Promis
     activities: createJournalActivities(options.pool),
     dataConverter: options.dataConverter,
     maxCachedWorkflows: options.maxCachedWorkflows,
+    plugins: options.plugins,
   });
 }
 
@@ -40,6 +43,7 @@ if (isMainModule(import.meta.url)) {
     taskQueuePrefix: deps.config.AGENTS_TASK_QUEUE_PREFIX,
     pool: deps.pool,
     dataConverter: deps.dataConverter,
+    plugins: deps.plugins,
     workflowBundle: deps.config.AGENTS_WORKFLOW_BUNDLE_PATH
       ? { codePath: deps.config.AGENTS_WORKFLOW_BUNDLE_PATH }
       : undefined,
