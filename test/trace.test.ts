@@ -1,13 +1,17 @@
 // The trace model (domain/trace.ts) read from fixed event logs in test/fixtures/trace/: turns, model requests, tool
-// calls with their confirmations, waits on the client, retries, errors, interrupts and metered active time.
+// calls with their confirmations, waits on the client, retries, errors, interrupts and metered active time; and the
+// sandbox lifecycle from the activity records the API reads from Temporal's history.
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import type { SessionEvent } from '../domain/events.ts';
 import {
   attachSubAgents,
+  buildSandboxSpans,
   buildSessionTrace,
   firstUserText,
   type ModelRequestSpan,
+  type SandboxActivityRecord,
+  type SandboxSpan,
   type ToolSpan,
   type TraceSpan,
   type WaitSpan,
@@ -172,4 +176,45 @@ it('attaches a sub-agent session to the tool call whose prompt started it', () =
   expect(unclaimed).toEqual([stray]);
   const call = spansOf(parent.turns[0]!.spans, 'tool')[0];
   expect(call?.sub_agent).toMatchObject({ session_id: 'sesn_child', totals: { model_requests: 3 } });
+});
+
+it('reads the sandbox lifecycle from its activities: create, restore, pause, resume, snapshot, remove', () => {
+  const { records } = JSON.parse(
+    readFileSync(new URL('./fixtures/trace/sandbox-activities.json', import.meta.url), 'utf8'),
+  ) as { records: SandboxActivityRecord[] };
+  const spans = buildSandboxSpans(records);
+  expect(spans.map((span: SandboxSpan) => [span.kind, span.summary, span.status, span.duration_ms])).toEqual([
+    ['create', 'create sandbox', 'completed', 108],
+    ['snapshot', 'snapshot workspace', 'completed', 66],
+    ['pause', 'pause idle sandbox', 'completed', 21],
+    ['snapshot', 'snapshot idle sandbox', 'completed', 95],
+    ['remove', 'remove idle sandbox', 'completed', 106],
+    ['restore', 'restore sandbox from snapshot', 'completed', 127],
+    ['snapshot', 'snapshot workspace', 'completed', 69],
+    // Never started (its host was gone): the span covers the wait from scheduling to the timeout.
+    ['pause', 'pause idle sandbox', 'timed_out', 10_000],
+    ['pause', 'pause idle sandbox', 'completed', 23],
+    ['resume', 'resume sandbox', 'failed', 27],
+    // No summary: a restore because a snapshot completed before it.
+    ['restore', null, 'completed', 245],
+    ['snapshot', 'snapshot workspace', 'running', null],
+  ]);
+  expect(spans[0]).toEqual({
+    kind: 'create',
+    summary: 'create sandbox',
+    scheduled_at: '2026-11-21T14:25:30.500Z',
+    started_at: '2026-11-21T14:25:30.525Z',
+    ended_at: '2026-11-21T14:25:30.633Z',
+    duration_ms: 108,
+    status: 'completed',
+    host_queue: 'agents-sandbox',
+  });
+  expect(spans[7]).toMatchObject({ started_at: '2026-11-21T14:25:34.500Z', error: 'activity ScheduleToStart timeout' });
+  expect(spans[9]).toMatchObject({ error: 'container 3f2a is gone' });
+  expect(spans.at(-1)).toMatchObject({ ended_at: null, started_at: '2026-11-21T14:25:36.200Z' });
+
+  // Without summaries a first create is a create; runTool is a tool call, not part of the lifecycle.
+  const bare = buildSandboxSpans(records.map(({ summary: _summary, ...record }) => record));
+  expect(bare.map((span) => span.kind)).toEqual(spans.map((span) => span.kind));
+  expect(buildSandboxSpans([])).toEqual([]);
 });

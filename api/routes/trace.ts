@@ -1,7 +1,15 @@
 // GET /v1/sessions/:id/trace (extension): the session's trace (domain/trace.ts) read from its event journal — turns,
 // model requests, tool calls, waits, retries, errors — with sub-agent sessions nested under the tool calls that started
-// them (found through Temporal's ParentWorkflowId) and a link to the workflow in Temporal UI.
+// them (found through Temporal's ParentWorkflowId), the sandbox lifecycle read from the activities in the workflow's
+// history (every run of its continue-as-new chain, up to a bound) and a link to the workflow in Temporal UI.
 import type { Client } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import {
+  decodeOptionalFailureToOptionalError,
+  decodeOptionalSinglePayload,
+} from '@temporalio/common/lib/internal-non-workflow/index.js';
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
+import type { temporal } from '@temporalio/proto';
 import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
 import { z } from 'zod';
@@ -9,7 +17,16 @@ import { readEventsAfter } from '../../db/repositories/session-events.ts';
 import { getSessionRow } from '../../db/repositories/sessions.ts';
 import type { SessionEvent } from '../../domain/events.ts';
 import { sessionWorkflowId } from '../../domain/ids.ts';
-import { attachSubAgents, buildSessionTrace, firstUserText, type SessionTrace } from '../../domain/trace.ts';
+import {
+  attachSubAgents,
+  buildSandboxSpans,
+  buildSessionTrace,
+  firstUserText,
+  sandboxLifecycleActivityTypes,
+  type SandboxActivityRecord,
+  type SandboxTrace,
+  type SessionTrace,
+} from '../../domain/trace.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
 import { notFound } from '../errors.ts';
 
@@ -18,6 +35,10 @@ const batchSize = 1_000;
 /** Sub-agents of sub-agents are followed this deep. */
 const maxSubAgentDepth = 3;
 const childListTimeoutMs = 2_000;
+/** The sandbox section reads at most this many runs of the session (the newest), within this time, else is left out. */
+const maxHistoryRuns = 10;
+const historyReadTimeoutMs = 5_000;
+const sandboxActivityTypes = new Set(sandboxLifecycleActivityTypes);
 
 const usageSchema = z.object({
   input_tokens: z.number(),
@@ -132,9 +153,28 @@ const traceCore = {
   between_turns: z.array(spanSchema),
   event_count: z.number(),
 };
+const sandboxSpanSchema = z.object({
+  kind: z.enum(['create', 'restore', 'pause', 'resume', 'snapshot', 'remove']),
+  summary: z.string().nullable(),
+  scheduled_at: z.string(),
+  started_at: z.string(),
+  ended_at: z.string().nullable(),
+  duration_ms: z.number().nullable(),
+  status: z.enum(['completed', 'failed', 'timed_out', 'canceled', 'running']),
+  error: z.string().optional(),
+  host_queue: z.string().nullable(),
+});
+const sandboxTraceSchema = z
+  .object({
+    spans: z.array(sandboxSpanSchema),
+    runs_read: z.number(),
+    older_runs_omitted: z.boolean(),
+  })
+  .meta({ description: "The sandbox lifecycle from the workflow's history; absent when Temporal could not be read" });
 export const sessionTraceSchema = z
   .object({
     ...traceCore,
+    sandbox: sandboxTraceSchema.optional(),
     /** Sub-agent sessions that no tool call claimed. */
     sub_agents: z.array(z.record(z.string(), z.unknown())),
     workflow_id: z.string(),
@@ -192,6 +232,153 @@ async function traceWithSubAgents(
   return { trace, unclaimed: attachSubAgents(trace, children) };
 }
 
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+const isoOf = (event: HistoryEvent): string | undefined => {
+  const ms = optionalTsToMs(event.eventTime);
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+};
+
+/** What one failed, timed-out activity says, decoded (the platform encrypts failure messages in history). */
+async function failureText(client: Client, failure: temporal.api.failure.v1.IFailure | null | undefined) {
+  if (!failure) return undefined;
+  try {
+    const error = await decodeOptionalFailureToOptionalError(client.options.loadedDataConverter, failure);
+    return error?.message ?? failure.message ?? undefined;
+  } catch {
+    return failure.message ?? undefined;
+  }
+}
+
+/** The sandbox activities of one run, paired by scheduled event id, and the run it continued from. */
+async function readRunSandboxActivities(
+  client: Client,
+  workflowId: string,
+  runId: string | undefined,
+): Promise<{ records: SandboxActivityRecord[]; previousRunId: string | undefined }> {
+  const converter = client.options.loadedDataConverter;
+  const byScheduledId = new Map<string, SandboxActivityRecord>();
+  const summaries = new Map<string, Payload>();
+  const failures = new Map<string, temporal.api.failure.v1.IFailure>();
+  let previousRunId: string | undefined;
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId, runId },
+      nextPageToken,
+    });
+    for (const event of page.history?.events ?? []) {
+      const started = event.workflowExecutionStartedEventAttributes;
+      if (started) previousRunId = started.continuedExecutionRunId || undefined;
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      if (scheduled) {
+        const activityType = scheduled.activityType?.name ?? '';
+        if (!sandboxActivityTypes.has(activityType)) continue;
+        const id = String(event.eventId);
+        byScheduledId.set(id, {
+          activityType,
+          scheduledAt: isoOf(event) ?? new Date(0).toISOString(),
+          status: 'running',
+          hostQueue: scheduled.taskQueue?.name ?? undefined,
+        });
+        if (event.userMetadata?.summary) summaries.set(id, event.userMetadata.summary);
+        continue;
+      }
+      const close = closingOf(event);
+      const record = close && byScheduledId.get(close.scheduledEventId);
+      if (!close || !record) continue;
+      if (close.status === 'started') {
+        record.startedAt = isoOf(event);
+        continue;
+      }
+      record.status = close.status;
+      record.closedAt = isoOf(event);
+      if (close.failure) failures.set(close.scheduledEventId, close.failure);
+    }
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+
+  await Promise.all([
+    ...[...summaries].map(async ([id, payload]) => {
+      const summary = await decodeOptionalSinglePayload<unknown>(converter, payload).catch(() => undefined);
+      const record = byScheduledId.get(id);
+      if (record && typeof summary === 'string') record.summary = summary;
+    }),
+    ...[...failures].map(async ([id, failure]) => {
+      const record = byScheduledId.get(id);
+      if (record) record.failure = await failureText(client, failure);
+    }),
+  ]);
+  return { records: [...byScheduledId.values()], previousRunId };
+}
+
+/** An activity event after scheduling: which scheduled activity it belongs to and what it says. */
+function closingOf(event: HistoryEvent):
+  | {
+      scheduledEventId: string;
+      status: 'started' | Exclude<SandboxActivityRecord['status'], 'running'>;
+      failure?: temporal.api.failure.v1.IFailure | null;
+    }
+  | undefined {
+  const id = (attributes: { scheduledEventId?: unknown } | null | undefined) => String(attributes?.scheduledEventId);
+  if (event.activityTaskStartedEventAttributes) {
+    return { scheduledEventId: id(event.activityTaskStartedEventAttributes), status: 'started' };
+  }
+  if (event.activityTaskCompletedEventAttributes) {
+    return { scheduledEventId: id(event.activityTaskCompletedEventAttributes), status: 'completed' };
+  }
+  if (event.activityTaskFailedEventAttributes) {
+    const attributes = event.activityTaskFailedEventAttributes;
+    return { scheduledEventId: id(attributes), status: 'failed', failure: attributes.failure };
+  }
+  if (event.activityTaskTimedOutEventAttributes) {
+    const attributes = event.activityTaskTimedOutEventAttributes;
+    return { scheduledEventId: id(attributes), status: 'timed_out', failure: attributes.failure };
+  }
+  if (event.activityTaskCanceledEventAttributes) {
+    return { scheduledEventId: id(event.activityTaskCanceledEventAttributes), status: 'canceled' };
+  }
+  return undefined;
+}
+
+/**
+ * The session's sandbox lifecycle from Temporal's history: the newest run, then the runs it continued from, up to
+ * maxHistoryRuns. Undefined (and a warning) when Temporal cannot be read in time: the trace goes out without it.
+ */
+async function readSandboxTrace(
+  client: Client,
+  sessionId: string,
+  log: FastifyBaseLogger,
+): Promise<SandboxTrace | undefined> {
+  const workflowId = sessionWorkflowId(sessionId);
+  try {
+    return await client.withDeadline(Date.now() + historyReadTimeoutMs, async () => {
+      const records: SandboxActivityRecord[] = [];
+      const seen = new Set<string>();
+      let runId: string | undefined;
+      let runsRead = 0;
+      let olderRunsOmitted = false;
+      for (;;) {
+        const run = await readRunSandboxActivities(client, workflowId, runId);
+        records.push(...run.records);
+        runsRead++;
+        if (!run.previousRunId || seen.has(run.previousRunId)) break;
+        if (runsRead >= maxHistoryRuns) {
+          olderRunsOmitted = true;
+          break;
+        }
+        seen.add(run.previousRunId);
+        runId = run.previousRunId;
+      }
+      return { spans: buildSandboxSpans(records), runs_read: runsRead, older_runs_omitted: olderRunsOmitted };
+    });
+  } catch (error) {
+    log.warn({ err: error, sessionId }, "could not read the session's history; the trace omits the sandbox lifecycle");
+    return undefined;
+  }
+}
+
 export function registerTraceRoutes(app: ZodApp, { pool, config }: ApiContext, temporalClient: Client): void {
   app.get(
     '/v1/sessions/:session_id/trace',
@@ -206,12 +393,16 @@ export function registerTraceRoutes(app: ZodApp, { pool, config }: ApiContext, t
     async (request) => {
       const row = await getSessionRow(pool, request.tenantId, request.params.session_id);
       if (!row) throw notFound('session', request.params.session_id);
-      const events = await readAllEvents(pool, row.id);
+      const [events, sandbox] = await Promise.all([
+        readAllEvents(pool, row.id),
+        readSandboxTrace(temporalClient, row.id, request.log),
+      ]);
       const { trace, unclaimed } = await traceWithSubAgents(pool, temporalClient, row.id, events, 0, request.log);
       const workflowId = sessionWorkflowId(row.id);
       const namespace = encodeURIComponent(config.TEMPORAL_NAMESPACE);
       return {
         ...trace,
+        ...(sandbox ? { sandbox } : {}),
         sub_agents: unclaimed,
         workflow_id: workflowId,
         workflow_url: `${config.TEMPORAL_UI_URL.replace(/\/$/, '')}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}`,

@@ -1,5 +1,5 @@
-// Renders a session trace (GET /v1/sessions/{id}/trace) as a waterfall, tool-call groups and file previews. Every
-// text from the session goes in through textContent, never as markup.
+// Renders a session trace (GET /v1/sessions/{id}/trace) as a waterfall (with a lane for the sandbox's lifecycle),
+// tool-call groups and file previews. Every text from the session goes in through textContent, never as markup.
 
 /** Creates an element with attributes and children (strings become text nodes). */
 export function h(tag, attributes = {}, ...children) {
@@ -50,6 +50,8 @@ function spanLabel(span) {
       return `error: ${span.error_type} (${span.retry_status})`;
     case 'interrupt':
       return 'interrupted by user';
+    case 'sandbox':
+      return `${span.summary ?? `sandbox ${span.sandbox_kind}`}${span.status === 'completed' ? '' : ` [${span.status}]`}`;
     default:
       return span.kind;
   }
@@ -85,6 +87,10 @@ function spanDetail(span) {
       parts.push(h('p', {}, `sub-agent session ${span.sub_agent.session_id}`), renderWaterfall(span.sub_agent));
   }
   if (span.kind === 'error') parts.push(h('pre', {}, span.message));
+  if (span.kind === 'sandbox') {
+    parts.push(h('p', {}, `sandbox ${span.sandbox_kind}`, span.host_queue ? ` · task queue ${span.host_queue}` : ''));
+    if (span.error) parts.push(h('pre', {}, span.error));
+  }
   if (span.kind === 'wait')
     parts.push(
       h('p', {}, `awaiting ${span.awaiting.join(', ')}; answered by ${span.answered_by.join(', ') || 'nothing yet'}`),
@@ -92,9 +98,21 @@ function spanDetail(span) {
   return h('div', { class: 'span-detail' }, parts);
 }
 
-/** The waterfall: one row per span, its bar placed on the session's time axis. */
+/** Sandbox lifecycle spans (trace.sandbox, from Temporal's history) as waterfall rows of their own kind. */
+function sandboxRows(trace) {
+  return (trace.sandbox?.spans ?? []).map((span, index) => ({
+    ...span,
+    kind: 'sandbox',
+    sandbox_kind: span.kind,
+    name: span.kind,
+    id: `sandbox-${index + 1}`,
+  }));
+}
+
+/** The waterfall: one row per span, its bar placed on the session's time axis; the sandbox's lifecycle last. */
 export function renderWaterfall(trace, nowMs = Date.now()) {
-  const spans = [...trace.turns.flatMap((turn) => turn.spans), ...trace.between_turns];
+  const sandbox = sandboxRows(trace);
+  const spans = [...trace.turns.flatMap((turn) => turn.spans), ...trace.between_turns, ...sandbox];
   const starts = [...trace.turns.map((turn) => time(turn.started_at)), ...spans.map(spanStart)].filter(
     (t) => t !== null,
   );
@@ -162,6 +180,16 @@ export function renderWaterfall(trace, nowMs = Date.now()) {
   }
   if (trace.between_turns.length)
     root.append(h('div', { class: 'turn-head' }, 'Between turns'), ...trace.between_turns.map(row));
+  if (sandbox.length)
+    root.append(
+      h(
+        'div',
+        { class: 'turn-head', 'data-lane': 'sandbox' },
+        'Sandbox ',
+        h('span', { class: 'muted' }, 'create, pause, snapshot, restore — from Temporal history'),
+      ),
+      ...sandbox.map(row),
+    );
   for (const child of trace.sub_agents ?? [])
     root.append(h('div', { class: 'turn-head' }, `Sub-agent ${child.session_id}`), renderWaterfall(child, nowMs));
   return root;
