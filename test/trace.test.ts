@@ -6,16 +6,14 @@ import { expect, it } from 'vitest';
 import type { SessionEvent } from '../domain/events.ts';
 import {
   attachSubAgents,
-  buildSandboxSpans,
   buildSessionTrace,
   firstUserText,
   type ModelRequestSpan,
-  type SandboxActivityRecord,
-  type SandboxSpan,
   type ToolSpan,
   type TraceSpan,
   type WaitSpan,
 } from '../domain/trace.ts';
+import { buildSandboxSpans, type SandboxActivityRecord, type SandboxSpan } from '../domain/sandbox-trace.ts';
 
 const fixture = (name: string): SessionEvent[] =>
   (

@@ -18,15 +18,12 @@ import { getSessionRow } from '../../db/repositories/sessions.ts';
 import type { SessionEvent } from '../../domain/events.ts';
 import { sessionWorkflowId } from '../../domain/ids.ts';
 import {
-  attachSubAgents,
   buildSandboxSpans,
-  buildSessionTrace,
-  firstUserText,
   sandboxLifecycleActivityTypes,
   type SandboxActivityRecord,
   type SandboxTrace,
-  type SessionTrace,
-} from '../../domain/trace.ts';
+} from '../../domain/sandbox-trace.ts';
+import { attachSubAgents, buildSessionTrace, firstUserText, type SessionTrace } from '../../domain/trace.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
 import { notFound } from '../errors.ts';
 
