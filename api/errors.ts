@@ -64,6 +64,16 @@ export function isServiceUnavailable(error: unknown, depth = 0): boolean {
   return isServiceUnavailable(record.cause, depth + 1);
 }
 
+function isPostgresDataException(error: unknown): error is Error & { code: string } {
+  return (
+    error instanceof Error &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    /^22[0-9A-Z]{3}$/.test(error.code) &&
+    'severity' in error
+  );
+}
+
 function classify(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof InvalidCursorError) return invalidRequest('the page cursor is invalid');
@@ -87,6 +97,11 @@ function classify(error: unknown): ApiError | undefined {
     const message = fastifyError.message ?? 'invalid request';
     if (fastifyError.statusCode === 413) return new ApiError(413, 'request_too_large', message);
     return invalidRequest(message);
+  }
+  if (isPostgresDataException(error)) {
+    // SQLSTATE class 22: a value the database cannot store or compare (an out-of-range number, a NUL character, an
+    // impossible time-zone offset). The request was bad, not the server; the failed statement wrote nothing.
+    return invalidRequest(`a value in the request cannot be stored: ${error.message}`);
   }
   if (isServiceUnavailable(error)) {
     return new ApiError(503, 'api_error', 'a backing service (Temporal or PostgreSQL) is unreachable; retry later');

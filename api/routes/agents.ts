@@ -34,7 +34,7 @@ export function registerAgentRoutes(app: ZodApp, { pool }: ApiContext): void {
         tags,
         summary: 'Get an agent (its latest version, or `version`)',
         params,
-        querystring: z.object({ version: z.coerce.number().int().min(1).optional() }),
+        querystring: z.object({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }),
         response: { 200: agentSchema },
       },
     },

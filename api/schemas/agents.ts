@@ -53,7 +53,11 @@ const backendToolSchema = z.object({
 
 const agentReferenceSchema = z.union([
   z.string().min(1).max(128),
-  z.object({ type: z.literal('agent'), id: z.string().min(1).max(128), version: z.number().int().min(1).optional() }),
+  z.object({
+    type: z.literal('agent'),
+    id: z.string().min(1).max(128),
+    version: z.number().int().min(1).max(2_147_483_647).optional(),
+  }),
 ]);
 
 const subAgentToolSchema = z.object({
@@ -107,7 +111,7 @@ export const agentCreateSchema = z.object({
 });
 
 export const agentUpdateSchema = z.object({
-  version: z.number().int().min(1).optional(),
+  version: z.number().int().min(1).max(2_147_483_647).optional(),
   name: z.string().min(1).max(256).optional(),
   model: modelSchema.optional(),
   description: z.string().max(2048).nullish(),

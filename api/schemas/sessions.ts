@@ -6,7 +6,11 @@ import { userMessageSchema } from './events.ts';
 
 const agentReference = z.union([
   z.string().min(1).max(128),
-  z.object({ type: z.literal('agent'), id: z.string().min(1).max(128), version: z.number().int().min(1).optional() }),
+  z.object({
+    type: z.literal('agent'),
+    id: z.string().min(1).max(128),
+    version: z.number().int().min(1).max(2_147_483_647).optional(),
+  }),
 ]);
 
 export const fileResourceSchema = z.object({
@@ -55,7 +59,7 @@ export const sessionListQuerySchema = z.object({
     .transform((value) => value === 'true')
     .optional(),
   agent_id: z.string().max(128).optional(),
-  agent_version: z.coerce.number().int().min(1).optional(),
+  agent_version: z.coerce.number().int().min(1).max(2_147_483_647).optional(),
   'created_at[gt]': timestampSchema.optional(),
   'created_at[gte]': timestampSchema.optional(),
   'created_at[lt]': timestampSchema.optional(),

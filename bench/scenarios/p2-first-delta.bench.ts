@@ -1,0 +1,108 @@
+// P2: user.message POST → first agent.message delta at an SSE client (`event_deltas[]=agent.message`), with the fake
+// model's first token at once. One session, turns one after another; each sample also records when the POST
+// returned, when session.status_running and event_start arrived, so a miss shows where the time goes.
+import { afterAll, beforeAll, it } from 'vitest';
+import { startApiHarness, type ApiHarness } from '../../test/api-harness.ts';
+import { openSseStream, type SseFrame } from '../support/sse-client.ts';
+import { stats, statsHeader, statsRow, writeResult } from '../support/results.ts';
+
+const turns = Number(process.env.BENCH_P2_TURNS ?? '220');
+const warmupTurns = 20;
+const targets = { p50Ms: 100, p95Ms: 250 };
+
+let harness: ApiHarness;
+beforeAll(async () => {
+  harness = await startApiHarness('bench-p2', { heartbeatMs: 15_000 });
+});
+afterAll(async () => {
+  await harness?.stop();
+});
+
+const post = async (path: string, body: unknown) => {
+  const response = await harness.request(path, { method: 'POST', body: JSON.stringify(body) });
+  if (response.status !== 200) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { id: string };
+};
+
+it('measures user.message → first delta', async () => {
+  const model = `${harness.platform.prefix}-p2`;
+  harness.platform.fakeModel.setScript(
+    model,
+    Array.from({ length: turns + warmupTurns }, () => ({
+      text: 'A short answer streamed in a few chunks.',
+      chunkSize: 8,
+    })),
+  );
+  const agent = await post('/v1/agents', { name: 'p2 agent', model, tools: [] });
+  const environment = await post('/v1/environments', { name: `p2-${harness.platform.prefix}` });
+  const session = await post('/v1/sessions', { agent: agent.id, environment_id: environment.id });
+
+  let waiter: { type: string; resolve: (frame: SseFrame) => void } | undefined;
+  const marks = new Map<string, number>();
+  const stream = openSseStream(
+    `${harness.baseURL}/v1/sessions/${session.id}/events/stream?event_deltas[]=agent.message`,
+    { 'x-api-key': harness.tenant.apiKey },
+    (frame) => {
+      if (!marks.has(frame.event)) marks.set(frame.event, frame.receivedAt);
+      if (frame.event === 'session.status_idle' && waiter?.type === 'idle') waiter.resolve(frame);
+      if (frame.event === 'event_delta' && waiter?.type === 'delta') waiter.resolve(frame);
+    },
+  );
+  await stream.opened;
+  const next = (type: string) => new Promise<SseFrame>((resolve) => (waiter = { type, resolve }));
+
+  const samples = {
+    postReturned: [] as number[],
+    statusRunning: [] as number[],
+    eventStart: [] as number[],
+    firstDelta: [] as number[],
+  };
+  for (let turn = 0; turn < turns + warmupTurns; turn++) {
+    marks.clear();
+    const firstDelta = next('delta');
+    const started = performance.now();
+    await post(`/v1/sessions/${session.id}/events`, {
+      events: [{ type: 'user.message', content: [{ type: 'text', text: `question ${turn}` }] }],
+    });
+    const postReturned = performance.now();
+    const delta = await firstDelta;
+    const idle = next('idle');
+    await idle;
+    if (turn < warmupTurns) continue;
+    samples.postReturned.push(postReturned - started);
+    samples.statusRunning.push((marks.get('session.status_running') ?? NaN) - started);
+    samples.eventStart.push((marks.get('event_start') ?? NaN) - started);
+    samples.firstDelta.push(delta.receivedAt - started);
+  }
+  await stream.close();
+
+  const firstDelta = stats(samples.firstDelta);
+  const verdict = (value: number, target: number) => (value <= target ? 'met' : 'missed');
+  writeResult(
+    'p2-first-delta',
+    {
+      turns,
+      warmupTurns,
+      targets,
+      firstDelta,
+      breakdown: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)])),
+    },
+    [
+      '## P2: user.message → first delta at an SSE client',
+      '',
+      `One session through the HTTP API (in-process, real Temporal + PostgreSQL), ${turns} turns after ${warmupTurns} ` +
+        'warm-up turns, one at a time; the fake model sends its first token at once. The clock starts before the POST ' +
+        'of `user.message` and stops when the first `event_delta` frame is parsed by a client of ' +
+        '`/events/stream?event_deltas[]=agent.message`.',
+      '',
+      ...statsHeader,
+      statsRow('POST returned', stats(samples.postReturned)),
+      statsRow('session.status_running frame', stats(samples.statusRunning)),
+      statsRow('event_start frame', stats(samples.eventStart)),
+      statsRow('**first event_delta frame**', firstDelta),
+      '',
+      `Targets: p50 ≤ ${targets.p50Ms} ms — **${verdict(firstDelta.p50, targets.p50Ms)}** (${firstDelta.p50} ms); ` +
+        `p95 ≤ ${targets.p95Ms} ms — **${verdict(firstDelta.p95, targets.p95Ms)}** (${firstDelta.p95} ms).`,
+    ],
+  );
+});

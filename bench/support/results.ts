@@ -1,0 +1,76 @@
+// Shared by the scenarios: summary statistics, machine facts, and writing bench/results/<name>.json plus the
+// scenario's own marked section of bench/results/README.md (other sections, e.g. sandbox-claim's, stay as they are).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+export const resultsDir = join(import.meta.dirname, '..', 'results');
+
+export interface Stats {
+  n: number;
+  p50: number;
+  p95: number;
+  min: number;
+  max: number;
+  mean: number;
+}
+
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export function stats(samples: number[]): Stats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+  return {
+    n: sorted.length,
+    p50: round(at(0.5)),
+    p95: round(at(0.95)),
+    min: round(sorted[0] ?? NaN),
+    max: round(sorted.at(-1) ?? NaN),
+    mean: round(sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length)),
+  };
+}
+
+export const ratio = (numerator: number, denominator: number) => round(numerator / denominator, 2);
+
+export function machineFacts() {
+  return {
+    nproc: Number(execFileSync('nproc').toString().trim()),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: round(totalmem() / 1024 ** 3),
+    node: process.version,
+  };
+}
+
+export const statsRow = (name: string, s: Stats) =>
+  `| ${name} | ${s.n} | ${s.p50} | ${s.p95} | ${s.min} | ${s.max} | ${s.mean} |`;
+export const statsHeader = ['| ms | n | p50 | p95 | min | max | mean |', '| --- | --- | --- | --- | --- | --- | --- |'];
+
+/** Writes the JSON result and replaces (or appends) the scenario's section in README.md. */
+export function writeResult(
+  name: string,
+  result: object,
+  markdownLines: string[],
+  command = `node --import tsx bench/run.ts ${name}`,
+): void {
+  mkdirSync(resultsDir, { recursive: true });
+  const machine = machineFacts();
+  const full = { date: new Date().toISOString(), machine, ...result };
+  writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(full, null, 2)}\n`);
+  const section = [
+    `<!-- ${name}:start -->`,
+    ...markdownLines,
+    '',
+    `Run ${full.date} with \`${command}\` on ${machine.nproc} cores (${machine.cpuModel}), ` +
+      `${machine.memoryGiB} GiB, Node ${machine.node}; raw figures in \`${name}.json\`.`,
+    `<!-- ${name}:end -->`,
+  ].join('\n');
+  const readme = join(resultsDir, 'README.md');
+  const existing = existsSync(readme)
+    ? readFileSync(readme, 'utf8')
+    : '# Benchmark results\n\nWritten by the scripts in bench/; each section is replaced when its script runs again.\n';
+  const pattern = new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`);
+  const next = pattern.test(existing) ? existing.replace(pattern, section) : `${existing.trimEnd()}\n\n${section}\n`;
+  writeFileSync(readme, next);
+  console.log(section);
+}

@@ -1,0 +1,95 @@
+// The summary table at the top of bench/results/README.md: each target, the figure last measured, met or missed.
+// Built from the JSON files the scenarios wrote, so a partial run (`bench/run.ts p2`) keeps the other rows.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resultsDir } from './results.ts';
+
+interface Percentiles {
+  n: number;
+  p50: number;
+  p95: number;
+}
+/** The fields of each result file the summary reads (the files hold more). */
+interface ResultFiles {
+  'p2-first-delta': { firstDelta: Percentiles };
+  'p1-step-overhead': { ratio: number; spread: { min: number; max: number } };
+  'p5-throughput': { ratio: number };
+  'p6-long-history': { historyToContent: number; largestPayload: number };
+  'p4-idle-sessions': {
+    growthMb: number;
+    settled: { sessions: number };
+    extrapolatedTo10kMb: number;
+    runningAfterTimeout: number;
+    sandboxSessions: number;
+  };
+  'sandbox-claim': {
+    warm: { running: Percentiles; firstExec: Percentiles };
+    cold: { running: Percentiles };
+  };
+}
+
+function read<Name extends keyof ResultFiles>(name: Name): ResultFiles[Name] | undefined {
+  const file = join(resultsDir, `${name}.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ResultFiles[Name]) : undefined;
+}
+const verdict = (met: boolean) => (met ? 'met' : '**missed**');
+
+export function writeSummary(): void {
+  const rows: string[] = [];
+  const p2 = read('p2-first-delta');
+  if (p2) {
+    rows.push(
+      `| user.message → first delta (P2) | p50 ≤ 100 ms, p95 ≤ 250 ms | p50 ${p2.firstDelta.p50} ms, p95 ${p2.firstDelta.p95} ms (n ${p2.firstDelta.n}) | ${verdict(p2.firstDelta.p50 <= 100 && p2.firstDelta.p95 <= 250)} |`,
+    );
+  }
+  const p1 = read('p1-step-overhead');
+  if (p1) {
+    rows.push(
+      `| per-step overhead vs in-process (P1) | ≤ 1.25× | ${p1.ratio}× (spread ${p1.spread.min}–${p1.spread.max}×) | ${verdict(p1.ratio <= 1.25)} |`,
+    );
+  }
+  const p5 = read('p5-throughput');
+  if (p5) {
+    rows.push(
+      `| session + one turn throughput vs plain workflow (P5) | ≥ 0.5× | ${p5.ratio}× | ${verdict(p5.ratio >= 0.5)} |`,
+    );
+  }
+  const p6 = read('p6-long-history');
+  if (p6) {
+    rows.push(
+      `| 300 turns × 10 KB: history / content, largest payload (P6) | ≤ 2×, ≤ 256 KB | ${p6.historyToContent}×, ${Math.round(p6.largestPayload / 102.4) / 10} KB | ${verdict(p6.historyToContent <= 2 && p6.largestPayload <= 256 * 1024)} |`,
+    );
+  }
+  const p4 = read('p4-idle-sessions');
+  if (p4) {
+    rows.push(
+      `| 10,000 idle sessions: worker memory growth (P4) | ≤ 50 MB | ${p4.growthMb} MB for ${p4.settled.sessions}; ~${p4.extrapolatedTo10kMb} MB extrapolated to 10,000 | ${verdict(p4.extrapolatedTo10kMb <= 50)} |`,
+      `| containers running after the idle timeout (P4) | 0 | ${p4.runningAfterTimeout} of ${p4.sandboxSessions} sessions | ${verdict(p4.runningAfterTimeout === 0)} |`,
+    );
+  }
+  const claim = read('sandbox-claim');
+  if (claim) {
+    rows.push(
+      `| sandbox claim p50 (bench/sandbox-claim.ts) | warm ≤ 50 ms, cold ≤ 600 ms | warm ${claim.warm.running.p50} ms (${claim.warm.firstExec.p50} ms with first exec), cold ${claim.cold.running.p50} ms | ${verdict(claim.warm.running.p50 <= 50 && claim.cold.running.p50 <= 600)} |`,
+    );
+  }
+  const section = [
+    '<!-- summary:start -->',
+    '## Summary (DESIGN.md performance targets)',
+    '',
+    'Every figure is measured in one run of its scenario on this machine; details, spreads and profiles below.',
+    '`npm run bench` (= `node --import tsx bench/run.ts [scenario…]`) reruns them; `bench/sandbox-claim.ts` runs alone.',
+    '',
+    '| target | wanted | measured | verdict |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '<!-- summary:end -->',
+  ].join('\n');
+  const readme = join(resultsDir, 'README.md');
+  const existing = readFileSync(readme, 'utf8');
+  const pattern = /<!-- summary:start -->[\s\S]*<!-- summary:end -->/;
+  const next = pattern.test(existing)
+    ? existing.replace(pattern, section)
+    : existing.replace(/\n\n/, `\n\n${section}\n\n`);
+  writeFileSync(readme, next);
+}

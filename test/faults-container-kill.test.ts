@@ -1,0 +1,82 @@
+// Fault injection: `docker kill` a session's sandbox container while a tool runs in it. The sandbox is recreated from
+// the last snapshot (taken at the end of the previous turn), the session announces a session.error
+// (sandbox_lost_error) and goes on to finish the turn. FAULTS_CONTAINER_KILLS (default 2) sessions, one kill each.
+import Docker from 'dockerode';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { SessionEvent } from '../domain/events.ts';
+import { startTestPlatform, type TestPlatform } from './support/platform.ts';
+import { agentSnapshot, fastSettings, SessionDriver } from './support/session-driver.ts';
+
+const sessionsToKill = Number(process.env.FAULTS_CONTAINER_KILLS ?? '2');
+const docker = new Docker();
+
+let platform: TestPlatform;
+beforeAll(async () => {
+  platform = await startTestPlatform({ label: 'faults-container', workers: ['session', 'model', 'sandbox'] });
+});
+afterAll(async () => {
+  await platform?.stop();
+});
+
+const sessionContainers = (sessionId: string) =>
+  docker.listContainers({ all: true, filters: { label: [`io.temporal-agents.session=${sessionId}`] } });
+
+const toolResults = (events: SessionEvent[]) =>
+  events.flatMap((event) =>
+    event.type === 'agent.tool_result'
+      ? [
+          (event.content ?? [])
+            .map((block) => block.text)
+            .join('')
+            .trim(),
+        ]
+      : [],
+  );
+
+async function killMidTool(index: number): Promise<void> {
+  const model = `${platform.prefix}-container-kill-${index}`;
+  const bash = (command: string) => ({ toolCalls: [{ name: 'bash', input: { command } }] });
+  platform.fakeModel.setScript(model, [
+    bash(`echo base-${index} > base.txt && cat base.txt`),
+    { text: 'saved' },
+    bash('sleep 5; echo slept'),
+    bash('cat base.txt'),
+    { text: 'recovered' },
+  ]);
+  const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
+  const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
+  await session.message('save');
+  await session.waitForTurnEnd(1);
+  const [before] = await sessionContainers(session.sessionId);
+  expect(before).toBeDefined();
+
+  await session.message('sleep, then read');
+  await session.waitFor(
+    'the sleeping tool call',
+    (events) => events.filter((event) => event.type === 'agent.tool_use').length >= 2,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await docker.getContainer(before!.Id).kill();
+
+  const events = await session.waitForTurnEnd(2, 120_000);
+  expect(events.filter((event) => event.type === 'session.error')).toMatchObject([
+    { error: { type: 'sandbox_lost_error' } },
+  ]);
+  expect(events.filter((event) => event.type === 'session.status_idle').at(-1)).toMatchObject({
+    stop_reason: { type: 'end_turn' },
+  });
+  // Recreated from the snapshot: a new container, with the first turn's file.
+  expect(toolResults(events).at(-1)).toBe(`base-${index}`);
+  const after = await sessionContainers(session.sessionId);
+  // The killed container stays (exited) until the session ends; exactly one live one, and it is new.
+  const live = after.filter((info) => info.State === 'running' || info.State === 'paused');
+  expect(live).toHaveLength(1);
+  expect(live[0]?.Id).not.toBe(before!.Id);
+  expect(new Set(events.map((event) => event.id)).size).toBe(events.length);
+  await session.terminate('deleted');
+  expect(await sessionContainers(session.sessionId)).toHaveLength(0);
+}
+
+it(`recreates a sandbox killed mid-tool and the session goes on (${sessionsToKill} sessions)`, async () => {
+  for (let index = 0; index < sessionsToKill; index++) await killMidTool(index);
+});
