@@ -1,11 +1,13 @@
 // Runs the HTTP API in-process (port 0) on top of the test platform's workers, with a tenant and its key.
 import { Writable } from 'node:stream';
+import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { inject } from 'vitest';
 import { createApiLogger } from '../api/logger.ts';
 import { createApi } from '../api/server.ts';
 import { createTenantWithKey, type CreatedTenant } from '../db/repositories/tenants.ts';
 import { loadConfig } from '../domain/config.ts';
+import type { SessionSettings } from '../domain/session.ts';
 import { startTestPlatform, type PlatformOptions, type TestPlatform } from './support/platform.ts';
 
 export interface ApiHarness {
@@ -19,11 +21,33 @@ export interface ApiHarness {
   stop(): Promise<void>;
 }
 
+export interface ApiOptions {
+  heartbeatMs?: number;
+  bodyLimitBytes?: number;
+  /** Merged over the harness defaults (short model retries). */
+  sessionSettings?: Partial<SessionSettings>;
+  /** Another Temporal client (e.g. one whose server is unreachable); default the platform's. */
+  temporalClient?: Client;
+}
+
+/** The platform and an API on it; stop() ends both. */
 export async function startApiHarness(
   label: string,
-  options: { workers?: PlatformOptions['workers']; heartbeatMs?: number; bodyLimitBytes?: number } = {},
+  options: ApiOptions & { workers?: PlatformOptions['workers'] } = {},
 ): Promise<ApiHarness> {
   const platform = await startTestPlatform({ label, workers: options.workers ?? ['session', 'model', 'backend'] });
+  const harness = await startApiOn(platform, label, options);
+  return {
+    ...harness,
+    async stop() {
+      await harness.stop();
+      await platform.stop();
+    },
+  };
+}
+
+/** An API in-process on an existing platform, with a tenant of its own; stop() closes the API only. */
+export async function startApiOn(platform: TestPlatform, label: string, options: ApiOptions = {}): Promise<ApiHarness> {
   const config = loadConfig({
     DATABASE_URL: inject('databaseUrl'),
     TEMPORAL_ADDRESS: inject('temporalAddress'),
@@ -41,9 +65,14 @@ export async function startApiHarness(
   const api = await createApi({
     config,
     pool: platform.pool,
-    temporalClient: platform.client,
+    temporalClient: options.temporalClient ?? platform.client,
     logger: createApiLogger(config, sink),
-    sessionSettings: { modelRetryInitialMs: 100, modelRetryMaxMs: 1_000, modelHeartbeatTimeoutMs: 5_000 },
+    sessionSettings: {
+      modelRetryInitialMs: 100,
+      modelRetryMaxMs: 1_000,
+      modelHeartbeatTimeoutMs: 5_000,
+      ...options.sessionSettings,
+    },
     heartbeatMs: options.heartbeatMs,
   });
   await api.listen({ host: '127.0.0.1', port: 0 });
@@ -65,10 +94,7 @@ export async function startApiHarness(
       if (rest.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
       return fetch(`${baseURL}${path}`, { ...rest, headers });
     },
-    async stop() {
-      await api.close();
-      await platform.stop();
-    },
+    stop: () => api.close(),
   };
 }
 

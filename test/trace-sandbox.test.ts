@@ -1,17 +1,11 @@
 // The trace's sandbox section on a real session through the API: bash tool calls, short idle timers and a
 // continue-as-new after every turn, so the lifecycle (create, snapshot, pause, snapshot + remove, restore) spans several
 // workflow runs that the API must follow; and a trace that still answers when Temporal's history cannot be read.
-import { Writable } from 'node:stream';
 import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { createApiLogger } from '../api/logger.ts';
-import { createApi } from '../api/server.ts';
-import { createTenantWithKey } from '../db/repositories/tenants.ts';
-import { loadConfig } from '../domain/config.ts';
-import type { SessionSettings } from '../domain/session.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SandboxSpan } from '../domain/sandbox-trace.ts';
 import type { SessionTrace } from '../domain/trace.ts';
-import { eventually, type ApiHarness } from './api-harness.ts';
+import { eventually, startApiOn, type ApiHarness } from './api-harness.ts';
 import { post, waitForIdle } from './fixtures/trace/scenario.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 
@@ -19,58 +13,10 @@ let platform: TestPlatform;
 let harness: ApiHarness;
 const closers: (() => Promise<void>)[] = [];
 
-/** An in-process API over `client`, with the session settings given (the shared harness takes none). */
-async function startApi(client: Client, sessionSettings: Partial<SessionSettings>): Promise<ApiHarness> {
-  const config = loadConfig({
-    DATABASE_URL: inject('databaseUrl'),
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    AGENTS_TASK_QUEUE_PREFIX: platform.prefix,
-    LOG_LEVEL: 'info',
-  });
-  const logLines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      callback();
-    },
-  });
-  const api = await createApi({
-    config,
-    pool: platform.pool,
-    temporalClient: client,
-    logger: createApiLogger(config, sink),
-    sessionSettings,
-  });
-  await api.listen({ host: '127.0.0.1', port: 0 });
-  const address = api.server.address();
-  const baseURL = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const tenant = await createTenantWithKey(platform.pool, `tenant trace-sandbox ${logLines.length}`);
-  return {
-    platform,
-    api,
-    baseURL,
-    tenant,
-    logLines,
-    request(path, init = {}) {
-      const { apiKey, ...rest } = init;
-      const headers = new Headers(rest.headers);
-      const key = apiKey === undefined ? tenant.apiKey : apiKey;
-      if (key) headers.set('x-api-key', key);
-      if (rest.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
-      return fetch(`${baseURL}${path}`, { ...rest, headers });
-    },
-    stop: () => api.close(),
-  };
-}
-
 beforeAll(async () => {
   platform = await startTestPlatform({ label: 'trace-sandbox', workers: ['session', 'model', 'sandbox'] });
-  harness = await startApi(platform.client, {
-    idlePauseMs: 1_000,
-    idleSnapshotMs: 2_500,
-    continueAsNewEveryTurns: 1,
-    modelRetryInitialMs: 100,
-    modelRetryMaxMs: 1_000,
+  harness = await startApiOn(platform, 'trace-sandbox', {
+    sessionSettings: { idlePauseMs: 1_000, idleSnapshotMs: 2_500, continueAsNewEveryTurns: 1 },
   });
 });
 afterAll(async () => {
@@ -177,7 +123,9 @@ it('reads at most the 10 newest runs, and answers without the section when Tempo
   // A second API whose Temporal is unreachable, reading the same database (and tenant: same key).
   const connection = Connection.lazy({ address: '127.0.0.1:1' });
   closers.push(() => connection.close());
-  const unreachable = await startApi(new Client({ connection, dataConverter: platform.dataConverter }), {});
+  const unreachable = await startApiOn(platform, 'trace-sandbox-unreachable', {
+    temporalClient: new Client({ connection, dataConverter: platform.dataConverter }),
+  });
   closers.push(() => unreachable.stop());
   const response = await unreachable.request(`/v1/sessions/${session.id}/trace`, { apiKey: harness.tenant.apiKey });
   expect(response.status).toBe(200);
