@@ -48,6 +48,9 @@ export const configSchema = z.object({
   AGENTS_FAKE_MODEL_URL: optionalString,
   /** A workflow bundle built ahead of time (bundleWorkflowCode); otherwise session workers bundle at start. */
   AGENTS_WORKFLOW_BUNDLE_PATH: optionalString,
+  /** Sessions a session worker keeps in memory (Temporal's workflow cache); an evicted idle session replays on its
+   * next event. Unset: the SDK's default, sized from the machine's memory. */
+  AGENTS_SESSION_CACHE_SIZE: z.coerce.number().int().min(0).optional(),
   AGENTS_MODEL_MAX_CONCURRENCY: positiveInt(20),
   /** Model calls started per second across all model workers of the queue. */
   AGENTS_MODEL_MAX_PER_SECOND: z.coerce.number().positive().default(50),

@@ -44,6 +44,7 @@ if (isMainModule(import.meta.url)) {
     pool: deps.pool,
     dataConverter: deps.dataConverter,
     plugins: deps.plugins,
+    maxCachedWorkflows: deps.config.AGENTS_SESSION_CACHE_SIZE,
     workflowBundle: deps.config.AGENTS_WORKFLOW_BUNDLE_PATH
       ? { codePath: deps.config.AGENTS_WORKFLOW_BUNDLE_PATH }
       : undefined,
