@@ -31,7 +31,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const suffix = randomBytes(3).toString('hex');
   const environment = await client.beta.environments.create({
     name: `demo-${suffix}`,
-    config: { type: 'cloud', networking: { type: 'unrestricted' } },
+    config: { type: 'cloud', networking: { type: 'limited' } }, // no network in the sandbox
   });
   const agent = await client.beta.agents.create({
     name: 'demo agent',
