@@ -9,6 +9,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { platformFailureConverterPath } from '../codec/data-converter.ts';
+import { batchPerActivationPatch } from '../workflows/event-journal.ts';
 import { historiesDir } from './support/histories.ts';
 import { testDataConverter } from './support/platform.ts';
 
@@ -40,6 +41,19 @@ describe('replay gate', () => {
       'sandbox-lifecycle',
     ]) {
       expect(names, `a history for ${branch}`).toContain(branch);
+    }
+  });
+
+  it('covers both sides of every patch: histories recorded before it and after it', () => {
+    const patchesOf = (file: string) =>
+      (load(file).history.events ?? []).flatMap((event) => {
+        const marker = event.markerRecordedEventAttributes;
+        const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : null;
+        return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
+      });
+    for (const patch of [batchPerActivationPatch]) {
+      expect(files.filter((file) => patchesOf(file).includes(patch)).length, `after ${patch}`).toBeGreaterThan(0);
+      expect(files.filter((file) => !patchesOf(file).includes(patch)).length, `before ${patch}`).toBeGreaterThan(0);
     }
   });
 

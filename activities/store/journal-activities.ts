@@ -1,7 +1,6 @@
 // The event journal: the session workflow writes each event here, in order, through a local activity. Inserts are
 // idempotent by event id, so a workflow task retried after a crash writes nothing twice. A NOTIFY wakes live readers.
 import type pg from 'pg';
-import { withTransaction } from '../../db/transaction.ts';
 import type { JournaledEvent } from '../../domain/events.ts';
 
 export const sessionEventsChannel = 'session_events';
@@ -16,28 +15,33 @@ export function createJournalActivities(pool: pg.Pool) {
     /** Writes events (already ordered by seq) and notifies listeners with `<sessionId> <lastSeq>`. */
     async appendEvents(input: AppendEventsInput): Promise<void> {
       if (input.events.length === 0) return;
-      await withTransaction(pool, async (client) => {
-        await client.query(
-          `insert into session_events (session_id, seq, id, type, body, processed_at)
-         select $1, e.seq, e.id, e.type, e.body, e.processed_at
-         from jsonb_to_recordset($2::jsonb) as e(seq bigint, id text, type text, body jsonb, processed_at timestamptz)
-         on conflict do nothing`,
-          [
-            input.sessionId,
-            JSON.stringify(
-              input.events.map(({ seq, event }) => ({
-                seq,
-                id: event.id,
-                type: event.type,
-                body: event,
-                processed_at: event.processed_at,
-              })),
-            ),
-          ],
-        );
-        const lastSeq = input.events.at(-1)?.seq ?? 0;
-        await client.query('select pg_notify($1, $2)', [sessionEventsChannel, `${input.sessionId} ${lastSeq}`]);
-      });
+      const lastSeq = input.events.at(-1)?.seq ?? 0;
+      // One statement, so one round trip: its implicit transaction makes insert and notify atomic (a NOTIFY is
+      // delivered at commit, after the rows are visible).
+      await pool.query(
+        `with inserted as (
+           insert into session_events (session_id, seq, id, type, body, processed_at)
+           select $1, e.seq, e.id, e.type, e.body, e.processed_at
+           from jsonb_to_recordset($2::jsonb) as e(seq bigint, id text, type text, body jsonb, processed_at timestamptz)
+           on conflict do nothing
+           returning 1
+         )
+         select pg_notify($3, $4) from (select count(*) from inserted) as written`,
+        [
+          input.sessionId,
+          JSON.stringify(
+            input.events.map(({ seq, event }) => ({
+              seq,
+              id: event.id,
+              type: event.type,
+              body: event,
+              processed_at: event.processed_at,
+            })),
+          ),
+          sessionEventsChannel,
+          `${input.sessionId} ${lastSeq}`,
+        ],
+      );
     },
   };
 }
