@@ -1,12 +1,15 @@
 // The one error shape at the API edge, as Anthropic's API answers: {type:'error', error:{type, message}, request_id}.
 // Every failure maps here: validation and parsing to 400/413, repository conflicts to 409, Temporal or PostgreSQL out
 // of reach to 503 with retry-after, anything else to a 500 without details (the log has them).
+import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { VersionConflictError } from '../db/repositories/agents.ts';
 import { DuplicateNameError } from '../db/repositories/environments.ts';
 import { InvalidCursorError } from '../db/repositories/pagination.ts';
 import { DuplicateCredentialError } from '../db/repositories/vaults.ts';
+import { makeId } from '../domain/ids.ts';
 
 export type ApiErrorType =
   | 'invalid_request_error'
@@ -61,6 +64,9 @@ export function isServiceUnavailable(error: unknown, depth = 0): boolean {
     return true;
   }
   if (record.name === 'TransportError' || /^14 UNAVAILABLE|^4 DEADLINE_EXCEEDED/.test(message)) return true;
+  // A query with no session worker polling (all down, or not yet reconnected after a Temporal restart) fails with
+  // FAILED_PRECONDITION: the session's backing worker is out of reach, as retryable as the server itself.
+  if (/no poller seen for task queue recently/.test(message)) return true;
   return isServiceUnavailable(record.cause, depth + 1);
 }
 
@@ -139,4 +145,32 @@ export function registerErrorHandling(app: FastifyInstance): void {
       new ApiError(404, 'not_found_error', `no route for ${request.method} ${request.url.split('?')[0]}`),
     ),
   );
+}
+
+/** Fastify's own routing failures (an undecodable URL, an over-long path parameter), in the one error shape. */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the URL is malformed';
+  void sendError(request, reply, invalidRequest(message));
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (a NUL or raw non-ASCII byte, headers past the size
+ * limit), in the one error shape rather than Fastify's default body. There is no request object, so a fresh id.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, type, message]: [number, string, ApiErrorType, string] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'request_too_large', 'the request line and headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'invalid_request_error', 'the request did not arrive in time']
+        : [400, 'Bad Request', 'invalid_request_error', 'the request is not valid HTTP'];
+  const body = JSON.stringify({ type: 'error', error: { type, message }, request_id: makeId('request', randomUUID()) });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+        `connection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

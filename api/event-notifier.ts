@@ -49,6 +49,13 @@ export class EventNotifier {
     return () => this.remove(sessionId, listener);
   }
 
+  /** Listeners registered over all sessions (one per open stream); closed streams must bring it back down. */
+  get listenerCount(): number {
+    let count = 0;
+    for (const set of this.listeners.values()) count += set.size;
+    return count;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);

@@ -147,6 +147,7 @@ export const apiMetricNames = {
   requests: 'agents_api_requests_total',
   requestDuration: 'agents_api_request_duration_seconds',
   openStreams: 'agents_api_open_event_streams',
+  eventListeners: 'agents_api_event_listeners',
   sessions: 'agents_sessions',
   modelTokens: 'agents_model_tokens_total',
   modelRequests: 'agents_model_requests_total',
@@ -196,7 +197,7 @@ async function collectFromDatabase(
 }
 
 /** Counts every request by route template and status, and serves GET /metrics. */
-export function registerApiMetrics(app: FastifyInstance, { pool, openStreams }: ApiContext): MetricsRegistry {
+export function registerApiMetrics(app: FastifyInstance, { pool, openStreams, notifier }: ApiContext): MetricsRegistry {
   const registry = new MetricsRegistry();
   const requests = registry.counter(apiMetricNames.requests, 'HTTP requests answered, by method, route and status');
   const duration = registry.histogram(
@@ -205,6 +206,10 @@ export function registerApiMetrics(app: FastifyInstance, { pool, openStreams }: 
     latencyBuckets,
   );
   const streams = registry.gauge(apiMetricNames.openStreams, 'Open SSE event streams in this API process');
+  const listeners = registry.gauge(
+    apiMetricNames.eventListeners,
+    "Stream listeners on this process's shared PostgreSQL LISTEN connection",
+  );
   const sessions = registry.gauge(apiMetricNames.sessions, 'Sessions by status (archived count as terminated)');
   const modelTokens = registry.counter(
     apiMetricNames.modelTokens,
@@ -215,6 +220,7 @@ export function registerApiMetrics(app: FastifyInstance, { pool, openStreams }: 
   const snapshotBytes = registry.gauge(apiMetricNames.sandboxSnapshotBytes, 'Bytes of sandbox snapshots stored');
 
   registry.onCollect(async () => streams.set({}, openStreams.size));
+  registry.onCollect(async () => listeners.set({}, notifier.listenerCount));
   registry.onCollect(() =>
     collectFromDatabase(pool, { sessions, modelTokens, modelRequests, snapshots, snapshotBytes }),
   );

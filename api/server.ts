@@ -20,7 +20,7 @@ import { defaultSessionSettings, type SessionSettings } from '../domain/session.
 import { registerAuthentication } from './auth.ts';
 import { registerApiMetrics } from './metrics.ts';
 import type { ApiContext } from './context.ts';
-import { registerErrorHandling } from './errors.ts';
+import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './errors.ts';
 import { EventNotifier } from './event-notifier.ts';
 import { createApiLogger } from './logger.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
@@ -56,6 +56,8 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
     bodyLimit: config.API_BODY_LIMIT_BYTES,
     genReqId: () => makeId('request', randomUUID()),
     requestIdHeader: false,
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

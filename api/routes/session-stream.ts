@@ -1,8 +1,10 @@
 // GET /v1/sessions/:id/events/stream — Server-Sent Events. Each journaled event goes out once, in seq order, as
 // `event: <type>` / `data: <json>` / `id: <seq>`; `Last-Event-ID` (or `?after=`) resumes after a seq, replaying from
 // the journal and then following it live; without either, only events after the stream opened are sent (Anthropic's
-// behaviour). Wake-ups come from the process's shared LISTEN; each wake re-reads "after my last seq", so nothing is
-// skipped or repeated. Opt-in live deltas (`event_deltas[]=agent.message`) are never replayed. Closes after
+// behaviour). When both are given the header wins: a browser's EventSource reconnects to the same URL, `?after=`
+// included, and sends the id it last saw in the header. Both must be decimal seqs (an empty header counts as absent).
+// Wake-ups come from the process's shared LISTEN; each wake re-reads "after my last seq", so nothing is skipped or
+// repeated. Opt-in live deltas (`event_deltas[]=agent.message`) are never replayed. Closes after
 // `session.deleted`.
 import { once } from 'node:events';
 import { z } from 'zod';
@@ -42,6 +44,9 @@ export function registerSessionStreamRoute(
       if (!row) throw notFound('session', request.params.session_id);
       const resumeAfter = parseLastEventId(request.headers['last-event-id']) ?? request.query.after;
       const wantedDeltas = new Set(request.query['event_deltas[]'] ?? request.query.event_deltas ?? []);
+      // HEAD gets the stream's headers and ends: an open stream could never end, and a keep-alive client would wait
+      // behind it on the same connection.
+      if (request.method === 'HEAD') return reply.type('text/event-stream; charset=utf-8').send();
       const sessionId = row.id;
       const raw = reply.raw;
 
@@ -144,6 +149,11 @@ export function registerSessionStreamRoute(
       }
 
       reply.hijack();
+      if (raw.destroyed) {
+        // The client left while the session was looked up: its 'close' has fired already and would never run close().
+        unsubscribe();
+        return;
+      }
       raw.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
@@ -155,6 +165,7 @@ export function registerSessionStreamRoute(
       timers.heartbeat = setInterval(() => void write('event: ping\ndata: {"type":"ping"}\n\n'), heartbeatMs);
       openStreams.add(close);
       request.raw.on('close', close);
+      raw.on('close', close);
       raw.on('error', close);
       ready = true;
       void pump();

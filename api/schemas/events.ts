@@ -57,6 +57,13 @@ export const listEventsQuerySchema = z.object({
 export const streamQuerySchema = z.object({
   'event_deltas[]': queryArray(z.enum(['agent.message', 'agent.thinking'])).optional(),
   event_deltas: queryArray(z.enum(['agent.message', 'agent.thinking'])).optional(),
-  /** Extension: resume after this seq (same as the Last-Event-ID header). */
-  after: z.coerce.number().int().min(0).optional(),
+  /**
+   * Extension: resume after this seq, as the Last-Event-ID header does (the header wins when both are given). Decimal
+   * digits only, like the header: `?after=`, `1e3` or `0x1f` would otherwise coerce to a cursor nobody meant.
+   */
+  after: z
+    .string()
+    .regex(/^\d{1,15}$/, 'after must be an event seq from this stream')
+    .transform(Number)
+    .optional(),
 });
