@@ -12,6 +12,7 @@ import { queryAnswers, startLocalPostgres } from './services/postgres.ts';
 import { startTemporalDevServer } from './services/temporal.ts';
 import { projectRoot, readToolsEnv } from './services/tools-env.ts';
 import { runDemo } from './demo.ts';
+import { workerLaunch } from '../workers/process-launch.ts';
 
 const env = process.env;
 const { values: flags } = parseArgs({
@@ -111,7 +112,13 @@ async function main(): Promise<void> {
   }
 
   for (const family of ['session', 'model', 'sandbox'] as const) {
-    startNode(`${family}-worker`, `workers/${family}-worker.ts`, [], childEnv);
+    startNode(
+      `${family}-worker`,
+      `workers/${family}-worker.ts`,
+      [],
+      { ...childEnv, ...workerLaunch[family].env },
+      workerLaunch[family].nodeFlags,
+    );
   }
   say(`Workers          session, model, sandbox (logs in ${logsDir})`);
 
@@ -132,12 +139,23 @@ async function main(): Promise<void> {
   say('stack is up; Ctrl-C stops it');
 }
 
-function startNode(name: string, script: string, args: string[], childEnv: NodeJS.ProcessEnv): ManagedProcess {
-  const child = startProcess(name, process.execPath, ['--import', 'tsx', join(projectRoot, script), ...args], {
-    logFile: join(logsDir, `${name}.log`),
-    env: childEnv,
-    cwd: projectRoot,
-  });
+function startNode(
+  name: string,
+  script: string,
+  args: string[],
+  childEnv: NodeJS.ProcessEnv,
+  nodeFlags: string[] = [],
+): ManagedProcess {
+  const child = startProcess(
+    name,
+    process.execPath,
+    [...nodeFlags, '--import', 'tsx', join(projectRoot, script), ...args],
+    {
+      logFile: join(logsDir, `${name}.log`),
+      env: childEnv,
+      cwd: projectRoot,
+    },
+  );
   children.push(child);
   void child.exited.then((code) => {
     if (!stopping) {

@@ -1,11 +1,12 @@
 // docker-compose.yml cannot be brought up here (no registry to pull Temporal's images from), so it is validated:
 // the compose tool accepts it, every service the platform needs is there, and every platform command exists.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { projectRoot } from '../scripts/services/tools-env.ts';
+import { workerLaunch, workerNodeArgs, type WorkerFamily } from '../workers/process-launch.ts';
 
 const secrets = {
   POSTGRES_PASSWORD: 'compose-test',
@@ -62,6 +63,27 @@ describe('docker-compose.yml', () => {
     }
     expect(config.services.temporal?.environment?.DB).toBe('postgres12');
     expect(config.services['api']?.environment?.DATABASE_URL).toContain('@postgres:5432/');
+  });
+
+  it('starts every worker family with its launch settings (workers/process-launch.ts), as package.json does', () => {
+    const config = parse(renderedConfig(secrets)) as {
+      services: Record<string, { command?: string[]; environment?: Record<string, string> }>;
+    };
+    const scripts = (
+      JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
+    for (const [family, launch] of Object.entries(workerLaunch)) {
+      const service = config.services[`${family}-worker`];
+      expect(service?.command?.slice(0, -3), `${family}-worker's node flags`).toEqual(['node', ...launch.nodeFlags]);
+      expect(service?.environment, `${family}-worker's environment`).toMatchObject(launch.env);
+      const script = scripts[`worker:${family}`] ?? '';
+      const expected = [
+        ...Object.entries(launch.env).map(([name, value]) => `${name}=${value}`),
+        'node',
+        ...workerNodeArgs(family as WorkerFamily, `workers/${family}-worker.ts`),
+      ].join(' ');
+      expect(script, `npm run worker:${family}`).toBe(expected);
+    }
   });
 
   it('refuses to render without the required secrets', () => {

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { createJournalActivities } from '../activities/store/journal-activities.ts';
 import { taskQueues, withPrefix } from '../domain/task-queues.ts';
 import { bootstrapWorkerProcess, isMainModule, runUntilSignalled } from './bootstrap.ts';
+import { missingLaunchSettings } from './process-launch.ts';
 
 export const workflowsPath = new URL('../workflows/index.ts', import.meta.url).pathname;
 
@@ -49,6 +50,17 @@ if (isMainModule(import.meta.url)) {
       ? { codePath: deps.config.AGENTS_WORKFLOW_BUNDLE_PATH }
       : undefined,
   });
-  deps.logger.info({ taskQueue: worker.options.taskQueue }, 'session worker started');
+  // eslint-disable-next-line no-restricted-syntax -- the process entry point checks how it was launched
+  const missing = missingLaunchSettings('session', process.execArgv, process.env);
+  if (missing.length > 0) {
+    deps.logger.warn(
+      { missing },
+      'session worker started without its launch settings: memory grows more with idle sessions',
+    );
+  }
+  deps.logger.info(
+    { taskQueue: worker.options.taskQueue, maxCachedWorkflows: worker.options.maxCachedWorkflows },
+    'session worker started',
+  );
   await runUntilSignalled(deps, [worker]);
 }

@@ -5,13 +5,16 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { startProcess, waitUntil, type ManagedProcess } from '../../scripts/services/process.ts';
 import { projectRoot } from '../../scripts/services/tools-env.ts';
+import { workerLaunch, workerNodeArgs, type WorkerFamily } from '../../workers/process-launch.ts';
 
-export type WorkerFamily = 'session' | 'model' | 'sandbox';
+export type { WorkerFamily };
 
 export interface WorkerProcessOptions {
   prefix: string;
   fakeModelUrl?: string;
   extraEnv?: Record<string, string>;
+  /** Start without the family's launch settings (workers/process-launch.ts), e.g. to measure what they change. */
+  withoutLaunchSettings?: boolean;
 }
 
 const startedLine: Record<WorkerFamily, string> = {
@@ -27,12 +30,15 @@ export async function startWorkerProcess(family: WorkerFamily, options: WorkerPr
   const child = startProcess(
     family,
     process.execPath,
-    ['--import', 'tsx', join(projectRoot, `workers/${family}-worker.ts`)],
+    options.withoutLaunchSettings
+      ? ['--import', 'tsx', join(projectRoot, `workers/${family}-worker.ts`)]
+      : workerNodeArgs(family, join(projectRoot, `workers/${family}-worker.ts`)),
     {
       logFile,
       cwd: projectRoot,
       env: {
         ...process.env,
+        ...(options.withoutLaunchSettings ? {} : workerLaunch[family].env),
         TEMPORAL_ADDRESS: inject('temporalAddress'),
         DATABASE_URL: inject('databaseUrl'),
         AGENTS_TASK_QUEUE_PREFIX: options.prefix,

@@ -1,0 +1,44 @@
+// How each worker family's process is started: the Node flags and environment that must be in place before the
+// process starts (V8 sizes a heap when the isolate is created, glibc reads its tunables at start-up), so they cannot
+// be set from the worker's own code. The dev stack, the test harness, package.json and docker-compose.yml all start
+// workers this way (test/compose.test.ts checks the last two against this table).
+//
+// Session workers hold many idle sessions and churn through short workflow tasks; measured in bench/ (P4), these two
+// settings cut their memory growth for 10,000 idle sessions by ~5×:
+// - a 1 MB young-generation semi-space (V8's default grows it to 16 MB per isolate, and the workflow thread's isolate
+//   keeps the high-water mark of its garbage resident);
+// - at most 2 glibc malloc arenas (the default, 8 per core, keeps freed native memory of Temporal's core in many
+//   fragmented arenas).
+export type WorkerFamily = 'session' | 'model' | 'sandbox';
+
+export interface WorkerLaunch {
+  nodeFlags: string[];
+  env: Record<string, string>;
+}
+
+export const workerLaunch: Record<WorkerFamily, WorkerLaunch> = {
+  session: { nodeFlags: ['--max-semi-space-size=1'], env: { MALLOC_ARENA_MAX: '2' } },
+  model: { nodeFlags: [], env: {} },
+  sandbox: { nodeFlags: [], env: {} },
+};
+
+/** The `node` arguments that start a worker family's entry point (TypeScript through tsx). */
+export function workerNodeArgs(family: WorkerFamily, entryPoint: string): string[] {
+  return [...workerLaunch[family].nodeFlags, '--import', 'tsx', entryPoint];
+}
+
+/** Whether this process was started with its family's launch settings (the worker logs a warning when not). */
+export function missingLaunchSettings(
+  family: WorkerFamily,
+  execArgv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  const { nodeFlags, env: wanted } = workerLaunch[family];
+  const nodeOptions = env.NODE_OPTIONS?.split(/\s+/) ?? [];
+  return [
+    ...nodeFlags.filter((flag) => !execArgv.includes(flag) && !nodeOptions.includes(flag)),
+    ...Object.entries(wanted)
+      .filter(([name, value]) => env[name] !== value)
+      .map(([name, value]) => `${name}=${value}`),
+  ];
+}
