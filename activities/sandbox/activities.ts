@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 import type pg from 'pg';
 import { FailureType } from '../../domain/errors.ts';
 import type { SandboxLease, SandboxOwner, SandboxSpec, ToolOutcome } from '../../domain/sandbox.ts';
+import { daemonOutageFailure } from './daemon-outage.ts';
 import { DockerSandbox, SandboxGoneError } from './docker-sandbox.ts';
 import {
   ensureEnvironmentImage,
@@ -32,6 +33,8 @@ export interface SandboxActivityDeps {
   warmPools?: WarmPool[];
   /** PEM certificates trusted while building environment images (see AGENTS_SANDBOX_BUILD_CA_FILE). */
   buildCaCertificates?: Buffer;
+  /** How long one attempt waits for an unreachable Docker daemon before failing (retryably); default 60 s. */
+  daemonOutageWaitMs?: number;
 }
 
 export interface CreateSandboxInput {
@@ -74,22 +77,54 @@ export function activityHeartbeat(): void {
   context.heartbeat();
 }
 
+/** Logs through the activity's logger when called inside an activity; a no-op elsewhere. */
+function activityWarning(message: string): void {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return;
+  }
+  context.log.warn(message);
+}
+
 export function createSandboxActivities(deps: SandboxActivityDeps) {
   const snapshots = new SnapshotStore(deps.pool);
   const sandbox = new DockerSandbox(deps.docker, { snapshots, extraLabels: deps.extraLabels });
   const heartbeat = deps.heartbeat ?? activityHeartbeat;
   const warmPools = deps.warmPools ?? [];
+  const outage = {
+    docker: deps.docker,
+    heartbeat,
+    maxWaitMs: deps.daemonOutageWaitMs ?? 60_000,
+    onOutage: activityWarning,
+  };
 
-  /** Lets the workflow tell a lost container (recreate it from the last snapshot) from other failures. */
-  async function onContainer<T>(operation: () => Promise<T>): Promise<T> {
+  /** A restarting or stopped daemon is waited out (see daemon-outage.ts) before the attempt fails. */
+  async function withDaemon<T>(operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
     } catch (error) {
-      if (error instanceof SandboxGoneError) {
-        throw ApplicationFailure.create({ type: FailureType.sandboxGone, nonRetryable: true, message: error.message });
-      }
-      throw error;
+      throw (await daemonOutageFailure(error, outage)) ?? error;
     }
+  }
+
+  /** Lets the workflow tell a lost container (recreate it from the last snapshot) from other failures. */
+  async function onContainer<T>(operation: () => Promise<T>): Promise<T> {
+    return withDaemon(async () => {
+      try {
+        return await operation();
+      } catch (error) {
+        if (error instanceof SandboxGoneError) {
+          throw ApplicationFailure.create({
+            type: FailureType.sandboxGone,
+            nonRetryable: true,
+            message: error.message,
+          });
+        }
+        throw error;
+      }
+    });
   }
 
   /** The environment image on this host, as an activity failure the workflow can tell apart when the build fails. */
@@ -113,25 +148,30 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     }
   }
 
+  /** A container for the owner: claimed from a warm pool, restored from a snapshot, or new. */
+  async function createSandbox(input: CreateSandboxInput): Promise<SandboxLease> {
+    const spec = hasPackages(input.packages)
+      ? { ...input.spec, image: (await environmentImage(input.spec.image, input.packages ?? {})).image }
+      : input.spec;
+    const pool = input.snapshotId ? undefined : warmPools.find((candidate) => candidate.fits(spec));
+    const warm = await pool?.claim(input.owner);
+    const containerId =
+      warm ??
+      (input.snapshotId
+        ? await sandbox.restore(spec, input.owner, input.snapshotId)
+        : await sandbox.create(spec, input.owner));
+    return {
+      containerId,
+      hostQueue: deps.hostQueue,
+      state: 'running',
+      ...(input.snapshotId ? { snapshotId: input.snapshotId } : {}),
+    };
+  }
+
   return {
     async createSandbox(input: CreateSandboxInput): Promise<SandboxLease> {
       heartbeat();
-      const spec = hasPackages(input.packages)
-        ? { ...input.spec, image: (await environmentImage(input.spec.image, input.packages ?? {})).image }
-        : input.spec;
-      const pool = input.snapshotId ? undefined : warmPools.find((candidate) => candidate.fits(spec));
-      const warm = await pool?.claim(input.owner);
-      const containerId =
-        warm ??
-        (input.snapshotId
-          ? await sandbox.restore(spec, input.owner, input.snapshotId)
-          : await sandbox.create(spec, input.owner));
-      return {
-        containerId,
-        hostQueue: deps.hostQueue,
-        state: 'running',
-        ...(input.snapshotId ? { snapshotId: input.snapshotId } : {}),
-      };
+      return withDaemon(() => createSandbox(input));
     },
 
     /**
@@ -140,7 +180,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
      */
     async prepareEnvironmentImage(input: PrepareEnvironmentImageInput): Promise<EnvironmentImage> {
       heartbeat();
-      return environmentImage(input.baseImage, input.packages);
+      return withDaemon(() => environmentImage(input.baseImage, input.packages));
     },
 
     async runTool(input: RunToolInput): Promise<ToolOutcome> {
@@ -175,8 +215,10 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
 
     /** Removes the lease's container (if any) and every container of the session on this host; idempotent. */
     async destroySandbox(input: DestroySandboxInput): Promise<void> {
-      if (input.lease) await sandbox.destroy(input.lease.containerId);
-      await sandbox.destroyOwned(input.owner);
+      await withDaemon(async () => {
+        if (input.lease) await sandbox.destroy(input.lease.containerId);
+        await sandbox.destroyOwned(input.owner);
+      });
       if (input.deleteSnapshots) await snapshots.deleteForSession(input.owner);
     },
   };

@@ -176,6 +176,12 @@ export class DockerSandbox {
     await this.guard(containerId, async () => {
       const info = await this.docker.getContainer(containerId).inspect();
       if (info.State.Paused) await this.docker.getContainer(containerId).unpause();
+      // Stopped under us (a dockerd restart stops every container): "resumed" would hand the session a dead lease.
+      else if (!info.State.Running) {
+        throw new SandboxGoneError(
+          `container ${containerId} is ${info.State.Status} (exit code ${info.State.ExitCode})`,
+        );
+      }
     });
   }
 
@@ -185,14 +191,22 @@ export class DockerSandbox {
     return ownerOf(info.Config.Labels ?? {}, [info.Name]);
   }
 
-  /** Stores a tar of /workspace in the snapshot store and returns its id. Works on a paused container too. */
+  /** Stores a tar of /workspace in the snapshot store and returns its id. Works on a paused or stopped container too. */
   async snapshot(containerId: string): Promise<string> {
     const store = this.requireSnapshots();
     const owner = await this.owner(containerId);
     if (!owner) throw new Error(`container ${containerId} belongs to no session; nothing to snapshot for`);
-    const data = await this.guard(containerId, () =>
-      archiveWorkspace(this.docker.getContainer(containerId), this.maxSnapshotBytes),
-    );
+    // Not guard(): a stopped container (a dockerd restart stops them all) still has its /workspace volume, which the
+    // archive API reads, and that last state is what the session's next sandbox must start from.
+    let data: Buffer;
+    try {
+      data = await archiveWorkspace(this.docker.getContainer(containerId), this.maxSnapshotBytes);
+    } catch (error) {
+      if (statusOf(error) === 404 && /no such container/i.test(messageOf(error))) {
+        throw new SandboxGoneError(`container ${containerId} no longer exists`);
+      }
+      throw error;
+    }
     return store.save(owner, data);
   }
 
