@@ -6,6 +6,8 @@ export type FakeProtocolName = 'anthropic' | 'openai-chat' | 'openai-responses';
 export type FakeFault =
   | { type: 'http'; status: number; retryAfterSeconds?: number; retryAfterMs?: number; message?: string }
   | { type: 'reset_mid_stream' }
+  /** Destroys the connection before any response byte (a reset the client sees as a connection error). */
+  | { type: 'reset_before_response' }
   /** Ends the response cleanly after the first chunk, without the protocol's closing events. */
   | { type: 'end_mid_stream' }
   /** An error event inside the 200 stream after the first chunk (Anthropic `error`, Responses `response.failed`). */
@@ -67,10 +69,11 @@ export type NextTurn = { kind: 'scripted'; turn: FakeTurn } | { kind: 'exhausted
 
 const credentialHeaders = new Set(['authorization', 'x-api-key', 'api-key']);
 
-/** Per-model scripts and the requests each model received. */
+/** Per-model scripts, the requests each model received and the faults it served. */
 export class FakeScripts {
   private readonly scripts = new Map<string, FakeTurn[]>();
   private readonly received = new Map<string, RecordedRequest[]>();
+  private readonly served = new Map<string, FakeFault[]>();
 
   setScript(model: string, turns: FakeTurn[]): void {
     this.scripts.set(model, [...turns]);
@@ -92,6 +95,14 @@ export class FakeScripts {
   requests(model: string): RecordedRequest[] {
     return [...(this.received.get(model) ?? [])];
   }
+
+  recordFault(model: string, fault: FakeFault): void {
+    this.served.set(model, [...(this.served.get(model) ?? []), fault]);
+  }
+
+  faults(model: string): FakeFault[] {
+    return [...(this.served.get(model) ?? [])];
+  }
 }
 
 export function withoutCredentials(headers: Record<string, string | string[] | undefined>): Record<string, string> {
@@ -112,7 +123,8 @@ export const fakeId = (prefix: string): string => `${prefix}${Date.now().toStrin
 /** Fills a turn's defaults; a fault turn with nothing to stream gets some text, so the fault lands mid-stream. */
 export function resolveTurn(turn: FakeTurn, requestBody: Record<string, unknown>, toolIdPrefix: string): ResolvedTurn {
   const streamsSomething = Boolean(turn.text || turn.thinking || turn.toolCalls?.length);
-  const faultNeedsContent = turn.fault !== undefined && turn.fault.type !== 'http' && !streamsSomething;
+  const faultBeforeResponse = turn.fault?.type === 'http' || turn.fault?.type === 'reset_before_response';
+  const faultNeedsContent = turn.fault !== undefined && !faultBeforeResponse && !streamsSomething;
   const text = turn.text ?? (faultNeedsContent ? 'partial answer that never finishes' : '');
   const thinking = turn.thinking ?? '';
   const toolCalls = (turn.toolCalls ?? []).map((call) => ({

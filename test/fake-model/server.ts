@@ -9,7 +9,15 @@ import { FakeHolds } from './holds.ts';
 import { openAiChatProtocol } from './openai-chat-protocol.ts';
 import { openAiResponsesProtocol } from './openai-responses-protocol.ts';
 import { isRecord, type FakeProtocol } from './protocol.ts';
-import { FakeScripts, fakeId, resolveTurn, withoutCredentials, type FakeTurn, type RecordedRequest } from './script.ts';
+import {
+  FakeScripts,
+  fakeId,
+  resolveTurn,
+  withoutCredentials,
+  type FakeFault,
+  type FakeTurn,
+  type RecordedRequest,
+} from './script.ts';
 import { playFrames, sseHeaders } from './sse.ts';
 
 export interface FakeModelServer {
@@ -19,6 +27,8 @@ export interface FakeModelServer {
   close(): Promise<void>;
   setScript(model: string, turns: FakeTurn[]): void;
   requests(model: string): RecordedRequest[];
+  /** The faults served to `model`'s requests so far, in order (what a fault-injection test compares its log with). */
+  faults(model: string): FakeFault[];
   /** Releases the streams held under `key`; returns whether any was held (an early release is remembered). */
   release(key: string): boolean;
   /** Keys with a stream currently held open. */
@@ -77,6 +87,12 @@ export async function startFakeModelServer(options: { port?: number; host?: stri
     const turn = resolveTurn(scripted, body, protocol.toolIdPrefix);
     const requestId = { [protocol.requestIdHeader]: fakeId('req_') };
     const fault = turn.fault;
+    if (fault) scripts.recordFault(model, fault);
+
+    if (fault?.type === 'reset_before_response') {
+      request.socket.destroy();
+      return;
+    }
 
     if (fault?.type === 'http') {
       const headers: Record<string, string> = { ...requestId };
@@ -142,6 +158,11 @@ export async function startFakeModelServer(options: { port?: number; host?: stri
       if (!model) return sendJson(response, 400, { error: 'expected ?model=' });
       return sendJson(response, 200, { model, requests: scripts.requests(model) });
     }
+    if (method === 'GET' && path === '/_fake/faults') {
+      const model = query.get('model');
+      if (!model) return sendJson(response, 400, { error: 'expected ?model=' });
+      return sendJson(response, 200, { model, faults: scripts.faults(model) });
+    }
     if (method === 'GET' && path === '/_fake/holds') return sendJson(response, 200, { held: holds.held() });
     if (method === 'POST' && path.startsWith('/_fake/release/')) {
       const key = decodeURIComponent(path.slice('/_fake/release/'.length));
@@ -189,6 +210,7 @@ export async function startFakeModelServer(options: { port?: number; host?: stri
       }),
     setScript: (model, turns) => scripts.setScript(model, turns),
     requests: (model) => scripts.requests(model),
+    faults: (model) => scripts.faults(model),
     release: (key) => holds.release(key),
     held: () => holds.held(),
   };
