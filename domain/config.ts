@@ -71,6 +71,8 @@ export const configSchema = z.object({
   AGENTS_SANDBOX_WARM_POOL_MAX: nonNegativeInt(10),
   /** How often the sandbox worker removes containers whose session is closed or gone (ms; 0 turns the reaper off). */
   AGENTS_SANDBOX_REAPER_INTERVAL_MS: nonNegativeInt(60_000),
+  /** How long one sandbox operation waits for an unreachable Docker daemon (a restart) before failing retryably. */
+  AGENTS_SANDBOX_DOCKER_OUTAGE_WAIT_MS: nonNegativeInt(60_000),
   /**
    * A PEM bundle trusted while building environment images (apt/pip/npm packages), for hosts that reach the package
    * registries through a TLS-intercepting proxy. Used only during the build.

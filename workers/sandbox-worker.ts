@@ -32,6 +32,8 @@ export interface SandboxWorkerOptions {
   maxConcurrency?: number;
   /** PEM certificates trusted while building environment images. */
   buildCaCertificates?: Buffer;
+  /** How long one sandbox activity attempt waits for an unreachable Docker daemon (activities/sandbox/daemon-outage.ts). */
+  dockerOutageWaitMs?: number;
 }
 
 export interface SandboxHostOptions extends SandboxWorkerOptions {
@@ -91,6 +93,7 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
     extraLabels,
     warmPools,
     buildCaCertificates: options.buildCaCertificates,
+    daemonOutageWaitMs: options.dockerOutageWaitMs,
   });
   const common = {
     connection: options.connection,
@@ -156,6 +159,7 @@ if (isMainModule(import.meta.url)) {
     plugins: deps.plugins,
     extraLabels: config.AGENTS_SANDBOX_EXTRA_LABELS,
     maxConcurrency: config.AGENTS_SANDBOX_MAX_CONCURRENCY,
+    dockerOutageWaitMs: config.AGENTS_SANDBOX_DOCKER_OUTAGE_WAIT_MS,
     buildCaCertificates: config.AGENTS_SANDBOX_BUILD_CA_FILE
       ? readFileSync(config.AGENTS_SANDBOX_BUILD_CA_FILE)
       : undefined,
