@@ -10,6 +10,7 @@ import { writeResult } from '../bench/support/results.ts';
 import { readEvents } from '../activities/store/event-reader.ts';
 import type { SessionEvent } from '../domain/events.ts';
 import type { ModelProvider } from '../domain/model.ts';
+import { eventLine } from './support/event-lines.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 import { agentSnapshot, fastSettings, SessionDriver } from './support/session-driver.ts';
 import {
@@ -42,21 +43,13 @@ function summarise(events: SessionEvent[]): string[] {
   const orderOf = new Map<string, string>();
   const lines = events.map((event) => {
     switch (event.type) {
-      case 'session.error':
-        return `session.error ${event.error.type} ${event.error.retry_status.type}`;
-      case 'session.status_idle':
-        return `session.status_idle ${event.stop_reason.type}`;
-      case 'span.model_request_end':
-        return `span.model_request_end ${event.is_error ? 'error' : 'ok'}`;
-      case 'agent.message':
-        return `agent.message ${event.content.map((block) => block.text).join('')}`;
       case 'agent.tool_use':
         orderOf.set(event.id, String(event.input.order_id));
         return `agent.tool_use ${event.name} ${String(event.input.order_id)}`;
       case 'agent.tool_result':
         return `agent.tool_result ${orderOf.get(event.tool_use_id) ?? `unknown tool use ${event.tool_use_id}`}`;
       default:
-        return event.type;
+        return eventLine(event);
     }
   });
   const sorted: string[] = [];

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../domain/events.ts';
 import type { FakeTurn } from './fake-model/script.ts';
 import { recordHistory } from './support/histories.ts';
+import { eventLine } from './support/event-lines.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 import { agentSnapshot, fastSettings, SessionDriver } from './support/session-driver.ts';
 
@@ -15,21 +16,7 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-const summary = (events: SessionEvent[]): string[] =>
-  events.map((event) => {
-    switch (event.type) {
-      case 'session.error':
-        return `session.error ${event.error.type} ${event.error.retry_status.type}`;
-      case 'session.status_idle':
-        return `session.status_idle ${event.stop_reason.type}`;
-      case 'span.model_request_end':
-        return `span.model_request_end ${event.is_error ? 'error' : 'ok'}`;
-      case 'agent.message':
-        return `agent.message ${event.content.map((block) => block.text).join('')}`;
-      default:
-        return event.type;
-    }
-  });
+const summary = (events: SessionEvent[]): string[] => events.map(eventLine);
 
 const retried = (errorType: string) => [
   'user.message',
