@@ -9,7 +9,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { platformFailureConverterPath } from '../codec/data-converter.ts';
-import { batchPerActivationPatch } from '../workflows/event-journal.ts';
+import { batchPerActivationPatch, handOffPatch } from '../workflows/event-journal.ts';
 import { historiesDir } from './support/histories.ts';
 import { testDataConverter } from './support/platform.ts';
 
@@ -51,7 +51,7 @@ describe('replay gate', () => {
         const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : null;
         return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
       });
-    for (const patch of [batchPerActivationPatch]) {
+    for (const patch of [batchPerActivationPatch, handOffPatch]) {
       expect(files.filter((file) => patchesOf(file).includes(patch)).length, `after ${patch}`).toBeGreaterThan(0);
       expect(files.filter((file) => !patchesOf(file).includes(patch)).length, `before ${patch}`).toBeGreaterThan(0);
     }

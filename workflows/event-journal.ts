@@ -2,7 +2,10 @@
 // and is written to the journal by a local activity, strictly in order (one write in flight at a time). Replay
 // reproduces the same events with the same ids, so the journal is a projection of history that can be rebuilt.
 // A write waits until the workflow code of the current activation has settled, so every event decided in one
-// workflow task goes out in one write (one local activity per task instead of one per await in between).
+// workflow task goes out in one write (one local activity per task instead of one per await in between). A small
+// batch can instead ride with the next model or sandbox tool call: that activity writes it first (the model activity
+// before it reads the transcript), which saves the local activity, and the workflow task's wait for it, on every step;
+// further writes wait until that call settles.
 import { CancellationScope, condition, patched, uuid4 } from '@temporalio/workflow';
 import type { JournaledEvent, SessionEvent } from '../domain/events.ts';
 import { makeId } from '../domain/ids.ts';
@@ -11,12 +14,22 @@ import { journalActivities } from './activity-proxies.ts';
 /** Histories recorded before per-activation batching replay the old one-write-per-emit-burst path. */
 export const batchPerActivationPatch = 'journal-batch-per-activation';
 
+/** Histories recorded before hand-offs (to model calls and sandbox tool calls) replay without them. */
+export const handOffPatch = 'journal-hand-off-to-activities';
+
+/** Batches larger than this always go through the local activity, so history never carries conversation content. */
+export const maxHandOffChars = 4_096;
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type NewEvent = DistributiveOmit<SessionEvent, 'id' | 'processed_at'> & { id?: string };
 
 export class EventJournal {
   private pending: JournaledEvent[] = [];
   private writing: Promise<void> | undefined;
+  /** A local-activity write is under way (its batch taken); a hand-off must not overtake it. */
+  private inFlight = false;
+  /** Events handed to an activity to write; nothing later is written until it settles. */
+  private handedOff: JournaledEvent[] | undefined;
   private readonly sessionId: string;
   private nextSeq: number;
 
@@ -48,24 +61,56 @@ export class EventJournal {
 
   /** Resolves when every event emitted so far is in the journal. */
   async flushed(): Promise<void> {
-    while (this.writing) await this.writing;
+    for (;;) {
+      if (this.writing) await this.writing;
+      else if (this.handedOff) await condition(() => this.handedOff === undefined);
+      else return;
+    }
+  }
+
+  /**
+   * Takes the events not yet written, for the next activity to write itself (idempotently, in one statement): only when
+   * no write is under way and they are small; otherwise undefined (then await flushed() as usual). The caller must
+   * settleHandOff() once the activity has finished, whatever its outcome.
+   */
+  takeForActivity(): JournaledEvent[] | undefined {
+    if (this.inFlight || this.handedOff || this.pending.length === 0) return undefined;
+    if (JSON.stringify(this.pending).length > maxHandOffChars) return undefined;
+    this.handedOff = this.pending;
+    this.pending = [];
+    return this.handedOff;
+  }
+
+  /** Ends a hand-off: written, or not known to be (a failed or cancelled activity) — then they are written again. */
+  settleHandOff(written: boolean): void {
+    const events = this.handedOff;
+    this.handedOff = undefined;
+    if (written || !events) return;
+    this.pending = [...events, ...this.pending]; // lower seqs first; the insert skips rows already there
+    this.writing ??= this.drain();
   }
 
   get isIdle(): boolean {
-    return this.writing === undefined && this.pending.length === 0;
+    return this.writing === undefined && this.pending.length === 0 && this.handedOff === undefined;
   }
 
   private async drain(): Promise<void> {
     try {
       // Conditions are evaluated only once the activation's workflow code has run to its next await, so this lets
       // the rest of the task's events join the batch; the write is still scheduled within the same activation.
-      if (patched(batchPerActivationPatch)) await CancellationScope.nonCancellable(() => condition(() => true));
+      // (While a hand-off is out, the wait lasts until it settles, so no later seq is written first.)
+      if (patched(batchPerActivationPatch)) {
+        await CancellationScope.nonCancellable(() => condition(() => this.handedOff === undefined));
+      }
       while (this.pending.length > 0) {
         const batch = this.pending;
         this.pending = [];
+        this.inFlight = true;
         await journalActivities.appendEvents({ sessionId: this.sessionId, events: batch });
+        this.inFlight = false;
       }
     } finally {
+      this.inFlight = false;
       this.writing = undefined;
     }
   }

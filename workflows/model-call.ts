@@ -7,13 +7,14 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
 } from '@temporalio/workflow';
 import { FailureType, nonRetryableFailureTypes, sessionErrorTypeFor } from '../domain/errors.ts';
 import type { ModelResponse } from '../domain/model.ts';
 import type { SessionSettings } from '../domain/session.ts';
 import type { InvokeModelInput } from '../activities/model/activities.ts';
 import { modelActivities } from './activity-proxies.ts';
-import type { EventJournal } from './event-journal.ts';
+import { handOffPatch, type EventJournal } from './event-journal.ts';
 import type { SessionStatusTracker } from './session-status.ts';
 
 export type ModelCallOutcome =
@@ -33,7 +34,7 @@ export interface ModelCallContext {
 
 export async function callModel(
   context: ModelCallContext,
-  request: Omit<InvokeModelInput, 'throughSeq' | 'messageEventId'>,
+  request: Omit<InvokeModelInput, 'throughSeq' | 'messageEventId' | 'unwrittenEvents'>,
   summary: string,
 ): Promise<ModelCallOutcome> {
   const { journal, settings, status } = context;
@@ -41,15 +42,24 @@ export async function callModel(
   for (let attempt = 1; ; attempt++) {
     const start = journal.emit({ type: 'span.model_request_start', model: request.model.id, summary });
     const messageEventId = journal.newId();
-    await journal.flushed(); // the activity reads the transcript from the journal
+    // The activity reads the transcript from the journal: what is not written yet either rides with it, or is
+    // written first.
+    const unwrittenEvents = patched(handOffPatch) ? journal.takeForActivity() : undefined;
+    if (!unwrittenEvents) await journal.flushed();
     const scope = new CancellationScope();
     context.setCancellable(scope);
+    let handedOff = unwrittenEvents !== undefined;
+    const settleHandOff = (written: boolean) => {
+      if (handedOff) journal.settleHandOff(written);
+      handedOff = false;
+    };
     try {
       const response = await scope.run(() =>
         activities.invokeModel.executeWithOptions({ summary }, [
-          { ...request, throughSeq: journal.lastSeq, messageEventId },
+          { ...request, throughSeq: journal.lastSeq, messageEventId, ...(unwrittenEvents ? { unwrittenEvents } : {}) },
         ]),
       );
+      settleHandOff(true);
       journal.emit({
         type: 'span.model_request_end',
         model_request_start_id: start.id,
@@ -63,6 +73,7 @@ export async function callModel(
       });
       return { kind: 'response', response, messageEventId };
     } catch (error) {
+      settleHandOff(false);
       journal.emit({
         type: 'span.model_request_end',
         model_request_start_id: start.id,

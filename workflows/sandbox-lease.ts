@@ -2,12 +2,12 @@
 // and removed while idle, resumed or restored on the next call, recreated from the last snapshot when its container or
 // its host is lost.
 import { TimeoutType } from '@temporalio/common';
-import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, TimeoutFailure } from '@temporalio/workflow';
 import { FailureType } from '../domain/errors.ts';
 import type { SandboxLease, ToolOutcome } from '../domain/sandbox.ts';
 import type { SessionWorkflowInput } from '../domain/session.ts';
 import { sandboxCreationActivities, sandboxHostActivities } from './activity-proxies.ts';
-import type { EventJournal } from './event-journal.ts';
+import { handOffPatch, type EventJournal } from './event-journal.ts';
 
 export class SandboxLeaseManager {
   private ensuring: Promise<SandboxLease> | undefined;
@@ -80,12 +80,26 @@ export class SandboxLeaseManager {
   async runTool(toolUseId: string, name: string, input: Record<string, unknown>): Promise<ToolOutcome> {
     for (let attempt = 1; ; attempt++) {
       const lease = await this.ensure();
+      // The tool-use events not written yet ride with the call (see EventJournal.takeForActivity).
+      const unwrittenEvents = patched(handOffPatch) ? this.journal.takeForActivity() : undefined;
       try {
         this.dirty = true;
-        return await this.host(lease).runTool.executeWithOptions({ summary: toolSummary(name, input) }, [
-          { lease, toolUseId, name, input, env: this.input.environment.sandbox.env },
+        const outcome = await this.host(lease).runTool.executeWithOptions({ summary: toolSummary(name, input) }, [
+          {
+            lease,
+            toolUseId,
+            name,
+            input,
+            env: this.input.environment.sandbox.env,
+            ...(unwrittenEvents
+              ? { unwrittenEvents: { sessionId: this.input.sessionId, events: unwrittenEvents } }
+              : {}),
+          },
         ]);
+        if (unwrittenEvents) this.journal.settleHandOff(true);
+        return outcome;
       } catch (error) {
+        if (unwrittenEvents) this.journal.settleHandOff(false);
         if (!isSandboxLost(error) || attempt >= 2) throw error;
         this.reportLost(error);
         if (this.lease?.containerId === lease.containerId) this.lease = undefined;

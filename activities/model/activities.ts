@@ -5,9 +5,11 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
 import { FailureType } from '../../domain/errors.ts';
+import type { JournaledEvent } from '../../domain/events.ts';
 import type { ModelResponse, ModelSpec, ToolSpec } from '../../domain/model.ts';
 import { buildTranscript } from '../../domain/transcript.ts';
 import { readEvents } from '../store/event-reader.ts';
+import { appendJournalEvents } from '../store/journal-activities.ts';
 import { adapterFor } from './adapter.ts';
 import { DeltaPublisher } from './delta-publisher.ts';
 import { ProviderLimiter } from './provider-limits.ts';
@@ -16,6 +18,8 @@ export interface InvokeModelInput {
   sessionId: string;
   /** The transcript is the session's events up to and including this seq. */
   throughSeq: number;
+  /** The session's last events, not yet in the journal: written here first (idempotently), then read back. */
+  unwrittenEvents?: JournaledEvent[];
   /** The id the resulting `agent.message` event will have; live deltas refer to it. */
   messageEventId: string;
   model: ModelSpec;
@@ -56,6 +60,9 @@ export function createModelActivities(deps: { pool: pg.Pool; endpoints: ModelEnd
     async invokeModel(input: InvokeModelInput): Promise<ModelResponse> {
       const context = Context.current();
       const endpoint = resolveEndpoint(input.model);
+      if (input.unwrittenEvents) {
+        await appendJournalEvents(deps.pool, { sessionId: input.sessionId, events: input.unwrittenEvents });
+      }
       const events = await readEvents(deps.pool, input.sessionId, { throughSeq: input.throughSeq });
       const messages = buildTranscript(events.map((journaled) => journaled.event));
       const deltas = new DeltaPublisher(deps.pool, input.sessionId, input.messageEventId);

@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 import type pg from 'pg';
 import { FailureType } from '../../domain/errors.ts';
 import type { SandboxLease, SandboxOwner, SandboxSpec, ToolOutcome } from '../../domain/sandbox.ts';
+import { appendJournalEvents, type AppendEventsInput } from '../store/journal-activities.ts';
 import { daemonOutageFailure } from './daemon-outage.ts';
 import { DockerSandbox, SandboxGoneError } from './docker-sandbox.ts';
 import {
@@ -58,6 +59,8 @@ export interface RunToolInput {
   name: string;
   input: Record<string, unknown>;
   env: Record<string, string>;
+  /** The session's last events, not yet in the journal: written first (idempotently; workflows/event-journal.ts). */
+  unwrittenEvents?: AppendEventsInput;
 }
 
 export interface DestroySandboxInput {
@@ -184,6 +187,9 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     },
 
     async runTool(input: RunToolInput): Promise<ToolOutcome> {
+      if (input.unwrittenEvents) {
+        await appendJournalEvents(deps.pool, input.unwrittenEvents);
+      }
       return onContainer(() =>
         runSandboxTool(
           {
