@@ -3,12 +3,14 @@
 // be set from the worker's own code. The dev stack, the test harness, package.json and docker-compose.yml all start
 // workers this way (test/compose.test.ts checks the last two against this table).
 //
-// Session workers hold many idle sessions and churn through short workflow tasks; measured in bench/ (P4), these two
-// settings cut their memory growth for 10,000 idle sessions by ~5×:
-// - a 1 MB young-generation semi-space (V8's default grows it to 16 MB per isolate, and the workflow thread's isolate
-//   keeps the high-water mark of its garbage resident);
-// - at most 2 glibc malloc arenas (the default, 8 per core, keeps freed native memory of Temporal's core in many
-//   fragmented arenas).
+// Session workers hold many idle sessions and churn through short workflow tasks. An evicted idle session leaves
+// nothing behind in JS, but with V8's and glibc's defaults the process keeps its garbage's high-water mark resident
+// (bench/results, P4, has the profile). Three settings bound that:
+// - a 1 MB young-generation semi-space (V8 grows it up to 16 MB, in each of the two isolates: main and workflow thread);
+// - old-generation growth of 20 % over the live size after a full GC (V8's dynamic factor lets a fast-allocating
+//   isolate grow to several times its live size before collecting);
+// - at most 2 glibc malloc arenas (the default, 8 per core, keeps freed native memory of Temporal's core spread over
+//   many fragmented arenas).
 export type WorkerFamily = 'session' | 'model' | 'sandbox';
 
 export interface WorkerLaunch {
@@ -17,7 +19,7 @@ export interface WorkerLaunch {
 }
 
 export const workerLaunch: Record<WorkerFamily, WorkerLaunch> = {
-  session: { nodeFlags: ['--max-semi-space-size=1'], env: { MALLOC_ARENA_MAX: '2' } },
+  session: { nodeFlags: ['--max-semi-space-size=1', '--heap-growing-percent=20'], env: { MALLOC_ARENA_MAX: '2' } },
   model: { nodeFlags: [], env: {} },
   sandbox: { nodeFlags: [], env: {} },
 };
