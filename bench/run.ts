@@ -1,18 +1,35 @@
-// The benchmark command (`npm run bench`): runs every scenario in bench/scenarios (or those whose file name contains
-// one of the arguments, e.g. `node --import tsx bench/run.ts p2 p6`) under vitest with bench/vitest.config.ts, which
-// starts the same real Temporal dev server and PostgreSQL as the tests. Each scenario writes
-// bench/results/<name>.json and its section of bench/results/README.md; the summary table on top is then rebuilt. The sandbox-claim benchmark
-// (bench/sandbox-claim.ts) needs no Temporal and runs on its own.
+// The benchmark command (`npm run bench`): every P figure from one command. It runs the scenarios in bench/scenarios
+// (or those whose file name contains one of the arguments, e.g. `node --import tsx bench/run.ts p2 p6`) under vitest
+// with bench/vitest.config.ts, which starts the same real Temporal dev server and PostgreSQL as the tests, and P3, the
+// sandbox claim (bench/sandbox-claim.ts: Docker only, so it runs on its own, first, while nothing else does; argument
+// `p3` or `sandbox-claim`). Each writes bench/results/<name>.json and its section of bench/results/README.md; the
+// summary table on top is then rebuilt.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { writeSummary } from './support/summary.ts';
 
 const root = join(import.meta.dirname, '..');
 const filters = process.argv.slice(2);
-const result = spawnSync(
-  join(root, 'node_modules', '.bin', 'vitest'),
-  ['run', '--config', join(root, 'bench', 'vitest.config.ts'), ...filters],
-  { cwd: root, stdio: 'inherit' },
-);
+const claimFilters = ['p3', 'sandbox-claim'];
+const runClaim = filters.length === 0 || filters.some((filter) => claimFilters.includes(filter));
+const scenarioFilters = filters.filter((filter) => !claimFilters.includes(filter));
+const runScenarios = filters.length === 0 || scenarioFilters.length > 0;
+
+let status = 0;
+if (runClaim) {
+  const claim = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench', 'sandbox-claim.ts')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  status ||= claim.status ?? 1;
+}
+if (runScenarios) {
+  const scenarios = spawnSync(
+    join(root, 'node_modules', '.bin', 'vitest'),
+    ['run', '--config', join(root, 'bench', 'vitest.config.ts'), ...scenarioFilters],
+    { cwd: root, stdio: 'inherit' },
+  );
+  status ||= scenarios.status ?? 1;
+}
 writeSummary();
-process.exit(result.status ?? 1);
+process.exit(status);

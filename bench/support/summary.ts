@@ -73,7 +73,7 @@ export function writeSummary(): void {
   const claim = read('sandbox-claim');
   if (claim) {
     rows.push(
-      `| sandbox claim p50 (bench/sandbox-claim.ts) | warm ≤ 50 ms, cold ≤ 600 ms | warm ${claim.warm.running.p50} ms (${claim.warm.firstExec.p50} ms with first exec), cold ${claim.cold.running.p50} ms | ${verdict(claim.warm.running.p50 <= 50 && claim.cold.running.p50 <= 600)} |`,
+      `| sandbox claim p50 (P3) | warm ≤ 50 ms, cold ≤ 600 ms | warm ${claim.warm.running.p50} ms (${claim.warm.firstExec.p50} ms with first exec), cold ${claim.cold.running.p50} ms | ${verdict(claim.warm.running.p50 <= 50 && claim.cold.running.p50 <= 600)} |`,
     );
   }
   const section = [
@@ -81,7 +81,7 @@ export function writeSummary(): void {
     '## Summary (DESIGN.md performance targets)',
     '',
     'Every figure is measured in one run of its scenario on this machine; details, spreads and profiles below.',
-    '`npm run bench` (= `node --import tsx bench/run.ts [scenario…]`) reruns them; `bench/sandbox-claim.ts` runs alone.',
+    '`npm run bench` (= `node --import tsx bench/run.ts [p1 p2 p3 p4 p5 p6]`) reruns all of them, or those named.',
     '',
     '| target | wanted | measured | verdict |',
     '| --- | --- | --- | --- |',
