@@ -5,9 +5,9 @@
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeResult } from '../bench/support/results.ts';
-import type { SessionEvent } from '../domain/events.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 import { agentSnapshot, fastSettings, SessionDriver } from './support/session-driver.ts';
+import { toolResultTexts } from './support/event-lines.ts';
 
 const sessionsToKill = Number(process.env.FAULTS_CONTAINER_KILLS ?? '2');
 const writeResults = process.env.FAULTS_RESULTS === '1';
@@ -23,18 +23,6 @@ afterAll(async () => {
 
 const sessionContainers = (sessionId: string) =>
   docker.listContainers({ all: true, filters: { label: [`io.temporal-agents.session=${sessionId}`] } });
-
-const toolResults = (events: SessionEvent[]) =>
-  events.flatMap((event) =>
-    event.type === 'agent.tool_result'
-      ? [
-          (event.content ?? [])
-            .map((block) => block.text)
-            .join('')
-            .trim(),
-        ]
-      : [],
-  );
 
 interface KilledSession {
   sessionId: string;
@@ -79,7 +67,7 @@ async function killMidTool(index: number): Promise<KilledSession> {
     stop_reason: { type: 'end_turn' },
   });
   // Recreated from the snapshot: a new container, with the first turn's file.
-  expect(toolResults(events).at(-1)).toBe(`base-${index}`);
+  expect(toolResultTexts(events).at(-1)).toBe(`base-${index}`);
   const after = await sessionContainers(session.sessionId);
   // The killed container stays (exited) until the session ends; exactly one live one, and it is new.
   const live = after.filter((info) => info.State === 'running' || info.State === 'paused');

@@ -9,13 +9,13 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { readEvents } from '../activities/store/event-reader.ts';
-import type { SessionEvent } from '../domain/events.ts';
 import type { ManagedProcess } from '../scripts/services/process.ts';
 import { writeResult } from '../bench/support/results.ts';
 import { startTestPlatform, testContainerLabels, type TestPlatform } from './support/platform.ts';
 import { PrivateDockerd } from './support/private-dockerd.ts';
 import { agentSnapshot, fastSettings, SessionDriver } from './support/session-driver.ts';
 import { startWorkerProcess } from './support/worker-processes.ts';
+import { toolResultTexts } from './support/event-lines.ts';
 
 const restartsWanted = Number(process.env.FAULTS_DOCKERD_RESTARTS ?? '1');
 const writeResults = process.env.FAULTS_RESULTS === '1';
@@ -64,18 +64,6 @@ afterAll(async () => {
 
 const sessionContainers = (sessionId: string) =>
   dockerd.docker.listContainers({ all: true, filters: { label: [`io.temporal-agents.session=${sessionId}`] } });
-
-const toolResultTexts = (events: SessionEvent[]) =>
-  events.flatMap((event) =>
-    event.type === 'agent.tool_result'
-      ? [
-          (event.content ?? [])
-            .map((block) => block.text)
-            .join('')
-            .trim(),
-        ]
-      : [],
-  );
 
 /** Stops the private daemon, keeps it down for downMs (while `meanwhile` runs), starts it on the same data-root. */
 async function restartDockerd(plan: RestartPlan, meanwhile: () => Promise<unknown> = async () => undefined) {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSandboxWorkers } from '../workers/sandbox-worker.ts';
 import { startTestPlatform, testContainerLabels, type TestPlatform } from './support/platform.ts';
 import { agentSnapshot, fastSettings, SessionDriver } from './support/session-driver.ts';
+import { toolResultTexts } from './support/event-lines.ts';
 
 let platform: TestPlatform;
 let connection: NativeConnection;
@@ -67,16 +68,7 @@ describe('losing a sandbox host', () => {
     const events = await session.waitForTurnEnd(2, 90_000);
     const errors = events.filter((event) => event.type === 'session.error');
     expect(errors).toMatchObject([{ error: { type: 'sandbox_lost_error', retry_status: { type: 'retrying' } } }]);
-    const results = events.flatMap((event) =>
-      event.type === 'agent.tool_result'
-        ? [
-            (event.content ?? [])
-              .map((block) => block.text)
-              .join('')
-              .trim(),
-          ]
-        : [],
-    );
+    const results = toolResultTexts(events);
     expect(results.at(-1)).toBe('survived');
     expect((await session.state()).sandbox.hostQueue).toMatch(/host-b$/);
 

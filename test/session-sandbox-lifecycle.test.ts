@@ -3,11 +3,11 @@
 // recreated from the last snapshot and the session goes on with an error event; deleting the session removes it all.
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionEvent } from '../domain/events.ts';
 import { sessionWorkflowId } from '../domain/ids.ts';
 import { recordHistory } from './support/histories.ts';
 import { startTestPlatform, type TestPlatform } from './support/platform.ts';
 import { agentSnapshot, fastSettings, SessionDriver } from './support/session-driver.ts';
+import { toolResultTexts } from './support/event-lines.ts';
 
 let platform: TestPlatform;
 const docker = new Docker();
@@ -17,18 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform?.stop();
 });
-
-const toolResults = (events: SessionEvent[]) =>
-  events.flatMap((event) =>
-    event.type === 'agent.tool_result'
-      ? [
-          (event.content ?? [])
-            .map((block) => block.text)
-            .join('')
-            .trim(),
-        ]
-      : [],
-  );
 
 async function sessionContainers(sessionId: string) {
   return docker.listContainers({ all: true, filters: { label: [`io.temporal-agents.session=${sessionId}`] } });
@@ -82,7 +70,7 @@ describe('sandbox lifecycle in a session', () => {
     // The next call restores /workspace from the snapshot.
     await session.message('read state');
     await session.waitForTurnEnd(3);
-    expect(toolResults(await session.events()).at(-1)).toBe('one');
+    expect(toolResultTexts(await session.events()).at(-1)).toBe('one');
 
     // A container killed mid-session: recreated from the last snapshot, taken at the end of the last turn (the
     // session pauses the sandbox only after that snapshot, so "paused" means it is done).
@@ -91,7 +79,7 @@ describe('sandbox lifecycle in a session', () => {
     await docker.getContainer(container!.Id).remove({ force: true });
     await session.message('read again');
     const events = await session.waitForTurnEnd(4);
-    expect(toolResults(events).at(-1)).toBe('one\ntwo');
+    expect(toolResultTexts(events).at(-1)).toBe('one\ntwo');
     expect(events.filter((event) => event.type === 'session.error')).toMatchObject([
       { error: { type: 'sandbox_lost_error', retry_status: { type: 'retrying' } } },
     ]);
@@ -125,7 +113,7 @@ describe('sandbox lifecycle in a session', () => {
     const session = await driver.start();
     await session.message('check the packages');
     const events = await session.waitForTurnEnd(1, 240_000);
-    expect(toolResults(events)).toEqual(['tree\nsix']);
+    expect(toolResultTexts(events)).toEqual(['tree\nsix']);
     await session.terminate('deleted');
   });
 
@@ -150,7 +138,7 @@ describe('sandbox lifecycle in a session', () => {
     }
     const events = await session.events();
     expect(new Set(events.map((event) => event.id)).size).toBe(events.length);
-    expect(toolResults(events).at(-1)).toBe('kept');
+    expect(toolResultTexts(events).at(-1)).toBe('kept');
     const state = await session.state();
     expect(state.stats.turns).toBe(3);
     expect(state.lastSeq).toBe(events.length);

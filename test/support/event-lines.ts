@@ -16,3 +16,16 @@ export function eventLine(event: SessionEvent): string {
       return event.type;
   }
 }
+
+/** The text of every tool result, in order (trimmed), for tests that check what the sandbox said. */
+export const toolResultTexts = (events: SessionEvent[]): string[] =>
+  events.flatMap((event) =>
+    event.type === 'agent.tool_result'
+      ? [
+          (event.content ?? [])
+            .map((block) => block.text)
+            .join('')
+            .trim(),
+        ]
+      : [],
+  );
