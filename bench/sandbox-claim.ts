@@ -1,13 +1,9 @@
 // Sandbox claim latency: a warm-pool claim (rename + unpause a paused container) against a cold create (volume,
 // container, start), each measured until the container answers a trivial exec. Runs against the local Docker engine.
 // Usage: node --import tsx bench/sandbox-claim.ts [--reps 30] [--image agents-sandbox:latest]
-// Writes bench/results/sandbox-claim.json and the "Sandbox claim" section of bench/results/README.md.
-import { execFileSync } from 'node:child_process';
+// Writes bench/results/sandbox-claim.json and the "Sandbox claim" section of bench/results/README.md. Started by
+// bench/run.ts as P3 (`npm run bench -- p3`).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { DockerSandbox } from '../activities/sandbox/docker-sandbox.ts';
@@ -15,6 +11,8 @@ import { runProcess, sandboxUser } from '../activities/sandbox/docker-stream.ts'
 import { workspaceDir } from '../activities/sandbox/files.ts';
 import { WarmPool } from '../activities/sandbox/warm-pool.ts';
 import { defaultSandboxSpec, managedLabel, type SandboxOwner } from '../domain/sandbox.ts';
+import { removeContainersLabelled } from '../scripts/services/docker.ts';
+import { machineFacts, stats, writeResult, type Stats } from './support/results.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -24,7 +22,6 @@ const { values: flags } = parseArgs({
 });
 const reps = Number(flags.reps);
 const image = flags.image;
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 const benchLabel = 'io.temporal-agents.bench';
 const runId = randomBytes(3).toString('hex');
 const targets = { warmP50Ms: 50, coldP50Ms: 600 };
@@ -32,29 +29,6 @@ const targets = { warmP50Ms: 50, coldP50Ms: 600 };
 const docker = new Docker();
 const sandbox = new DockerSandbox(docker, { extraLabels: { [benchLabel]: runId } });
 const spec = defaultSandboxSpec(image);
-
-interface Stats {
-  n: number;
-  p50: number;
-  p95: number;
-  min: number;
-  max: number;
-  mean: number;
-}
-
-function stats(samples: number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
-  const round = (value: number) => Math.round(value * 10) / 10;
-  return {
-    n: sorted.length,
-    p50: round(at(0.5)),
-    p95: round(at(0.95)),
-    min: round(sorted[0] ?? NaN),
-    max: round(sorted.at(-1) ?? NaN),
-    mean: round(sorted.reduce((sum, value) => sum + value, 0) / sorted.length),
-  };
-}
 
 const now = () => performance.now();
 const ownerFor = (i: number): SandboxOwner => ({ tenantId: 'tnt_bench', sessionId: `sesn_bench_${runId}_${i}` });
@@ -178,47 +152,28 @@ async function profileWarm(count: number): Promise<Record<string, Stats>> {
   return Object.fromEntries(Object.entries(steps).map(([step, samples]) => [step, stats(samples)]));
 }
 
-async function cleanup(): Promise<void> {
-  const leftovers = await docker.listContainers({ all: true, filters: { label: [`${benchLabel}=${runId}`] } });
-  await Promise.all(leftovers.map((info) => docker.getContainer(info.Id).remove({ force: true, v: true })));
-  const { Volumes: volumes } = await docker.listVolumes({ filters: { label: [`${benchLabel}=${runId}`] } });
-  await Promise.all(
-    (volumes ?? []).map((volume) =>
-      docker
-        .getVolume(volume.Name)
-        .remove()
-        .catch(() => undefined),
-    ),
-  );
-}
-
-async function machineFacts() {
+/** Docker facts besides the machine's: the figures depend on the engine, its storage driver and cgroups. */
+async function dockerFacts() {
   const version = await docker.version();
-  const info = (await docker.info()) as { Driver?: string; CgroupVersion?: string; NCPU?: number };
-  const nproc = execFileSync('nproc').toString().trim();
+  const info = (await docker.info()) as { Driver?: string; CgroupVersion?: string };
   return {
-    nproc: Number(nproc),
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    ...machineFacts(),
     dockerVersion: version.Version,
     dockerApiVersion: version.ApiVersion,
     storageDriver: info.Driver ?? 'unknown',
     cgroupVersion: info.CgroupVersion ?? 'unknown',
-    node: process.version,
   };
 }
 
-function markdownSection(result: BenchResult): string {
+function markdownLines(result: BenchResult): string[] {
   const row = (name: string, s: Stats) => `| ${name} | ${s.n} | ${s.p50} | ${s.p95} | ${s.min} | ${s.max} |`;
   const profileRows = (profile: Record<string, Stats>) =>
     Object.entries(profile).map(([step, s]) => `| ${step} | ${s.p50} | ${s.p95} |`);
   const verdict = (p50: number, target: number) => (p50 <= target ? 'met' : 'missed');
   return [
-    '<!-- sandbox-claim:start -->',
     '## Sandbox claim (warm pool vs cold create)',
     '',
-    `Run ${result.date} with \`node --import tsx bench/sandbox-claim.ts\` (image \`${result.image}\`).`,
-    `Machine: ${result.machine.nproc} cores (${result.machine.cpuModel}), ${result.machine.memoryGiB} GiB RAM, ` +
+    `Image \`${result.image}\`. Machine: ${result.machine.nproc} cores (${result.machine.cpuModel}), ${result.machine.memoryGiB} GiB RAM, ` +
       `Docker ${result.machine.dockerVersion} (API ${result.machine.dockerApiVersion}, ` +
       `${result.machine.storageDriver}, cgroup v${result.machine.cgroupVersion}), Node ${result.machine.node}.`,
     '',
@@ -249,25 +204,13 @@ function markdownSection(result: BenchResult): string {
     '| warm step | p50 | p95 |',
     '| --- | --- | --- |',
     ...profileRows(result.profile.warm),
-    '<!-- sandbox-claim:end -->',
-  ].join('\n');
-}
-
-function writeReadme(section: string): void {
-  const readme = join(resultsDir, 'README.md');
-  const existing = existsSync(readme)
-    ? readFileSync(readme, 'utf8')
-    : '# Benchmark results\n\nWritten by the scripts in bench/; each section is replaced when its script runs again.\n';
-  const pattern = /<!-- sandbox-claim:start -->[\s\S]*<!-- sandbox-claim:end -->/;
-  const next = pattern.test(existing) ? existing.replace(pattern, section) : `${existing.trimEnd()}\n\n${section}\n`;
-  writeFileSync(readme, next);
+  ];
 }
 
 interface BenchResult {
-  date: string;
   image: string;
   reps: number;
-  machine: Awaited<ReturnType<typeof machineFacts>>;
+  machine: Awaited<ReturnType<typeof dockerFacts>>;
   warm: { running: Stats; firstExec: Stats };
   cold: { running: Stats; firstExec: Stats };
   execOnly: Stats;
@@ -279,7 +222,7 @@ interface BenchResult {
 
 async function main(): Promise<void> {
   await docker.getImage(image).inspect();
-  const machine = await machineFacts();
+  const machine = await dockerFacts();
   // One untimed round first: the image's layers and the daemon's caches are warm for both measurements alike.
   await sandbox.destroy(await sandbox.create(spec));
   try {
@@ -288,7 +231,6 @@ async function main(): Promise<void> {
     const profileReps = 10;
     const profile = { cold: await profileCold(profileReps), warm: await profileWarm(profileReps) };
     const result: BenchResult = {
-      date: new Date().toISOString(),
       image,
       reps,
       machine,
@@ -305,13 +247,9 @@ async function main(): Promise<void> {
       running: ratio(result.cold.running, result.warm.running),
       firstExec: ratio(result.cold.firstExec, result.warm.firstExec),
     };
-    mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(join(resultsDir, 'sandbox-claim.json'), `${JSON.stringify(result, null, 2)}\n`);
-    const section = markdownSection(result);
-    writeReadme(section);
-    console.log(section);
+    writeResult('sandbox-claim', result, markdownLines(result), 'node --import tsx bench/run.ts p3');
   } finally {
-    await cleanup();
+    await removeContainersLabelled({ [benchLabel]: runId }, docker);
   }
 }
 
