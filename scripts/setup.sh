@@ -22,8 +22,8 @@ ensure_postgres_binaries
 ensure_docker_engine
 ensure_compose
 ensure_sandbox_image
-source scripts/setup/chromium.sh && ensure_chromium # headless browser for test/ui.test.ts (optional)
-bash scripts/setup/python-tools.sh # schemathesis for test/fuzz-api.test.ts
+source scripts/setup/chromium.sh && ensure_chromium # headless browser for test/browser/ui.test.ts (optional)
+bash scripts/setup/python-tools.sh # schemathesis for test/fuzz/api.test.ts
 
 cat >"$TOOLS_DIR/env" <<ENV
 # Written by scripts/setup.sh; read by the dev stack and the test harness.

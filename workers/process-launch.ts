@@ -1,7 +1,7 @@
 // How each worker family's process is started: the Node flags and environment that must be in place before the
 // process starts (V8 sizes a heap when the isolate is created, glibc reads its tunables at start-up), so they cannot
 // be set from the worker's own code. The dev stack, the test harness, package.json and docker-compose.yml all start
-// workers this way (test/compose.test.ts checks the last two against this table).
+// workers this way (test/unit/compose.test.ts checks the last two against this table).
 //
 // Session workers hold many idle sessions and churn through short workflow tasks. An evicted idle session leaves
 // nothing behind in JS, but with V8's and glibc's defaults the process keeps its garbage's high-water mark resident

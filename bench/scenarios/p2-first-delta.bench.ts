@@ -4,7 +4,7 @@
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, it } from 'vitest';
 import { sessionWorkflowId } from '../../domain/ids.ts';
-import { startApiHarness, type ApiHarness } from '../../test/api-harness.ts';
+import { startApiHarness, type ApiHarness } from '../../test/support/api-harness.ts';
 import { openSseStream, type SseFrame } from '../support/sse-client.ts';
 import { stats, statsHeader, statsRow, writeResult } from '../support/results.ts';
 

@@ -1,5 +1,5 @@
 // P6: a 300-turn session with 10 KB of tool output per turn: bytes of Temporal history (every run, as stored, through
-// continue-as-new) against bytes of content, and the largest single payload. Same method as test/session-long.test.ts.
+// continue-as-new) against bytes of content, and the largest single payload. Same method as test/integration/session-long.test.ts.
 import { afterAll, beforeAll, it } from 'vitest';
 import { measureHistory, runLongSession } from '../../test/support/long-session.ts';
 import { startTestPlatform, type TestPlatform } from '../../test/support/platform.ts';

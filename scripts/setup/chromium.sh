@@ -1,4 +1,4 @@
-# Headless Chromium for the web page's browser test (test/ui.test.ts). Uses `chromium` from PATH when present;
+# Headless Chromium for the web page's browser test (test/browser/ui.test.ts). Uses `chromium` from PATH when present;
 # otherwise, as root on Debian, installs the `chromium` package. Never fatal: without a browser that test skips.
 ensure_chromium() {
   if [[ -n "${AGENTS_SKIP_CHROMIUM:-}" ]]; then return 0; fi

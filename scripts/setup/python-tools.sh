@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Python tools for the test suite: schemathesis (OpenAPI-driven fuzzing of the API, test/fuzz-api.test.ts), in a
+# Python tools for the test suite: schemathesis (OpenAPI-driven fuzzing of the API, test/fuzz/api.test.ts), in a
 # virtualenv cached under $AGENTS_CACHE_DIR and keyed by a hash of the pinned requirements below, so a second run is a
 # stat and a change of pins builds a fresh one. Links the entry point into .tools/bin/schemathesis.
 # Runs on its own (`bash scripts/setup/python-tools.sh`) or from scripts/setup.sh; skip with AGENTS_SKIP_PYTHON_TOOLS=1.

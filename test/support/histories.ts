@@ -1,4 +1,4 @@
-// Recorded histories for the replay gate (test/replay.test.ts). Scenario tests call recordHistory at their end; it
+// Recorded histories for the replay gate (test/replay/replay.test.ts). Scenario tests call recordHistory at their end; it
 // writes only when RECORD_HISTORIES=1 (`RECORD_HISTORIES=1 npm test -- <files>`), so a normal run never changes them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

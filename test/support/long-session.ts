@@ -1,4 +1,4 @@
-// A long session and the size of its Temporal history — shared by test/session-long.test.ts and bench P6.
+// A long session and the size of its Temporal history — shared by test/integration/session-long.test.ts and bench P6.
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { sessionWorkflowId } from '../../domain/ids.ts';

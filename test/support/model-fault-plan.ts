@@ -1,4 +1,4 @@
-// Randomized model-fault plans for test/faults-model-random.test.ts: a seeded generator of sessions whose model calls
+// Randomized model-fault plans for test/faults/model-random.test.ts: a seeded generator of sessions whose model calls
 // are preceded by runs of injected faults, the fake model's script that plays a plan, and the exact event sequence the
 // documented retry behaviour must journal for each turn (README "Retries of model calls belong to the loop").
 import type { ModelProvider } from '../../domain/model.ts';

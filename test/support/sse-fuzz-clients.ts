@@ -1,4 +1,4 @@
-// Clients for fuzzing the SSE stream (test/fuzz-sse.test.ts): a seeded random source, a raw HTTP/1.1 client that
+// Clients for fuzzing the SSE stream (test/fuzz/sse.test.ts): a seeded random source, a raw HTTP/1.1 client that
 // sends bytes fetch refuses (NUL, raw non-ASCII, any method), and a stream reader that can drop the connection after
 // a given number of bytes, mid-frame.
 import { connect } from 'node:net';

@@ -1,4 +1,4 @@
-// Requests for fuzzing the SSE stream (test/fuzz-sse.test.ts): each part (who asks, which session, method, cursors,
+// Requests for fuzzing the SSE stream (test/fuzz/sse.test.ts): each part (who asks, which session, method, cursors,
 // deltas, unknown parameters, Accept) is drawn at random, valid or malformed, and says whether the server must accept
 // it ('ok'), must refuse it with a 4xx ('reject'), or may do either ('either').
 import type { Random } from './sse-fuzz-clients.ts';

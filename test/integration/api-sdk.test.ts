@@ -1,0 +1,185 @@
+// The API driven by the official @anthropic-ai/sdk (only baseURL changed): agents with versions, an environment, a
+// vault, a session whose agent calls a custom tool (answered with user.custom_tool_result) and an always_ask backend
+// tool (confirmed), streamed and listed events, then archive and delete — every response parsed by the SDK.
+import Anthropic from '@anthropic-ai/sdk';
+import type { AgentCreateParams } from '@anthropic-ai/sdk/resources/beta/agents/agents';
+import type { BetaManagedAgentsStreamSessionEvents } from '@anthropic-ai/sdk/resources/beta/sessions/events';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
+
+let harness: ApiHarness;
+beforeAll(async () => {
+  harness = await startApiHarness('api-sdk');
+});
+afterAll(async () => {
+  await harness?.stop();
+});
+
+type StreamEvent = BetaManagedAgentsStreamSessionEvents;
+type EventOf<T extends StreamEvent['type']> = Extract<StreamEvent, { type: T }>;
+
+/** The first event of `type` (matching `predicate`) the stream has delivered, waiting for it if need be. */
+const waitForEvent = <T extends StreamEvent['type']>(
+  seen: StreamEvent[],
+  type: T,
+  predicate: (event: EventOf<T>) => boolean = () => true,
+) =>
+  eventually(
+    async () => seen.find((event): event is EventOf<T> => event.type === type && predicate(event as EventOf<T>)),
+    30_000,
+    type,
+  );
+
+it('runs agents, environments, vaults, sessions and events through the SDK', async () => {
+  const client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 0 });
+  const model = `${harness.platform.prefix}-sdk`;
+  const orderSchema = { type: 'object' as const, properties: { order_id: { type: 'string' } }, required: ['order_id'] };
+
+  const agent = await client.beta.agents.create({
+    name: 'support',
+    model,
+    system: 'Be brief.',
+    tools: [
+      { type: 'agent_toolset_20260401', default_config: { enabled: false } },
+      {
+        type: 'custom',
+        name: 'get_weather',
+        description: 'The weather in a city',
+        input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      },
+      // Extension: a backend tool (an activity on the operator's queue) that asks before running.
+      {
+        type: 'backend',
+        name: 'refund_order',
+        description: 'Refund an order',
+        input_schema: orderSchema,
+        task_queue: harness.platform.backendQueue,
+        activity: 'refundOrder',
+        permission_policy: { type: 'always_ask' },
+      },
+    ] as unknown as AgentCreateParams['tools'],
+  });
+  expect(agent).toMatchObject({ type: 'agent', version: 1, name: 'support', model: { id: model } });
+  expect(agent.id).toMatch(/^agent_/);
+
+  const updated = await client.beta.agents.update(agent.id, { version: 1, description: 'Helps customers' });
+  expect(updated.version).toBe(2);
+  await expect(client.beta.agents.update(agent.id, { version: 1, description: 'stale' })).rejects.toMatchObject({
+    status: 409,
+  });
+  const versions: number[] = [];
+  for await (const version of client.beta.agents.versions.list(agent.id, { limit: 1 })) versions.push(version.version);
+  expect(versions).toEqual([2, 1]);
+  expect((await client.beta.agents.retrieve(agent.id, { version: 1 })).description).toBeNull();
+
+  const environmentName = `env-${harness.platform.prefix}`;
+  const environment = await client.beta.environments.create({
+    name: environmentName,
+    config: { type: 'cloud', networking: { type: 'unrestricted' } },
+  });
+  expect(environment).toMatchObject({ type: 'environment', name: environmentName, config: { type: 'cloud' } });
+  await expect(client.beta.environments.create({ name: environmentName })).rejects.toMatchObject({ status: 409 });
+
+  const vault = await client.beta.vaults.create({ display_name: 'ops' });
+  const credential = await client.beta.vaults.credentials.create(vault.id, {
+    auth: { type: 'static_bearer', mcp_server_url: 'https://mcp.example.com/mcp', token: 'not-returned' },
+  });
+  expect(credential.auth).toEqual({ type: 'static_bearer', mcp_server_url: 'https://mcp.example.com/mcp' });
+
+  harness.platform.fakeModel.setScript(model, [
+    { text: 'Checking the weather.', toolCalls: [{ name: 'get_weather', input: { city: 'Paris' } }] },
+    { toolCalls: [{ name: 'refund_order', input: { order_id: 'A-1001' } }] },
+    { text: 'Refunded A-1001; it is sunny in Paris.' },
+  ]);
+  const session = await client.beta.sessions.create({
+    agent: agent.id,
+    environment_id: environment.id,
+    title: 'SDK test',
+    vault_ids: [vault.id],
+  });
+  expect(session).toMatchObject({ type: 'session', status: 'idle', title: 'SDK test', vault_ids: [vault.id] });
+  expect(session.agent).toMatchObject({ id: agent.id, version: 2 });
+
+  // Open the stream before sending (Anthropic's advice), and collect what it yields.
+  const stream = await client.beta.sessions.events.stream(session.id);
+  const seen: StreamEvent[] = [];
+  const reading = (async () => {
+    for await (const event of stream) seen.push(event);
+  })();
+
+  const sent = await client.beta.sessions.events.send(session.id, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'Refund A-1001 and tell me the weather.' }] }],
+  });
+  expect(sent.data?.[0]).toMatchObject({ type: 'user.message', processed_at: null });
+  expect(sent.data?.[0]?.id).toMatch(/^sevt_/);
+
+  const customUse = await waitForEvent(seen, 'agent.custom_tool_use');
+  await waitForEvent(
+    seen,
+    'session.status_idle',
+    (event) => event.stop_reason.type === 'requires_action' && event.stop_reason.event_ids.includes(customUse.id),
+  );
+  await client.beta.sessions.events.send(session.id, {
+    events: [
+      { type: 'user.custom_tool_result', custom_tool_use_id: customUse.id, content: [{ type: 'text', text: 'sunny' }] },
+    ],
+  });
+
+  const ask = await waitForEvent(seen, 'agent.tool_use', (event) => event.evaluated_permission === 'ask');
+  await waitForEvent(
+    seen,
+    'session.status_idle',
+    (event) => event.stop_reason.type === 'requires_action' && event.stop_reason.event_ids.includes(ask.id),
+  );
+  await client.beta.sessions.events.send(session.id, {
+    events: [{ type: 'user.tool_confirmation', tool_use_id: ask.id, result: 'allow' }],
+  });
+  await waitForEvent(seen, 'session.status_idle', (event) => event.stop_reason.type === 'end_turn');
+  const toolResult = await waitForEvent(seen, 'agent.tool_result', (event) => event.tool_use_id === ask.id);
+  expect(toolResult).toMatchObject({ is_error: false });
+  stream.controller.abort();
+  await reading;
+
+  // The listing (paged by 4) holds exactly what the stream delivered, in order.
+  const listed: string[] = [];
+  for await (const event of client.beta.sessions.events.list(session.id, { limit: 4 })) listed.push(event.id);
+  expect(listed).toEqual(seen.map((event) => ('id' in event ? event.id : '')));
+  expect(seen.map((event) => event.type)).toEqual(
+    expect.arrayContaining([
+      'user.message',
+      'session.status_running',
+      'agent.message',
+      'agent.custom_tool_use',
+      'user.custom_tool_result',
+      'agent.tool_use',
+      'user.tool_confirmation',
+      'agent.tool_result',
+      'span.model_request_end',
+    ]),
+  );
+
+  const retrieved = await client.beta.sessions.retrieve(session.id);
+  expect(retrieved.status).toBe('idle');
+  expect(retrieved.usage.input_tokens).toBeGreaterThan(0);
+  expect(retrieved.usage.output_tokens).toBeGreaterThan(0);
+  expect(retrieved.stats.duration_seconds).toBeGreaterThanOrEqual(0);
+  const listedSessions: string[] = [];
+  for await (const item of client.beta.sessions.list({ statuses: ['idle'] })) listedSessions.push(item.id);
+  expect(listedSessions).toContain(session.id);
+
+  const archived = await client.beta.sessions.archive(session.id);
+  expect(archived.archived_at).not.toBeNull();
+  expect(archived.status).toBe('terminated');
+  await expect(
+    client.beta.sessions.events.send(session.id, {
+      events: [{ type: 'user.message', content: [{ type: 'text', text: 'hi' }] }],
+    }),
+  ).rejects.toMatchObject({ status: 409 });
+  expect(await client.beta.sessions.delete(session.id)).toEqual({ id: session.id, type: 'session_deleted' });
+  await expect(client.beta.sessions.retrieve(session.id)).rejects.toMatchObject({ status: 404 });
+
+  const usage = (await (await harness.request('/v1/usage')).json()) as { total: { input_tokens: number } };
+  expect(usage.total.input_tokens).toBeGreaterThanOrEqual(0);
+  expect((await client.beta.agents.archive(agent.id)).archived_at).not.toBeNull();
+  expect((await client.beta.environments.delete(environment.id)).type).toBe('environment_deleted');
+});

@@ -1,0 +1,128 @@
+// A credential's secret (a canary) never leaves the vault: not in any API response, not in session_events, not in
+// the API's logs, not in the credential row in plaintext, and not in the Temporal history of a session using the
+// vault — neither raw nor after decoding its payloads.
+import { randomUUID } from 'node:crypto';
+import type { Payload } from '@temporalio/common';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sessionWorkflowId } from '../../domain/ids.ts';
+import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
+
+let harness: ApiHarness;
+beforeAll(async () => {
+  harness = await startApiHarness('api-secrets');
+});
+afterAll(async () => {
+  await harness?.stop();
+});
+
+const bodies: string[] = [];
+async function call(path: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
+  const response = await harness.request(path, init);
+  const text = await response.text();
+  bodies.push(text);
+  expect(response.status, text).toBe(200);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+const post = (path: string, body: unknown) => call(path, { method: 'POST', body: JSON.stringify(body) });
+
+/** Every payload in a history, wherever it sits. */
+function collectPayloads(value: unknown, found: Payload[] = [], depth = 0): Payload[] {
+  if (!value || typeof value !== 'object' || depth > 40) return found;
+  if (value instanceof Uint8Array) return found;
+  const record = value as Record<string, unknown>;
+  if (record.data instanceof Uint8Array && record.metadata && typeof record.metadata === 'object') {
+    found.push(record);
+    return found;
+  }
+  for (const inner of Object.values(record)) collectPayloads(inner, found, depth + 1);
+  return found;
+}
+
+it('keeps credential secrets out of responses, events, logs and history', async () => {
+  const canaries = [`canary-bearer-${randomUUID()}`, `canary-env-${randomUUID()}`, `canary-rotated-${randomUUID()}`];
+  const vault = await post('/v1/vaults', { display_name: 'secrets' });
+  const bearer = await post(`/v1/vaults/${vault.id as string}/credentials`, {
+    display_name: 'mcp',
+    auth: { type: 'static_bearer', mcp_server_url: 'https://mcp.example.com/mcp', token: canaries[0] },
+  });
+  await post(`/v1/vaults/${vault.id as string}/credentials`, {
+    auth: {
+      type: 'environment_variable',
+      secret_name: 'DEPLOY_TOKEN',
+      secret_value: canaries[1],
+      networking: { type: 'unrestricted' },
+    },
+  });
+  await post(`/v1/vaults/${vault.id as string}/credentials/${bearer.id as string}`, {
+    auth: { type: 'static_bearer', token: canaries[2] },
+  });
+  await call(`/v1/vaults/${vault.id as string}/credentials/${bearer.id as string}`);
+  await call(`/v1/vaults/${vault.id as string}/credentials`);
+  await call(`/v1/vaults/${vault.id as string}`);
+
+  const model = `${harness.platform.prefix}-secrets`;
+  harness.platform.fakeModel.setScript(model, [{ text: 'Nothing secret here.' }]);
+  const agent = await post('/v1/agents', { name: 'secret keeper', model, tools: [] });
+  const environment = await post('/v1/environments', { name: `secrets-${harness.platform.prefix}` });
+  const session = await post('/v1/sessions', {
+    agent: agent.id,
+    environment_id: environment.id,
+    vault_ids: [vault.id],
+  });
+  const sessionId = session.id as string;
+  await post(`/v1/sessions/${sessionId}/events`, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'hello' }] }],
+  });
+  await eventually(
+    async () => {
+      const { rows } = await harness.platform.pool.query(
+        `select 1 from session_events where session_id = $1 and type = 'session.status_idle'`,
+        [sessionId],
+      );
+      return rows.length > 0 ? true : undefined;
+    },
+    30_000,
+    'the end of the turn',
+  );
+  await call(`/v1/sessions/${sessionId}`);
+  await call(`/v1/sessions/${sessionId}/events`);
+  await call('/v1/sessions');
+
+  const responses = bodies.join('\n');
+  const events = await harness.platform.pool.query<{ body: unknown }>(
+    'select body from session_events where session_id = $1',
+    [sessionId],
+  );
+  const eventsText = JSON.stringify(events.rows);
+  const logs = harness.logLines.join('\n');
+  expect(logs.length).toBeGreaterThan(0);
+  expect(logs).not.toContain(harness.tenant.apiKey);
+
+  const handle = harness.platform.client.workflow.getHandle(sessionWorkflowId(sessionId));
+  const history = await handle.fetchHistory();
+  const rawHistory = JSON.stringify(history, (_key, value: unknown) =>
+    value instanceof Uint8Array ? Buffer.from(value).toString('latin1') : value,
+  );
+  let payloads = collectPayloads(history);
+  expect(payloads.length).toBeGreaterThan(0);
+  for (const codec of [...(harness.platform.dataConverter.payloadCodecs ?? [])].reverse()) {
+    payloads = await codec.decode(payloads);
+  }
+  const decodedHistory = payloads
+    .map((payload) => Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'))
+    .join('\n');
+  expect(decodedHistory).toContain(vault.id); // the input names the vault …
+
+  const sealed = await harness.platform.pool.query<{ secret: Buffer }>(
+    'select secret from vault_credentials where vault_id = $1',
+    [vault.id],
+  );
+  for (const canary of canaries) {
+    expect(responses).not.toContain(canary);
+    expect(eventsText).not.toContain(canary);
+    expect(logs).not.toContain(canary);
+    expect(rawHistory).not.toContain(canary);
+    expect(decodedHistory).not.toContain(canary); // … but never a secret
+    for (const row of sealed.rows) expect(row.secret.includes(Buffer.from(canary))).toBe(false);
+  }
+});
