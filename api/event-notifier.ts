@@ -4,20 +4,16 @@
 // woken, since notifications sent while disconnected are gone.
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { sessionDeltasChannel, sessionEventsChannel } from '../db/repositories/session-events.ts';
-
-/** A live delta as activities/model/delta-publisher.ts sends it. */
-export interface DeltaNotice {
-  session_id: string;
-  event_id: string;
-  event_type: 'agent.message' | 'agent.thinking';
-  index: number;
-  text: string;
-}
+import type { DeltaMessage } from '../domain/contracts/delta-message.ts';
+import {
+  sessionDeltasChannel,
+  sessionEventsChannel,
+  sessionOfEventsNotice,
+} from '../db/repositories/session-events.ts';
 
 export interface SessionListener {
   wake(): void;
-  delta?(notice: DeltaNotice): void;
+  delta?(notice: DeltaMessage): void;
 }
 
 export class EventNotifier {
@@ -116,14 +112,14 @@ export class EventNotifier {
 
   private dispatch(channel: string, payload: string): void {
     if (channel === sessionEventsChannel) {
-      const sessionId = payload.split(' ')[0] ?? '';
+      const sessionId = sessionOfEventsNotice(payload);
       for (const listener of this.listeners.get(sessionId) ?? []) listener.wake();
       return;
     }
     if (channel === sessionDeltasChannel) {
-      let notice: DeltaNotice;
+      let notice: DeltaMessage;
       try {
-        notice = JSON.parse(payload) as DeltaNotice;
+        notice = JSON.parse(payload) as DeltaMessage;
       } catch {
         return;
       }

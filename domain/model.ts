@@ -74,7 +74,7 @@ export interface ModelResponse {
 export type ModelStreamPart =
   { type: 'text_delta'; index: number; text: string } | { type: 'thinking_delta'; index: number; text: string };
 
-export const emptyUsage = (): ModelUsage => ({
+export const emptyModelUsage = (): ModelUsage => ({
   inputTokens: 0,
   outputTokens: 0,
   cacheReadInputTokens: 0,

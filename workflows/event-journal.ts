@@ -7,6 +7,7 @@
 // before it reads the transcript), which saves the local activity, and the workflow task's wait for it, on every step;
 // further writes wait until that call settles.
 import { CancellationScope, condition, patched, uuid4 } from '@temporalio/workflow';
+import type { JournalBatch } from '../domain/contracts/journal-batch.ts';
 import type { JournaledEvent, SessionEvent } from '../domain/events.ts';
 import { makeId } from '../domain/ids.ts';
 import { journalActivities } from './activity-proxies.ts';
@@ -73,12 +74,12 @@ export class EventJournal {
    * no write is under way and they are small; otherwise undefined (then await flushed() as usual). The caller must
    * settleHandOff() once the activity has finished, whatever its outcome.
    */
-  takeForActivity(): JournaledEvent[] | undefined {
+  takeForActivity(): JournalBatch | undefined {
     if (this.inFlight || this.handedOff || this.pending.length === 0) return undefined;
     if (JSON.stringify(this.pending).length > maxHandOffChars) return undefined;
     this.handedOff = this.pending;
     this.pending = [];
-    return this.handedOff;
+    return { sessionId: this.sessionId, events: this.handedOff };
   }
 
   /** Ends a hand-off: written, or not known to be (a failed or cancelled activity) — then they are written again. */

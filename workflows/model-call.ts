@@ -9,10 +9,10 @@ import {
   isCancellation,
   patched,
 } from '@temporalio/workflow';
+import type { InvokeModelInput } from '../domain/contracts/model-activity.ts';
 import { FailureType, nonRetryableFailureTypes, sessionErrorTypeFor } from '../domain/errors.ts';
 import type { ModelResponse } from '../domain/model.ts';
 import type { SessionSettings } from '../domain/session.ts';
-import type { InvokeModelInput } from '../activities/model/activities.ts';
 import { modelActivities } from './activity-proxies.ts';
 import { handOffPatch, type EventJournal } from './event-journal.ts';
 import type { SessionStatusTracker } from './session-status.ts';

@@ -91,9 +91,7 @@ export class SandboxLeaseManager {
             name,
             input,
             env: this.input.environment.sandbox.env,
-            ...(unwrittenEvents
-              ? { unwrittenEvents: { sessionId: this.input.sessionId, events: unwrittenEvents } }
-              : {}),
+            ...(unwrittenEvents ? { unwrittenEvents } : {}),
           },
         ]);
         if (unwrittenEvents) this.journal.settleHandOff(true);

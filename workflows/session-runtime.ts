@@ -10,7 +10,7 @@ import {
 } from '@temporalio/workflow';
 import { defaultLimits } from '../domain/agent.ts';
 import type { StopReason, UserEvent, UserMessageEvent } from '../domain/events.ts';
-import { addUsage, emptyUsage, type ModelUsage, type ToolUseBlock } from '../domain/model.ts';
+import { addUsage, emptyModelUsage, type ModelUsage, type ToolUseBlock } from '../domain/model.ts';
 import type {
   CarriedSessionState,
   PendingAction,
@@ -61,7 +61,7 @@ export class SessionRuntime {
     this.queue = [...(carried?.queue ?? [])];
     this.seenEventIds = [...(carried?.seenEventIds ?? [])];
     this.seen = new Set(this.seenEventIds);
-    this.usage = carried?.usage ?? emptyUsage();
+    this.usage = carried?.usage ?? emptyModelUsage();
     this.stats = carried?.stats ?? { activeMs: 0, turns: 0, modelCalls: 0, toolCalls: 0 };
   }
 

@@ -6,27 +6,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
 import { FailureType } from '../../domain/errors.ts';
 import type { JournaledEvent } from '../../domain/events.ts';
-import type { ModelResponse, ModelSpec, ToolSpec } from '../../domain/model.ts';
+import type { InvokeModelInput } from '../../domain/contracts/model-activity.ts';
+import type { JournalBatch } from '../../domain/contracts/journal-batch.ts';
+import type { ModelResponse, ModelSpec } from '../../domain/model.ts';
 import { buildTranscript } from '../../domain/transcript.ts';
 import { readEvents } from '../store/event-reader.ts';
 import { appendJournalEvents } from '../store/journal-activities.ts';
 import { adapterFor } from './adapter.ts';
 import { DeltaPublisher } from './delta-publisher.ts';
 import { ProviderLimiter } from './provider-limits.ts';
-
-export interface InvokeModelInput {
-  sessionId: string;
-  /** The transcript is the session's events up to and including this seq. */
-  throughSeq: number;
-  /** The session's last events, not yet in the journal: written here first (idempotently), then read back. */
-  unwrittenEvents?: JournaledEvent[];
-  /** The id the resulting `agent.message` event will have; live deltas refer to it. */
-  messageEventId: string;
-  model: ModelSpec;
-  system?: string;
-  tools: ToolSpec[];
-  maxOutputTokens: number;
-}
 
 /** Where each provider is reached and with which key. Keys stay in the worker process; workflows never see them. */
 export interface ModelEndpoints {
@@ -60,9 +48,8 @@ export function createModelActivities(deps: { pool: pg.Pool; endpoints: ModelEnd
     async invokeModel(input: InvokeModelInput): Promise<ModelResponse> {
       const context = Context.current();
       const endpoint = resolveEndpoint(input.model);
-      if (input.unwrittenEvents) {
-        await appendJournalEvents(deps.pool, { sessionId: input.sessionId, events: input.unwrittenEvents });
-      }
+      const unwritten = handedOffBatch(input);
+      if (unwritten) await appendJournalEvents(deps.pool, unwritten);
       const events = await readEvents(deps.pool, input.sessionId, { throughSeq: input.throughSeq });
       const messages = buildTranscript(events.map((journaled) => journaled.event));
       const deltas = new DeltaPublisher(deps.pool, input.sessionId, input.messageEventId);
@@ -96,6 +83,16 @@ export function createModelActivities(deps: { pool: pg.Pool; endpoints: ModelEnd
       }
     },
   };
+}
+
+/**
+ * The batch handed to this call. Workflows before the one-batch-shape contract sent the bare event list; a call they
+ * scheduled may still arrive during an upgrade.
+ */
+function handedOffBatch(input: InvokeModelInput): JournalBatch | undefined {
+  const batch = input.unwrittenEvents as JournalBatch | JournaledEvent[] | undefined;
+  if (Array.isArray(batch)) return { sessionId: input.sessionId, events: batch };
+  return batch;
 }
 
 export type ModelActivities = ReturnType<typeof createModelActivities>;

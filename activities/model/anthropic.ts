@@ -9,7 +9,7 @@ import type {
   Tool,
 } from '@anthropic-ai/sdk/resources/messages/messages';
 import {
-  emptyUsage,
+  emptyModelUsage,
   type ModelMessage,
   type ModelRequest,
   type ModelResponse,
@@ -88,7 +88,7 @@ async function streamTurn(request: ModelRequest, options: ModelCallOptions): Pro
   });
   const stream = await client.messages.create(toAnthropicRequest(request), { signal: options.signal });
   const accumulator = new ContentAccumulator(options.onPart);
-  const usage = emptyUsage();
+  const usage = emptyModelUsage();
   let model = request.model.id;
   let stopReason: StopReason | null = null;
   let stopped = false;

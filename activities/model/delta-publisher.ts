@@ -2,18 +2,11 @@
 // Never persisted, never one message per token: the first delta goes at once (time to first token), later ones are
 // coalesced for `intervalMs`.
 import type pg from 'pg';
+import type { DeltaMessage } from '../../domain/contracts/delta-message.ts';
+import { sessionDeltasChannel } from '../../db/repositories/session-events.ts';
 import type { ModelStreamPart } from '../../domain/model.ts';
 
-export const sessionDeltasChannel = 'session_deltas';
 const maxNotifyBytes = 7_000; // NOTIFY payloads must stay under 8000 bytes
-
-export interface DeltaMessage {
-  session_id: string;
-  event_id: string;
-  event_type: 'agent.message' | 'agent.thinking';
-  index: number;
-  text: string;
-}
 
 export class DeltaPublisher {
   private buffer: ModelStreamPart[] = [];

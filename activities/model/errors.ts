@@ -11,7 +11,7 @@ import { APIConnectionError as OpenAiConnectionError, APIError as OpenAiApiError
 import { FailureType } from '../../domain/errors.ts';
 import type { ModelProvider } from '../../domain/model.ts';
 
-export interface ModelCallContext {
+export interface ProviderCallContext {
   provider: ModelProvider;
   model: string;
   /** Only used to scrub it from messages. */
@@ -169,7 +169,7 @@ function classify(error: unknown): Classified {
 }
 
 /** Classifies any error from a model call into an `ApplicationFailure` typed by FailureType. */
-export function toModelFailure(error: unknown, context: ModelCallContext): ApplicationFailure {
+export function toModelFailure(error: unknown, context: ProviderCallContext): ApplicationFailure {
   if (error instanceof ApplicationFailure) return error;
   const classified = classify(error);
   const nonRetryable = classified.type === FailureType.modelRequestRejected;
@@ -208,7 +208,7 @@ export function abortedCallError(signal: AbortSignal): TemporalFailure {
 
 /** Runs one provider call: aborts become cancellations, every other error a classified ApplicationFailure. */
 export async function callClassifyingErrors<T>(
-  context: ModelCallContext,
+  context: ProviderCallContext,
   signal: AbortSignal | undefined,
   call: () => Promise<T>,
 ): Promise<T> {

@@ -7,7 +7,7 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions/completions';
 import {
-  emptyUsage,
+  emptyModelUsage,
   type ModelMessage,
   type ModelRequest,
   type ModelResponse,
@@ -112,7 +112,7 @@ async function streamTurn(request: ModelRequest, options: ModelCallOptions): Pro
   });
   const stream = await client.chat.completions.create(toChatRequest(request), { signal: options.signal });
   const accumulator = new ContentAccumulator(options.onPart);
-  const usage = emptyUsage();
+  const usage = emptyModelUsage();
   let model = request.model.id;
   let finishReason: string | null = null;
   let refused = false;

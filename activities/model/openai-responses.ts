@@ -9,7 +9,7 @@ import type {
   ResponseStreamEvent,
 } from 'openai/resources/responses/responses';
 import {
-  emptyUsage,
+  emptyModelUsage,
   type ModelMessage,
   type ModelRequest,
   type ModelResponse,
@@ -139,7 +139,7 @@ async function streamTurn(request: ModelRequest, options: ModelCallOptions): Pro
     }
   }
   if (!finished) throw new ModelStreamError('the stream ended before response.completed');
-  const usage = emptyUsage();
+  const usage = emptyModelUsage();
   if (finished.usage) {
     const cached = finished.usage.input_tokens_details?.cached_tokens ?? 0;
     // Our inputTokens count uncached input only (Anthropic's meaning), so providers add up alike.

@@ -6,17 +6,20 @@ import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
 import type pg from 'pg';
 import { FailureType } from '../../domain/errors.ts';
-import type { SandboxLease, SandboxOwner, SandboxSpec, ToolOutcome } from '../../domain/sandbox.ts';
-import { appendJournalEvents, type AppendEventsInput } from '../store/journal-activities.ts';
+import type { SandboxLease, ToolOutcome } from '../../domain/sandbox.ts';
+import type {
+  CreateSandboxInput,
+  DestroySandboxInput,
+  EnvironmentImage,
+  PrepareEnvironmentImageInput,
+  RunToolInput,
+  SandboxLeaseInput,
+} from '../../domain/contracts/sandbox-activity.ts';
+import type { EnvironmentPackages } from '../../domain/session.ts';
+import { appendJournalEvents } from '../store/journal-activities.ts';
 import { daemonOutageFailure } from './daemon-outage.ts';
 import { DockerSandbox, SandboxGoneError } from './docker-sandbox.ts';
-import {
-  ensureEnvironmentImage,
-  EnvironmentImageError,
-  hasPackages,
-  type EnvironmentImage,
-  type EnvironmentPackages,
-} from './environment-image.ts';
+import { ensureEnvironmentImage, EnvironmentImageError, hasPackages } from './environment-image.ts';
 import { SnapshotStore } from './snapshot-store.ts';
 import { runSandboxTool } from './tools.ts';
 import type { WarmPool } from './warm-pool.ts';
@@ -36,37 +39,6 @@ export interface SandboxActivityDeps {
   buildCaCertificates?: Buffer;
   /** How long one attempt waits for an unreachable Docker daemon before failing (retryably); default 60 s. */
   daemonOutageWaitMs?: number;
-}
-
-export interface CreateSandboxInput {
-  spec: SandboxSpec;
-  owner: SandboxOwner;
-  /** Restore /workspace from this snapshot instead of starting empty. */
-  snapshotId?: string;
-  /** The environment's packages: the container runs from spec.image with these installed (built once per host). */
-  packages?: EnvironmentPackages;
-}
-
-export interface PrepareEnvironmentImageInput {
-  baseImage: string;
-  packages: EnvironmentPackages;
-}
-
-export interface RunToolInput {
-  lease: SandboxLease;
-  /** The model's tool-use id: a retried activity with the same id never applies a side effect twice. */
-  toolUseId: string;
-  name: string;
-  input: Record<string, unknown>;
-  env: Record<string, string>;
-  /** The session's last events, not yet in the journal: written first (idempotently; workflows/event-journal.ts). */
-  unwrittenEvents?: AppendEventsInput;
-}
-
-export interface DestroySandboxInput {
-  lease?: SandboxLease;
-  owner: SandboxOwner;
-  deleteSnapshots: boolean;
 }
 
 /** Heartbeats when called inside an activity; a no-op elsewhere (unit tests call the functions directly). */
@@ -205,16 +177,16 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       );
     },
 
-    async pauseSandbox(input: { lease: SandboxLease }): Promise<void> {
+    async pauseSandbox(input: SandboxLeaseInput): Promise<void> {
       await onContainer(() => sandbox.pause(input.lease.containerId));
     },
 
-    async resumeSandbox(input: { lease: SandboxLease }): Promise<void> {
+    async resumeSandbox(input: SandboxLeaseInput): Promise<void> {
       await onContainer(() => sandbox.unpause(input.lease.containerId));
     },
 
     /** Stores /workspace in PostgreSQL and returns the snapshot id. */
-    async snapshotSandbox(input: { lease: SandboxLease }): Promise<string> {
+    async snapshotSandbox(input: SandboxLeaseInput): Promise<string> {
       heartbeat();
       return onContainer(() => sandbox.snapshot(input.lease.containerId));
     },

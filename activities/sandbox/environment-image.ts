@@ -5,28 +5,16 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { pack } from 'tar-stream';
+import type { EnvironmentImage } from '../../domain/contracts/sandbox-activity.ts';
 import { managedLabel } from '../../domain/sandbox.ts';
+import type { EnvironmentPackages } from '../../domain/session.ts';
 import { statusOf } from './docker-errors.ts';
-
-/** Anthropic's environment `packages` config, for the managers this platform installs. */
-export interface EnvironmentPackages {
-  apt?: string[] | null;
-  pip?: string[] | null;
-  npm?: string[] | null;
-}
 
 export interface EnvironmentImageOptions {
   /** PEM certificates trusted during the build only (a TLS-intercepting proxy in front of the registries). */
   caCertificates?: Buffer;
   /** Called for each line the build prints, and so while it makes progress (activities heartbeat here). */
   onProgress?: (line: string) => void;
-}
-
-export interface EnvironmentImage {
-  /** The tag to create containers from. */
-  image: string;
-  /** False when the image was already on this host. */
-  built: boolean;
 }
 
 /** A build that failed; `retryable` is false when the package lists themselves are at fault (a name that no registry has). */

@@ -15,7 +15,7 @@ import {
   type SandboxToolInput,
 } from './tool-specs.ts';
 
-export interface ToolCall {
+export interface SandboxToolContext {
   sandbox: DockerSandbox;
   containerId: string;
   toolUseId: string;
@@ -37,7 +37,7 @@ const fail = (content: string): ToolOutcome => ({ content, isError: true });
 const ok = (content: string): ToolOutcome => ({ content, isError: false });
 
 /** Validates the input and runs one sandbox tool. */
-export async function runSandboxTool(call: ToolCall, name: string, input: unknown): Promise<ToolOutcome> {
+export async function runSandboxTool(call: SandboxToolContext, name: string, input: unknown): Promise<ToolOutcome> {
   if (!isSandboxToolName(name)) return fail(`Unknown sandbox tool "${name}".`);
   const parsed = sandboxToolInputs[name].safeParse(input);
   if (!parsed.success) return fail(describeInputError(name, parsed.error));
@@ -49,7 +49,7 @@ export async function runSandboxTool(call: ToolCall, name: string, input: unknow
   }
 }
 
-function dispatch(call: ToolCall, name: SandboxToolName, input: unknown): Promise<ToolOutcome> {
+function dispatch(call: SandboxToolContext, name: SandboxToolName, input: unknown): Promise<ToolOutcome> {
   switch (name) {
     case 'bash':
       return bash(call, input as SandboxToolInput<'bash'>);
@@ -73,7 +73,7 @@ export function execIdFor(toolUseId: string): string {
   return `${readable}-${hash}`;
 }
 
-async function bash(call: ToolCall, input: SandboxToolInput<'bash'>): Promise<ToolOutcome> {
+async function bash(call: SandboxToolContext, input: SandboxToolInput<'bash'>): Promise<ToolOutcome> {
   const timeoutMs = Math.min(input.timeout_ms ?? defaultBashTimeoutMs, maxBashTimeoutMs);
   const result = await call.sandbox.exec(call.containerId, {
     command: input.command,
@@ -105,7 +105,7 @@ awk 'END { print NR }' "$p" || exit 12
 tail -n "+$offset" -- "$p" | head -n "$limit" | head -c "$max"
 `;
 
-async function read(call: ToolCall, input: SandboxToolInput<'read'>): Promise<ToolOutcome> {
+async function read(call: SandboxToolContext, input: SandboxToolInput<'read'>): Promise<ToolOutcome> {
   const absolute = resolveSandboxPath(input.path);
   const offset = input.offset ?? 1;
   const limit = Math.min(input.limit ?? readMaxLines, readMaxLines);
@@ -158,7 +158,7 @@ echo "$verb"
 
 /** Writes content at most once per tool-use id; with `expectedSha256`, only if the file is still as it was read. */
 async function writeOnce(
-  call: ToolCall,
+  call: SandboxToolContext,
   absolute: string,
   content: Buffer,
   expectedSha256 = '',
@@ -173,7 +173,7 @@ async function writeOnce(
   });
 }
 
-async function write(call: ToolCall, input: SandboxToolInput<'write'>): Promise<ToolOutcome> {
+async function write(call: SandboxToolContext, input: SandboxToolInput<'write'>): Promise<ToolOutcome> {
   const absolute = writablePath(input.path);
   const content = Buffer.from(input.content, 'utf8');
   const result = await writeOnce(call, absolute, content);
@@ -182,7 +182,7 @@ async function write(call: ToolCall, input: SandboxToolInput<'write'>): Promise<
   return ok(`${verb} ${input.path} (${content.length} bytes).`);
 }
 
-async function edit(call: ToolCall, input: SandboxToolInput<'edit'>): Promise<ToolOutcome> {
+async function edit(call: SandboxToolContext, input: SandboxToolInput<'edit'>): Promise<ToolOutcome> {
   const absolute = writablePath(input.path);
   // A retry must return the first attempt's verdict: re-reading would find the edit already applied.
   const recorded = await call.sandbox.recordedExec(call.containerId, execIdFor(call.toolUseId), {
@@ -242,7 +242,7 @@ function shownFolder(absolute: string): string {
   return absolute.startsWith(`${workspaceDir}/`) ? absolute.slice(workspaceDir.length + 1) : absolute;
 }
 
-async function glob(call: ToolCall, input: SandboxToolInput<'glob'>): Promise<ToolOutcome> {
+async function glob(call: SandboxToolContext, input: SandboxToolInput<'glob'>): Promise<ToolOutcome> {
   const folder = resolveSandboxPath(input.path ?? workspaceDir);
   const command =
     `cd -- ${shellQuote(folder)} || exit 3\n` +
@@ -269,7 +269,7 @@ async function glob(call: ToolCall, input: SandboxToolInput<'glob'>): Promise<To
   );
 }
 
-async function grep(call: ToolCall, input: SandboxToolInput<'grep'>): Promise<ToolOutcome> {
+async function grep(call: SandboxToolContext, input: SandboxToolInput<'grep'>): Promise<ToolOutcome> {
   // Always name a path: without one, ripgrep searches stdin whenever stdin is not a terminal.
   const target = input.path ? shellQuote(input.path) : '.';
   const options = [

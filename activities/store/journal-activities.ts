@@ -1,26 +1,20 @@
 // The event journal: the session workflow writes each event here, in order, through a local activity. Inserts are
 // idempotent by event id, so a workflow task retried after a crash writes nothing twice. A NOTIFY wakes live readers.
 import type pg from 'pg';
-import type { JournaledEvent } from '../../domain/events.ts';
-
-export const sessionEventsChannel = 'session_events';
-
-export interface AppendEventsInput {
-  sessionId: string;
-  events: JournaledEvent[];
-}
+import type { JournalBatch } from '../../domain/contracts/journal-batch.ts';
+import { sessionEventsChannel, sessionEventsNotice } from '../../db/repositories/session-events.ts';
 
 export function createJournalActivities(pool: pg.Pool) {
   return {
     /** Writes events (already ordered by seq) and notifies listeners with `<sessionId> <lastSeq>`. */
-    async appendEvents(input: AppendEventsInput): Promise<void> {
+    async appendEvents(input: JournalBatch): Promise<void> {
       await appendJournalEvents(pool, input);
     },
   };
 }
 
 /** The journal write itself, also made by the model activity for events handed to it (workflows/event-journal.ts). */
-export async function appendJournalEvents(pool: pg.Pool, input: AppendEventsInput): Promise<void> {
+export async function appendJournalEvents(pool: pg.Pool, input: JournalBatch): Promise<void> {
   if (input.events.length === 0) return;
   const lastSeq = input.events.at(-1)?.seq ?? 0;
   // One statement, so one round trip: its implicit transaction makes insert and notify atomic (a NOTIFY is delivered
@@ -46,7 +40,7 @@ export async function appendJournalEvents(pool: pg.Pool, input: AppendEventsInpu
         })),
       ),
       sessionEventsChannel,
-      `${input.sessionId} ${lastSeq}`,
+      sessionEventsNotice(input.sessionId, lastSeq),
     ],
   );
 }

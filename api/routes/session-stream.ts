@@ -9,10 +9,10 @@
 import { once } from 'node:events';
 import { z } from 'zod';
 import { readEventsAfter } from '../../db/repositories/session-events.ts';
+import type { DeltaMessage } from '../../domain/contracts/delta-message.ts';
 import { getSessionRow } from '../../db/repositories/sessions.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
 import { invalidRequest, notFound } from '../errors.ts';
-import type { DeltaNotice } from '../event-notifier.ts';
 import { streamQuerySchema } from '../schemas/events.ts';
 
 const params = z.object({ session_id: z.string().min(1).max(128) });
@@ -109,7 +109,7 @@ export function registerSessionStreamRoute(
         }
       };
 
-      const onDelta = (notice: DeltaNotice): void => {
+      const onDelta = (notice: DeltaMessage): void => {
         if (!ready || closed || !wantedDeltas.has(notice.event_type) || finishedEvents.has(notice.event_id)) return;
         let frames = '';
         if (!startedEvents.has(notice.event_id)) {

@@ -8,7 +8,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, inject, it } from 'vitest';
 import { DockerSandbox } from '../../activities/sandbox/docker-sandbox.ts';
 import { readEvents } from '../../activities/store/event-reader.ts';
-import { sessionEventsChannel } from '../../activities/store/journal-activities.ts';
+import { sessionEventsChannel } from '../../db/repositories/session-events.ts';
 import { defaultSandboxSpec } from '../../domain/sandbox.ts';
 import { startTestPlatform, testContainerLabels, type TestPlatform } from '../../test/support/platform.ts';
 import { agentSnapshot, fastSettings, SessionDriver, turnEnds } from '../../test/support/session-driver.ts';

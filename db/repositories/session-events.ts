@@ -2,16 +2,19 @@
 // usage and active time, and deletion. The session workflow writes it (activities/store/journal-activities.ts).
 import type pg from 'pg';
 import { withTransaction } from '../transaction.ts';
-import type { SessionEvent } from '../../domain/events.ts';
+import type { JournaledEvent, SessionEvent } from '../../domain/events.ts';
 import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
 
+// NOTIFY channels between the workers and the API's LISTEN (api/event-notifier.ts).
+/** Journal writes; payload `<sessionId> <lastSeq>`. Readers re-read after their last seq, so a lost notice loses nothing. */
 export const sessionEventsChannel = 'session_events';
+/** Live token deltas; payload a DeltaMessage as JSON (domain/contracts/delta-message.ts). */
 export const sessionDeltasChannel = 'session_deltas';
 
-export interface StoredEvent {
-  seq: number;
-  event: SessionEvent;
-}
+export const sessionEventsNotice = (sessionId: string, lastSeq: number): string => `${sessionId} ${lastSeq}`;
+
+/** The session a notification on sessionEventsChannel is about. */
+export const sessionOfEventsNotice = (payload: string): string => payload.split(' ')[0] ?? '';
 
 /** Events after `afterSeq`, in order: what the stream sends next. */
 export async function readEventsAfter(
@@ -19,7 +22,7 @@ export async function readEventsAfter(
   sessionId: string,
   afterSeq: number,
   limit: number,
-): Promise<StoredEvent[]> {
+): Promise<JournaledEvent[]> {
   const { rows } = await pool.query<{ seq: string; body: SessionEvent }>(
     'select seq, body from session_events where session_id = $1 and seq > $2 order by seq limit $3',
     [sessionId, afterSeq, limit],
@@ -129,7 +132,10 @@ export async function deleteSessionEvents(pool: pg.Pool, sessionId: string, dele
         `insert into session_events (session_id, seq, id, type, body, processed_at) values ($1, $2, $3, $4, $5, $6)`,
         [sessionId, lastSeq + 1, event.id, event.type, event, event.processed_at],
       );
-      await client.query('select pg_notify($1, $2)', [sessionEventsChannel, `${sessionId} ${lastSeq + 1}`]);
+      await client.query('select pg_notify($1, $2)', [
+        sessionEventsChannel,
+        sessionEventsNotice(sessionId, lastSeq + 1),
+      ]);
     }
     await client.query(`delete from session_events where session_id = $1 and type <> 'session.deleted'`, [sessionId]);
   });

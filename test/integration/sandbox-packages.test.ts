@@ -9,13 +9,10 @@ import Docker from 'dockerode';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSandboxActivities } from '../../activities/sandbox/activities.ts';
-import {
-  ensureEnvironmentImage,
-  environmentImageTag,
-  type EnvironmentPackages,
-} from '../../activities/sandbox/environment-image.ts';
+import { ensureEnvironmentImage, environmentImageTag } from '../../activities/sandbox/environment-image.ts';
 import { FailureType } from '../../domain/errors.ts';
 import { defaultSandboxSpec, type SandboxOwner } from '../../domain/sandbox.ts';
+import type { EnvironmentPackages } from '../../domain/session.ts';
 import { testContainerLabels } from '../support/platform.ts';
 
 const docker = new Docker();

@@ -1,0 +1,18 @@
+// The model activity's contract (activities/model/activities.ts implements it; workflows/model-call.ts calls it).
+// Its result is a ModelResponse (domain/model.ts).
+import type { ModelSpec, ToolSpec } from '../model.ts';
+import type { JournalBatch } from './journal-batch.ts';
+
+export interface InvokeModelInput {
+  sessionId: string;
+  /** The transcript is the session's events up to and including this seq. */
+  throughSeq: number;
+  /** The session's last events, not yet in the journal: written here first (idempotently), then read back. */
+  unwrittenEvents?: JournalBatch;
+  /** The id the resulting `agent.message` event will have; live deltas refer to it. */
+  messageEventId: string;
+  model: ModelSpec;
+  system?: string;
+  tools: ToolSpec[];
+  maxOutputTokens: number;
+}

@@ -1,0 +1,49 @@
+// The sandbox activities' contract (activities/sandbox/activities.ts implements them; workflows/sandbox-lease.ts calls
+// them). Results: a SandboxLease from createSandbox, a ToolOutcome from runTool (domain/sandbox.ts), a snapshot id.
+import type { SandboxLease, SandboxOwner, SandboxSpec } from '../sandbox.ts';
+import type { EnvironmentPackages } from '../session.ts';
+import type { JournalBatch } from './journal-batch.ts';
+
+export interface CreateSandboxInput {
+  spec: SandboxSpec;
+  owner: SandboxOwner;
+  /** Restore /workspace from this snapshot instead of starting empty. */
+  snapshotId?: string;
+  /** The environment's packages: the container runs from spec.image with these installed (built once per host). */
+  packages?: EnvironmentPackages;
+}
+
+export interface PrepareEnvironmentImageInput {
+  baseImage: string;
+  packages: EnvironmentPackages;
+}
+
+/** What prepareEnvironmentImage returns. */
+export interface EnvironmentImage {
+  /** The tag to create containers from. */
+  image: string;
+  /** False when the image was already on this host. */
+  built: boolean;
+}
+
+export interface RunToolInput {
+  lease: SandboxLease;
+  /** The model's tool-use id: a retried activity with the same id never applies a side effect twice. */
+  toolUseId: string;
+  name: string;
+  input: Record<string, unknown>;
+  env: Record<string, string>;
+  /** The session's last events, not yet in the journal: written first (idempotently; workflows/event-journal.ts). */
+  unwrittenEvents?: JournalBatch;
+}
+
+/** Input of pauseSandbox, resumeSandbox and snapshotSandbox. */
+export interface SandboxLeaseInput {
+  lease: SandboxLease;
+}
+
+export interface DestroySandboxInput {
+  lease?: SandboxLease;
+  owner: SandboxOwner;
+  deleteSnapshots: boolean;
+}
