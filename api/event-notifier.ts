@@ -96,14 +96,20 @@ export class EventNotifier {
     this.logger.warn({ err: error }, 'LISTEN connection lost; reconnecting');
     this.client = undefined;
     client.release(true);
+    // Back off while the server stays away (200 ms, doubling to 5 s); the first stream to subscribe meanwhile also
+    // tries, and fails fast into a 503.
+    let delayMs = 200;
     const retry = () => {
       if (this.closed || this.listeners.size === 0) return;
       this.ensureConnected().then(
         () => this.wakeAll(),
-        () => (this.retryTimer = setTimeout(retry, 1_000)),
+        () => {
+          delayMs = Math.min(delayMs * 2, 5_000);
+          this.retryTimer = setTimeout(retry, delayMs);
+        },
       );
     };
-    this.retryTimer = setTimeout(retry, 200);
+    this.retryTimer = setTimeout(retry, delayMs);
   }
 
   private wakeAll(): void {

@@ -1,7 +1,7 @@
 // The API process: reads configuration once, connects to PostgreSQL and Temporal (with the platform's payload codec),
 // listens on API_HOST:API_PORT, and shuts down cleanly on SIGTERM/SIGINT.
 import { Client, Connection } from '@temporalio/client';
-import pg from 'pg';
+import { createPool } from '../db/pool.ts';
 import { loadConfig } from '../domain/config.ts';
 import { createPlatformDataConverter } from '../codec/data-converter.ts';
 import { startPlatformCodecServer } from './codec-endpoint.ts';
@@ -11,12 +11,7 @@ import { createApi } from './server.ts';
 // eslint-disable-next-line no-restricted-syntax -- the process entry point reads its environment once
 const config = loadConfig(process.env);
 const logger = createApiLogger(config);
-const pool = new pg.Pool({
-  connectionString: config.DATABASE_URL,
-  max: config.DATABASE_POOL_SIZE,
-  connectionTimeoutMillis: 5_000,
-});
-pool.on('error', (error) => logger.warn({ err: error }, 'idle PostgreSQL connection failed'));
+const pool = createPool({ url: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE, log: logger });
 // Connection.lazy: the API starts (and answers 503) even while Temporal is still coming up.
 const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
 const temporalClient = new Client({

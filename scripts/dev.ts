@@ -1,5 +1,6 @@
 // The dev stack: every real component of the platform as child processes of this one, with logs under
-// .data/logs. Prints where each is, runs a demo session, stops everything on Ctrl-C (SIGINT/SIGTERM).
+// .data/logs. Prints where each is, runs a demo session, stops everything on Ctrl-C (SIGINT/SIGTERM). A process that
+// exits on its own (a crash, or PostgreSQL/Temporal stopped by hand) is started again with a visible line.
 // Flags: --no-demo, --exit-after-demo. Ports and folders: see README "Configuration".
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,8 +9,9 @@ import { createHash } from 'node:crypto';
 import { hostLabel } from '../domain/sandbox.ts';
 import { dockerAnswers, removeContainersLabelled } from './services/docker.ts';
 import { portIsFree, startProcess, waitUntil, type ManagedProcess } from './services/process.ts';
+import { supervise, type Supervised } from './services/supervisor.ts';
 import { queryAnswers, startLocalPostgres } from './services/postgres.ts';
-import { startTemporalDevServer } from './services/temporal.ts';
+import { startTemporalDevServer, type TemporalDevServer } from './services/temporal.ts';
 import { projectRoot, readToolsEnv } from './services/tools-env.ts';
 import { runDemo } from './demo.ts';
 import { workerLaunch } from '../workers/process-launch.ts';
@@ -33,10 +35,13 @@ const logsDir = join(dataDir, 'logs');
 // The dev stack's sandbox worker is one Docker host; its containers carry this id and are removed when the stack stops
 // (sessions recreate them from their last snapshot on the next start).
 const sandboxHostId = `dev-${createHash('sha256').update(dataDir).digest('hex').slice(0, 8)}`;
-const children: ManagedProcess[] = [];
+const children: Supervised[] = [];
 const say = (message: string) => process.stdout.write(`\x1b[1;32m[dev]\x1b[0m ${message}\n`);
 
 let stopping = false;
+const sayUnlessStopping = (message: string) => {
+  if (!stopping) say(message);
+};
 async function stopAll(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
@@ -63,14 +68,20 @@ async function main(): Promise<void> {
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
     if (!tools.pgBinDir) throw new Error('no PostgreSQL binaries; run npm run setup');
-    const postgres = await startLocalPostgres({
+    const pgOptions = {
       binDir: tools.pgBinDir,
       dataDir: join(dataDir, 'postgres'),
       port: ports.postgres,
       logFile: join(logsDir, 'postgres.log'),
-    });
-    children.push(postgres.process);
-    databaseUrl = postgres.url;
+    };
+    let url = '';
+    const startPostgres = async () => {
+      const postgres = await startLocalPostgres(pgOptions);
+      url = postgres.url;
+      return postgres.process;
+    };
+    children.push(await supervise('postgres', startPostgres, { say: sayUnlessStopping }));
+    databaseUrl = url;
   } else if (!(await queryAnswers(databaseUrl))) {
     throw new Error('DATABASE_URL does not answer');
   }
@@ -78,15 +89,21 @@ async function main(): Promise<void> {
   say(`PostgreSQL       ${databaseUrl}`);
 
   const apiUrl = `http://127.0.0.1:${ports.api}`;
-  const temporal = await startTemporalDevServer({
-    bin: tools.temporalBin,
-    port: ports.temporal,
-    uiPort: ports.ui,
-    dbFile: join(dataDir, 'temporal.db'),
-    logFile: join(logsDir, 'temporal.log'),
-    codecEndpoint: `http://127.0.0.1:${ports.codec}`,
-  });
-  children.push(temporal.process);
+  const started: { temporal?: TemporalDevServer } = {};
+  const startTemporal = async () => {
+    started.temporal = await startTemporalDevServer({
+      bin: tools.temporalBin,
+      port: ports.temporal,
+      uiPort: ports.ui,
+      dbFile: join(dataDir, 'temporal.db'),
+      logFile: join(logsDir, 'temporal.log'),
+      codecEndpoint: `http://127.0.0.1:${ports.codec}`,
+    });
+    return started.temporal.process;
+  };
+  children.push(await supervise('temporal', startTemporal, { say: sayUnlessStopping }));
+  const temporal = started.temporal;
+  if (!temporal) throw new Error('Temporal did not start');
   say(`Temporal         ${temporal.address} (namespace default)`);
   say(`Temporal UI      ${temporal.uiUrl}`);
 
@@ -104,26 +121,33 @@ async function main(): Promise<void> {
     AGENTS_SANDBOX_HOST_ID: sandboxHostId,
   };
   if (useFakeModel) {
-    const fake = startNode('fake-model', 'test/fake-model/main.ts', ['--port', String(ports.fakeModel)], childEnv);
+    const fake = await startNode(
+      'fake-model',
+      'test/fake-model/main.ts',
+      ['--port', String(ports.fakeModel)],
+      childEnv,
+    );
     const fakeUrl = `http://127.0.0.1:${ports.fakeModel}`;
-    await waitUntil('fake model server', () => httpOk(`${fakeUrl}/_fake/health`), { process: fake });
+    await waitUntil('fake model server', () => httpOk(`${fakeUrl}/_fake/health`), { process: fake.current() });
     childEnv.AGENTS_FAKE_MODEL_URL = fakeUrl;
     say(`Fake model       ${fakeUrl} (no ANTHROPIC_API_KEY / OPENAI_API_KEY set)`);
   }
 
+  const workerPids: string[] = [];
   for (const family of ['session', 'model', 'sandbox'] as const) {
-    startNode(
+    const worker = await startNode(
       `${family}-worker`,
       `workers/${family}-worker.ts`,
       [],
       { ...childEnv, ...workerLaunch[family].env },
       workerLaunch[family].nodeFlags,
     );
+    workerPids.push(`${family} (pid ${worker.current().child.pid})`);
   }
-  say(`Workers          session, model, sandbox (logs in ${logsDir})`);
+  say(`Workers          ${workerPids.join(', ')} (logs in ${logsDir})`);
 
-  const api = startNode('api', 'api/main.ts', [], childEnv);
-  await waitUntil('API', () => httpOk(`${apiUrl}/health`), { process: api, timeoutMs: 60_000 });
+  const api = await startNode('api', 'api/main.ts', [], childEnv);
+  await waitUntil('API', () => httpOk(`${apiUrl}/health`), { process: api.current(), timeoutMs: 60_000 });
   say(`API              ${apiUrl}  (OpenAPI: ${apiUrl}/openapi.json)`);
   say(`Codec server     http://127.0.0.1:${ports.codec} (Temporal UI and CLI read encrypted payloads through it)`);
 
@@ -139,31 +163,22 @@ async function main(): Promise<void> {
   say('stack is up; Ctrl-C stops it');
 }
 
-function startNode(
+async function startNode(
   name: string,
   script: string,
   args: string[],
   childEnv: NodeJS.ProcessEnv,
   nodeFlags: string[] = [],
-): ManagedProcess {
-  const child = startProcess(
-    name,
-    process.execPath,
-    [...nodeFlags, '--import', 'tsx', join(projectRoot, script), ...args],
-    {
+): Promise<Supervised> {
+  const start = async (): Promise<ManagedProcess> =>
+    startProcess(name, process.execPath, [...nodeFlags, '--import', 'tsx', join(projectRoot, script), ...args], {
       logFile: join(logsDir, `${name}.log`),
       env: childEnv,
       cwd: projectRoot,
-    },
-  );
-  children.push(child);
-  void child.exited.then((code) => {
-    if (!stopping) {
-      say(`${name} exited (${code}); see ${child.logFile}`);
-      void stopAll(1);
-    }
-  });
-  return child;
+    });
+  const supervised = await supervise(name, start, { say: sayUnlessStopping });
+  children.push(supervised);
+  return supervised;
 }
 
 async function httpOk(url: string): Promise<boolean> {

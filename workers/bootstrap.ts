@@ -9,9 +9,10 @@ import {
 } from '@temporalio/worker';
 import { tracingFromConfig, type Tracing } from './tracing.ts';
 import type { DataConverter } from '@temporalio/common';
-import pg from 'pg';
+import type pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { createPlatformDataConverter } from '../codec/data-converter.ts';
+import { createPool } from '../db/pool.ts';
 import { loadConfig, type PlatformConfig } from '../domain/config.ts';
 import { workerMetricsOptions } from './metrics.ts';
 
@@ -35,8 +36,23 @@ export function createLogger(config: PlatformConfig, name: string): Logger {
   });
 }
 
-export function createPool(config: PlatformConfig): pg.Pool {
-  return new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+/**
+ * Connects to Temporal, retrying with backoff while the server is not there yet: the SDK gives up on a first connection
+ * that fails (once connected, its core retries polls through an outage by itself).
+ */
+export async function connectWithBackoff(address: string, logger: Logger): Promise<NativeConnection> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await NativeConnection.connect({ address });
+    } catch (error) {
+      const delayMs = Math.min(500 * 2 ** (attempt - 1), 15_000);
+      logger.warn(
+        { err: error instanceof Error ? error.message : String(error), attempt, delayMs },
+        'Temporal unreachable; retrying',
+      );
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
 }
 
 export async function bootstrapWorkerProcess(name: string): Promise<WorkerDeps> {
@@ -65,8 +81,8 @@ export async function bootstrapWorkerProcess(name: string): Promise<WorkerDeps> 
     );
   }
   if (!config.AGENTS_PAYLOAD_KEYS) logger.warn('AGENTS_PAYLOAD_KEYS is not set: using the development payload key');
-  const pool = createPool(config);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const pool = createPool({ url: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE, log: logger });
+  const connection = await connectWithBackoff(config.TEMPORAL_ADDRESS, logger);
   const tracing = tracingFromConfig(config, name);
   if (tracing) logger.info({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }, 'exporting OpenTelemetry spans');
   return {

@@ -144,10 +144,9 @@ if (isMainModule(import.meta.url)) {
   const deps = await bootstrapWorkerProcess('sandbox-worker');
   const { config } = deps;
   const hostId = config.AGENTS_SANDBOX_HOST_ID ?? hostname();
+  // Lazy: the reaper's client connects on first use and reconnects after an outage (its sweeps fail meanwhile).
   const reaperConnection =
-    config.AGENTS_SANDBOX_REAPER_INTERVAL_MS > 0
-      ? await Connection.connect({ address: config.TEMPORAL_ADDRESS })
-      : undefined;
+    config.AGENTS_SANDBOX_REAPER_INTERVAL_MS > 0 ? Connection.lazy({ address: config.TEMPORAL_ADDRESS }) : undefined;
   const host = await createSandboxHost({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
