@@ -3,7 +3,9 @@
 import type { AgentSnapshot, AgentTool, BackendTool, PermissionPolicy, SubAgentTool } from './agent.ts';
 import type { ToolSpec } from './model.ts';
 import { isSandboxToolName, sandboxToolNames, type SandboxToolName } from './sandbox.ts';
-import { sandboxToolSpecs } from './sandbox-tool-specs.ts';
+import { sandboxTools } from './tools/sandbox-tools.ts';
+import { subAgentToolDefinition } from './tools/sub-agent-tool.ts';
+import { toolSpecOf, type ToolDefinition } from './tools/tool-definition.ts';
 
 export type ToolRoute =
   | { kind: 'sandbox'; name: SandboxToolName; policy: PermissionPolicy['type'] }
@@ -45,6 +47,25 @@ export function routeTool(agent: AgentSnapshot, name: string): ToolRoute {
   return { kind: 'unknown', name };
 }
 
+/**
+ * The platform's own definition of a routed tool's input, which the workflow validates before running the call;
+ * undefined where the input is the agent author's JSON schema (custom and backend tools) or there is no tool.
+ */
+export function toolDefinitionOf(route: ToolRoute): ToolDefinition | undefined {
+  switch (route.kind) {
+    case 'sandbox':
+      return sandboxTools[route.name];
+    case 'sub_agent':
+      return subAgentToolDefinition(route.tool);
+    default:
+      return undefined;
+  }
+}
+
+const sandboxToolSpecs = Object.fromEntries(
+  sandboxToolNames.map((name) => [name, toolSpecOf(sandboxTools[name])]),
+) as Record<SandboxToolName, ToolSpec>;
+
 /** The tool list sent with every model call. */
 export function toolSpecsFor(agent: AgentSnapshot): ToolSpec[] {
   const specs: ToolSpec[] = [...enabledSandboxTools(agent.tools).keys()].map((name) => sandboxToolSpecs[name]);
@@ -52,15 +73,7 @@ export function toolSpecsFor(agent: AgentSnapshot): ToolSpec[] {
     if (tool.type === 'custom' || tool.type === 'backend') {
       specs.push({ name: tool.name, description: tool.description, inputSchema: tool.input_schema });
     } else if (tool.type === 'sub_agent') {
-      specs.push({
-        name: tool.name,
-        description: tool.description,
-        inputSchema: {
-          type: 'object',
-          properties: { prompt: { type: 'string', description: `The task for the ${tool.agent.name} agent.` } },
-          required: ['prompt'],
-        },
-      });
+      specs.push(toolSpecOf(subAgentToolDefinition(tool)));
     }
   }
   return specs;

@@ -1,14 +1,16 @@
 // Runs one approved tool call where it belongs: sandbox tools in the session's container, backend tools as an
 // activity on the operator's queue, sub-agents as child sessions. Always yields a result for the model; a failure
-// becomes an error result the model can read.
-import { executeChild, uuid4 } from '@temporalio/workflow';
+// becomes an error result the model can read. Input the platform defines (domain/tools) is validated first, so an
+// invalid call never acquires a container or starts a child session.
+import { executeChild, patched, uuid4 } from '@temporalio/workflow';
 import type { SubAgentTool } from '../domain/agent.ts';
 import type { UserMessageEvent } from '../domain/events.ts';
 import { makeId, sessionWorkflowId } from '../domain/ids.ts';
 import type { ToolOutcome } from '../domain/sandbox.ts';
 import { agentIdKey, environmentIdKey, sessionStatusKey, tenantIdKey } from '../domain/search-attributes.ts';
 import { sessionWorkflowType, type SessionWorkflowInput, type SubAgentResult } from '../domain/session.ts';
-import type { ToolRoute } from '../domain/tool-routing.ts';
+import { toolDefinitionOf, type ToolRoute } from '../domain/tool-routing.ts';
+import { checkToolInput } from '../domain/tools/tool-definition.ts';
 import { backendToolActivity } from './activity-proxies.ts';
 import type { SandboxLeaseManager } from './sandbox-lease.ts';
 
@@ -20,12 +22,21 @@ export interface ToolCall {
   route: ToolRoute;
 }
 
+/**
+ * Histories recorded before input was validated in the workflow ran an invalid sandbox call in the container (whose
+ * activity rejected it) and gave a sub-agent its input as JSON; they replay that way.
+ */
+export const validateToolInputPatch = 'validate-tool-input-before-sandbox';
+
 export async function executeTool(
   call: ToolCall,
   session: SessionWorkflowInput,
   sandbox: SandboxLeaseManager,
 ): Promise<ToolOutcome> {
   const { route } = call;
+  const invalid = invalidInput(call);
+  // patched() only where the new branch differs: histories of valid calls carry no marker.
+  if (invalid && patched(validateToolInputPatch)) return { content: invalid, isError: true };
   try {
     switch (route.kind) {
       case 'sandbox':
@@ -89,6 +100,14 @@ async function runSubAgent(tool: SubAgentTool, call: ToolCall, parent: SessionWo
     ],
     staticSummary: `sub-agent ${tool.agent.name}`,
   });
+}
+
+/** The sentence the model reads when the call's input does not match the tool's definition. */
+function invalidInput(call: ToolCall): string | undefined {
+  const definition = toolDefinitionOf(call.route);
+  if (!definition) return undefined;
+  const checked = checkToolInput(definition, call.input);
+  return checked.ok ? undefined : checked.message;
 }
 
 function messageOf(error: unknown): string {

@@ -9,12 +9,13 @@ import { shellQuote, type SandboxExecResult } from './exec.ts';
 import { resolveSandboxPath, SandboxPathError, workspaceDir, writablePath } from './files.ts';
 import {
   defaultBashTimeoutMs,
-  describeInputError,
   maxBashTimeoutMs,
-  sandboxToolInputs,
+  sandboxTools,
   type SandboxToolInput,
-} from './tool-specs.ts';
+} from '../../domain/tools/sandbox-tools.ts';
+import { checkToolInput } from '../../domain/tools/tool-definition.ts';
 
+/** What a sandbox tool runs against: the container, and the call it serves. */
 export interface SandboxToolContext {
   sandbox: DockerSandbox;
   containerId: string;
@@ -36,13 +37,13 @@ const globMaxFiles = 100;
 const fail = (content: string): ToolOutcome => ({ content, isError: true });
 const ok = (content: string): ToolOutcome => ({ content, isError: false });
 
-/** Validates the input and runs one sandbox tool. */
+/** Validates the input (as the workflow did before acquiring the sandbox) and runs one sandbox tool. */
 export async function runSandboxTool(call: SandboxToolContext, name: string, input: unknown): Promise<ToolOutcome> {
   if (!isSandboxToolName(name)) return fail(`Unknown sandbox tool "${name}".`);
-  const parsed = sandboxToolInputs[name].safeParse(input);
-  if (!parsed.success) return fail(describeInputError(name, parsed.error));
+  const checked = checkToolInput(sandboxTools[name], input);
+  if (!checked.ok) return fail(checked.message);
   try {
-    return await dispatch(call, name, parsed.data);
+    return await dispatch(call, name, checked.input);
   } catch (error) {
     if (error instanceof SandboxPathError) return fail(error.message);
     throw error;

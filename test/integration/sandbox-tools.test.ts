@@ -7,10 +7,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { FailureType } from '../../domain/errors.ts';
 import { defaultSandboxSpec, type SandboxLease, type SandboxOwner, type SandboxSpec } from '../../domain/sandbox.ts';
-import { sandboxToolSpecs as domainToolSpecs } from '../../domain/sandbox-tool-specs.ts';
 import { createSandboxActivities } from '../../activities/sandbox/activities.ts';
 import { DockerSandbox, sandboxLabels } from '../../activities/sandbox/docker-sandbox.ts';
-import { sandboxToolSpecs } from '../../activities/sandbox/tool-specs.ts';
 import { WarmPool } from '../../activities/sandbox/warm-pool.ts';
 
 const docker = new Docker();
@@ -38,18 +36,6 @@ afterAll(async () => {
     await activities.destroySandbox({ owner: { ...owner, sessionId }, deleteSnapshots: true });
   }
   await pool.end();
-});
-
-describe('sandbox tool specs', () => {
-  it('offer the same fields as the workflow copy in domain/sandbox-tool-specs.ts', () => {
-    for (const [name, spec] of Object.entries(sandboxToolSpecs)) {
-      const domain = domainToolSpecs[name as keyof typeof domainToolSpecs];
-      const schema = spec.inputSchema as { properties: object; required: string[] };
-      const domainSchema = domain.inputSchema as { properties: object; required: string[] };
-      expect(Object.keys(schema.properties).sort(), name).toEqual(Object.keys(domainSchema.properties).sort());
-      expect([...schema.required].sort(), name).toEqual([...domainSchema.required].sort());
-    }
-  });
 });
 
 describe('sandbox tools', () => {

@@ -1,6 +1,7 @@
 // The sandbox as the session holds it: created at the first sandboxed tool call, paused when idle, snapshotted and
 // removed when idle longer, restored on the next call with /workspace intact; a container killed mid-session is
 // recreated from the last snapshot and the session goes on with an error event; deleting the session removes it all.
+// An invalid tool call is answered with an error result before any container exists.
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionWorkflowId } from '../../domain/ids.ts';
@@ -92,6 +93,29 @@ describe('sandbox lifecycle in a session', () => {
     );
     expect(rows[0]).toEqual({ n: 0 });
     await recordHistory(platform.client, sessionWorkflowId(session.sessionId), 'sandbox-lifecycle');
+  });
+
+  it('answers an invalid sandbox tool call with an error result, without creating a container', async () => {
+    const model = `${platform.prefix}-invalid-input`;
+    platform.fakeModel.setScript(model, [
+      { toolCalls: [{ name: 'edit', input: { path: 'a.ts', new_string: 'x' } }] },
+      { text: 'I will fix the call.' },
+    ]);
+    const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
+    const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
+    await session.message('edit a file');
+    const events = await session.waitForTurnEnd(1);
+    const sandboxState = (await session.state()).sandbox.state;
+    const containers = await sessionContainers(session.sessionId);
+    await session.terminate('deleted');
+    await recordHistory(platform.client, sessionWorkflowId(session.sessionId), 'invalid-tool-input');
+
+    expect(events.filter((event) => event.type === 'agent.tool_result')).toMatchObject([{ is_error: true }]);
+    expect(toolResultTexts(events)).toEqual([
+      'Invalid input for edit: old_string: Invalid input: expected string, received undefined.',
+    ]);
+    expect(sandboxState).toBe('none');
+    expect(containers).toHaveLength(0);
   });
 
   it("runs the session's tools in an image with the environment's packages", { timeout: 300_000 }, async () => {

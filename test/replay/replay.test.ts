@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { platformFailureConverterPath } from '../../codec/data-converter.ts';
 import { batchPerActivationPatch, handOffPatch } from '../../workflows/event-journal.ts';
+import { validateToolInputPatch } from '../../workflows/tool-execution.ts';
 import { historiesDir } from '../support/histories.ts';
 import { testDataConverter } from '../support/platform.ts';
 
@@ -39,6 +40,7 @@ describe('replay gate', () => {
       'model-exhausted',
       'continue-as-new',
       'sandbox-lifecycle',
+      'invalid-tool-input',
     ]) {
       expect(names, `a history for ${branch}`).toContain(branch);
     }
@@ -51,7 +53,7 @@ describe('replay gate', () => {
         const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : null;
         return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
       });
-    for (const patch of [batchPerActivationPatch, handOffPatch]) {
+    for (const patch of [batchPerActivationPatch, handOffPatch, validateToolInputPatch]) {
       expect(files.filter((file) => patchesOf(file).includes(patch)).length, `after ${patch}`).toBeGreaterThan(0);
       expect(files.filter((file) => !patchesOf(file).includes(patch)).length, `before ${patch}`).toBeGreaterThan(0);
     }
