@@ -6,9 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
-import { DockerSandbox } from '../activities/sandbox/docker-sandbox.ts';
-import { runProcess, sandboxUser } from '../activities/sandbox/docker-stream.ts';
-import { workspaceDir } from '../activities/sandbox/files.ts';
+import { DockerSandbox, sandboxContainerOptions } from '../activities/sandbox/docker-sandbox.ts';
+import { runProcess } from '../activities/sandbox/docker-stream.ts';
 import { WarmPool } from '../activities/sandbox/warm-pool.ts';
 import { defaultSandboxSpec, managedLabel, type SandboxOwner } from '../domain/sandbox.ts';
 import { removeContainersLabelled } from '../scripts/services/docker.ts';
@@ -96,28 +95,9 @@ async function profileCold(count: number): Promise<Record<string, Stats>> {
     };
     await docker.createVolume({ Name: `${name}-workspace`, Labels: labels });
     lap('createVolume');
-    const container = await docker.createContainer({
-      name,
-      Image: spec.image,
-      Cmd: ['sleep', 'infinity'],
-      User: sandboxUser,
-      WorkingDir: workspaceDir,
-      Labels: labels,
-      NetworkDisabled: true,
-      HostConfig: {
-        Init: true,
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges'],
-        ReadonlyRootfs: true,
-        Memory: spec.memoryMb * 1024 * 1024,
-        MemorySwap: spec.memoryMb * 1024 * 1024,
-        NanoCpus: Math.round(spec.cpus * 1e9),
-        PidsLimit: spec.pidsLimit,
-        NetworkMode: 'none',
-        Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=256m,mode=1777' },
-        Mounts: [{ Type: 'volume', Source: `${name}-workspace`, Target: workspaceDir }],
-      },
-    });
+    const container = await docker.createContainer(
+      sandboxContainerOptions({ name, spec, labels, volumeName: `${name}-workspace`, tmpSizeMb: 256 }),
+    );
     lap('createContainer');
     await container.start();
     lap('start');

@@ -51,6 +51,43 @@ export class SandboxGoneError extends Error {
   override name = 'SandboxGoneError';
 }
 
+/**
+ * The hardened container definition, the one place it is written (the sandbox, and the P3 benchmark's timed cold
+ * create). `tmpSizeMb` caps /tmp; its pages count against the memory limit.
+ */
+export function sandboxContainerOptions(options: {
+  name: string;
+  spec: SandboxSpec;
+  labels: Record<string, string>;
+  volumeName: string;
+  tmpSizeMb: number;
+}): Docker.ContainerCreateOptions {
+  const { spec } = options;
+  return {
+    name: options.name,
+    Image: spec.image,
+    Cmd: ['sleep', 'infinity'],
+    User: sandboxUser,
+    WorkingDir: workspaceDir,
+    Labels: options.labels,
+    NetworkDisabled: spec.network === 'none',
+    HostConfig: {
+      Init: true,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      ReadonlyRootfs: true,
+      Memory: spec.memoryMb * mebibyte,
+      // Equal to Memory: no swap, so a memory hog meets the OOM killer instead of thrashing the host.
+      MemorySwap: spec.memoryMb * mebibyte,
+      NanoCpus: Math.round(spec.cpus * 1e9),
+      PidsLimit: spec.pidsLimit,
+      NetworkMode: spec.network === 'bridge' ? 'bridge' : 'none',
+      Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=1777` },
+      Mounts: [{ Type: 'volume', Source: options.volumeName, Target: workspaceDir }],
+    },
+  };
+}
+
 export type SandboxExecOptions = Omit<ExecOptions, 'env'> & { env?: Record<string, string> };
 
 export class DockerSandbox {
@@ -83,29 +120,9 @@ export class DockerSandbox {
     };
     await this.docker.createVolume({ Name: volumeName, Labels: labels });
     try {
-      const container = await this.docker.createContainer({
-        name,
-        Image: spec.image,
-        Cmd: ['sleep', 'infinity'],
-        User: sandboxUser,
-        WorkingDir: workspaceDir,
-        Labels: labels,
-        NetworkDisabled: spec.network === 'none',
-        HostConfig: {
-          Init: true,
-          CapDrop: ['ALL'],
-          SecurityOpt: ['no-new-privileges'],
-          ReadonlyRootfs: true,
-          Memory: spec.memoryMb * mebibyte,
-          // Equal to Memory: no swap, so a memory hog meets the OOM killer instead of thrashing the host.
-          MemorySwap: spec.memoryMb * mebibyte,
-          NanoCpus: Math.round(spec.cpus * 1e9),
-          PidsLimit: spec.pidsLimit,
-          NetworkMode: spec.network === 'bridge' ? 'bridge' : 'none',
-          Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${this.tmpSizeMb}m,mode=1777` },
-          Mounts: [{ Type: 'volume', Source: volumeName, Target: workspaceDir }],
-        },
-      });
+      const container = await this.docker.createContainer(
+        sandboxContainerOptions({ name, spec, labels, volumeName, tmpSizeMb: this.tmpSizeMb }),
+      );
       await container.start();
       return container.id;
     } catch (error) {

@@ -12,98 +12,58 @@ import {
 import { patchMetadata } from '../../db/repositories/pagination.ts';
 import { applyUpdate, definitionFromCreate, definitionOf } from '../agent-definitions.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
-import { notFound } from '../errors.ts';
+import { crudRoutes } from '../crud-routes.ts';
+import { agents, orNotFound } from '../resources.ts';
 import { agentCreateSchema, agentSchema, agentUpdateSchema } from '../schemas/agents.ts';
 import { listQuerySchema, pageSchema, timestampSchema } from '../schemas/common.ts';
 
-const params = z.object({ agent_id: z.string().min(1).max(128) });
 const tags = ['agents'];
 
 export function registerAgentRoutes(app: ZodApp, { pool }: ApiContext): void {
-  app.post(
-    '/v1/agents',
-    { schema: { tags, summary: 'Create an agent', body: agentCreateSchema, response: { 200: agentSchema } } },
-    async (request) =>
-      createAgent(pool, request.tenantId, await definitionFromCreate(pool, request.tenantId, request.body)),
-  );
-
-  app.get(
-    '/v1/agents/:agent_id',
-    {
-      schema: {
-        tags,
+  crudRoutes(app, pool, { kind: agents, path: '/v1/agents', tags, schema: agentSchema })
+    .create({ summary: 'Create an agent', body: agentCreateSchema }, async ({ tenantId, body }) =>
+      createAgent(pool, tenantId, await definitionFromCreate(pool, tenantId, body)),
+    )
+    .retrieve(
+      {
         summary: 'Get an agent (its latest version, or `version`)',
-        params,
         querystring: z.object({ version: z.coerce.number().int().min(1).max(2_147_483_647).optional() }),
-        response: { 200: agentSchema },
       },
-    },
-    async (request) => {
-      const agent = await getAgent(pool, request.tenantId, request.params.agent_id, request.query.version);
-      if (!agent) throw notFound('agent', request.params.agent_id);
-      return agent;
-    },
-  );
-
-  app.post(
-    '/v1/agents/:agent_id',
-    {
-      schema: {
-        tags,
+      async ({ tenantId, params, query }) => getAgent(pool, tenantId, params.agent_id, query.version),
+    )
+    .update(
+      {
         summary: 'Update an agent: writes a new version; `version` must match the current one (409 otherwise)',
-        params,
         body: agentUpdateSchema,
-        response: { 200: agentSchema },
       },
-    },
-    async (request) => {
-      const { tenantId, body } = request;
-      const id = request.params.agent_id;
-      const existing = await getAgent(pool, tenantId, id);
-      if (!existing) throw notFound('agent', id);
-      // Normalise (and check sub-agent references) before the row lock is taken.
-      const next = await applyUpdate(pool, tenantId, definitionOf(existing), body, patchMetadata);
-      // The version check under the row lock guarantees `existing` is still current when `next` is written.
-      const updated = await updateAgent(pool, tenantId, id, body.version ?? existing.version, () => next);
-      if (!updated) throw notFound('agent', id);
-      return updated;
-    },
-  );
-
-  app.get(
-    '/v1/agents',
-    {
-      schema: {
-        tags,
+      async ({ tenantId, params, body }) => {
+        const existing = await agents.require(pool, tenantId, params);
+        // Normalise (and check sub-agent references) before the row lock is taken.
+        const next = await applyUpdate(pool, tenantId, definitionOf(existing), body, patchMetadata);
+        // The version check under the row lock guarantees `existing` is still current when `next` is written.
+        return updateAgent(pool, tenantId, params.agent_id, body.version ?? existing.version, () => next);
+      },
+    )
+    .list(
+      {
         summary: 'List agents',
         querystring: listQuerySchema.extend({
           'created_at[gte]': timestampSchema.optional(),
           'created_at[lte]': timestampSchema.optional(),
         }),
-        response: { 200: pageSchema(agentSchema) },
       },
-    },
-    async (request) =>
-      listAgents(pool, request.tenantId, {
-        limit: request.query.limit,
-        page: request.query.page,
-        includeArchived: request.query.include_archived,
-        createdGte: request.query['created_at[gte]'],
-        createdLte: request.query['created_at[lte]'],
-      }),
-  );
-
-  app.post(
-    '/v1/agents/:agent_id/archive',
-    {
-      schema: { tags, summary: 'Archive an agent: new sessions cannot use it', params, response: { 200: agentSchema } },
-    },
-    async (request) => {
-      const agent = await archiveAgent(pool, request.tenantId, request.params.agent_id);
-      if (!agent) throw notFound('agent', request.params.agent_id);
-      return agent;
-    },
-  );
+      async ({ tenantId, query }) =>
+        listAgents(pool, tenantId, {
+          limit: query.limit,
+          page: query.page,
+          includeArchived: query.include_archived,
+          createdGte: query['created_at[gte]'],
+          createdLte: query['created_at[lte]'],
+        }),
+    )
+    .archive({ summary: 'Archive an agent: new sessions cannot use it' }, async ({ tenantId, params }) =>
+      archiveAgent(pool, tenantId, params.agent_id),
+    );
 
   app.get(
     '/v1/agents/:agent_id/versions',
@@ -111,18 +71,19 @@ export function registerAgentRoutes(app: ZodApp, { pool }: ApiContext): void {
       schema: {
         tags,
         summary: 'List the versions of an agent, newest first',
-        params,
+        params: agents.params,
         querystring: listQuerySchema,
         response: { 200: pageSchema(agentSchema) },
       },
     },
-    async (request) => {
-      const page = await listAgentVersions(pool, request.tenantId, request.params.agent_id, {
-        limit: request.query.limit,
-        page: request.query.page,
-      });
-      if (!page) throw notFound('agent', request.params.agent_id);
-      return page;
-    },
+    async (request) =>
+      orNotFound(
+        await listAgentVersions(pool, request.tenantId, request.params.agent_id, {
+          limit: request.query.limit,
+          page: request.query.page,
+        }),
+        'agent',
+        request.params.agent_id,
+      ),
   );
 }

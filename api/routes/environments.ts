@@ -1,18 +1,17 @@
 // /v1/environments: create, get, update, list, delete, archive. Names are unique per tenant (409).
-import { z } from 'zod';
 import {
   archiveEnvironment,
   createEnvironment,
   deleteEnvironment,
-  getEnvironment,
   listEnvironments,
   updateEnvironment,
   type EnvironmentConfig,
 } from '../../db/repositories/environments.ts';
 import { patchMetadata } from '../../db/repositories/pagination.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
-import { invalidRequest, notFound } from '../errors.ts';
-import { deletedSchema, listQuerySchema, pageSchema } from '../schemas/common.ts';
+import { crudRoutes } from '../crud-routes.ts';
+import { invalidRequest } from '../errors.ts';
+import { environments } from '../resources.ts';
 import {
   environmentCreateSchema,
   environmentSchema,
@@ -20,7 +19,6 @@ import {
   type EnvironmentConfigBody,
 } from '../schemas/environments.ts';
 
-const params = z.object({ environment_id: z.string().min(1).max(128) });
 const tags = ['environments'];
 const packageManagers = ['apt', 'cargo', 'gem', 'go', 'npm', 'pip'] as const;
 const installablePackageManagers = new Set<string>(['apt', 'pip', 'npm']);
@@ -53,102 +51,39 @@ export function normalizeEnvironmentConfig(config: EnvironmentConfigBody | null 
 }
 
 export function registerEnvironmentRoutes(app: ZodApp, { pool }: ApiContext): void {
-  app.post(
-    '/v1/environments',
-    {
-      schema: {
-        tags,
-        summary: 'Create an environment',
-        body: environmentCreateSchema,
-        response: { 200: environmentSchema },
-      },
-    },
-    async (request) =>
-      createEnvironment(pool, request.tenantId, {
-        name: request.body.name,
-        description: request.body.description || null,
-        config: normalizeEnvironmentConfig(request.body.config),
-        metadata: request.body.metadata ?? {},
+  crudRoutes(app, pool, { kind: environments, path: '/v1/environments', tags, schema: environmentSchema })
+    .create({ summary: 'Create an environment', body: environmentCreateSchema }, async ({ tenantId, body }) =>
+      createEnvironment(pool, tenantId, {
+        name: body.name,
+        description: body.description || null,
+        config: normalizeEnvironmentConfig(body.config),
+        metadata: body.metadata ?? {},
       }),
-  );
-
-  app.get(
-    '/v1/environments/:environment_id',
-    { schema: { tags, summary: 'Get an environment', params, response: { 200: environmentSchema } } },
-    async (request) => {
-      const environment = await getEnvironment(pool, request.tenantId, request.params.environment_id);
-      if (!environment) throw notFound('environment', request.params.environment_id);
-      return environment;
-    },
-  );
-
-  app.post(
-    '/v1/environments/:environment_id',
-    {
-      schema: {
-        tags,
-        summary: 'Update an environment (applies to sessions created afterwards)',
-        params,
-        body: environmentUpdateSchema,
-        response: { 200: environmentSchema },
+    )
+    .retrieve({ summary: 'Get an environment' })
+    .update(
+      { summary: 'Update an environment (applies to sessions created afterwards)', body: environmentUpdateSchema },
+      async ({ tenantId, params, body }) => {
+        const config = body.config ? normalizeEnvironmentConfig(body.config) : undefined;
+        return updateEnvironment(pool, tenantId, params.environment_id, (current) => ({
+          name: body.name ?? current.name,
+          description: body.description === undefined ? current.description : body.description || null,
+          config: config ?? current.config,
+          metadata: patchMetadata(current.metadata, body.metadata),
+        }));
       },
-    },
-    async (request) => {
-      const { body } = request;
-      const config = body.config ? normalizeEnvironmentConfig(body.config) : undefined;
-      const environment = await updateEnvironment(pool, request.tenantId, request.params.environment_id, (current) => ({
-        name: body.name ?? current.name,
-        description: body.description === undefined ? current.description : body.description || null,
-        config: config ?? current.config,
-        metadata: patchMetadata(current.metadata, body.metadata),
-      }));
-      if (!environment) throw notFound('environment', request.params.environment_id);
-      return environment;
-    },
-  );
-
-  app.get(
-    '/v1/environments',
-    {
-      schema: {
-        tags,
-        summary: 'List environments',
-        querystring: listQuerySchema,
-        response: { 200: pageSchema(environmentSchema) },
-      },
-    },
-    async (request) =>
-      listEnvironments(pool, request.tenantId, {
-        limit: request.query.limit,
-        page: request.query.page,
-        includeArchived: request.query.include_archived,
+    )
+    .list({ summary: 'List environments' }, async ({ tenantId, query }) =>
+      listEnvironments(pool, tenantId, {
+        limit: query.limit,
+        page: query.page,
+        includeArchived: query.include_archived,
       }),
-  );
-
-  app.delete(
-    '/v1/environments/:environment_id',
-    {
-      schema: {
-        tags,
-        summary: 'Delete an environment',
-        params,
-        response: { 200: deletedSchema('environment_deleted') },
-      },
-    },
-    async (request) => {
-      const deleted = await deleteEnvironment(pool, request.tenantId, request.params.environment_id);
-      if (!deleted) throw notFound('environment', request.params.environment_id);
-      return { id: request.params.environment_id, type: 'environment_deleted' as const };
-    },
-  );
-
-  app.post(
-    '/v1/environments/:environment_id/archive',
-    { schema: { tags, summary: 'Archive an environment', params, response: { 200: environmentSchema } } },
-    async (request) => {
-      const environment = await archiveEnvironment(pool, request.tenantId, request.params.environment_id);
-      if (!environment) throw notFound('environment', request.params.environment_id);
-      return environment;
-    },
-  );
+    )
+    .remove({ summary: 'Delete an environment', deletedType: 'environment_deleted' }, async ({ tenantId, params }) =>
+      deleteEnvironment(pool, tenantId, params.environment_id),
+    )
+    .archive({ summary: 'Archive an environment' }, async ({ tenantId, params }) =>
+      archiveEnvironment(pool, tenantId, params.environment_id),
+    );
 }

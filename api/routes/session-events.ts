@@ -4,16 +4,16 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { listEventsPage } from '../../db/repositories/session-events.ts';
-import { getSessionRow, journalStatusOf } from '../../db/repositories/sessions.ts';
+import { journalStatusOf } from '../../db/repositories/sessions.ts';
 import { makeId } from '../../domain/ids.ts';
 import type { IncomingUserEvent } from '../../workflows/messages.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
-import { conflict, invalidRequest, notFound } from '../errors.ts';
+import { conflict, invalidRequest } from '../errors.ts';
+import { sessions } from '../resources.ts';
 import { pageSchema } from '../schemas/common.ts';
 import { listEventsQuerySchema, sendEventsSchema, sessionEventSchema, type UserEventBody } from '../schemas/events.ts';
 import { SessionClosedError } from '../session-driver.ts';
 
-const params = z.object({ session_id: z.string().min(1).max(128) });
 const tags = ['events'];
 
 /** The event as the workflow takes it: null optionals dropped. */
@@ -31,14 +31,13 @@ export function registerSessionEventRoutes(app: ZodApp, { pool, driver }: ApiCon
       schema: {
         tags,
         summary: 'List session events (oldest first by default)',
-        params,
+        params: sessions.params,
         querystring: listEventsQuerySchema,
         response: { 200: pageSchema(sessionEventSchema) },
       },
     },
     async (request) => {
-      const row = await getSessionRow(pool, request.tenantId, request.params.session_id);
-      if (!row) throw notFound('session', request.params.session_id);
+      const row = await sessions.require(pool, request.tenantId, request.params);
       const { query } = request;
       return listEventsPage(pool, row.id, {
         limit: query.limit,
@@ -55,14 +54,13 @@ export function registerSessionEventRoutes(app: ZodApp, { pool, driver }: ApiCon
       schema: {
         tags,
         summary: 'Send user events (queued in order; an interrupt jumps the queue)',
-        params,
+        params: sessions.params,
         body: sendEventsSchema,
         response: { 200: z.object({ data: z.array(sessionEventSchema) }) },
       },
     },
     async (request) => {
-      const row = await getSessionRow(pool, request.tenantId, request.params.session_id);
-      if (!row) throw notFound('session', request.params.session_id);
+      const row = await sessions.require(pool, request.tenantId, request.params);
       if (row.archived_at) throw conflict('the session is archived and accepts no more events');
       const { events } = request.body;
 

@@ -7,15 +7,13 @@
 // repeated. Opt-in live deltas (`event_deltas[]=agent.message`) are never replayed. Closes after
 // `session.deleted`.
 import { once } from 'node:events';
-import { z } from 'zod';
 import { readEventsAfter } from '../../db/repositories/session-events.ts';
 import type { DeltaMessage } from '../../domain/contracts/delta-message.ts';
-import { getSessionRow } from '../../db/repositories/sessions.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
-import { invalidRequest, notFound } from '../errors.ts';
+import { invalidRequest } from '../errors.ts';
+import { sessions } from '../resources.ts';
 import { streamQuerySchema } from '../schemas/events.ts';
 
-const params = z.object({ session_id: z.string().min(1).max(128) });
 const batchSize = 500;
 
 function parseLastEventId(header: string | string[] | undefined): number | undefined {
@@ -35,13 +33,12 @@ export function registerSessionStreamRoute(
       schema: {
         tags: ['events'],
         summary: 'Stream session events (text/event-stream); resumable with Last-Event-ID',
-        params,
+        params: sessions.params,
         querystring: streamQuerySchema,
       },
     },
     async (request, reply) => {
-      const row = await getSessionRow(pool, request.tenantId, request.params.session_id);
-      if (!row) throw notFound('session', request.params.session_id);
+      const row = await sessions.require(pool, request.tenantId, request.params);
       const resumeAfter = parseLastEventId(request.headers['last-event-id']) ?? request.query.after;
       const wantedDeltas = new Set(request.query['event_deltas[]'] ?? request.query.event_deltas ?? []);
       // HEAD gets the stream's headers and ends: an open stream could never end, and a keep-alive client would wait

@@ -14,7 +14,6 @@ import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
 import { z } from 'zod';
 import { readEventsAfter } from '../../db/repositories/session-events.ts';
-import { getSessionRow } from '../../db/repositories/sessions.ts';
 import type { SessionEvent } from '../../domain/events.ts';
 import { sessionWorkflowId } from '../../domain/ids.ts';
 import {
@@ -25,9 +24,8 @@ import {
 } from '../../domain/sandbox-trace.ts';
 import { attachSubAgents, buildSessionTrace, firstUserText, type SessionTrace } from '../../domain/trace.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
-import { notFound } from '../errors.ts';
+import { sessions } from '../resources.ts';
 
-const params = z.object({ session_id: z.string().min(1).max(128) });
 const batchSize = 1_000;
 /** Sub-agents of sub-agents are followed this deep. */
 const maxSubAgentDepth = 3;
@@ -383,13 +381,12 @@ export function registerTraceRoutes(app: ZodApp, { pool, config }: ApiContext, t
       schema: {
         tags: ['sessions'],
         summary: 'Trace of a session from its events: turns, model requests, tool calls, waits, errors (extension)',
-        params,
+        params: sessions.params,
         response: { 200: sessionTraceSchema },
       },
     },
     async (request) => {
-      const row = await getSessionRow(pool, request.tenantId, request.params.session_id);
-      if (!row) throw notFound('session', request.params.session_id);
+      const row = await sessions.require(pool, request.tenantId, request.params);
       const [events, sandbox] = await Promise.all([
         readAllEvents(pool, row.id),
         readSandboxTrace(temporalClient, row.id, request.log),

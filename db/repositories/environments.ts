@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { makeId } from '../../domain/ids.ts';
-import { cursorCondition, isoOrNull, pageOf, type ListOptions, type Metadata, type Page } from './pagination.ts';
+import { isoOrNull, type ListOptions, type Metadata, type Page } from './pagination.ts';
+import { tenantTable } from './tenant-table.ts';
 
 /** Anthropic's `config` (cloud networking and packages) plus this platform's `sandbox` extension; stored as given. */
 export type EnvironmentConfig = Record<string, unknown> & { type: string };
@@ -56,6 +57,8 @@ const toRecord = (row: EnvironmentRow): EnvironmentRecord => ({
   archived_at: isoOrNull(row.archived_at),
 });
 
+const table = tenantTable({ table: 'environments', toRecord });
+
 const isUniqueViolation = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && 'code' in error && error.code === '23505';
 
@@ -77,17 +80,8 @@ export async function createEnvironment(
   }
 }
 
-export async function getEnvironment(
-  pool: pg.Pool,
-  tenantId: string,
-  id: string,
-): Promise<EnvironmentRecord | undefined> {
-  const { rows } = await pool.query<EnvironmentRow>('select * from environments where tenant_id = $1 and id = $2', [
-    tenantId,
-    id,
-  ]);
-  return rows[0] ? toRecord(rows[0]) : undefined;
-}
+export const getEnvironment = (pool: pg.Pool, tenantId: string, id: string): Promise<EnvironmentRecord | undefined> =>
+  table.get(pool, { tenant_id: tenantId, id });
 
 export async function updateEnvironment(
   pool: pg.Pool,
@@ -111,35 +105,17 @@ export async function updateEnvironment(
   }
 }
 
-export async function archiveEnvironment(
+export const archiveEnvironment = (
   pool: pg.Pool,
   tenantId: string,
   id: string,
-): Promise<EnvironmentRecord | undefined> {
-  const { rows } = await pool.query<EnvironmentRow>(
-    `update environments set archived_at = coalesce(archived_at, now()), updated_at = now()
-     where tenant_id = $1 and id = $2 returning *`,
-    [tenantId, id],
-  );
-  return rows[0] ? toRecord(rows[0]) : undefined;
-}
+): Promise<EnvironmentRecord | undefined> => table.archive(pool, { tenant_id: tenantId, id });
 
-export async function deleteEnvironment(pool: pg.Pool, tenantId: string, id: string): Promise<boolean> {
-  const { rowCount } = await pool.query('delete from environments where tenant_id = $1 and id = $2', [tenantId, id]);
-  return (rowCount ?? 0) > 0;
-}
+export const deleteEnvironment = (pool: pg.Pool, tenantId: string, id: string): Promise<boolean> =>
+  table.remove(pool, { tenant_id: tenantId, id });
 
-export async function listEnvironments(
+export const listEnvironments = (
   pool: pg.Pool,
   tenantId: string,
   options: ListOptions,
-): Promise<Page<EnvironmentRecord>> {
-  const order = options.order ?? 'desc';
-  const cursor = cursorCondition('position', { ...options, order }, 4);
-  const { rows } = await pool.query<EnvironmentRow>(
-    `select * from environments where tenant_id = $1 and ($2 or archived_at is null) and ${cursor.sql}
-     order by position ${order} limit $3`,
-    [tenantId, options.includeArchived ?? false, options.limit + 1, ...cursor.params],
-  );
-  return pageOf(rows, options.limit, (row) => row.position, toRecord);
-}
+): Promise<Page<EnvironmentRecord>> => table.list(pool, { tenant_id: tenantId }, options);

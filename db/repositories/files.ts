@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { makeId } from '../../domain/ids.ts';
-import { cursorCondition, pageOf, type ListOptions, type Page } from './pagination.ts';
+import type { ListOptions, Page } from './pagination.ts';
+import { tenantTable } from './tenant-table.ts';
 
 export interface FileRecord {
   id: string;
@@ -38,6 +39,8 @@ const toFile = (row: FileRow): FileRecord => ({
   scope: row.scope_session_id ? { id: row.scope_session_id, type: 'session' } : null,
 });
 
+const files = tenantTable({ table: 'files', toRecord: toFile, columns: fileColumns, archivable: false });
+
 export async function createFile(
   pool: pg.Pool,
   tenantId: string,
@@ -51,13 +54,8 @@ export async function createFile(
   return toFile(rows[0] as FileRow);
 }
 
-export async function getFile(pool: pg.Pool, tenantId: string, id: string): Promise<FileRecord | undefined> {
-  const { rows } = await pool.query<FileRow>(`select ${fileColumns} from files where tenant_id = $1 and id = $2`, [
-    tenantId,
-    id,
-  ]);
-  return rows[0] ? toFile(rows[0]) : undefined;
-}
+export const getFile = (pool: pg.Pool, tenantId: string, id: string): Promise<FileRecord | undefined> =>
+  files.get(pool, { tenant_id: tenantId, id });
 
 export async function getFileContent(
   pool: pg.Pool,
@@ -72,25 +70,21 @@ export async function getFileContent(
   return row ? { data: row.data, mimeType: row.mime_type, filename: row.filename } : undefined;
 }
 
-export async function deleteFile(pool: pg.Pool, tenantId: string, id: string): Promise<boolean> {
-  const { rowCount } = await pool.query('delete from files where tenant_id = $1 and id = $2', [tenantId, id]);
-  return (rowCount ?? 0) > 0;
-}
+export const deleteFile = (pool: pg.Pool, tenantId: string, id: string): Promise<boolean> =>
+  files.remove(pool, { tenant_id: tenantId, id });
 
-export async function listFiles(
+export const listFiles = (
   pool: pg.Pool,
   tenantId: string,
   options: ListOptions & { scopeId?: string },
-): Promise<Page<FileRecord>> {
-  const order = options.order ?? 'desc';
-  const cursor = cursorCondition('position', { ...options, order }, 4);
-  const { rows } = await pool.query<FileRow>(
-    `select ${fileColumns} from files where tenant_id = $1 and ($2::text is null or scope_session_id = $2)
-     and ${cursor.sql} order by position ${order} limit $3`,
-    [tenantId, options.scopeId ?? null, options.limit + 1, ...cursor.params],
+): Promise<Page<FileRecord>> =>
+  files.list(
+    pool,
+    options.scopeId === undefined
+      ? { tenant_id: tenantId }
+      : { tenant_id: tenantId, scope_session_id: options.scopeId },
+    options,
   );
-  return pageOf(rows, options.limit, (row) => row.position, toFile);
-}
 
 // ---- session resources ---------------------------------------------------------------------------------------------
 
@@ -123,6 +117,8 @@ const toResource = (row: ResourceRow): SessionResourceRecord => ({
 });
 
 type Queryable = Pick<pg.Pool, 'query'>;
+
+const resources = tenantTable({ table: 'session_resources', toRecord: toResource, archivable: false });
 
 export const defaultMountPath = (fileId: string): string => `/mnt/session/uploads/${fileId}`;
 
@@ -168,43 +164,25 @@ export async function listSessionResources(
   return bySession;
 }
 
-export async function getSessionResource(
+export const getSessionResource = (
   pool: pg.Pool,
   tenantId: string,
   sessionId: string,
   id: string,
-): Promise<SessionResourceRecord | undefined> {
-  const { rows } = await pool.query<ResourceRow>(
-    'select * from session_resources where tenant_id = $1 and session_id = $2 and id = $3',
-    [tenantId, sessionId, id],
-  );
-  return rows[0] ? toResource(rows[0]) : undefined;
-}
+): Promise<SessionResourceRecord | undefined> =>
+  resources.get(pool, { tenant_id: tenantId, session_id: sessionId, id });
 
-export async function deleteSessionResource(
+export const deleteSessionResource = (
   pool: pg.Pool,
   tenantId: string,
   sessionId: string,
   id: string,
-): Promise<boolean> {
-  const { rowCount } = await pool.query(
-    'delete from session_resources where tenant_id = $1 and session_id = $2 and id = $3',
-    [tenantId, sessionId, id],
-  );
-  return (rowCount ?? 0) > 0;
-}
+): Promise<boolean> => resources.remove(pool, { tenant_id: tenantId, session_id: sessionId, id });
 
-export async function pageSessionResources(
+export const pageSessionResources = (
   pool: pg.Pool,
   tenantId: string,
   sessionId: string,
   options: ListOptions,
-): Promise<Page<SessionResourceRecord>> {
-  const cursor = cursorCondition('position', { ...options, order: 'asc' }, 4);
-  const { rows } = await pool.query<ResourceRow>(
-    `select * from session_resources where tenant_id = $1 and session_id = $2 and ${cursor.sql}
-     order by position asc limit $3`,
-    [tenantId, sessionId, options.limit + 1, ...cursor.params],
-  );
-  return pageOf(rows, options.limit, (row) => row.position, toResource);
-}
+): Promise<Page<SessionResourceRecord>> =>
+  resources.list(pool, { tenant_id: tenantId, session_id: sessionId }, { ...options, order: 'asc' });

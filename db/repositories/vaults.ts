@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { makeId } from '../../domain/ids.ts';
-import { cursorCondition, isoOrNull, pageOf, type ListOptions, type Metadata, type Page } from './pagination.ts';
+import { isoOrNull, type ListOptions, type Metadata, type Page } from './pagination.ts';
+import { tenantTable } from './tenant-table.ts';
 import type { SecretBox } from './secret-box.ts';
 
 export interface VaultRecord {
@@ -36,6 +37,8 @@ const toVault = (row: VaultRow): VaultRecord => ({
   archived_at: isoOrNull(row.archived_at),
 });
 
+const vaults = tenantTable({ table: 'vaults', toRecord: toVault });
+
 export async function createVault(
   pool: pg.Pool,
   tenantId: string,
@@ -48,10 +51,8 @@ export async function createVault(
   return toVault(rows[0] as VaultRow);
 }
 
-export async function getVault(pool: pg.Pool, tenantId: string, id: string): Promise<VaultRecord | undefined> {
-  const { rows } = await pool.query<VaultRow>('select * from vaults where tenant_id = $1 and id = $2', [tenantId, id]);
-  return rows[0] ? toVault(rows[0]) : undefined;
-}
+export const getVault = (pool: pg.Pool, tenantId: string, id: string): Promise<VaultRecord | undefined> =>
+  vaults.get(pool, { tenant_id: tenantId, id });
 
 /** Which of `ids` are this tenant's live (unarchived) vaults. */
 export async function existingVaultIds(pool: pg.Pool, tenantId: string, ids: string[]): Promise<Set<string>> {
@@ -75,30 +76,14 @@ export async function updateVault(
   return rows[0] ? toVault(rows[0]) : undefined;
 }
 
-export async function archiveVault(pool: pg.Pool, tenantId: string, id: string): Promise<VaultRecord | undefined> {
-  const { rows } = await pool.query<VaultRow>(
-    `update vaults set archived_at = coalesce(archived_at, now()), updated_at = now()
-     where tenant_id = $1 and id = $2 returning *`,
-    [tenantId, id],
-  );
-  return rows[0] ? toVault(rows[0]) : undefined;
-}
+export const archiveVault = (pool: pg.Pool, tenantId: string, id: string): Promise<VaultRecord | undefined> =>
+  vaults.archive(pool, { tenant_id: tenantId, id });
 
-export async function deleteVault(pool: pg.Pool, tenantId: string, id: string): Promise<boolean> {
-  const { rowCount } = await pool.query('delete from vaults where tenant_id = $1 and id = $2', [tenantId, id]);
-  return (rowCount ?? 0) > 0;
-}
+export const deleteVault = (pool: pg.Pool, tenantId: string, id: string): Promise<boolean> =>
+  vaults.remove(pool, { tenant_id: tenantId, id });
 
-export async function listVaults(pool: pg.Pool, tenantId: string, options: ListOptions): Promise<Page<VaultRecord>> {
-  const order = options.order ?? 'desc';
-  const cursor = cursorCondition('position', { ...options, order }, 4);
-  const { rows } = await pool.query<VaultRow>(
-    `select * from vaults where tenant_id = $1 and ($2 or archived_at is null) and ${cursor.sql}
-     order by position ${order} limit $3`,
-    [tenantId, options.includeArchived ?? false, options.limit + 1, ...cursor.params],
-  );
-  return pageOf(rows, options.limit, (row) => row.position, toVault);
-}
+export const listVaults = (pool: pg.Pool, tenantId: string, options: ListOptions): Promise<Page<VaultRecord>> =>
+  vaults.list(pool, { tenant_id: tenantId }, options);
 
 // ---- credentials ---------------------------------------------------------------------------------------------------
 
@@ -157,6 +142,8 @@ const toCredential = (row: CredentialRow): CredentialRecord => ({
   archived_at: isoOrNull(row.archived_at),
 });
 
+const credentials = tenantTable({ table: 'vault_credentials', toRecord: toCredential, columns: credentialColumns });
+
 const isUniqueViolation = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && 'code' in error && error.code === '23505';
 
@@ -190,18 +177,12 @@ export async function createCredential(
   }
 }
 
-export async function getCredential(
+export const getCredential = (
   pool: pg.Pool,
   tenantId: string,
   vaultId: string,
   id: string,
-): Promise<CredentialRecord | undefined> {
-  const { rows } = await pool.query<CredentialRow>(
-    `select ${credentialColumns} from vault_credentials where tenant_id = $1 and vault_id = $2 and id = $3`,
-    [tenantId, vaultId, id],
-  );
-  return rows[0] ? toCredential(rows[0]) : undefined;
-}
+): Promise<CredentialRecord | undefined> => credentials.get(pool, { tenant_id: tenantId, vault_id: vaultId, id });
 
 /** The opened secret of a credential: for whatever resolves credentials for tool calls, never for responses. */
 export async function openCredentialSecret(
@@ -240,41 +221,19 @@ export async function updateCredential(
   return rows[0] ? toCredential(rows[0]) : undefined;
 }
 
-export async function archiveCredential(
+export const archiveCredential = (
   pool: pg.Pool,
   tenantId: string,
   vaultId: string,
   id: string,
-): Promise<CredentialRecord | undefined> {
-  const { rows } = await pool.query<CredentialRow>(
-    `update vault_credentials set archived_at = coalesce(archived_at, now()), updated_at = now()
-     where tenant_id = $1 and vault_id = $2 and id = $3 returning ${credentialColumns}`,
-    [tenantId, vaultId, id],
-  );
-  return rows[0] ? toCredential(rows[0]) : undefined;
-}
+): Promise<CredentialRecord | undefined> => credentials.archive(pool, { tenant_id: tenantId, vault_id: vaultId, id });
 
-export async function deleteCredential(pool: pg.Pool, tenantId: string, vaultId: string, id: string): Promise<boolean> {
-  const { rowCount } = await pool.query(
-    'delete from vault_credentials where tenant_id = $1 and vault_id = $2 and id = $3',
-    [tenantId, vaultId, id],
-  );
-  return (rowCount ?? 0) > 0;
-}
+export const deleteCredential = (pool: pg.Pool, tenantId: string, vaultId: string, id: string): Promise<boolean> =>
+  credentials.remove(pool, { tenant_id: tenantId, vault_id: vaultId, id });
 
-export async function listCredentials(
+export const listCredentials = (
   pool: pg.Pool,
   tenantId: string,
   vaultId: string,
   options: ListOptions,
-): Promise<Page<CredentialRecord>> {
-  const order = options.order ?? 'desc';
-  const cursor = cursorCondition('position', { ...options, order }, 5);
-  const { rows } = await pool.query<CredentialRow>(
-    `select ${credentialColumns} from vault_credentials
-     where tenant_id = $1 and vault_id = $2 and ($3 or archived_at is null) and ${cursor.sql}
-     order by position ${order} limit $4`,
-    [tenantId, vaultId, options.includeArchived ?? false, options.limit + 1, ...cursor.params],
-  );
-  return pageOf(rows, options.limit, (row) => row.position, toCredential);
-}
+): Promise<Page<CredentialRecord>> => credentials.list(pool, { tenant_id: tenantId, vault_id: vaultId }, options);

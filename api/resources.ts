@@ -1,0 +1,108 @@
+// The resource kinds routes address by path: each has one params schema (`:vault_id`, `:vault_id/:credential_id`, …)
+// and one lookup that answers the row or throws the 404 in the one error shape (`vault "x" was not found`). A route
+// file takes `vaults.params` for its schema and `await vaults.require(pool, tenantId, request.params)` for its row;
+// a new kind is one `resourceKind({...})` here. The CRUD wiring over a kind is in crud-routes.ts.
+import type pg from 'pg';
+import { z } from 'zod';
+import { getAgent } from '../db/repositories/agents.ts';
+import { getEnvironment } from '../db/repositories/environments.ts';
+import { getFile, getSessionResource } from '../db/repositories/files.ts';
+import { getSessionRow } from '../db/repositories/sessions.ts';
+import { getCredential, getVault } from '../db/repositories/vaults.ts';
+import { notFound } from './errors.ts';
+
+/** A path id: what every `:…_id` segment accepts. */
+export const pathIdSchema = z.string().min(1).max(128);
+
+/** `z.object({ [name]: pathIdSchema })`, typed by the name. */
+export const idParams = <Name extends string>(name: Name) =>
+  z.object({ [name]: pathIdSchema } as { [Key in Name]: typeof pathIdSchema });
+
+export type ParamsSchema = z.ZodObject<Record<string, typeof pathIdSchema>>;
+
+export interface ResourceKind<Params extends ParamsSchema, Row> {
+  /** Its name in messages: `${name} "${id}" was not found`. */
+  readonly name: string;
+  /** The path params that address one row (parents' ids first). */
+  readonly params: Params;
+  /** The param that is this resource's own id. */
+  readonly idParam: keyof z.output<Params> & string;
+  find(pool: pg.Pool, tenantId: string, params: z.output<Params>): Promise<Row | undefined>;
+  /** The row, or the 404. */
+  require(pool: pg.Pool, tenantId: string, params: z.output<Params>): Promise<Row>;
+  /** The 404 for these params (when a later step finds the row gone). */
+  notFound(params: z.output<Params>): Error;
+}
+
+export function resourceKind<Params extends ParamsSchema, Row>(spec: {
+  name: string;
+  params: Params;
+  idParam: keyof z.output<Params> & string;
+  find: (pool: pg.Pool, tenantId: string, params: z.output<Params>) => Promise<Row | undefined>;
+}): ResourceKind<Params, Row> {
+  const missing = (params: z.output<Params>) => notFound(spec.name, String(params[spec.idParam]));
+  return {
+    ...spec,
+    notFound: missing,
+    async require(pool, tenantId, params) {
+      const row = await spec.find(pool, tenantId, params);
+      if (row === undefined) throw missing(params);
+      return row;
+    },
+  };
+}
+
+/** `value`, or the 404 for `what` when it is absent. */
+export function orNotFound<T>(value: T | undefined | null, what: string, id: string): T {
+  if (value === undefined || value === null) throw notFound(what, id);
+  return value;
+}
+
+export const agents = resourceKind({
+  name: 'agent',
+  params: idParams('agent_id'),
+  idParam: 'agent_id',
+  find: (pool, tenantId, params) => getAgent(pool, tenantId, params.agent_id),
+});
+
+export const environments = resourceKind({
+  name: 'environment',
+  params: idParams('environment_id'),
+  idParam: 'environment_id',
+  find: (pool, tenantId, params) => getEnvironment(pool, tenantId, params.environment_id),
+});
+
+export const sessions = resourceKind({
+  name: 'session',
+  params: idParams('session_id'),
+  idParam: 'session_id',
+  find: (pool, tenantId, params) => getSessionRow(pool, tenantId, params.session_id),
+});
+
+export const sessionResources = resourceKind({
+  name: 'session resource',
+  params: sessions.params.extend({ resource_id: pathIdSchema }),
+  idParam: 'resource_id',
+  find: (pool, tenantId, params) => getSessionResource(pool, tenantId, params.session_id, params.resource_id),
+});
+
+export const files = resourceKind({
+  name: 'file',
+  params: idParams('file_id'),
+  idParam: 'file_id',
+  find: (pool, tenantId, params) => getFile(pool, tenantId, params.file_id),
+});
+
+export const vaults = resourceKind({
+  name: 'vault',
+  params: idParams('vault_id'),
+  idParam: 'vault_id',
+  find: (pool, tenantId, params) => getVault(pool, tenantId, params.vault_id),
+});
+
+export const credentials = resourceKind({
+  name: 'credential',
+  params: vaults.params.extend({ credential_id: pathIdSchema }),
+  idParam: 'credential_id',
+  find: (pool, tenantId, params) => getCredential(pool, tenantId, params.vault_id, params.credential_id),
+});
