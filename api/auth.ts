@@ -1,18 +1,25 @@
-// Authentication: `x-api-key` or `Authorization: Bearer`; the key's tenant scopes every query of the request.
+// Authentication: `x-api-key` or `Authorization: Bearer`. A tenant's key scopes every query of the request to its
+// tenant; a `read_only` key may only read (GET/HEAD); an `admin` key reaches only /v1/admin/… (tenants and keys) and a
+// tenant's key never does. The key is looked up on every request (one indexed query), so revocation is immediate.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import { findTenantByApiKey } from '../db/repositories/tenants.ts';
+import { authenticateApiKey, type Caller } from '../db/repositories/api-keys.ts';
 import { ApiError, sendError } from './errors.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** The caller's tenant ('' for an admin key). */
     tenantId: string;
+    /** The key behind the request (null on public paths). */
+    caller: Caller | null;
   }
 }
 
 const publicPaths = new Set(['/health', '/openapi.json', '/metrics', '/ui']);
 // The web page's static files; the page sends the key itself on its API calls.
 const isPublicAsset = (path: string): boolean => path.startsWith('/ui/');
+export const isAdminPath = (path: string): boolean => path === '/v1/admin' || path.startsWith('/v1/admin/');
+const readMethods = new Set(['GET', 'HEAD']);
 
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers['x-api-key'];
@@ -22,8 +29,19 @@ function presentedKey(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** Why this caller may not make this request, or undefined when it may. */
+function refusal(caller: Caller, method: string, path: string): string | undefined {
+  if (isAdminPath(path)) {
+    return caller.scope === 'admin' ? undefined : 'the admin routes need an admin API key';
+  }
+  if (caller.scope === 'admin') return "an admin key manages tenants and keys; a tenant's resources need its own key";
+  if (caller.scope === 'read_only' && !readMethods.has(method)) return 'this API key is read-only';
+  return undefined;
+}
+
 export function registerAuthentication(app: FastifyInstance, pool: pg.Pool): void {
   app.decorateRequest('tenantId', '');
+  app.decorateRequest('caller', null);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     if (publicPaths.has(path) || isPublicAsset(path)) return;
@@ -31,8 +49,11 @@ export function registerAuthentication(app: FastifyInstance, pool: pg.Pool): voi
     if (!key) {
       return sendError(request, reply, new ApiError(401, 'authentication_error', 'missing API key: send x-api-key'));
     }
-    const tenantId = key.length <= 256 ? await findTenantByApiKey(pool, key) : undefined;
-    if (!tenantId) return sendError(request, reply, new ApiError(401, 'authentication_error', 'invalid API key'));
-    request.tenantId = tenantId;
+    const caller = key.length <= 256 ? await authenticateApiKey(pool, key) : undefined;
+    if (!caller) return sendError(request, reply, new ApiError(401, 'authentication_error', 'invalid API key'));
+    const refused = refusal(caller, request.method, path);
+    if (refused) return sendError(request, reply, new ApiError(403, 'permission_error', refused));
+    request.caller = caller;
+    request.tenantId = caller.tenantId ?? '';
   });
 }

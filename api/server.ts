@@ -23,6 +23,7 @@ import type { ApiContext } from './context.ts';
 import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './errors.ts';
 import { EventNotifier } from './event-notifier.ts';
 import { createApiLogger } from './logger.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
 import { registerEnvironmentRoutes } from './routes/environments.ts';
 import { registerFileRoutes } from './routes/files.ts';
@@ -122,6 +123,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   registerVaultRoutes(typed, context);
   registerUsageAndHealthRoutes(typed, context);
   registerTraceRoutes(typed, context, options.temporalClient);
+  registerAdminRoutes(typed, context);
   registerUiRoutes(typed);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -6,6 +6,7 @@
 // workflow's activities in Temporal's history and hands plain records to buildSandboxSpans.
 import type { SessionEvent, StopReason, UserContent } from './events.ts';
 import type { SandboxTrace } from './sandbox-trace.ts';
+import type { EventActor } from './trace-actors.ts';
 
 export interface TraceUsage {
   input_tokens: number;
@@ -63,6 +64,8 @@ export type ToolSpan = SpanTiming & {
     deny_message: string | null;
     answered_at: string | null;
     by: 'user';
+    /** The API key that sent the confirmation (domain/trace-actors.ts; null when unknown). */
+    approved_by?: EventActor | null;
   } | null;
   /** The user.custom_tool_result answering a custom tool. */
   custom_result_event_id: string | null;
@@ -102,6 +105,8 @@ export type TraceSpan = ModelRequestSpan | ToolSpan | WaitSpan | RetryWaitSpan |
 export interface TraceTurn {
   index: number;
   user_message_id: string;
+  /** The API key that sent the user.message (domain/trace-actors.ts; null when unknown). */
+  sent_by?: EventActor | null;
   text: string;
   started_at: string | null;
   ended_at: string | null;

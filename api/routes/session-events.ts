@@ -3,6 +3,7 @@
 // signalled; accepted events get their ids here, so a retried signal is deduplicated by the workflow.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { recordEventActors } from '../../db/repositories/event-actors.ts';
 import { listEventsPage } from '../../db/repositories/session-events.ts';
 import { journalStatusOf } from '../../db/repositories/sessions.ts';
 import { makeId } from '../../domain/ids.ts';
@@ -94,6 +95,12 @@ export function registerSessionEventRoutes(app: ZodApp, { pool, driver }: ApiCon
       }
 
       const accepted = events.map((event) => toIncoming(event, makeId('event', randomUUID())));
+      await recordEventActors(pool, {
+        tenantId: request.tenantId,
+        sessionId: row.id,
+        apiKeyId: request.caller?.keyId ?? '',
+        eventIds: accepted.map((event) => event.id as string),
+      });
       try {
         await driver.sendEvents(row.id, accepted);
       } catch (error) {

@@ -13,6 +13,7 @@ import type { temporal } from '@temporalio/proto';
 import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
 import { z } from 'zod';
+import { eventActorsOf } from '../../db/repositories/event-actors.ts';
 import { readEventsAfter } from '../../db/repositories/session-events.ts';
 import type { SessionEvent } from '../../domain/events.ts';
 import { sessionWorkflowId } from '../../domain/ids.ts';
@@ -23,6 +24,7 @@ import {
   type SandboxTrace,
 } from '../../domain/sandbox-trace.ts';
 import { attachSubAgents, buildSessionTrace, firstUserText, type SessionTrace } from '../../domain/trace.ts';
+import { attributeActors } from '../../domain/trace-actors.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
 import { sessions } from '../resources.ts';
 
@@ -58,6 +60,7 @@ const modelRequestSpanSchema = z.object({
   usage: usageSchema,
   tool_use_ids: z.array(z.string()),
 });
+const eventActorSchema = z.object({ api_key_id: z.string(), api_key_name: z.string() });
 const toolSpanSchema = z.object({
   kind: z.literal('tool'),
   ...timing,
@@ -77,6 +80,7 @@ const toolSpanSchema = z.object({
       deny_message: z.string().nullable(),
       answered_at: z.string().nullable(),
       by: z.literal('user'),
+      approved_by: eventActorSchema.nullable().optional(),
     })
     .nullable(),
   custom_result_event_id: z.string().nullable(),
@@ -120,6 +124,7 @@ const spanSchema = z.discriminatedUnion('kind', [
 const turnSchema = z.object({
   index: z.number(),
   user_message_id: z.string(),
+  sent_by: eventActorSchema.nullable().optional(),
   text: z.string(),
   started_at: z.string().nullable(),
   ended_at: z.string().nullable(),
@@ -392,6 +397,7 @@ export function registerTraceRoutes(app: ZodApp, { pool, config }: ApiContext, t
         readSandboxTrace(temporalClient, row.id, request.log),
       ]);
       const { trace, unclaimed } = await traceWithSubAgents(pool, temporalClient, row.id, events, 0, request.log);
+      attributeActors(trace, await eventActorsOf(pool, row.id));
       const workflowId = sessionWorkflowId(row.id);
       const namespace = encodeURIComponent(config.TEMPORAL_NAMESPACE);
       return {

@@ -1,9 +1,53 @@
-// Tenants and their API keys. Keys are random, shown once, and stored only as SHA-256 hashes.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+// Tenants: the unit of isolation (every resource row carries its tenant). Created by an admin key through
+// /v1/admin/tenants, or by scripts/create-tenant.ts with a first key.
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { makeId } from '../../domain/ids.ts';
+import { issueApiKey, type ApiKeyScope } from './api-keys.ts';
+import { cursorCondition, pageOf, type ListOptions, type Page } from './pagination.ts';
 
-export const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
+export interface TenantRecord {
+  id: string;
+  type: 'tenant';
+  name: string;
+  created_at: string;
+}
+
+interface TenantRow {
+  id: string;
+  name: string;
+  created_at: Date;
+  position: string;
+}
+
+const toTenant = (row: TenantRow): TenantRecord => ({
+  id: row.id,
+  type: 'tenant',
+  name: row.name,
+  created_at: row.created_at.toISOString(),
+});
+
+export async function createTenant(pool: pg.Pool, name: string): Promise<TenantRecord> {
+  const { rows } = await pool.query<TenantRow>('insert into tenants (id, name) values ($1, $2) returning *', [
+    makeId('tenant', randomUUID()),
+    name,
+  ]);
+  return toTenant(rows[0] as TenantRow);
+}
+
+export async function getTenant(pool: pg.Pool, id: string): Promise<TenantRecord | undefined> {
+  const { rows } = await pool.query<TenantRow>('select * from tenants where id = $1', [id]);
+  return rows[0] ? toTenant(rows[0]) : undefined;
+}
+
+export async function listTenants(pool: pg.Pool, options: ListOptions): Promise<Page<TenantRecord>> {
+  const cursor = cursorCondition('position', { ...options, order: 'desc' }, 1);
+  const { rows } = await pool.query<TenantRow>(
+    `select * from tenants where ${cursor.sql} order by position desc limit ${options.limit + 1}`,
+    cursor.params,
+  );
+  return pageOf(rows, options.limit, (row) => row.position, toTenant);
+}
 
 export interface CreatedTenant {
   tenantId: string;
@@ -12,34 +56,14 @@ export interface CreatedTenant {
   apiKey: string;
 }
 
-export async function createTenantWithKey(pool: pg.Pool, name: string, keyName = 'default'): Promise<CreatedTenant> {
-  const tenantId = makeId('tenant', randomUUID());
-  await pool.query('insert into tenants (id, name) values ($1, $2)', [tenantId, name]);
-  const created = await createApiKey(pool, tenantId, keyName);
-  return { tenantId, ...created };
-}
-
-export async function createApiKey(
+/** A tenant and its first key (scripts and tests). */
+export async function createTenantWithKey(
   pool: pg.Pool,
-  tenantId: string,
   name: string,
-): Promise<{ keyId: string; apiKey: string }> {
-  const apiKey = `sk-agents-${randomBytes(32).toString('base64url')}`;
-  const keyId = makeId('apiKey', randomUUID());
-  await pool.query('insert into api_keys (id, tenant_id, key_hash, name) values ($1, $2, $3, $4)', [
-    keyId,
-    tenantId,
-    hashApiKey(apiKey),
-    name,
-  ]);
-  return { keyId, apiKey };
-}
-
-/** The tenant a key belongs to, or undefined for an unknown or revoked key. */
-export async function findTenantByApiKey(pool: pg.Pool, apiKey: string): Promise<string | undefined> {
-  const { rows } = await pool.query<{ tenant_id: string }>(
-    'select tenant_id from api_keys where key_hash = $1 and revoked_at is null',
-    [hashApiKey(apiKey)],
-  );
-  return rows[0]?.tenant_id;
+  keyName = 'default',
+  scope: Exclude<ApiKeyScope, 'admin'> = 'full',
+): Promise<CreatedTenant> {
+  const tenant = await createTenant(pool, name);
+  const issued = await issueApiKey(pool, { tenantId: tenant.id, name: keyName, scope });
+  return { tenantId: tenant.id, keyId: issued.record.id, apiKey: issued.key };
 }

@@ -61,8 +61,14 @@ it('traces a turn with sandbox tools and a confirmed backend tool, and meters it
     id: confirmed,
     status: 'ok',
     permission: 'ask',
-    confirmation: { result: 'allow', by: 'user' },
+    // The audit trail: the key that approved it.
+    confirmation: {
+      result: 'allow',
+      by: 'user',
+      approved_by: { api_key_id: harness.tenant.keyId, api_key_name: 'default' },
+    },
   });
+  expect(turn!.sent_by).toEqual({ api_key_id: harness.tenant.keyId, api_key_name: 'default' });
   expect(spansOf(turn!.spans, 'wait')).toEqual([
     expect.objectContaining({ reason: 'tool_confirmation', awaiting: [confirmed], answered_by: [expect.any(String)] }),
   ]);

@@ -1,0 +1,178 @@
+// /v1/admin/…: the platform team's routes (admin keys only; api/auth.ts): tenants, and their API keys — created with
+// a scope, listed with their last use, revoked at once, rotated with an optional grace period for the old key.
+import { z } from 'zod';
+import {
+  getApiKey,
+  issueApiKey,
+  KeyNotRotatableError,
+  listApiKeys,
+  revokeApiKey,
+  rotateApiKey,
+  type IssuedApiKey,
+} from '../../db/repositories/api-keys.ts';
+import { createTenant, getTenant, listTenants } from '../../db/repositories/tenants.ts';
+import type { ApiContext, ZodApp } from '../context.ts';
+import { conflict, notFound } from '../errors.ts';
+import { listQuerySchema, pageSchema } from '../schemas/common.ts';
+import {
+  adminKeyCreateSchema,
+  apiKeyCreateSchema,
+  apiKeyRotateSchema,
+  apiKeySchema,
+  issuedApiKeySchema,
+  tenantCreateSchema,
+  tenantSchema,
+} from '../schemas/admin.ts';
+
+const tags = ['admin'];
+const tenantParams = z.object({ tenant_id: z.string().min(1).max(128) });
+const keyParams = z.object({ api_key_id: z.string().min(1).max(128) });
+const issued = ({ record, key }: IssuedApiKey) => ({ ...record, key });
+
+export function registerAdminRoutes(app: ZodApp, { pool }: ApiContext): void {
+  const requireTenant = async (id: string) => {
+    const tenant = await getTenant(pool, id);
+    if (!tenant) throw notFound('tenant', id);
+    return tenant;
+  };
+  const requireKey = async (id: string) => {
+    const key = await getApiKey(pool, id);
+    if (!key) throw notFound('API key', id);
+    return key;
+  };
+
+  app.post(
+    '/v1/admin/tenants',
+    { schema: { tags, summary: 'Create a tenant', body: tenantCreateSchema, response: { 200: tenantSchema } } },
+    async (request) => createTenant(pool, request.body.name),
+  );
+
+  app.get(
+    '/v1/admin/tenants',
+    {
+      schema: {
+        tags,
+        summary: 'List tenants',
+        querystring: listQuerySchema,
+        response: { 200: pageSchema(tenantSchema) },
+      },
+    },
+    async (request) => listTenants(pool, { limit: request.query.limit, page: request.query.page }),
+  );
+
+  app.get(
+    '/v1/admin/tenants/:tenant_id',
+    { schema: { tags, summary: 'Get a tenant', params: tenantParams, response: { 200: tenantSchema } } },
+    async (request) => requireTenant(request.params.tenant_id),
+  );
+
+  app.post(
+    '/v1/admin/tenants/:tenant_id/api_keys',
+    {
+      schema: {
+        tags,
+        summary: "Create a tenant's API key (the secret is in this response only)",
+        params: tenantParams,
+        body: apiKeyCreateSchema,
+        response: { 200: issuedApiKeySchema },
+      },
+    },
+    async (request) => {
+      const tenant = await requireTenant(request.params.tenant_id);
+      return issued(await issueApiKey(pool, { tenantId: tenant.id, ...request.body }));
+    },
+  );
+
+  app.get(
+    '/v1/admin/tenants/:tenant_id/api_keys',
+    {
+      schema: {
+        tags,
+        summary: "List a tenant's API keys (include_archived=true: revoked ones too)",
+        params: tenantParams,
+        querystring: listQuerySchema,
+        response: { 200: pageSchema(apiKeySchema) },
+      },
+    },
+    async (request) => {
+      const tenant = await requireTenant(request.params.tenant_id);
+      const { limit, page, include_archived: includeArchived } = request.query;
+      return listApiKeys(pool, tenant.id, { limit, page, includeArchived });
+    },
+  );
+
+  app.post(
+    '/v1/admin/admin_keys',
+    {
+      schema: {
+        tags,
+        summary: 'Create another admin key (the secret is in this response only)',
+        body: adminKeyCreateSchema,
+        response: { 200: issuedApiKeySchema },
+      },
+    },
+    async (request) => issued(await issueApiKey(pool, { tenantId: null, name: request.body.name, scope: 'admin' })),
+  );
+
+  app.get(
+    '/v1/admin/admin_keys',
+    {
+      schema: {
+        tags,
+        summary: 'List admin keys',
+        querystring: listQuerySchema,
+        response: { 200: pageSchema(apiKeySchema) },
+      },
+    },
+    async (request) => {
+      const { limit, page, include_archived: includeArchived } = request.query;
+      return listApiKeys(pool, null, { limit, page, includeArchived });
+    },
+  );
+
+  app.get(
+    '/v1/admin/api_keys/:api_key_id',
+    { schema: { tags, summary: 'Get an API key', params: keyParams, response: { 200: apiKeySchema } } },
+    async (request) => requireKey(request.params.api_key_id),
+  );
+
+  app.post(
+    '/v1/admin/api_keys/:api_key_id/revoke',
+    {
+      schema: {
+        tags,
+        summary: 'Revoke an API key (401 from the next request)',
+        params: keyParams,
+        response: { 200: apiKeySchema },
+      },
+    },
+    async (request) => {
+      const revoked = await revokeApiKey(pool, request.params.api_key_id);
+      if (!revoked) throw notFound('API key', request.params.api_key_id);
+      return revoked;
+    },
+  );
+
+  app.post(
+    '/v1/admin/api_keys/:api_key_id/rotate',
+    {
+      schema: {
+        tags,
+        summary: 'Replace an API key with a new one (same tenant, name, scope); the old one ends after grace_seconds',
+        params: keyParams,
+        body: apiKeyRotateSchema,
+        response: { 200: issuedApiKeySchema },
+      },
+    },
+    async (request) => {
+      try {
+        const rotated = await rotateApiKey(pool, request.params.api_key_id, request.body?.grace_seconds ?? 0);
+        if (!rotated) throw notFound('API key', request.params.api_key_id);
+        return issued(rotated);
+      } catch (error) {
+        if (error instanceof KeyNotRotatableError) throw conflict(error.message);
+        throw error;
+      }
+    },
+  );
+}
