@@ -1,6 +1,6 @@
-// One PostgreSQL LISTEN connection per API process, fanned out in-process: `session_events` wakes the streams of a
-// session (they re-read the journal after their last seq, so a lost or merged notification loses nothing), and
-// `session_deltas` carries live token deltas to the streams that asked for them. After a reconnect every stream is
+// One PostgreSQL LISTEN connection per API process, fanned out in-process: the events channel wakes the streams of a
+// session (they re-read the journal after their last seq, so a lost or merged notification loses nothing), and the
+// deltas channel carries live token deltas to the streams that asked for them. After a reconnect every stream is
 // woken, since notifications sent while disconnected are gone.
 import type pg from 'pg';
 import type { Logger } from 'pino';

@@ -4,7 +4,7 @@
 // the request metrics across replicas, not these). A tiny registry: prom-client is not a dependency.
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import { journalStatusSql } from '../db/repositories/sessions.ts';
+import { journalStatusSql, modelUsageTotals } from '../db/repositories/session-events.ts';
 import type { ApiContext } from './context.ts';
 
 type Labels = Record<string, string>;
@@ -171,14 +171,7 @@ async function collectFromDatabase(
          count(*) as n
        from sessions s group by 1`,
     ),
-    pool.query<{ i: string | null; o: string | null; r: string | null; c: string | null; n: string }>(
-      `select sum((body->'model_usage'->>'input_tokens')::bigint) as i,
-         sum((body->'model_usage'->>'output_tokens')::bigint) as o,
-         sum((body->'model_usage'->>'cache_read_input_tokens')::bigint) as r,
-         sum((body->'model_usage'->>'cache_creation_input_tokens')::bigint) as c,
-         count(*) as n
-       from session_events where type = 'span.model_request_end'`,
-    ),
+    modelUsageTotals(pool),
     pool.query<{ n: string; bytes: string | null }>(
       'select count(*) as n, sum(size_bytes) as bytes from sandbox_snapshots',
     ),
@@ -186,12 +179,11 @@ async function collectFromDatabase(
   gauges.sessions.reset();
   for (const status of ['idle', 'running', 'rescheduling', 'terminated']) gauges.sessions.set({ status }, 0);
   for (const row of statuses.rows) gauges.sessions.set({ status: row.status }, Number(row.n));
-  const totals = tokens.rows[0];
-  gauges.modelTokens.set({ type: 'input' }, Number(totals?.i ?? 0));
-  gauges.modelTokens.set({ type: 'output' }, Number(totals?.o ?? 0));
-  gauges.modelTokens.set({ type: 'cache_read' }, Number(totals?.r ?? 0));
-  gauges.modelTokens.set({ type: 'cache_creation' }, Number(totals?.c ?? 0));
-  gauges.modelRequests.set({}, Number(totals?.n ?? 0));
+  gauges.modelTokens.set({ type: 'input' }, tokens.input_tokens);
+  gauges.modelTokens.set({ type: 'output' }, tokens.output_tokens);
+  gauges.modelTokens.set({ type: 'cache_read' }, tokens.cache_read_input_tokens);
+  gauges.modelTokens.set({ type: 'cache_creation' }, tokens.cache_creation_input_tokens);
+  gauges.modelRequests.set({}, tokens.model_requests);
   gauges.snapshots.set({}, Number(snapshots.rows[0]?.n ?? 0));
   gauges.snapshotBytes.set({}, Number(snapshots.rows[0]?.bytes ?? 0));
 }

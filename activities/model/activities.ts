@@ -4,14 +4,13 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
+import { appendSessionEvents, readEvents } from '../../db/repositories/session-events.ts';
 import { FailureType } from '../../domain/errors.ts';
 import type { JournaledEvent } from '../../domain/events.ts';
 import type { InvokeModelInput } from '../../domain/contracts/model-activity.ts';
 import type { JournalBatch } from '../../domain/contracts/journal-batch.ts';
 import type { ModelResponse, ModelSpec } from '../../domain/model.ts';
 import { buildTranscript } from '../../domain/transcript.ts';
-import { readEvents } from '../store/event-reader.ts';
-import { appendJournalEvents } from '../store/journal-activities.ts';
 import { adapterFor } from './adapter.ts';
 import { DeltaPublisher } from './delta-publisher.ts';
 import { ProviderLimiter } from './provider-limits.ts';
@@ -49,7 +48,7 @@ export function createModelActivities(deps: { pool: pg.Pool; endpoints: ModelEnd
       const context = Context.current();
       const endpoint = resolveEndpoint(input.model);
       const unwritten = handedOffBatch(input);
-      if (unwritten) await appendJournalEvents(deps.pool, unwritten);
+      if (unwritten) await appendSessionEvents(deps.pool, unwritten);
       const events = await readEvents(deps.pool, input.sessionId, { throughSeq: input.throughSeq });
       const messages = buildTranscript(events.map((journaled) => journaled.event));
       const deltas = new DeltaPublisher(deps.pool, input.sessionId, input.messageEventId);

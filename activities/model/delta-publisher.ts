@@ -3,7 +3,7 @@
 // coalesced for `intervalMs`.
 import type pg from 'pg';
 import type { DeltaMessage } from '../../domain/contracts/delta-message.ts';
-import { sessionDeltasChannel } from '../../db/repositories/session-events.ts';
+import { publishDelta } from '../../db/repositories/session-events.ts';
 import type { ModelStreamPart } from '../../domain/model.ts';
 
 const maxNotifyBytes = 7_000; // NOTIFY payloads must stay under 8000 bytes
@@ -52,7 +52,7 @@ export class DeltaPublisher {
     this.chain = this.chain
       .then(async () => {
         for (const message of messages) {
-          await this.pool.query('select pg_notify($1, $2)', [sessionDeltasChannel, JSON.stringify(message)]);
+          await publishDelta(this.pool, message);
         }
       })
       .catch(() => undefined); // deltas are best effort; the journaled agent.message is what counts

@@ -5,6 +5,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
 import type pg from 'pg';
+import { appendSessionEvents } from '../../db/repositories/session-events.ts';
 import { FailureType } from '../../domain/errors.ts';
 import type { SandboxLease, ToolOutcome } from '../../domain/sandbox.ts';
 import type {
@@ -16,7 +17,6 @@ import type {
   SandboxLeaseInput,
 } from '../../domain/contracts/sandbox-activity.ts';
 import type { EnvironmentPackages } from '../../domain/session.ts';
-import { appendJournalEvents } from '../store/journal-activities.ts';
 import { daemonOutageFailure } from './daemon-outage.ts';
 import { DockerSandbox, SandboxGoneError } from './docker-sandbox.ts';
 import { ensureEnvironmentImage, EnvironmentImageError, hasPackages } from './environment-image.ts';
@@ -160,7 +160,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
 
     async runTool(input: RunToolInput): Promise<ToolOutcome> {
       if (input.unwrittenEvents) {
-        await appendJournalEvents(deps.pool, input.unwrittenEvents);
+        await appendSessionEvents(deps.pool, input.unwrittenEvents);
       }
       return onContainer(() =>
         runSandboxTool(

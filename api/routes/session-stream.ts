@@ -7,7 +7,7 @@
 // repeated. Opt-in live deltas (`event_deltas[]=agent.message`) are never replayed. Closes after
 // `session.deleted`.
 import { once } from 'node:events';
-import { readEventsAfter } from '../../db/repositories/session-events.ts';
+import { lastEventSeq, readEventsAfter } from '../../db/repositories/session-events.ts';
 import type { DeltaMessage } from '../../domain/contracts/delta-message.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
 import { invalidRequest } from '../errors.ts';
@@ -133,13 +133,7 @@ export function registerSessionStreamRoute(
       });
       try {
         if (resumeAfter !== undefined) lastSeq = resumeAfter;
-        else {
-          const { rows } = await pool.query<{ seq: string | null }>(
-            'select max(seq) as seq from session_events where session_id = $1',
-            [sessionId],
-          );
-          lastSeq = Number(rows[0]?.seq ?? 0);
-        }
+        else lastSeq = await lastEventSeq(pool, sessionId);
       } catch (error) {
         unsubscribe();
         throw error;

@@ -7,11 +7,11 @@ import Anthropic from '@anthropic-ai/sdk';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, inject, it } from 'vitest';
 import { DockerSandbox } from '../../activities/sandbox/docker-sandbox.ts';
-import { readEvents } from '../../activities/store/event-reader.ts';
+import { readEvents } from '../../db/repositories/session-events.ts';
 import { sessionEventsChannel } from '../../db/repositories/session-events.ts';
 import { defaultSandboxSpec } from '../../domain/sandbox.ts';
 import { startTestPlatform, testContainerLabels, type TestPlatform } from '../../test/support/platform.ts';
-import { agentSnapshot, fastSettings, SessionDriver, turnEnds } from '../../test/support/session-driver.ts';
+import { agentSnapshot, fastSettings, WorkflowSession, turnEnds } from '../../test/support/workflow-session.ts';
 import { ratio, stats, statsHeader, statsRow, writeResult } from '../support/results.ts';
 
 const steps = 20;
@@ -38,7 +38,7 @@ const turnScript = () => [...Array.from({ length: steps }, (_, index) => stepTur
  * Waits for the session's n-th finished turn: woken by the journal's NOTIFY (as the API's streams are), then one
  * indexed read; polling instead would load the very event loop and database being measured.
  */
-async function waitForTurns(session: SessionDriver, count: number): Promise<void> {
+async function waitForTurns(session: WorkflowSession, count: number): Promise<void> {
   const listener = await platform.pool.connect();
   try {
     let wake: () => void = () => undefined;
@@ -72,7 +72,7 @@ it('measures a 20-step turn through the platform and in-process', async () => {
       const model = `${platform.prefix}-p1-${repetition}`;
       platform.fakeModel.setScript(model, [stepTurn(99), { text: 'warm' }, ...turnScript()]);
       const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
-      const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
+      const session = await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start();
       await session.message('warm up');
       await waitForTurns(session, 1);
       const started = performance.now();

@@ -8,7 +8,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, it } from 'vitest';
 import type { ManagedProcess } from '../../scripts/services/process.ts';
 import { startTestPlatform, type TestPlatform } from '../../test/support/platform.ts';
-import { agentSnapshot, fastSettings, SessionDriver } from '../../test/support/session-driver.ts';
+import { agentSnapshot, fastSettings, WorkflowSession } from '../../test/support/workflow-session.ts';
 import { startWorkerProcess } from '../../test/support/worker-processes.ts';
 import { workerLaunch } from '../../workers/process-launch.ts';
 import {
@@ -67,16 +67,16 @@ interface MemoryRun {
 }
 
 /** Starts `count` sessions, `inFlight` at a time; resolves once the worker has run the newest one's first task. */
-async function startIdleSessions(count: number, onEach?: (session: SessionDriver) => void): Promise<void> {
+async function startIdleSessions(count: number, onEach?: (session: WorkflowSession) => void): Promise<void> {
   const agent = agentSnapshot({ model: { id: `${platform.prefix}-p4` }, tools: [{ type: 'agent_toolset_20260401' }] });
   const settings = fastSettings(platform.prefix);
   let next = 0;
-  let last: SessionDriver | undefined;
+  let last: WorkflowSession | undefined;
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
       while (next < count) {
         next++;
-        last = await new SessionDriver(platform, agent, settings).start();
+        last = await new WorkflowSession(platform, agent, settings).start();
         onEach?.(last);
       }
     }),
@@ -98,7 +98,7 @@ async function measureIdleSessions(count: number, launchSettings: boolean): Prom
       tools: [{ type: 'agent_toolset_20260401' }],
     });
     for (let index = 0; index < 5; index++) {
-      const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
+      const session = await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start();
       await session.message('hello');
       await session.waitForTurnEnd(1);
       await session.terminate();
@@ -106,7 +106,7 @@ async function measureIdleSessions(count: number, launchSettings: boolean): Prom
     await pause(3_000);
     const fresh = memoryBreakdown(pid);
     // The burst: what any busy worker has been through before it holds idle sessions. They end, so none stays idle.
-    const burst: SessionDriver[] = [];
+    const burst: WorkflowSession[] = [];
     await startIdleSessions(warmUpSessions, (session) => burst.push(session));
     for (const session of burst) await session.terminate();
     await pause(5_000);
@@ -175,7 +175,7 @@ it('measures worker memory for idle sessions and containers after the idle timeo
     });
     const short = fastSettings(platform.prefix, { idlePauseMs: 1_000, idleSnapshotMs: 3_000 });
     for (let index = 0; index < sandboxSessions; index++) {
-      const session = await new SessionDriver(platform, agent, short).start();
+      const session = await new WorkflowSession(platform, agent, short).start();
       await session.message('run: echo hi > hi.txt');
       withSandbox.push(session.sessionId);
     }

@@ -3,7 +3,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, inject, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../../test/support/platform.ts';
-import { agentSnapshot, fastSettings, SessionDriver, turnEnds } from '../../test/support/session-driver.ts';
+import { agentSnapshot, fastSettings, WorkflowSession, turnEnds } from '../../test/support/workflow-session.ts';
 import { createPlainActivities } from '../support/plain-activities.ts';
 import { ratio, stats, statsHeader, statsRow, writeResult } from '../support/results.ts';
 
@@ -69,7 +69,7 @@ it('measures session start + one turn throughput against a plain two-activity wo
     // Alternate which goes first so neither always runs on a warmer server.
     const sessions = async () => {
       const result = await runBatch(count, concurrency, async () => {
-        const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
+        const session = await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start();
         await session.message('hello');
         for (;;) {
           if (turnEnds(await session.events()) >= 1) break;

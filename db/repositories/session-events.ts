@@ -1,33 +1,99 @@
-// The session event journal as the API reads it: pages for listing, batches for the SSE stream, aggregates for
-// usage and active time, and deletion. The session workflow writes it (activities/store/journal-activities.ts).
+// The session event log: the one owner of its table. Writers (the journal's local activity, and the model and
+// sandbox activities a batch is handed to) append through appendSessionEvents; readers (the model transcript, the
+// API's listing, SSE stream, usage, metrics, trace) read through the functions here; the API deletes here. Writes and
+// live deltas are announced by NOTIFY to the API's LISTEN (api/event-notifier.ts).
 import type pg from 'pg';
 import { withTransaction } from '../transaction.ts';
+import type { DeltaMessage } from '../../domain/contracts/delta-message.ts';
+import type { JournalBatch } from '../../domain/contracts/journal-batch.ts';
 import type { JournaledEvent, SessionEvent } from '../../domain/events.ts';
 import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
 
-// NOTIFY channels between the workers and the API's LISTEN (api/event-notifier.ts).
+type Queryable = Pick<pg.Pool, 'query'>;
+
 /** Journal writes; payload `<sessionId> <lastSeq>`. Readers re-read after their last seq, so a lost notice loses nothing. */
 export const sessionEventsChannel = 'session_events';
 /** Live token deltas; payload a DeltaMessage as JSON (domain/contracts/delta-message.ts). */
 export const sessionDeltasChannel = 'session_deltas';
 
-export const sessionEventsNotice = (sessionId: string, lastSeq: number): string => `${sessionId} ${lastSeq}`;
+const sessionEventsNotice = (sessionId: string, lastSeq: number): string => `${sessionId} ${lastSeq}`;
 
 /** The session a notification on sessionEventsChannel is about. */
 export const sessionOfEventsNotice = (payload: string): string => payload.split(' ')[0] ?? '';
 
+/**
+ * Writes a batch (ordered by seq) and notifies listeners with `<sessionId> <lastSeq>`. Idempotent by event id, so a
+ * retried workflow task or activity writes nothing twice.
+ */
+export async function appendSessionEvents(db: Queryable, batch: JournalBatch): Promise<void> {
+  if (batch.events.length === 0) return;
+  const lastSeq = batch.events.at(-1)?.seq ?? 0;
+  // One statement, so one round trip: its implicit transaction makes insert and notify atomic (a NOTIFY is delivered
+  // at commit, after the rows are visible).
+  await db.query(
+    `with inserted as (
+       insert into session_events (session_id, seq, id, type, body, processed_at)
+       select $1, e.seq, e.id, e.type, e.body, e.processed_at
+       from jsonb_to_recordset($2::jsonb) as e(seq bigint, id text, type text, body jsonb, processed_at timestamptz)
+       on conflict do nothing
+       returning 1
+     )
+     select pg_notify($3, $4) from (select count(*) from inserted) as written`,
+    [
+      batch.sessionId,
+      JSON.stringify(
+        batch.events.map(({ seq, event }) => ({
+          seq,
+          id: event.id,
+          type: event.type,
+          body: event,
+          processed_at: event.processed_at,
+        })),
+      ),
+      sessionEventsChannel,
+      sessionEventsNotice(batch.sessionId, lastSeq),
+    ],
+  );
+}
+
+/** Sends one live delta to the streams of its session; never stored. */
+export async function publishDelta(db: Queryable, message: DeltaMessage): Promise<void> {
+  await db.query('select pg_notify($1, $2)', [sessionDeltasChannel, JSON.stringify(message)]);
+}
+
+/** A session's events in seq order (or reversed), optionally after / through a seq: the model transcript, tests. */
+export async function readEvents(
+  db: Queryable,
+  sessionId: string,
+  options: { afterSeq?: number; throughSeq?: number; limit?: number; order?: 'asc' | 'desc' } = {},
+): Promise<JournaledEvent[]> {
+  const order = options.order === 'desc' ? 'desc' : 'asc';
+  const { rows } = await db.query<{ seq: string; body: SessionEvent }>(
+    `select seq, body from session_events
+     where session_id = $1 and seq > $2 and seq <= $3
+     order by seq ${order} limit $4`,
+    [sessionId, options.afterSeq ?? 0, options.throughSeq ?? Number.MAX_SAFE_INTEGER, options.limit ?? 1_000_000],
+  );
+  return rows.map((row) => ({ seq: Number(row.seq), event: row.body }));
+}
+
+/** The seq of the session's last journaled event (0 when there is none): where a fresh stream starts. */
+export async function lastEventSeq(db: Queryable, sessionId: string): Promise<number> {
+  const { rows } = await db.query<{ seq: string | null }>(
+    'select max(seq) as seq from session_events where session_id = $1',
+    [sessionId],
+  );
+  return Number(rows[0]?.seq ?? 0);
+}
+
 /** Events after `afterSeq`, in order: what the stream sends next. */
 export async function readEventsAfter(
-  pool: pg.Pool,
+  db: Queryable,
   sessionId: string,
   afterSeq: number,
   limit: number,
 ): Promise<JournaledEvent[]> {
-  const { rows } = await pool.query<{ seq: string; body: SessionEvent }>(
-    'select seq, body from session_events where session_id = $1 and seq > $2 order by seq limit $3',
-    [sessionId, afterSeq, limit],
-  );
-  return rows.map((row) => ({ seq: Number(row.seq), event: row.body }));
+  return readEvents(db, sessionId, { afterSeq, limit });
 }
 
 export async function listEventsPage(
@@ -51,6 +117,15 @@ export async function listEventsPage(
     next_page: rows.length > options.limit && last ? encodeCursor(last.seq) : null,
   };
 }
+
+/** SQL for the session's status as its journal last announced it (no status event yet = idle). */
+export const journalStatusSql = (sessionColumn: string): string => `coalesce((
+  select case e.type when 'session.status_running' then 'running' when 'session.status_idle' then 'idle'
+    when 'session.status_rescheduled' then 'rescheduling' else 'terminated' end
+  from session_events e
+  where e.session_id = ${sessionColumn}
+    and e.type in ('session.status_running', 'session.status_idle', 'session.status_rescheduled', 'session.status_terminated')
+  order by e.seq desc limit 1), 'idle')`;
 
 export interface UsageTotals {
   input_tokens: number;
@@ -113,6 +188,32 @@ export async function usageBySession(pool: pg.Pool, sessionIds: string[]): Promi
     totals.set(row.session_id, entry);
   }
   return totals;
+}
+
+/** Token usage over every session (from `span.model_request_end`): the API's metrics. */
+export async function modelUsageTotals(db: Queryable): Promise<Omit<UsageTotals, 'active_seconds'>> {
+  const { rows } = await db.query<{
+    i: string | null;
+    o: string | null;
+    r: string | null;
+    c: string | null;
+    n: string;
+  }>(
+    `select sum((body->'model_usage'->>'input_tokens')::bigint) as i,
+       sum((body->'model_usage'->>'output_tokens')::bigint) as o,
+       sum((body->'model_usage'->>'cache_read_input_tokens')::bigint) as r,
+       sum((body->'model_usage'->>'cache_creation_input_tokens')::bigint) as c,
+       count(*) as n
+     from session_events where type = 'span.model_request_end'`,
+  );
+  const totals = rows[0];
+  return {
+    input_tokens: Number(totals?.i ?? 0),
+    output_tokens: Number(totals?.o ?? 0),
+    cache_read_input_tokens: Number(totals?.r ?? 0),
+    cache_creation_input_tokens: Number(totals?.c ?? 0),
+    model_requests: Number(totals?.n ?? 0),
+  };
 }
 
 /**

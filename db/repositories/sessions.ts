@@ -2,6 +2,7 @@
 // session's workflow and its event journal; see session-events.ts.
 import type pg from 'pg';
 import type { AgentSnapshot } from '../../domain/agent.ts';
+import { journalStatusSql } from './session-events.ts';
 import { cursorCondition, isoOrNull, pageOf, type ListOptions, type Metadata, type Page } from './pagination.ts';
 
 export interface SessionRow {
@@ -101,15 +102,6 @@ export interface SessionListFilter extends ListOptions {
   /** Filter on the status derived from the journal's latest `session.status_*` event (no event yet = idle). */
   statuses?: string[];
 }
-
-/** The session's status as its journal last announced it. */
-export const journalStatusSql = (sessionColumn: string): string => `coalesce((
-  select case e.type when 'session.status_running' then 'running' when 'session.status_idle' then 'idle'
-    when 'session.status_rescheduled' then 'rescheduling' else 'terminated' end
-  from session_events e
-  where e.session_id = ${sessionColumn}
-    and e.type in ('session.status_running', 'session.status_idle', 'session.status_rescheduled', 'session.status_terminated')
-  order by e.seq desc limit 1), 'idle')`;
 
 export async function listSessionRows(
   pool: pg.Pool,

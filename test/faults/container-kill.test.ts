@@ -6,7 +6,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeResult } from '../../bench/support/results.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
-import { agentSnapshot, fastSettings, SessionDriver } from '../support/session-driver.ts';
+import { agentSnapshot, fastSettings, WorkflowSession } from '../support/workflow-session.ts';
 import { toolResultTexts } from '../support/event-lines.ts';
 
 const sessionsToKill = Number(process.env.FAULTS_CONTAINER_KILLS ?? '2');
@@ -43,7 +43,7 @@ async function killMidTool(index: number): Promise<KilledSession> {
     { text: 'recovered' },
   ]);
   const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
-  const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
+  const session = await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start();
   await session.message('save');
   await session.waitForTurnEnd(1);
   const [before] = await sessionContainers(session.sessionId);

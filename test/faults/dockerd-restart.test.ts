@@ -8,12 +8,12 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { readEvents } from '../../activities/store/event-reader.ts';
+import { readEvents } from '../../db/repositories/session-events.ts';
 import type { ManagedProcess } from '../../scripts/services/process.ts';
 import { writeResult } from '../../bench/support/results.ts';
 import { startTestPlatform, testContainerLabels, type TestPlatform } from '../support/platform.ts';
 import { PrivateDockerd } from '../support/private-dockerd.ts';
-import { agentSnapshot, fastSettings, SessionDriver } from '../support/session-driver.ts';
+import { agentSnapshot, fastSettings, WorkflowSession } from '../support/workflow-session.ts';
 import { startWorkerProcess } from '../support/worker-processes.ts';
 import { toolResultTexts } from '../support/event-lines.ts';
 
@@ -97,7 +97,7 @@ async function restartRound(index: number): Promise<RoundResult> {
     { text: 'done' },
   ]);
   const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
-  const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
+  const session = await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start();
   await session.message('save');
   await session.waitForTurnEnd(1);
   const [before] = await sessionContainers(session.sessionId);

@@ -7,12 +7,12 @@
 // FAULTS_MODEL_REQUESTS=400 FAULTS_RESULTS=1 runs the long version and writes bench/results.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeResult } from '../../bench/support/results.ts';
-import { readEvents } from '../../activities/store/event-reader.ts';
+import { readEvents } from '../../db/repositories/session-events.ts';
 import type { SessionEvent } from '../../domain/events.ts';
 import type { ModelProvider } from '../../domain/model.ts';
 import { eventLine } from '../support/event-lines.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
-import { agentSnapshot, fastSettings, SessionDriver } from '../support/session-driver.ts';
+import { agentSnapshot, fastSettings, WorkflowSession } from '../support/workflow-session.ts';
 import {
   expectedTurn,
   faultKinds,
@@ -113,7 +113,7 @@ async function runSession(planned: PlannedSession): Promise<SessionOutcome> {
     modelRetryInitialMs: retrySettings.initialMs,
     modelRetryMaxMs: retrySettings.maxMs,
   });
-  const session = await new SessionDriver(platform, agent, settings).start();
+  const session = await new WorkflowSession(platform, agent, settings).start();
   const where = `seed ${seed}, session ${planned.index} (${planned.protocol}, max ${planned.maxAttempts} attempts)`;
   const retryWaits: number[] = [];
   for (const [index, turn] of planned.turns.entries()) {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SessionEvent } from '../../domain/events.ts';
 import type { ManagedProcess } from '../../scripts/services/process.ts';
 import { startTestPlatform, testContainerLabels, type TestPlatform } from '../support/platform.ts';
-import { agentSnapshot, fastSettings, SessionDriver } from '../support/session-driver.ts';
+import { agentSnapshot, fastSettings, WorkflowSession } from '../support/workflow-session.ts';
 import { startWorkerProcess } from '../support/worker-processes.ts';
 
 let platform: TestPlatform;
@@ -72,7 +72,7 @@ describe('sandbox worker crash', () => {
     const hostId = `${platform.prefix}-host`;
     const sandboxWorker = await startSandboxWorker(hostId);
     const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
-    const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
+    const session = await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start();
     await session.message('append once');
     await session.waitFor('the tool call', (events) => events.some((event) => event.type === 'agent.tool_use'));
     // The command is now sleeping inside the container; the worker that started it dies.

@@ -7,7 +7,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSandboxWorkers } from '../../workers/sandbox-worker.ts';
 import { startTestPlatform, testContainerLabels, type TestPlatform } from '../support/platform.ts';
-import { agentSnapshot, fastSettings, SessionDriver } from '../support/session-driver.ts';
+import { agentSnapshot, fastSettings, WorkflowSession } from '../support/workflow-session.ts';
 import { toolResultTexts } from '../support/event-lines.ts';
 
 let platform: TestPlatform;
@@ -45,7 +45,7 @@ describe('losing a sandbox host', () => {
     ]);
     const hostA = await startHost('host-a');
     const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
-    const session = await new SessionDriver(
+    const session = await new WorkflowSession(
       platform,
       agent,
       fastSettings(platform.prefix, { sandboxHostTimeoutMs: 3_000, idlePauseMs: 500, idleSnapshotMs: 600_000 }),

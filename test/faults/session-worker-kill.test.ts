@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../domain/events.ts';
 import type { ManagedProcess } from '../../scripts/services/process.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
-import { agentSnapshot, fastSettings, SessionDriver } from '../support/session-driver.ts';
+import { agentSnapshot, fastSettings, WorkflowSession } from '../support/workflow-session.ts';
 import { startWorkerProcess } from '../support/worker-processes.ts';
 
 let platform: TestPlatform;
@@ -39,7 +39,7 @@ describe('worker crashes', () => {
     const sessionWorker = await start('session');
     await start('model');
     const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
-    const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
+    const session = await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start();
     await session.message('count');
     await session.waitFor('the tool call', (events) => events.some((event) => event.type === 'agent.tool_use'));
     await sessionWorker.stop('SIGKILL');
@@ -71,7 +71,7 @@ describe('worker crashes', () => {
     ]);
     await start('session');
     const modelWorker = await start('model');
-    const session = await new SessionDriver(
+    const session = await new WorkflowSession(
       platform,
       agentSnapshot({ model: { id: model } }),
       fastSettings(platform.prefix),

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { createApiLogger } from '../../api/logger.ts';
 import { createApi } from '../../api/server.ts';
-import { readEvents } from '../../activities/store/event-reader.ts';
+import { readEvents } from '../../db/repositories/session-events.ts';
 import { createTenantWithKey } from '../../db/repositories/tenants.ts';
 import { loadConfig } from '../../domain/config.ts';
 import { freePort, type ManagedProcess } from '../../scripts/services/process.ts';
@@ -23,7 +23,7 @@ import type { SessionEvent } from '../../domain/events.ts';
 import type { ModelProvider } from '../../domain/model.ts';
 import { startFakeModelServer, type FakeModelServer } from '../fake-model/server.ts';
 import { testDataConverter, uniquePrefix } from '../support/platform.ts';
-import { turnEnds } from '../support/session-driver.ts';
+import { turnEnds } from '../support/workflow-session.ts';
 import { startWorkerProcess } from '../support/worker-processes.ts';
 
 const restartsWanted = Number(process.env.FAULTS_TEMPORAL_RESTARTS ?? '1');

@@ -4,12 +4,12 @@
 // Short by default (CI); FAULTS_KILL_POINTS=60 FAULTS_RESULTS=1 runs the long version and writes bench/results.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readEvents } from '../../activities/store/event-reader.ts';
+import { readEvents } from '../../db/repositories/session-events.ts';
 import type { SessionEvent } from '../../domain/events.ts';
 import type { ManagedProcess } from '../../scripts/services/process.ts';
 import { writeResult } from '../../bench/support/results.ts';
 import { startTestPlatform, testContainerLabels, type TestPlatform } from '../support/platform.ts';
-import { agentSnapshot, fastSettings, SessionDriver } from '../support/session-driver.ts';
+import { agentSnapshot, fastSettings, WorkflowSession } from '../support/workflow-session.ts';
 import { startWorkerProcess, type WorkerFamily } from '../support/worker-processes.ts';
 
 const killPointsWanted = Number(process.env.FAULTS_KILL_POINTS ?? '6');
@@ -45,7 +45,7 @@ async function startFamily(family: WorkerFamily): Promise<void> {
 }
 
 interface ScriptedSession {
-  driver: SessionDriver;
+  driver: WorkflowSession;
   lines: string[];
 }
 
@@ -59,7 +59,7 @@ async function startScriptedSession(round: number, index: number): Promise<Scrip
     (_, step) => `effect-${round}-${index}-${step}-${randomUUID()}`,
   );
   const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
-  const driver = new SessionDriver(platform, agent, fastSettings(platform.prefix, { modelMaxAttempts: 20 }));
+  const driver = new WorkflowSession(platform, agent, fastSettings(platform.prefix, { modelMaxAttempts: 20 }));
   await driver.start();
   await driver.send(
     ...lines.map((line, step) => ({

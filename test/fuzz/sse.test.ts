@@ -7,6 +7,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenantWithKey, type CreatedTenant } from '../../db/repositories/tenants.ts';
+import { readEvents } from '../../db/repositories/session-events.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
 import {
   makeRandom,
@@ -44,13 +45,9 @@ async function createSession(key: string): Promise<string> {
   return (await asTenant(key, '/v1/sessions', { agent: agent.id, environment_id: environment.id })).id;
 }
 
-const idleCount = async (sessionId: string) => {
-  const { rows } = await harness.platform.pool.query<{ n: string }>(
-    `select count(*) as n from session_events where session_id = $1 and type = 'session.status_idle'`,
-    [sessionId],
-  );
-  return Number(rows[0]?.n);
-};
+const idleCount = async (sessionId: string) =>
+  (await readEvents(harness.platform.pool, sessionId)).filter(({ event }) => event.type === 'session.status_idle')
+    .length;
 
 /** Sends user messages and waits for the turns they start to end. */
 async function runTurns(sessionId: string, texts: string[]): Promise<void> {
@@ -66,11 +63,8 @@ async function runTurns(sessionId: string, texts: string[]): Promise<void> {
 }
 
 async function readJournal(sessionId: string) {
-  const { rows } = await harness.platform.pool.query<{ seq: string; id: string; type: string; body: unknown }>(
-    'select seq, id, type, body from session_events where session_id = $1 order by seq',
-    [sessionId],
-  );
-  return rows.map((row) => ({ seq: Number(row.seq), id: row.id, type: row.type, body: row.body }));
+  const journaled = await readEvents(harness.platform.pool, sessionId);
+  return journaled.map(({ seq, event }) => ({ seq, id: event.id, type: event.type, body: event }));
 }
 
 /** The list endpoint's events, in order (they must equal the stream's data). */
@@ -80,11 +74,8 @@ async function listedEvents(sessionId: string): Promise<unknown[]> {
 }
 
 const eventRowCount = async () => {
-  const { rows } = await harness.platform.pool.query<{ n: string }>(
-    'select count(*) as n from session_events where session_id = any($1)',
-    [Object.values(sessions)],
-  );
-  return Number(rows[0]?.n);
+  const journals = await Promise.all(Object.values(sessions).map((id) => readEvents(harness.platform.pool, id)));
+  return journals.reduce((sum, journal) => sum + journal.length, 0);
 };
 
 beforeAll(async () => {

@@ -1,10 +1,11 @@
-// A credential's secret (a canary) never leaves the vault: not in any API response, not in session_events, not in
+// A credential's secret (a canary) never leaves the vault: not in any API response, not in the event log, not in
 // the API's logs, not in the credential row in plaintext, and not in the Temporal history of a session using the
 // vault — neither raw nor after decoding its payloads.
 import { randomUUID } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sessionWorkflowId } from '../../domain/ids.ts';
+import { readEvents } from '../../db/repositories/session-events.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
 
 let harness: ApiHarness;
@@ -75,11 +76,8 @@ it('keeps credential secrets out of responses, events, logs and history', async 
   });
   await eventually(
     async () => {
-      const { rows } = await harness.platform.pool.query(
-        `select 1 from session_events where session_id = $1 and type = 'session.status_idle'`,
-        [sessionId],
-      );
-      return rows.length > 0 ? true : undefined;
+      const journaled = await readEvents(harness.platform.pool, sessionId);
+      return journaled.some(({ event }) => event.type === 'session.status_idle') ? true : undefined;
     },
     30_000,
     'the end of the turn',
@@ -89,11 +87,8 @@ it('keeps credential secrets out of responses, events, logs and history', async 
   await call('/v1/sessions');
 
   const responses = bodies.join('\n');
-  const events = await harness.platform.pool.query<{ body: unknown }>(
-    'select body from session_events where session_id = $1',
-    [sessionId],
-  );
-  const eventsText = JSON.stringify(events.rows);
+  const events = await readEvents(harness.platform.pool, sessionId);
+  const eventsText = JSON.stringify(events.map(({ event }) => ({ body: event })));
   const logs = harness.logLines.join('\n');
   expect(logs.length).toBeGreaterThan(0);
   expect(logs).not.toContain(harness.tenant.apiKey);

@@ -2,6 +2,7 @@
 // exactly once and in order; live deltas arrive on request, before the event they preview; heartbeats flow; the
 // stream closes after session.deleted.
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { readEvents } from '../../db/repositories/session-events.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
 
 let harness: ApiHarness;
@@ -136,11 +137,10 @@ it('resumes with Last-Event-ID after a disconnect mid-turn: every later event ex
   );
   await second.close();
 
-  const { rows } = await harness.platform.pool.query<{ seq: string; id: string }>(
-    'select seq, id from session_events where session_id = $1 order by seq',
-    [session.id],
-  );
-  const journal = rows.map((row) => ({ seq: Number(row.seq), id: row.id }));
+  const journal = (await readEvents(harness.platform.pool, session.id)).map(({ seq, event }) => ({
+    seq,
+    id: event.id,
+  }));
   const received = [...firstEvents, ...second.events()].map((frame) => ({ seq: frame.id, id: frame.data.id }));
   expect(received).toEqual(journal); // every event once, in order, none skipped across the reconnect
   expect(firstEvents.every((frame) => frame.event === frame.data.type)).toBe(true);
@@ -184,8 +184,6 @@ it('resumes with Last-Event-ID after a disconnect mid-turn: every later event ex
   expect(deleted.status).toBe(200);
   await last.done;
   expect(last.events().at(-1)?.event).toBe('session.deleted');
-  const remaining = await harness.platform.pool.query('select type from session_events where session_id = $1', [
-    session.id,
-  ]);
-  expect(remaining.rows).toEqual([{ type: 'session.deleted' }]);
+  const remaining = await readEvents(harness.platform.pool, session.id);
+  expect(remaining.map(({ event }) => ({ type: event.type }))).toEqual([{ type: 'session.deleted' }]);
 });

@@ -8,7 +8,7 @@ import { removeStalePoolContainers, WarmPool } from '../../activities/sandbox/wa
 import { defaultSandboxSpec, hostLabel } from '../../domain/sandbox.ts';
 import { createSandboxHost, type SandboxHost } from '../../workers/sandbox-worker.ts';
 import { startTestPlatform, testContainerLabels, type TestPlatform } from '../support/platform.ts';
-import { agentSnapshot, fastSettings, SessionDriver } from '../support/session-driver.ts';
+import { agentSnapshot, fastSettings, WorkflowSession } from '../support/workflow-session.ts';
 import { NativeConnection } from '@temporalio/worker';
 
 let platform: TestPlatform;
@@ -58,11 +58,11 @@ const poolContainers = async () =>
     filters: { label: [`${hostLabel}=${hostId}`, `${sandboxLabels.pool}=true`] },
   });
 
-async function sessionWithBash(command: string): Promise<SessionDriver> {
+async function sessionWithBash(command: string): Promise<WorkflowSession> {
   const model = `${platform.prefix}-${Math.random().toString(36).slice(2, 8)}`;
   platform.fakeModel.setScript(model, [{ toolCalls: [{ name: 'bash', input: { command } }] }, { text: 'done' }]);
   const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
-  const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
+  const session = await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start();
   await session.message('go');
   await session.waitForTurnEnd(1);
   return session;

@@ -8,7 +8,7 @@ import type { SessionEvent } from '../../domain/events.ts';
 import { sessionWorkflowId } from '../../domain/ids.ts';
 import { recordHistory } from '../support/histories.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
-import { agentSnapshot, fastSettings, lastOfType, SessionDriver } from '../support/session-driver.ts';
+import { agentSnapshot, fastSettings, lastOfType, WorkflowSession } from '../support/workflow-session.ts';
 
 let platform: TestPlatform;
 beforeAll(async () => {
@@ -93,7 +93,7 @@ describe.each<ModelProvider>(['anthropic', 'openai-chat', 'openai-responses'])('
       { text: 'Still here.' },
     ]);
 
-    const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
+    const session = await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start();
     await session.message('Please do the work.');
 
     // The custom tool: answer it.

@@ -2,7 +2,7 @@
 // stops the session's spending with stop_reason budget_reached.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
-import { agentSnapshot, fastSettings, lastOfType, SessionDriver } from '../support/session-driver.ts';
+import { agentSnapshot, fastSettings, lastOfType, WorkflowSession } from '../support/workflow-session.ts';
 
 let platform: TestPlatform;
 beforeAll(async () => {
@@ -31,7 +31,7 @@ describe('agent limits', () => {
       ],
       limits: { max_turns: 2, max_output_tokens: 123 },
     });
-    const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
+    const session = await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start();
     await session.message('loop forever');
     const events = await session.waitForTurnEnd(1);
     expect(events.filter((event) => event.type === 'span.model_request_start')).toHaveLength(2);
@@ -45,7 +45,7 @@ describe('agent limits', () => {
     const model = `${platform.prefix}-budget`;
     platform.fakeModel.setScript(model, [{ text: 'expensive', usage: { inputTokens: 900, outputTokens: 200 } }]);
     const agent = agentSnapshot({ model: { id: model }, limits: { token_budget: 1_000 } });
-    const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
+    const session = await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start();
     await session.message('first');
     await session.waitForTurnEnd(1);
     await session.message('second');

@@ -2,7 +2,7 @@
 // is read from the journal, never re-sent through history), no payload may come near Temporal's limits, the run
 // continues-as-new when Temporal suggests it, and history holds no plaintext of the conversation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readEvents } from '../../activities/store/event-reader.ts';
+import { readEvents } from '../../db/repositories/session-events.ts';
 import { measureHistory, runLongSession } from '../support/long-session.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
 

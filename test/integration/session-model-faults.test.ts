@@ -6,7 +6,7 @@ import type { FakeTurn } from '../fake-model/script.ts';
 import { recordHistory } from '../support/histories.ts';
 import { eventLine } from '../support/event-lines.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
-import { agentSnapshot, fastSettings, SessionDriver } from '../support/session-driver.ts';
+import { agentSnapshot, fastSettings, WorkflowSession } from '../support/workflow-session.ts';
 
 let platform: TestPlatform;
 beforeAll(async () => {
@@ -58,7 +58,7 @@ describe('model faults', () => {
     async ({ fault, expected }) => {
       const model = `${platform.prefix}-${expected[4]!.split(' ')[1]}-${Math.random().toString(36).slice(2, 8)}`;
       platform.fakeModel.setScript(model, [{ fault }, { text: 'recovered' }, { text: 'fine' }]);
-      const session = await new SessionDriver(
+      const session = await new WorkflowSession(
         platform,
         agentSnapshot({ model: { id: model } }),
         fastSettings(platform.prefix),
@@ -89,7 +89,7 @@ describe('model faults', () => {
   it('a slow first token is only slow', async () => {
     const model = `${platform.prefix}-slow`;
     platform.fakeModel.setScript(model, [{ text: 'fine', firstTokenDelayMs: 1_500 }]);
-    const session = await new SessionDriver(
+    const session = await new WorkflowSession(
       platform,
       agentSnapshot({ model: { id: model } }),
       fastSettings(platform.prefix),
@@ -103,7 +103,7 @@ describe('model faults', () => {
     const model = `${platform.prefix}-exhaust`;
     const overloaded = { fault: { type: 'http', status: 529 } } as const;
     platform.fakeModel.setScript(model, [overloaded, overloaded, overloaded, { text: 'fine' }]);
-    const session = await new SessionDriver(
+    const session = await new WorkflowSession(
       platform,
       agentSnapshot({ model: { id: model } }),
       fastSettings(platform.prefix, { modelMaxAttempts: 3 }),
@@ -140,7 +140,7 @@ describe('model faults', () => {
       { fault: { type: 'http', status: 400, message: 'bad request' } },
       { text: 'fine' },
     ]);
-    const session = await new SessionDriver(
+    const session = await new WorkflowSession(
       platform,
       agentSnapshot({ model: { id: model } }),
       fastSettings(platform.prefix),

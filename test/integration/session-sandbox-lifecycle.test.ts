@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionWorkflowId } from '../../domain/ids.ts';
 import { recordHistory } from '../support/histories.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
-import { agentSnapshot, fastSettings, SessionDriver } from '../support/session-driver.ts';
+import { agentSnapshot, fastSettings, WorkflowSession } from '../support/workflow-session.ts';
 import { toolResultTexts } from '../support/event-lines.ts';
 
 let platform: TestPlatform;
@@ -23,7 +23,7 @@ async function sessionContainers(sessionId: string) {
   return docker.listContainers({ all: true, filters: { label: [`io.temporal-agents.session=${sessionId}`] } });
 }
 
-async function waitForSandboxState(session: SessionDriver, state: string): Promise<void> {
+async function waitForSandboxState(session: WorkflowSession, state: string): Promise<void> {
   for (let i = 0; i < 400; i++) {
     if ((await session.state()).sandbox.state === state) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -45,7 +45,7 @@ describe('sandbox lifecycle in a session', () => {
       { text: 'recovered' },
     ]);
     const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
-    const session = await new SessionDriver(
+    const session = await new WorkflowSession(
       platform,
       agent,
       fastSettings(platform.prefix, { idlePauseMs: 1_000, idleSnapshotMs: 2_500 }),
@@ -132,7 +132,7 @@ describe('sandbox lifecycle in a session', () => {
       { text: 'done' },
     ]);
     const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
-    const driver = new SessionDriver(platform, agent, fastSettings(platform.prefix));
+    const driver = new WorkflowSession(platform, agent, fastSettings(platform.prefix));
     driver.environmentPackages = { apt: ['tree'], pip: ['six'] };
     const session = await driver.start();
     await session.message('check the packages');
@@ -151,7 +151,7 @@ describe('sandbox lifecycle in a session', () => {
       { text: 'three' },
     ]);
     const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
-    const session = await new SessionDriver(
+    const session = await new WorkflowSession(
       platform,
       agent,
       fastSettings(platform.prefix, { continueAsNewEveryTurns: 1 }),

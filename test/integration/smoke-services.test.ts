@@ -3,6 +3,7 @@ import { Connection } from '@temporalio/client';
 import Docker from 'dockerode';
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
+import { readEvents } from '../../db/repositories/session-events.ts';
 
 describe('test harness services', () => {
   it('Temporal dev server answers with the session search attributes registered', async () => {
@@ -24,7 +25,8 @@ describe('test harness services', () => {
       const { rows } = await client.query<{ table_name: string }>(
         "select table_name from information_schema.tables where table_schema = 'public'",
       );
-      expect(rows.map((row) => row.table_name)).toEqual(expect.arrayContaining(['session_events', 'tenants']));
+      expect(rows.map((row) => row.table_name)).toEqual(expect.arrayContaining(['sessions', 'tenants']));
+      expect(await readEvents(client, 'sesn_none')).toEqual([]); // the event log's table is there too
     } finally {
       await client.end();
     }

@@ -11,7 +11,7 @@ import { makeId, sessionWorkflowId } from '../../domain/ids.ts';
 import { readToolsEnv } from '../../scripts/services/tools-env.ts';
 import { codecAuthorizer } from '../../api/codec-endpoint.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
-import { readEvents } from '../../activities/store/event-reader.ts';
+import { readEvents } from '../../db/repositories/session-events.ts';
 
 let platform: TestPlatform;
 let codec: RunningCodecServer;

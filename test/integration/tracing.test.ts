@@ -7,7 +7,7 @@ import { createModelWorker } from '../../workers/model-worker.ts';
 import { createSessionWorker } from '../../workers/session-worker.ts';
 import { createTracing, type Tracing } from '../../workers/tracing.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
-import { agentSnapshot, fastSettings, SessionDriver } from '../support/session-driver.ts';
+import { agentSnapshot, fastSettings, WorkflowSession } from '../support/workflow-session.ts';
 
 let platform: TestPlatform;
 let connection: NativeConnection;
@@ -54,7 +54,7 @@ describe('OpenTelemetry tracing', () => {
   it('emits no duplicate spans when every workflow task replays', async () => {
     const model = `${platform.prefix}-otel`;
     platform.fakeModel.setScript(model, [{ text: 'one' }, { text: 'two' }]);
-    const session = await new SessionDriver(
+    const session = await new WorkflowSession(
       platform,
       agentSnapshot({ model: { id: model } }),
       fastSettings(platform.prefix),

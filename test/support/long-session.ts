@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { sessionWorkflowId } from '../../domain/ids.ts';
 import type { TestPlatform } from './platform.ts';
-import { agentSnapshot, fastSettings, SessionDriver, turnEnds } from './session-driver.ts';
+import { agentSnapshot, fastSettings, WorkflowSession, turnEnds } from './workflow-session.ts';
 
 const { temporal } = proto;
 
@@ -11,7 +11,7 @@ const { temporal } = proto;
 export async function runLongSession(
   platform: TestPlatform,
   options: { turns: number; toolBytes: number; marker: string },
-): Promise<SessionDriver> {
+): Promise<WorkflowSession> {
   const model = `${platform.prefix}-long-${options.marker}`;
   platform.fakeModel.setScript(
     model,
@@ -37,7 +37,7 @@ export async function runLongSession(
       },
     ],
   });
-  const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
+  const session = await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start();
   for (let turn = 0; turn < options.turns; turn++) {
     await session.message(`${options.marker}-question-${turn}`);
     await session.waitFor(`turn ${turn + 1}`, (events) => turnEnds(events) >= turn + 1, 60_000);

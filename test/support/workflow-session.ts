@@ -16,7 +16,7 @@ import {
   type SessionWorkflowInput,
 } from '../../domain/session.ts';
 import { taskQueues, withPrefix } from '../../domain/task-queues.ts';
-import { readEvents } from '../../activities/store/event-reader.ts';
+import { readEvents } from '../../db/repositories/session-events.ts';
 import {
   sessionStateQuery,
   terminateSessionSignal,
@@ -53,7 +53,7 @@ export function agentSnapshot(overrides: Partial<AgentSnapshot> & Pick<AgentSnap
   };
 }
 
-export class SessionDriver {
+export class WorkflowSession {
   readonly sessionId = makeId('session', randomUUID());
   handle!: WorkflowHandle;
 
