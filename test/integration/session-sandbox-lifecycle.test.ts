@@ -102,7 +102,7 @@ describe('sandbox lifecycle in a session', () => {
       { text: 'I will fix the call.' },
     ]);
     const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
-    const session = await new SessionDriver(platform, agent, fastSettings(platform.prefix)).start();
+    const session = await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start();
     await session.message('edit a file');
     const events = await session.waitForTurnEnd(1);
     const sandboxState = (await session.state()).sandbox.state;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { routeTool, toolDefinitionOf, toolSpecsFor } from '../../domain/tool-routing.ts';
 import { sandboxTools } from '../../domain/tools/sandbox-tools.ts';
 import { checkToolInput, toolSpecOf } from '../../domain/tools/tool-definition.ts';
-import { agentSnapshot } from '../support/session-driver.ts';
+import { agentSnapshot } from '../support/workflow-session.ts';
 
 const child = agentSnapshot({ name: 'researcher', model: { id: 'child' }, tools: [] });
 const agent = agentSnapshot({
