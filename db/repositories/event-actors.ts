@@ -1,7 +1,7 @@
 // The audit trail of user actions: which API key sent each user event. Written by the API before it hands the events
 // to the session (their ids are assigned there), read by the trace. Rows outlive the session.
 import type pg from 'pg';
-import type { EventActor } from '../../domain/trace-actors.ts';
+import type { EventActor } from '../../domain/trace/schema.ts';
 
 export async function recordEventActors(
   pool: pg.Pool,

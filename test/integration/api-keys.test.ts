@@ -6,7 +6,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { issueApiKey } from '../../db/repositories/api-keys.ts';
-import type { SessionTrace } from '../../domain/trace.ts';
+import type { SessionTrace } from '../../domain/trace/schema.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
 
 let harness: ApiHarness;

@@ -2,7 +2,7 @@
 // produced, tenant scoping, the OpenAPI entry — and metering: /v1/usage agrees with the trace's totals.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTenantWithKey } from '../../db/repositories/tenants.ts';
-import type { ModelRequestSpan, SessionTrace, ToolSpan, TraceSpan } from '../../domain/trace.ts';
+import type { ModelRequestSpan, SessionTrace, ToolSpan, TraceSpan } from '../../domain/trace/schema.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
 import { createScriptedSession, post, runScriptedTurn, waitForIdle, writtenFile } from '../fixtures/trace/scenario.ts';
 

@@ -3,8 +3,7 @@
 // workflow runs that the API must follow; and a trace that still answers when Temporal's history cannot be read.
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { SandboxSpan } from '../../domain/sandbox-trace.ts';
-import type { SessionTrace } from '../../domain/trace.ts';
+import type { SandboxSpan, SessionTrace } from '../../domain/trace/schema.ts';
 import { eventually, startApiOn, type ApiHarness } from '../support/api-harness.ts';
 import { post, waitForIdle } from '../fixtures/trace/scenario.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';

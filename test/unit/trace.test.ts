@@ -1,19 +1,13 @@
-// The trace model (domain/trace.ts) read from fixed event logs in test/fixtures/trace/: turns, model requests, tool
+// The trace model (domain/trace/) read from fixed event logs in test/fixtures/trace/: turns, model requests, tool
 // calls with their confirmations, waits on the client, retries, errors, interrupts and metered active time; and the
 // sandbox lifecycle from the activity records the API reads from Temporal's history.
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import type { SessionEvent } from '../../domain/events.ts';
-import {
-  attachSubAgents,
-  buildSessionTrace,
-  firstUserText,
-  type ModelRequestSpan,
-  type ToolSpan,
-  type TraceSpan,
-  type WaitSpan,
-} from '../../domain/trace.ts';
-import { buildSandboxSpans, type SandboxActivityRecord, type SandboxSpan } from '../../domain/sandbox-trace.ts';
+import { buildSessionTrace } from '../../domain/trace/build.ts';
+import { buildSandboxSpans, type SandboxActivityRecord } from '../../domain/trace/sandbox.ts';
+import type { ModelRequestSpan, SandboxSpan, ToolSpan, TraceSpan, WaitSpan } from '../../domain/trace/schema.ts';
+import { attachSubAgents, firstUserText } from '../../domain/trace/sub-agents.ts';
 
 const fixture = (name: string): SessionEvent[] =>
   (

@@ -1,7 +1,8 @@
 // The sandbox lifecycle in a session's trace — create, restore, pause, resume, snapshot, remove — read from the
 // session workflow's activities in Temporal's history (it is not in the event log); the API reduces them to plain
-// records and this pure code turns them into spans.
-import { between, timeOf } from './trace.ts';
+// records (api/sandbox-history.ts) and this pure code turns them into spans.
+import type { SandboxSpan, SandboxSpanKind } from './schema.ts';
+import { between, timeOf } from './time-and-text.ts';
 
 /** One sandbox activity as Temporal's history records it, reduced to plain data by the API. */
 export interface SandboxActivityRecord {
@@ -11,35 +12,12 @@ export interface SandboxActivityRecord {
   /** ISO time its last attempt started (Temporal writes it only once the activity closes). */
   startedAt?: string;
   closedAt?: string;
-  status: 'completed' | 'failed' | 'timed_out' | 'canceled' | 'running';
+  status: SandboxSpan['status'];
   failure?: string;
   /** The task queue it was scheduled on: the shared creation queue or a Docker host's own. */
   hostQueue?: string;
   /** The activity's summary (e.g. 'restore sandbox from snapshot'), when it could be decoded. */
   summary?: string;
-}
-
-export type SandboxSpanKind = 'create' | 'restore' | 'pause' | 'resume' | 'snapshot' | 'remove';
-
-export interface SandboxSpan {
-  kind: SandboxSpanKind;
-  /** The activity's summary: tells an idle snapshot from an end-of-turn one, an idle removal from the final one. */
-  summary: string | null;
-  scheduled_at: string;
-  /** When the work began: the last attempt's start, else (never started, e.g. a lost host) when it was scheduled. */
-  started_at: string;
-  ended_at: string | null;
-  duration_ms: number | null;
-  status: SandboxActivityRecord['status'];
-  error?: string;
-  host_queue: string | null;
-}
-
-export interface SandboxTrace {
-  spans: SandboxSpan[];
-  /** Workflow runs read (a session continues-as-new); older runs beyond the API's bound are left out. */
-  runs_read: number;
-  older_runs_omitted: boolean;
 }
 
 const sandboxActivityKinds: Record<string, SandboxSpanKind> = {

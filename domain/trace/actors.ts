@@ -1,12 +1,6 @@
 // Who did what in a trace: the API key behind each user event (recorded by the API when it accepted the event) is
 // attached to the turn it started ("sent by") and to the confirmation that decided a tool ("approved by").
-import type { SessionTrace, TraceSpan } from './trace.ts';
-
-export interface EventActor {
-  api_key_id: string;
-  /** The key's name when it was looked up (keys are renamed only by rotation, which keeps the name). */
-  api_key_name: string;
-}
+import type { EventActor, SessionTrace, TraceSpan } from './schema.ts';
 
 /** Fills `sent_by` and `confirmation.approved_by` in place from the event → key map; unknown events get null. */
 export function attributeActors(trace: SessionTrace, actors: ReadonlyMap<string, EventActor>): void {
