@@ -9,6 +9,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY workers ./workers
 COPY codec ./codec
+COPY net ./net
 COPY api ./api
 COPY db ./db
 USER node

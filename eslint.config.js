@@ -103,7 +103,7 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*'], message: 'No Node built-ins in workflow code.' },
             {
-              group: ['../activities/*', '../api/*', '../db/*', '../workers/*'],
+              group: ['../activities/*', '../api/*', '../db/*', '../workers/*', '../net/*'],
               allowTypeImports: true,
               message: 'Workflows import only domain code and activity types.',
             },
@@ -129,8 +129,18 @@ export default tseslint.config(
         'error',
         {
           paths: [...ioModules, ...nodeBuiltins],
-          patterns: ['node:*', '../workflows/*', '../activities/*', '../api/*', '../db/*', '../workers/*'],
+          patterns: ['node:*', '../workflows/*', '../activities/*', '../api/*', '../db/*', '../workers/*', '../net/*'],
         },
+      ],
+    },
+  },
+  {
+    // net/: network guards shared by api/ and activities/ (the URL guard does DNS, so it cannot live in domain/).
+    files: ['net/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['../workflows/*', '../activities/*', '../api/*', '../db/*', '../workers/*'] },
       ],
     },
   },

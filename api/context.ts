@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { SecretBox } from '../db/repositories/secret-box.ts';
 import type { PlatformConfig } from '../domain/config.ts';
 import type { SessionSettings } from '../domain/session.ts';
+import type { UrlGuard } from '../net/url-guard.ts';
 import type { EventNotifier } from './event-notifier.ts';
 import type { SessionDriver } from './session-driver.ts';
 
@@ -15,6 +16,8 @@ export interface ApiContext {
   driver: SessionDriver;
   notifier: EventNotifier;
   secretBox: SecretBox;
+  /** Checks every URL a tenant supplies (AGENTS_PRIVATE_NETWORK_ALLOWLIST). */
+  urlGuard: UrlGuard;
   /** Settings every new session starts with. */
   sessionSettings: SessionSettings;
   /** SSE heartbeat interval. */

@@ -14,6 +14,7 @@ import {
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { SecretBox } from '../db/repositories/secret-box.ts';
+import { UrlGuard } from '../net/url-guard.ts';
 import { developmentVaultKey, type PlatformConfig } from '../domain/config.ts';
 import { makeId } from '../domain/ids.ts';
 import { defaultSessionSettings, type SessionSettings } from '../domain/session.ts';
@@ -80,6 +81,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
     driver: new SessionDriver(options.temporalClient, options.temporalTimeoutMs),
     notifier: new EventNotifier(pool, logger),
     secretBox: new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
+    urlGuard: new UrlGuard(config.AGENTS_PRIVATE_NETWORK_ALLOWLIST),
     sessionSettings: {
       ...defaultSessionSettings,
       taskQueuePrefix: config.AGENTS_TASK_QUEUE_PREFIX,

@@ -44,6 +44,19 @@ export const configSchema = z.object({
   ANTHROPIC_BASE_URL: optionalString,
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalString,
+  /**
+   * Non-public address ranges (CIDRs, comma-separated) that tenant-supplied URLs — model base_url, MCP servers,
+   * webhooks, repositories — may reach. Empty: only public unicast addresses (see README "Credentials and MCP").
+   */
+  AGENTS_PRIVATE_NETWORK_ALLOWLIST: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ''),
+    ),
   /** A model server for providers without a key (the fake model server in development and tests). */
   AGENTS_FAKE_MODEL_URL: optionalString,
   /** A workflow bundle built ahead of time (bundleWorkflowCode); otherwise session workers bundle at start. */

@@ -5,7 +5,10 @@ import type { DataConverter } from '@temporalio/common';
 import type pg from 'pg';
 import { createModelActivities, type ModelEndpoints } from '../activities/model/activities.ts';
 import { ProviderLimiter } from '../activities/model/provider-limits.ts';
+import { SecretBox } from '../db/repositories/secret-box.ts';
+import { developmentVaultKey } from '../domain/config.ts';
 import { taskQueues, withPrefix } from '../domain/task-queues.ts';
+import { UrlGuard } from '../net/url-guard.ts';
 import { bootstrapWorkerProcess, isMainModule, runUntilSignalled } from './bootstrap.ts';
 
 export interface ModelWorkerOptions {
@@ -19,6 +22,10 @@ export interface ModelWorkerOptions {
   maxPerSecond?: number;
   providerLimiter?: ProviderLimiter;
   plugins?: WorkerPlugin[];
+  /** Checks tenant model endpoints; default: public addresses only. */
+  urlGuard?: UrlGuard;
+  /** Opens tenant model keys from session vaults; default: the development vault key. */
+  secretBox?: SecretBox;
 }
 
 export async function createModelWorker(options: ModelWorkerOptions): Promise<Worker> {
@@ -30,6 +37,8 @@ export async function createModelWorker(options: ModelWorkerOptions): Promise<Wo
       pool: options.pool,
       endpoints: options.endpoints,
       limiter: options.providerLimiter,
+      urlGuard: options.urlGuard,
+      secretBox: options.secretBox ?? new SecretBox(developmentVaultKey),
     }),
     dataConverter: options.dataConverter,
     maxConcurrentActivityTaskExecutions: options.maxConcurrency ?? 20,
@@ -55,6 +64,8 @@ if (isMainModule(import.meta.url)) {
     maxConcurrency: config.AGENTS_MODEL_MAX_CONCURRENCY,
     maxPerSecond: config.AGENTS_MODEL_MAX_PER_SECOND,
     plugins: deps.plugins,
+    urlGuard: new UrlGuard(config.AGENTS_PRIVATE_NETWORK_ALLOWLIST),
+    secretBox: new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
     providerLimiter: new ProviderLimiter(
       { maxConcurrent: config.AGENTS_MODEL_MAX_CONCURRENCY, maxPerSecond: config.AGENTS_MODEL_MAX_PER_SECOND },
       {

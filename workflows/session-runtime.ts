@@ -192,6 +192,8 @@ export class SessionRuntime {
         {
           sessionId: this.input.sessionId,
           model: { provider: agent.model.provider ?? 'anthropic', id: agent.model.id, baseUrl: agent.model.base_url },
+          tenantId: this.input.tenantId,
+          vaultIds: this.input.vaultIds,
           system: agent.system ?? undefined,
           tools,
           maxOutputTokens: agent.limits?.max_output_tokens ?? defaultLimits.max_output_tokens,

@@ -2,51 +2,54 @@
 // streaming, publishes live deltas in batches, heartbeats, and returns the whole response. Retries belong to the
 // workflow (it announces them as events); provider SDK retries are off.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
 import { appendSessionEvents, readEvents } from '../../db/repositories/session-events.ts';
-import { FailureType } from '../../domain/errors.ts';
+import type { SecretBox } from '../../db/repositories/secret-box.ts';
+import { resolveSessionCredentials } from '../../db/repositories/vault-secrets.ts';
 import type { JournaledEvent } from '../../domain/events.ts';
 import type { InvokeModelInput } from '../../domain/contracts/model-activity.ts';
 import type { JournalBatch } from '../../domain/contracts/journal-batch.ts';
-import type { ModelResponse, ModelSpec } from '../../domain/model.ts';
+import type { ModelResponse } from '../../domain/model.ts';
 import { buildTranscript } from '../../domain/transcript.ts';
+import { UrlGuard } from '../../net/url-guard.ts';
 import { adapterFor } from './adapter.ts';
 import { DeltaPublisher } from './delta-publisher.ts';
+import { resolveModelEndpoint, type ModelEndpoints } from './endpoint.ts';
 import { ProviderLimiter } from './provider-limits.ts';
 
-/** Where each provider is reached and with which key. Keys stay in the worker process; workflows never see them. */
-export interface ModelEndpoints {
-  anthropic: { apiKey?: string; baseUrl?: string };
-  openai: { apiKey?: string; baseUrl?: string };
-  /** The fake model server, used for any provider whose key is missing (dev stack, tests). */
-  fallbackBaseUrl?: string;
+export type { ModelEndpoints } from './endpoint.ts';
+
+export interface ModelActivityDeps {
+  pool: pg.Pool;
+  endpoints: ModelEndpoints;
+  limiter?: ProviderLimiter;
+  /** Checks and connects to tenant endpoints (an agent's model.base_url that is not the operator's). */
+  urlGuard?: UrlGuard;
+  /** Opens the tenant's own model key from the session's vaults, for tenant endpoints. */
+  secretBox?: SecretBox;
 }
 
-export function createModelActivities(deps: { pool: pg.Pool; endpoints: ModelEndpoints; limiter?: ProviderLimiter }) {
+export function createModelActivities(deps: ModelActivityDeps) {
   const limiter = deps.limiter ?? new ProviderLimiter({ maxConcurrent: 100, maxPerSecond: 1_000 });
-  const resolveEndpoint = (model: ModelSpec): { apiKey: string; baseUrl?: string } => {
-    const provider = model.provider === 'anthropic' ? deps.endpoints.anthropic : deps.endpoints.openai;
-    if (provider.apiKey) return { apiKey: provider.apiKey, baseUrl: model.baseUrl ?? provider.baseUrl };
-    const fallback = deps.endpoints.fallbackBaseUrl;
-    if (fallback) {
-      // The fake model server serves Anthropic at its root and OpenAI under /v1, as the real services do.
-      return {
-        apiKey: 'fake-key',
-        baseUrl: model.baseUrl ?? (model.provider === 'anthropic' ? fallback : `${fallback}/v1`),
-      };
-    }
-    throw ApplicationFailure.create({
-      type: FailureType.misconfigured,
-      nonRetryable: true,
-      message: `no API key configured for ${model.provider} models on this worker`,
+  const urlGuard = deps.urlGuard ?? new UrlGuard();
+  const resolveEndpoint = (input: InvokeModelInput) =>
+    resolveModelEndpoint({
+      endpoints: deps.endpoints,
+      model: input.model,
+      guard: urlGuard,
+      tenantCredentials: async (name) =>
+        deps.secretBox && input.tenantId
+          ? resolveSessionCredentials(deps.pool, deps.secretBox, input.tenantId, input.vaultIds ?? [], {
+              type: 'environment_variable',
+              authKey: `env:${name}`,
+            })
+          : [],
     });
-  };
 
   return {
     async invokeModel(input: InvokeModelInput): Promise<ModelResponse> {
       const context = Context.current();
-      const endpoint = resolveEndpoint(input.model);
+      const endpoint = await resolveEndpoint(input);
       const unwritten = handedOffBatch(input);
       if (unwritten) await appendSessionEvents(deps.pool, unwritten);
       const events = await readEvents(deps.pool, input.sessionId, { throughSeq: input.throughSeq });
@@ -68,6 +71,7 @@ export function createModelActivities(deps: { pool: pg.Pool; endpoints: ModelEnd
           },
           {
             apiKey: endpoint.apiKey,
+            fetch: endpoint.fetch,
             signal: context.cancellationSignal,
             onPart: (part) => {
               deltas.push(part);

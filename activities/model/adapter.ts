@@ -18,6 +18,8 @@ export interface ModelCallOptions {
    */
   onPart?: (part: ModelStreamPart) => void;
   defaultHeaders?: Record<string, string>;
+  /** The fetch to call the provider with (a tenant endpoint's goes through the URL guard). */
+  fetch?: typeof fetch;
 }
 
 export interface ModelAdapter {

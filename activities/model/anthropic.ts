@@ -19,7 +19,7 @@ import { ContentAccumulator } from './content-accumulator.ts';
 import { callClassifyingErrors, ModelStreamError } from './errors.ts';
 import type { ModelAdapter, ModelCallOptions } from './adapter.ts';
 
-const defaultBaseUrl = 'https://api.anthropic.com';
+export const anthropicDefaultBaseUrl = 'https://api.anthropic.com';
 
 function toAnthropicMessage(message: ModelMessage): MessageParam {
   if (message.role === 'assistant') {
@@ -82,9 +82,10 @@ function toStopReason(stopReason: StopReason | null | undefined, hasToolUse: boo
 async function streamTurn(request: ModelRequest, options: ModelCallOptions): Promise<ModelResponse> {
   const client = new Anthropic({
     apiKey: options.apiKey,
-    baseURL: request.model.baseUrl ?? defaultBaseUrl,
+    baseURL: request.model.baseUrl ?? anthropicDefaultBaseUrl,
     maxRetries: 0, // Temporal owns retries
     defaultHeaders: options.defaultHeaders,
+    fetch: options.fetch,
   });
   const stream = await client.messages.create(toAnthropicRequest(request), { signal: options.signal });
   const accumulator = new ContentAccumulator(options.onPart);

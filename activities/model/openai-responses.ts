@@ -86,6 +86,7 @@ async function streamTurn(request: ModelRequest, options: ModelCallOptions): Pro
     project: null,
     maxRetries: 0, // Temporal owns retries
     defaultHeaders: options.defaultHeaders,
+    fetch: options.fetch,
   });
   const stream = await client.responses.create(toResponsesRequest(request), { signal: options.signal });
   const accumulator = new ContentAccumulator(options.onPart);

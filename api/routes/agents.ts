@@ -14,16 +14,18 @@ import { applyUpdate, definitionFromCreate, definitionOf } from '../agent-defini
 import type { ApiContext, ZodApp } from '../context.ts';
 import { crudRoutes } from '../crud-routes.ts';
 import { agents, orNotFound } from '../resources.ts';
+import { assertAgentUrls } from '../tenant-urls.ts';
 import { agentCreateSchema, agentSchema, agentUpdateSchema } from '../schemas/agents.ts';
 import { listQuerySchema, pageSchema, timestampSchema } from '../schemas/common.ts';
 
 const tags = ['agents'];
 
-export function registerAgentRoutes(app: ZodApp, { pool }: ApiContext): void {
+export function registerAgentRoutes(app: ZodApp, { pool, urlGuard }: ApiContext): void {
   crudRoutes(app, pool, { kind: agents, path: '/v1/agents', tags, schema: agentSchema })
-    .create({ summary: 'Create an agent', body: agentCreateSchema }, async ({ tenantId, body }) =>
-      createAgent(pool, tenantId, await definitionFromCreate(pool, tenantId, body)),
-    )
+    .create({ summary: 'Create an agent', body: agentCreateSchema }, async ({ tenantId, body }) => {
+      await assertAgentUrls(urlGuard, body);
+      return createAgent(pool, tenantId, await definitionFromCreate(pool, tenantId, body));
+    })
     .retrieve(
       {
         summary: 'Get an agent (its latest version, or `version`)',
@@ -38,6 +40,7 @@ export function registerAgentRoutes(app: ZodApp, { pool }: ApiContext): void {
       },
       async ({ tenantId, params, body }) => {
         const existing = await agents.require(pool, tenantId, params);
+        await assertAgentUrls(urlGuard, body);
         // Normalise (and check sub-agent references) before the row lock is taken.
         const next = await applyUpdate(pool, tenantId, definitionOf(existing), body, patchMetadata);
         // The version check under the row lock guarantees `existing` is still current when `next` is written.

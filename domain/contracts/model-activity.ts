@@ -15,4 +15,7 @@ export interface InvokeModelInput {
   system?: string;
   tools: ToolSpec[];
   maxOutputTokens: number;
+  /** The session's tenant and vaults: where a tenant endpoint's own key is looked up (ids only, never secrets). */
+  tenantId?: string;
+  vaultIds?: string[];
 }

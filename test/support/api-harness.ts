@@ -28,14 +28,20 @@ export interface ApiOptions {
   sessionSettings?: Partial<SessionSettings>;
   /** Another Temporal client (e.g. one whose server is unreachable); default the platform's. */
   temporalClient?: Client;
+  /** More configuration for the API process (e.g. AGENTS_PRIVATE_NETWORK_ALLOWLIST). */
+  config?: Record<string, string>;
 }
 
 /** The platform and an API on it; stop() ends both. */
 export async function startApiHarness(
   label: string,
-  options: ApiOptions & { workers?: PlatformOptions['workers'] } = {},
+  options: ApiOptions & Omit<PlatformOptions, 'label'> = {},
 ): Promise<ApiHarness> {
-  const platform = await startTestPlatform({ label, workers: options.workers ?? ['session', 'model', 'backend'] });
+  const platform = await startTestPlatform({
+    ...options,
+    label,
+    workers: options.workers ?? ['session', 'model', 'backend'],
+  });
   const harness = await startApiOn(platform, label, options);
   return {
     ...harness,
@@ -54,6 +60,7 @@ export async function startApiOn(platform: TestPlatform, label: string, options:
     AGENTS_TASK_QUEUE_PREFIX: platform.prefix,
     API_BODY_LIMIT_BYTES: String(options.bodyLimitBytes ?? 1024 * 1024),
     LOG_LEVEL: 'info',
+    ...options.config,
   });
   const logLines: string[] = [];
   const sink = new Writable({

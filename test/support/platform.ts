@@ -10,6 +10,8 @@ import { developmentPayloadKeys, parsePayloadKeys } from '../../domain/config.ts
 import { existsSync, readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import { createExampleBackendWorker } from '../../workers/example-backend-worker.ts';
+import type { ModelEndpoints } from '../../activities/model/endpoint.ts';
+import { UrlGuard } from '../../net/url-guard.ts';
 import { createModelWorker } from '../../workers/model-worker.ts';
 import { createSandboxWorkers } from '../../workers/sandbox-worker.ts';
 import { createSessionWorker } from '../../workers/session-worker.ts';
@@ -44,6 +46,10 @@ export interface PlatformOptions {
   /** Which workers to run in this process (default: all). */
   workers?: Array<'session' | 'model' | 'sandbox' | 'backend'>;
   maxCachedWorkflows?: number;
+  /** The model worker's endpoints (default: no keys, the fake model server for every provider). */
+  modelEndpoints?: (fakeModelUrl: string) => ModelEndpoints;
+  /** Non-public ranges tenant URLs may reach (AGENTS_PRIVATE_NETWORK_ALLOWLIST); default none. */
+  privateNetworkAllowlist?: string[];
 }
 
 let runtimeInstalled = false;
@@ -85,7 +91,12 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
         taskQueuePrefix: prefix,
         pool,
         dataConverter,
-        endpoints: { anthropic: {}, openai: {}, fallbackBaseUrl: fakeModel.url },
+        endpoints: options.modelEndpoints?.(fakeModel.url) ?? {
+          anthropic: {},
+          openai: {},
+          fallbackBaseUrl: fakeModel.url,
+        },
+        urlGuard: new UrlGuard(options.privateNetworkAllowlist ?? []),
       }),
     );
   }
