@@ -1,17 +1,25 @@
 // Authentication: `x-api-key` or `Authorization: Bearer`. A tenant's key scopes every query of the request to its
 // tenant; a `read_only` key may only read (GET/HEAD); an `admin` key reaches only /v1/admin/… (tenants and keys) and a
-// tenant's key never does. The key is looked up on every request (one indexed query), so revocation is immediate.
+// tenant's key never does. A self-hosted environment's key and a work item's sessions token resolve to their tenant
+// too, and reach only what api/principal.ts grants them. Keys are looked up on every request (one indexed query), so
+// revocation is immediate.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { authenticateApiKey, type Caller } from '../db/repositories/api-keys.ts';
+import { environmentKeyPrefix, findEnvironmentKey } from '../db/repositories/environment-keys.ts';
+import { findWorkItemById } from '../db/repositories/work-items.ts';
 import { ApiError, sendError } from './errors.ts';
+import { permits, type Principal } from './principal.ts';
+import type { WorkTokens } from './work-tokens.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The caller's tenant ('' for an admin key). */
     tenantId: string;
-    /** The key behind the request (null on public paths). */
+    /** The API key behind the request (null on public paths and for a runner's credentials). */
     caller: Caller | null;
+    /** A self-hosted runner's credential behind the request, if that is what authenticated it. */
+    principal: Principal | null;
   }
 }
 
@@ -39,15 +47,53 @@ function refusal(caller: Caller, method: string, path: string): string | undefin
   return undefined;
 }
 
-export function registerAuthentication(app: FastifyInstance, pool: pg.Pool): void {
+/** A self-hosted runner's credential (environment key or sessions token), or undefined if it is neither. */
+async function resolveRunnerCredential(
+  pool: pg.Pool,
+  workTokens: WorkTokens,
+  key: string,
+): Promise<{ tenantId: string; principal: Principal } | undefined> {
+  if (key.startsWith(environmentKeyPrefix)) {
+    const found = await findEnvironmentKey(pool, key);
+    if (found) {
+      const principal: Principal = { kind: 'environment_key', environmentId: found.environmentId, keyId: found.keyId };
+      return { tenantId: found.tenantId, principal };
+    }
+  }
+  const workId = workTokens.workIdOf(key);
+  if (!workId) return undefined;
+  const item = await findWorkItemById(pool, workId);
+  if (!item || item.record.state === 'stopped') return undefined;
+  const principal: Principal = {
+    kind: 'work_token',
+    environmentId: item.record.environment_id,
+    workId,
+    sessionId: item.sessionId,
+  };
+  return { tenantId: item.tenantId, principal };
+}
+
+export function registerAuthentication(app: FastifyInstance, pool: pg.Pool, workTokens: WorkTokens): void {
   app.decorateRequest('tenantId', '');
   app.decorateRequest('caller', null);
+  app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     if (publicPaths.has(path) || isPublicAsset(path)) return;
     const key = presentedKey(request);
     if (!key) {
       return sendError(request, reply, new ApiError(401, 'authentication_error', 'missing API key: send x-api-key'));
+    }
+    const runner = key.length <= 256 ? await resolveRunnerCredential(pool, workTokens, key) : undefined;
+    if (runner) {
+      const params = (request.params ?? {}) as Record<string, string | undefined>;
+      if (!permits(runner.principal, request.method, request.routeOptions.url, params)) {
+        const what = runner.principal.kind === 'environment_key' ? 'an environment key' : 'a sessions token';
+        return sendError(request, reply, new ApiError(403, 'permission_error', `${what} does not grant this request`));
+      }
+      request.principal = runner.principal;
+      request.tenantId = runner.tenantId;
+      return;
     }
     const caller = key.length <= 256 ? await authenticateApiKey(pool, key) : undefined;
     if (!caller) return sendError(request, reply, new ApiError(401, 'authentication_error', 'invalid API key'));

@@ -9,6 +9,7 @@ import type { SessionSettings } from '../domain/session.ts';
 import type { UrlGuard } from '../net/url-guard.ts';
 import type { EventNotifier } from './event-notifier.ts';
 import type { SessionDriver } from './session-driver.ts';
+import type { WorkTokens } from './work-tokens.ts';
 
 export interface ApiContext {
   config: PlatformConfig;
@@ -18,6 +19,8 @@ export interface ApiContext {
   secretBox: SecretBox;
   /** Checks every URL a tenant supplies (AGENTS_PRIVATE_NETWORK_ALLOWLIST). */
   urlGuard: UrlGuard;
+  /** Issues and checks the sessions tokens of self-hosted work items. */
+  workTokens: WorkTokens;
   /** Settings every new session starts with. */
   sessionSettings: SessionSettings;
   /** SSE heartbeat interval. */

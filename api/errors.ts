@@ -24,11 +24,14 @@ export type ApiErrorType =
 export class ApiError extends Error {
   readonly status: number;
   readonly type: ApiErrorType;
+  /** Machine-readable detail (`error.details`, with an `error_code`), as the API sends for some errors. */
+  readonly details: Record<string, unknown> | undefined;
 
-  constructor(status: number, type: ApiErrorType, message: string) {
+  constructor(status: number, type: ApiErrorType, message: string, details?: Record<string, unknown>) {
     super(message);
     this.status = status;
     this.type = type;
+    this.details = details;
   }
 }
 
@@ -39,7 +42,7 @@ export const notFound = (what: string, id: string): ApiError =>
 
 export interface ErrorBody {
   type: 'error';
-  error: { type: ApiErrorType; message: string };
+  error: { type: ApiErrorType; message: string; details?: Record<string, unknown> };
   request_id: string;
 }
 
@@ -116,7 +119,12 @@ function classify(error: unknown): ApiError | undefined {
 }
 
 export function errorBody(request: FastifyRequest, error: ApiError): ErrorBody {
-  return { type: 'error', error: { type: error.type, message: error.message }, request_id: String(request.id) };
+  const details = error.details ? { details: error.details } : {};
+  return {
+    type: 'error',
+    error: { type: error.type, message: error.message, ...details },
+    request_id: String(request.id),
+  };
 }
 
 /** Sends the error shape; tells the SDK not to retry what retrying cannot fix. */

@@ -26,6 +26,8 @@ import { EventNotifier } from './event-notifier.ts';
 import { createApiLogger } from './logger.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
+import { registerEnvironmentKeyRoutes } from './routes/environment-keys.ts';
+import { registerEnvironmentWorkRoutes } from './routes/environment-work.ts';
 import { registerEnvironmentRoutes } from './routes/environments.ts';
 import { registerFileRoutes } from './routes/files.ts';
 import { registerSessionEventRoutes } from './routes/session-events.ts';
@@ -36,6 +38,7 @@ import { registerUiRoutes } from './routes/ui.ts';
 import { registerUsageAndHealthRoutes } from './routes/usage-and-health.ts';
 import { registerVaultRoutes } from './routes/vaults.ts';
 import { SessionDriver } from './session-driver.ts';
+import { WorkTokens } from './work-tokens.ts';
 
 export interface ApiOptions {
   config: PlatformConfig;
@@ -82,6 +85,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
     notifier: new EventNotifier(pool, logger),
     secretBox: new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
     urlGuard: new UrlGuard(config.AGENTS_PRIVATE_NETWORK_ALLOWLIST),
+    workTokens: new WorkTokens(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
     sessionSettings: {
       ...defaultSessionSettings,
       taskQueuePrefix: config.AGENTS_TASK_QUEUE_PREFIX,
@@ -113,11 +117,13 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   });
 
   registerErrorHandling(app);
-  registerAuthentication(app, pool);
+  registerAuthentication(app, pool, context.workTokens);
   registerApiMetrics(app, context);
   const typed = app.withTypeProvider<ZodTypeProvider>();
   registerAgentRoutes(typed, context);
   registerEnvironmentRoutes(typed, context);
+  registerEnvironmentKeyRoutes(typed, context);
+  registerEnvironmentWorkRoutes(typed, context);
   registerSessionRoutes(typed, context);
   registerSessionEventRoutes(typed, context);
   registerSessionStreamRoute(typed, context);

@@ -44,6 +44,7 @@ export function environmentSnapshot(environment: EnvironmentRecord, config: Plat
     name: environment.name,
     sandbox,
     ...(Object.keys(installable).length > 0 ? { packages: installable } : {}),
+    ...(environment.config.type === 'self_hosted' ? { selfHosted: true } : {}),
   };
 }
 

@@ -99,6 +99,9 @@ export const configSchema = z.object({
   AGENTS_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** Address that endpoint binds to (0.0.0.0 in containers, so a scraper can reach it). */
   AGENTS_METRICS_HOST: z.string().default('127.0.0.1'),
+  /** Lease of a self-hosted environment's work item: a runner that does not heartbeat within it loses the item to the
+   * next poll (seconds; the runner heartbeats every half of it). */
+  AGENTS_WORK_LEASE_TTL_SECONDS: positiveInt(90),
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Largest request body the API accepts (bytes); larger ones get 413. */

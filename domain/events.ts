@@ -45,7 +45,15 @@ export type UserCustomToolResultEvent = EventBase & {
   content?: UserContent[];
   is_error?: boolean;
 };
-export type UserEvent = UserMessageEvent | UserInterruptEvent | UserToolConfirmationEvent | UserCustomToolResultEvent;
+/** A built-in tool's result from a self-hosted environment's runner, answering an `agent.tool_use`. */
+export type UserToolResultEvent = EventBase & {
+  type: 'user.tool_result';
+  tool_use_id: string;
+  content?: UserContent[];
+  is_error?: boolean;
+};
+export type UserEvent =
+  UserMessageEvent | UserInterruptEvent | UserToolConfirmationEvent | UserCustomToolResultEvent | UserToolResultEvent;
 
 export type AgentEvent =
   | (EventBase & { type: 'agent.message'; content: TextContent[] })
@@ -93,4 +101,5 @@ export const userEventTypes = [
   'user.interrupt',
   'user.tool_confirmation',
   'user.custom_tool_result',
+  'user.tool_result',
 ] as const;

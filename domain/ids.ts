@@ -11,6 +11,8 @@ export const idPrefix = {
   file: 'file_',
   tenant: 'tnt_',
   apiKey: 'key_',
+  environmentKey: 'envkey_',
+  work: 'work_',
   request: 'req_',
 } as const;
 

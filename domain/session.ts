@@ -14,6 +14,8 @@ export interface EnvironmentSnapshot {
   sandbox: SandboxSpec;
   /** Packages installed into the sandbox image (built once per environment version and host, then cached). */
   packages?: EnvironmentPackages;
+  /** A `self_hosted` environment: the built-in tools run on the customer's runner, which polls the work queue. */
+  selfHosted?: boolean;
 }
 
 export interface EnvironmentPackages {
@@ -100,9 +102,12 @@ export interface CarriedSessionState {
 }
 
 export interface PendingAction {
-  /** The `agent.tool_use` (ask) or `agent.custom_tool_use` event id awaiting the client. */
+  /**
+   * The `agent.tool_use` (ask) or `agent.custom_tool_use` event id awaiting the client, or an `agent.tool_use` of a
+   * self-hosted environment awaiting the runner's `user.tool_result` (kind `tool_result`).
+   */
   eventId: string;
-  kind: 'confirmation' | 'custom_tool_result';
+  kind: 'confirmation' | 'custom_tool_result' | 'tool_result';
   name: string;
 }
 

@@ -9,6 +9,8 @@ import { toolSpecOf, type ToolDefinition } from './tools/tool-definition.ts';
 
 export type ToolRoute =
   | { kind: 'sandbox'; name: SandboxToolName; policy: PermissionPolicy['type'] }
+  /** A built-in tool of a self-hosted environment: run by the customer's runner (domain/runner-routing.ts). */
+  | { kind: 'runner'; name: SandboxToolName; policy: PermissionPolicy['type'] }
   | { kind: 'custom'; name: string }
   | { kind: 'backend'; tool: BackendTool; policy: PermissionPolicy['type'] }
   | { kind: 'sub_agent'; tool: SubAgentTool; policy: PermissionPolicy['type'] }

@@ -68,17 +68,20 @@ export function buildTranscript(events: SessionEvent[]): ModelMessage[] {
         }
         break;
       case 'user.custom_tool_result':
-        if (openCalls.delete(event.custom_tool_use_id)) {
+      case 'user.tool_result': {
+        const toolUseId = event.type === 'user.tool_result' ? event.tool_use_id : event.custom_tool_use_id;
+        if (openCalls.delete(toolUseId)) {
           pushUser([
             {
               type: 'tool_result',
-              toolUseId: event.custom_tool_use_id,
+              toolUseId,
               isError: event.is_error ?? false,
               content: nonEmpty(textOf(event.content), '(no output)'),
             },
           ]);
         }
         break;
+      }
       default:
         break;
     }

@@ -1,9 +1,11 @@
-// Session workers run the session workflows (the agent loop) and their local activity, the event journal.
+// Session workers run the session workflows (the agent loop) and their local activities: the event journal, and the
+// work queue of self-hosted environments.
 // Entry: `npm run worker:session`.
 import { Worker, type NativeConnection, type WorkerOptions, type WorkerPlugin } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import type pg from 'pg';
 import { createJournalActivities } from '../activities/store/journal-activities.ts';
+import { createWorkQueueActivities } from '../activities/store/work-queue-activities.ts';
 import { taskQueues, withPrefix } from '../domain/task-queues.ts';
 import { bootstrapWorkerProcess, isMainModule, runUntilSignalled } from './bootstrap.ts';
 import { missingLaunchSettings } from './process-launch.ts';
@@ -29,7 +31,7 @@ export async function createSessionWorker(options: SessionWorkerOptions): Promis
     namespace: options.namespace ?? 'default',
     taskQueue: withPrefix(options.taskQueuePrefix, taskQueues.session),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    activities: createJournalActivities(options.pool),
+    activities: { ...createJournalActivities(options.pool), ...createWorkQueueActivities(options.pool) },
     dataConverter: options.dataConverter,
     maxCachedWorkflows: options.maxCachedWorkflows,
     plugins: options.plugins,

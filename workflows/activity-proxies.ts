@@ -5,6 +5,7 @@ import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { JournalActivities } from '../activities/store/journal-activities.ts';
 import type { ModelActivities } from '../activities/model/activities.ts';
 import type { SandboxActivities } from '../activities/sandbox/activities.ts';
+import type { WorkQueueActivities } from '../activities/store/work-queue-activities.ts';
 import { nonRetryableFailureTypes } from '../domain/errors.ts';
 import type { BackendToolInput, BackendToolOutput } from '../domain/backend-tools.ts';
 import type { SessionSettings } from '../domain/session.ts';
@@ -13,6 +14,12 @@ import { taskQueues, withPrefix } from '../domain/task-queues.ts';
 export const journalActivities = proxyLocalActivities<JournalActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '100ms', maximumInterval: '5s', backoffCoefficient: 2 },
+});
+
+/** A self-hosted session's work item: queued on the session worker, which reaches PostgreSQL. */
+export const workQueueActivities = proxyLocalActivities<WorkQueueActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', maximumInterval: '5s', backoffCoefficient: 2 },
 });
 
 export function modelActivities(settings: SessionSettings) {

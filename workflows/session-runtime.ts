@@ -13,27 +13,21 @@ import type { StopReason, UserEvent, UserMessageEvent } from '../domain/events.t
 import { addUsage, emptyModelUsage, type ModelUsage, type ToolUseBlock } from '../domain/model.ts';
 import type {
   CarriedSessionState,
-  PendingAction,
   SessionStateView,
   SessionStats,
   SessionWorkflowInput,
   SubAgentResult,
 } from '../domain/session.ts';
-import { routeTool, toolSpecsFor } from '../domain/tool-routing.ts';
+import { routeSessionTool, sessionToolSpecs } from '../domain/runner-routing.ts';
 import { EventJournal } from './event-journal.ts';
 import type { IncomingUserEvent } from './messages.ts';
 import { callModel } from './model-call.ts';
 import { SandboxLeaseManager } from './sandbox-lease.ts';
 import { SessionStatusTracker } from './session-status.ts';
+import { awaitingRunner, handConfirmedCallsToRunner, RunnerWork, type PendingEntry } from './runner-work.ts';
 import { executeTool, type ToolCall } from './tool-execution.ts';
 
 const maxRememberedEventIds = 1_000;
-
-type Resolution = { allow: boolean; denyMessage?: string } | { custom: true };
-interface PendingEntry extends PendingAction {
-  resolution?: Resolution;
-  call: ToolCall;
-}
 
 export class SessionRuntime {
   private readonly journal: EventJournal;
@@ -49,6 +43,7 @@ export class SessionRuntime {
   private terminateReason: 'archived' | 'deleted' | 'terminated' | undefined;
   private cancellable: CancellationScope | undefined;
   private turnsThisRun = 0;
+  private readonly runnerWork: RunnerWork;
 
   private readonly input: SessionWorkflowInput;
 
@@ -63,6 +58,7 @@ export class SessionRuntime {
     this.seen = new Set(this.seenEventIds);
     this.usage = carried?.usage ?? emptyModelUsage();
     this.stats = carried?.stats ?? { activeMs: 0, turns: 0, modelCalls: 0, toolCalls: 0 };
+    this.runnerWork = new RunnerWork(input);
   }
 
   // ---- messages -------------------------------------------------------------------------------------------------
@@ -86,9 +82,14 @@ export class SessionRuntime {
           this.journal.emit(event);
           break;
         }
-        case 'user.custom_tool_result': {
-          const entry = this.pending.get(event.custom_tool_use_id);
-          if (entry?.kind !== 'custom_tool_result' || entry.resolution) break;
+        case 'user.custom_tool_result':
+        case 'user.tool_result': {
+          const [toolUseId, kind] =
+            event.type === 'user.tool_result'
+              ? [event.tool_use_id, 'tool_result']
+              : [event.custom_tool_use_id, 'custom_tool_result'];
+          const entry = this.pending.get(toolUseId);
+          if (entry?.kind !== kind || entry.resolution) break;
           entry.resolution = { custom: true };
           this.journal.emit(event);
           break;
@@ -163,7 +164,7 @@ export class SessionRuntime {
     this.turnsThisRun++;
     const agent = this.input.agent;
     const maxSteps = agent.limits?.max_turns ?? defaultLimits.max_turns;
-    const tools = toolSpecsFor(agent);
+    const tools = sessionToolSpecs(agent, this.input.environment);
     let stop: StopReason = { type: 'end_turn' };
     let lastText = '';
 
@@ -230,7 +231,7 @@ export class SessionRuntime {
         eventId: this.journal.newId(),
         name: use.name,
         input: use.input,
-        route: routeTool(agent, use.name),
+        route: routeSessionTool(agent, this.input.environment, use.name),
       };
       const { route } = call;
       if (route.kind === 'custom') {
@@ -262,17 +263,25 @@ export class SessionRuntime {
           input: call.input,
           evaluated_permission: 'allow',
         });
-        runNow.push(call);
+        if (route.kind === 'runner') {
+          this.stats.toolCalls++;
+          this.pending.set(call.eventId, awaitingRunner(call));
+        } else runNow.push(call);
       }
     }
     await Promise.all(runNow.map((call) => this.execute(call)));
     if (this.pending.size === 0) return 'done';
 
-    // Wait for the client; each partial answer re-announces what is still awaited.
+    // Wait for the client (and the runner); each partial answer re-announces what the client still has to do.
     for (;;) {
-      const awaited = [...this.pending.values()].filter((entry) => !entry.resolution).map((entry) => entry.eventId);
-      if (awaited.length === 0) break;
-      this.status.idle({ type: 'requires_action', event_ids: awaited });
+      const open = [...this.pending.values()].filter((entry) => !entry.resolution);
+      if (open.length === 0) break;
+      const awaited = open.map((entry) => entry.eventId);
+      const clientAwaited = open.filter((entry) => entry.kind !== 'tool_result').map((entry) => entry.eventId);
+      // Only a runner's results are awaited: the tools are running (on the runner), so the session is running.
+      if (clientAwaited.length > 0) this.status.idle({ type: 'requires_action', event_ids: clientAwaited });
+      else this.status.running();
+      if (clientAwaited.length < awaited.length) await this.runnerWork.ensureQueued();
       await condition(
         () =>
           this.interruptEventId !== undefined ||
@@ -283,6 +292,7 @@ export class SessionRuntime {
         this.pending.clear();
         return 'interrupted';
       }
+      this.stats.toolCalls += handConfirmedCallsToRunner(this.pending);
     }
     this.status.running();
     const approved: ToolCall[] = [];

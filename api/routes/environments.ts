@@ -24,7 +24,10 @@ const packageManagers = ['apt', 'cargo', 'gem', 'go', 'npm', 'pip'] as const;
 const installablePackageManagers = new Set<string>(['apt', 'pip', 'npm']);
 
 /** The config as stored and returned, defaults filled. Networking defaults to `limited` with nothing allowed. */
-export function normalizeEnvironmentConfig(config: EnvironmentConfigBody | null | undefined): EnvironmentConfig {
+export function normalizeEnvironmentConfig(
+  config: EnvironmentConfigBody | { type: 'self_hosted' } | null | undefined,
+): EnvironmentConfig {
+  if (config?.type === 'self_hosted') return { type: 'self_hosted' };
   const networking =
     config?.networking?.type === 'unrestricted'
       ? { type: 'unrestricted' }

@@ -7,8 +7,10 @@ import { recordEventActors } from '../../db/repositories/event-actors.ts';
 import { listEventsPage } from '../../db/repositories/session-events.ts';
 import { journalStatusOf } from '../../db/repositories/sessions.ts';
 import { makeId } from '../../domain/ids.ts';
+import type { PendingAction } from '../../domain/session.ts';
 import type { IncomingUserEvent } from '../../workflows/messages.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
+import { principalId } from '../principal.ts';
 import { conflict, invalidRequest } from '../errors.ts';
 import { sessions } from '../resources.ts';
 import { pageSchema } from '../schemas/common.ts';
@@ -16,6 +18,11 @@ import { listEventsQuerySchema, sendEventsSchema, sessionEventSchema, type UserE
 import { SessionClosedError } from '../session-driver.ts';
 
 const tags = ['events'];
+const awaitingMessage: Record<PendingAction['kind'], (id: string) => string> = {
+  confirmation: (id) => `no tool use ${id} is awaiting confirmation`,
+  custom_tool_result: (id) => `no custom tool use ${id} is awaiting a result`,
+  tool_result: (id) => `no tool use ${id} is awaiting a self-hosted runner's result`,
+};
 
 /** The event as the workflow takes it: null optionals dropped. */
 function toIncoming(event: UserEventBody, id: string): IncomingUserEvent {
@@ -65,14 +72,18 @@ export function registerSessionEventRoutes(app: ZodApp, { pool, driver }: ApiCon
       if (row.archived_at) throw conflict('the session is archived and accepts no more events');
       const { events } = request.body;
 
-      const answers = events.flatMap(
-        (event): { id: string; kind: 'confirmation' | 'custom_tool_result'; field: string }[] =>
-          event.type === 'user.tool_confirmation'
-            ? [{ id: event.tool_use_id, kind: 'confirmation' as const, field: 'tool_use_id' }]
-            : event.type === 'user.custom_tool_result'
-              ? [{ id: event.custom_tool_use_id, kind: 'custom_tool_result' as const, field: 'custom_tool_use_id' }]
-              : [],
-      );
+      const answers = events.flatMap((event): { id: string; kind: PendingAction['kind']; field: string }[] => {
+        switch (event.type) {
+          case 'user.tool_confirmation':
+            return [{ id: event.tool_use_id, kind: 'confirmation', field: 'tool_use_id' }];
+          case 'user.custom_tool_result':
+            return [{ id: event.custom_tool_use_id, kind: 'custom_tool_result', field: 'custom_tool_use_id' }];
+          case 'user.tool_result':
+            return [{ id: event.tool_use_id, kind: 'tool_result', field: 'tool_use_id' }];
+          default:
+            return [];
+        }
+      });
       if (answers.length > 0) {
         const view = await driver.state(row.id);
         if (!view || view.status === 'terminated') throw conflict('the session has ended');
@@ -83,11 +94,7 @@ export function registerSessionEventRoutes(app: ZodApp, { pool, driver }: ApiCon
             throw invalidRequest(`${answer.field} ${answer.id} is answered twice in this request`);
           seen.add(answer.id);
           if (pending.get(answer.id) !== answer.kind) {
-            throw invalidRequest(
-              answer.kind === 'confirmation'
-                ? `no tool use ${answer.id} is awaiting confirmation`
-                : `no custom tool use ${answer.id} is awaiting a result`,
-            );
+            throw invalidRequest(awaitingMessage[answer.kind](answer.id));
           }
         }
       } else if ((await journalStatusOf(pool, row.id)) === 'terminated') {
@@ -98,7 +105,7 @@ export function registerSessionEventRoutes(app: ZodApp, { pool, driver }: ApiCon
       await recordEventActors(pool, {
         tenantId: request.tenantId,
         sessionId: row.id,
-        apiKeyId: request.caller?.keyId ?? '',
+        apiKeyId: request.caller?.keyId ?? (request.principal ? principalId(request.principal) : ''),
         eventIds: accepted.map((event) => event.id as string),
       });
       try {

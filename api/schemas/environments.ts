@@ -1,5 +1,5 @@
 // Environment schemas: Anthropic's `cloud` config (networking, packages) plus this platform's `sandbox` extension
-// (image and limits of the session's container).
+// (image and limits of the session's container), and Anthropic's `self_hosted` config (no options).
 import { z } from 'zod';
 import { metadataPatchSchema, metadataSchema } from './common.ts';
 
@@ -31,14 +31,19 @@ const sandboxSchema = z.object({
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(4096)).optional(),
 });
 
-export const environmentConfigSchema = z.object({
+const cloudConfigSchema = z.object({
   type: z.literal('cloud'),
   networking: z.discriminatedUnion('type', [unrestrictedNetwork, limitedNetwork]).nullish(),
   packages: packagesSchema.nullish(),
   sandbox: sandboxSchema.optional(),
 });
 
-export type EnvironmentConfigBody = z.infer<typeof environmentConfigSchema>;
+/** Tools run by a runner the customer operates, which polls the environment's work queue (README "Self-hosted"). */
+const selfHostedConfigSchema = z.object({ type: z.literal('self_hosted') });
+
+export const environmentConfigSchema = z.discriminatedUnion('type', [cloudConfigSchema, selfHostedConfigSchema]);
+
+export type EnvironmentConfigBody = z.infer<typeof cloudConfigSchema>;
 
 export const environmentCreateSchema = z.object({
   name: z.string().min(1).max(256),

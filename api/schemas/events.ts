@@ -31,11 +31,23 @@ const customToolResultSchema = z.object({
   is_error: z.boolean().nullish(),
 });
 
+/** A self-hosted environment's runner answering an `agent.tool_use` (the SDK's runner also sends search results). */
+const toolResultSchema = z.object({
+  type: z.literal('user.tool_result'),
+  tool_use_id: z.string().min(1).max(128),
+  content: z
+    .array(z.union([userContentSchema, z.looseObject({ type: z.literal('search_result') })]))
+    .max(100)
+    .optional(),
+  is_error: z.boolean().nullish(),
+});
+
 export const userEventSchema = z.discriminatedUnion('type', [
   userMessageSchema,
   userInterruptSchema,
   toolConfirmationSchema,
   customToolResultSchema,
+  toolResultSchema,
 ]);
 export type UserEventBody = z.infer<typeof userEventSchema>;
 

@@ -1,0 +1,43 @@
+// What a self-hosted runner's credentials may reach (tenant API keys: api/auth.ts). An environment key reaches only its environment's work queue (poll, list, ack, heartbeat,
+// stop). A work item's sessions token reaches only that item's work calls and its one session: retrieve, the event
+// list and stream, and sending events — nothing else, and only while the item is not stopped.
+
+export type Principal =
+  | { kind: 'environment_key'; environmentId: string; keyId: string }
+  | { kind: 'work_token'; environmentId: string; workId: string; sessionId: string };
+
+/** The id recorded as the actor of what a runner's credential does (the trace's sent_by). */
+export const principalId = (principal: Principal): string =>
+  principal.kind === 'environment_key' ? principal.keyId : principal.workId;
+
+const work = '/v1/environments/:environment_id/work';
+const itemCalls = new Set([
+  `POST ${work}/:work_id/ack`,
+  `POST ${work}/:work_id/heartbeat`,
+  `POST ${work}/:work_id/stop`,
+]);
+const environmentKeyRoutes = new Set([`GET ${work}/poll`, `GET ${work}`, ...itemCalls]);
+const sessionRoutes = new Set([
+  'GET /v1/sessions/:session_id',
+  'GET /v1/sessions/:session_id/events',
+  'POST /v1/sessions/:session_id/events',
+  'GET /v1/sessions/:session_id/events/stream',
+]);
+
+/** Whether `principal` may call the route `url` (Fastify's pattern) with these raw path parameters. */
+export function permits(
+  principal: Principal,
+  method: string,
+  url: string | undefined,
+  params: Record<string, string | undefined>,
+): boolean {
+  if (url === undefined) return false;
+  const route = `${method === 'HEAD' ? 'GET' : method} ${url}`;
+  if (principal.kind === 'environment_key') {
+    return environmentKeyRoutes.has(route) && params.environment_id === principal.environmentId;
+  }
+  if (sessionRoutes.has(route)) return params.session_id === principal.sessionId;
+  return (
+    itemCalls.has(route) && params.environment_id === principal.environmentId && params.work_id === principal.workId
+  );
+}

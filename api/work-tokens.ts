@@ -1,0 +1,38 @@
+// The per-item `secret` a poll hands a runner: base64url JSON `{sessions_token, api_base_url}`. The sessions token is
+// `sk-agents-work.<work id>.<HMAC of the id>`: derived, never stored, checked in constant time, and honoured only while
+// its work item is not stopped — it expires with the item. What it grants is decided in api/principal.ts.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export const workTokenPrefix = 'sk-agents-work.';
+
+export class WorkTokens {
+  private readonly key: Buffer;
+
+  /** `secretKey`: the deployment's vault key (base64); tokens are bound to it. */
+  constructor(secretKey: string) {
+    this.key = createHmac('sha256', Buffer.from(secretKey, 'base64')).update('work-sessions-token').digest();
+  }
+
+  private mac(workId: string): string {
+    return createHmac('sha256', this.key).update(workId).digest('base64url');
+  }
+
+  tokenFor(workId: string): string {
+    return `${workTokenPrefix}${workId}.${this.mac(workId)}`;
+  }
+
+  /** The work id a token stands for, or undefined for anything this deployment did not issue. */
+  workIdOf(token: string): string | undefined {
+    if (!token.startsWith(workTokenPrefix)) return undefined;
+    const [workId, mac] = token.slice(workTokenPrefix.length).split('.');
+    if (!workId || !mac) return undefined;
+    const expected = Buffer.from(this.mac(workId));
+    const given = Buffer.from(mac);
+    return given.length === expected.length && timingSafeEqual(given, expected) ? workId : undefined;
+  }
+
+  secretFor(workId: string, apiBaseUrl: string): string {
+    const payload = { sessions_token: this.tokenFor(workId), api_base_url: apiBaseUrl };
+    return Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+  }
+}
