@@ -4,6 +4,8 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
+# The sandbox worker's egress relay (nsenter + socat into each sandbox's network namespace).
+RUN apt-get update && apt-get install -y --no-install-recommends socat util-linux && rm -rf /var/lib/apt/lists/*
 COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities

@@ -6,6 +6,7 @@ import type { EnvironmentRecord } from '../db/repositories/environments.ts';
 import type { PlatformConfig } from '../domain/config.ts';
 import type { UserEvent } from '../domain/events.ts';
 import { defaultSandboxSpec, type SandboxSpec } from '../domain/sandbox.ts';
+import { egressPolicyOf, sandboxNetwork } from './egress-policy.ts';
 import type {
   EnvironmentPackages,
   EnvironmentSnapshot,
@@ -22,16 +23,20 @@ interface SandboxExtension {
   env?: Record<string, string>;
 }
 
-export function environmentSnapshot(environment: EnvironmentRecord, config: PlatformConfig): EnvironmentSnapshot {
+export function environmentSnapshot(
+  environment: EnvironmentRecord,
+  config: PlatformConfig,
+  vaultIds: string[] = [],
+  mcpServers: unknown[] = [],
+): EnvironmentSnapshot {
   const base = defaultSandboxSpec(config.AGENTS_SANDBOX_IMAGE);
   const extension = (environment.config.sandbox ?? {}) as SandboxExtension;
-  const networking = environment.config.networking as { type?: string } | undefined;
   const sandbox: SandboxSpec = {
     image: extension.image ?? base.image,
     memoryMb: extension.memory_mb ?? base.memoryMb,
     cpus: extension.cpus ?? base.cpus,
     pidsLimit: extension.pids_limit ?? base.pidsLimit,
-    network: networking?.type === 'unrestricted' ? 'bridge' : 'none',
+    ...sandboxNetwork(egressPolicyOf(environment.config.networking, mcpServers), vaultIds),
     env: extension.env ?? base.env,
   };
   const packages = environment.config.packages as EnvironmentPackages | undefined;
@@ -65,7 +70,12 @@ export async function buildSessionInput(options: {
     tenantId: options.tenantId,
     title: options.title,
     agent: await pinAgent(options.pool, options.tenantId, options.agent),
-    environment: environmentSnapshot(options.environment, options.config),
+    environment: environmentSnapshot(
+      options.environment,
+      options.config,
+      options.vaultIds,
+      options.agent.mcp_servers ?? [],
+    ),
     vaultIds: options.vaultIds,
     settings: options.settings,
   };

@@ -86,6 +86,10 @@ export const configSchema = z.object({
   AGENTS_SANDBOX_REAPER_INTERVAL_MS: nonNegativeInt(60_000),
   /** How long one sandbox operation waits for an unreachable Docker daemon (a restart) before failing retryably. */
   AGENTS_SANDBOX_DOCKER_OUTAGE_WAIT_MS: nonNegativeInt(60_000),
+  /** Folder of the egress proxy's per-sandbox Unix sockets (keep it short: socket paths are limited to 107 bytes). */
+  AGENTS_EGRESS_SOCKET_DIR: z.string().default('/run/agents-egress'),
+  /** A PEM bundle the egress proxy trusts for upstream TLS on hosts it intercepts (besides the public roots). */
+  AGENTS_EGRESS_UPSTREAM_CA_FILE: optionalString,
   /**
    * A PEM bundle trusted while building environment images (apt/pip/npm packages), for hosts that reach the package
    * registries through a TLS-intercepting proxy. Used only during the build.

@@ -74,7 +74,14 @@ export type SessionLifecycleEvent =
   | (EventBase & { type: 'session.status_terminated' })
   | (EventBase & {
       type: 'session.error';
-      error: { type: string; message: string; retry_status: { type: RetryStatus } };
+      error: {
+        type: string;
+        message: string;
+        retry_status: { type: RetryStatus };
+        /** `credential_host_unreachable_error`: the credential and its vault. */
+        credential_id?: string;
+        vault_id?: string;
+      };
     })
   | (EventBase & { type: 'session.deleted' });
 

@@ -1,5 +1,6 @@
 // Sandbox contracts shared by the session workflow (which holds the lease) and the sandbox activities (which act on
 // Docker). Plain data only.
+import type { SandboxEgress } from './egress.ts';
 
 /** The built-in tools that run in the session's container, named as in Anthropic's `agent_toolset_20260401`. */
 export const sandboxToolNames = ['bash', 'read', 'write', 'edit', 'glob', 'grep'] as const;
@@ -16,8 +17,16 @@ export interface SandboxSpec {
   cpus: number;
   /** Maximum number of processes in the container. */
   pidsLimit: number;
-  /** `none` (default) or `bridge`; allow-lists through an egress proxy come later. */
-  network: 'none' | 'bridge';
+  /**
+   * `none` (default): loopback only. `bridge`: Docker's bridge, unrestricted. `egress`: loopback only, with the host's
+   * egress proxy as the one way out (activities/sandbox/egress/), applying `egress.policy`.
+   */
+  network: 'none' | 'bridge' | 'egress';
+  /**
+   * Set when the proxy may be needed: `egress` networking, or vaults whose `environment_variable` credentials the proxy
+   * substitutes (a `bridge` or `none` sandbox then goes through the proxy too). Absent: no proxy.
+   */
+  egress?: SandboxEgress;
   /** Non-secret environment variables applied to every exec (never at create, so warm containers can be shared). */
   env: Record<string, string>;
 }

@@ -21,6 +21,7 @@ ensure_temporal_cli
 ensure_postgres_binaries
 ensure_docker_engine
 ensure_compose
+ensure_egress_tools
 ensure_sandbox_image
 source scripts/setup/chromium.sh && ensure_chromium # headless browser for test/browser/ui.test.ts (optional)
 bash scripts/setup/python-tools.sh # schemathesis for test/fuzz/api.test.ts

@@ -12,6 +12,10 @@ import DockerClient from 'dockerode';
 import type pg from 'pg';
 import { createSandboxActivities } from '../activities/sandbox/activities.ts';
 import { DockerSandbox } from '../activities/sandbox/docker-sandbox.ts';
+import { EgressGateway, type EgressGatewayOptions } from '../activities/sandbox/egress/gateway.ts';
+import { SecretBox } from '../db/repositories/secret-box.ts';
+import { developmentVaultKey } from '../domain/config.ts';
+import { UrlGuard } from '../net/url-guard.ts';
 import { SandboxReaper, temporalSessionGoneCheck } from '../activities/sandbox/reaper.ts';
 import { removeStalePoolContainers, WarmPool } from '../activities/sandbox/warm-pool.ts';
 import { defaultSandboxSpec, hostLabel, type SandboxSpec } from '../domain/sandbox.ts';
@@ -34,6 +38,8 @@ export interface SandboxWorkerOptions {
   buildCaCertificates?: Buffer;
   /** How long one sandbox activity attempt waits for an unreachable Docker daemon (activities/sandbox/daemon-outage.ts). */
   dockerOutageWaitMs?: number;
+  /** The host's egress proxy (activities/sandbox/egress/): without it, sandboxes with an allow-list cannot be made. */
+  egress?: Omit<EgressGatewayOptions, 'docker' | 'pool' | 'onError'>;
 }
 
 export interface SandboxHostOptions extends SandboxWorkerOptions {
@@ -61,10 +67,18 @@ export interface SandboxHost {
 export async function createSandboxHost(options: SandboxHostOptions): Promise<SandboxHost> {
   const hostQueue = withPrefix(options.taskQueuePrefix, sandboxHostQueue(options.hostId));
   const extraLabels = { ...options.extraLabels, [hostLabel]: options.hostId };
-  // Pools and reaper see only this host's containers (the host label is among the sandbox's extra labels).
-  const sandbox = new DockerSandbox(options.docker, { extraLabels });
   const reportError = (what: string) => (error: unknown) =>
     options.log?.warn({ err: error instanceof Error ? error.message : String(error) }, what);
+  const egress = options.egress
+    ? await EgressGateway.start({
+        ...options.egress,
+        docker: options.docker,
+        pool: options.pool,
+        onError: reportError('egress log write failed'),
+      })
+    : undefined;
+  // Pools and reaper see only this host's containers (the host label is among the sandbox's extra labels).
+  const sandbox = new DockerSandbox(options.docker, { extraLabels, egress });
   const warmPools = (options.warmPools ?? [])
     .filter((pool) => pool.min > 0)
     .map(
@@ -94,6 +108,7 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
     warmPools,
     buildCaCertificates: options.buildCaCertificates,
     daemonOutageWaitMs: options.dockerOutageWaitMs,
+    egress,
   });
   const common = {
     connection: options.connection,
@@ -117,6 +132,7 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
   const stop = async () => {
     await reaper?.stop();
     await Promise.all(warmPools.map((pool) => pool.stop()));
+    await egress?.stop();
   };
   return {
     workers,
@@ -147,6 +163,7 @@ if (isMainModule(import.meta.url)) {
   // Lazy: the reaper's client connects on first use and reconnects after an outage (its sweeps fail meanwhile).
   const reaperConnection =
     config.AGENTS_SANDBOX_REAPER_INTERVAL_MS > 0 ? Connection.lazy({ address: config.TEMPORAL_ADDRESS }) : undefined;
+  const urlGuard = new UrlGuard(config.AGENTS_PRIVATE_NETWORK_ALLOWLIST);
   const host = await createSandboxHost({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -159,6 +176,14 @@ if (isMainModule(import.meta.url)) {
     extraLabels: config.AGENTS_SANDBOX_EXTRA_LABELS,
     maxConcurrency: config.AGENTS_SANDBOX_MAX_CONCURRENCY,
     dockerOutageWaitMs: config.AGENTS_SANDBOX_DOCKER_OUTAGE_WAIT_MS,
+    egress: {
+      secretBox: new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
+      socketDir: config.AGENTS_EGRESS_SOCKET_DIR,
+      isAllowedAddress: (address) => urlGuard.isAllowedAddress(address),
+      upstreamCaCertificates: config.AGENTS_EGRESS_UPSTREAM_CA_FILE
+        ? readFileSync(config.AGENTS_EGRESS_UPSTREAM_CA_FILE)
+        : undefined,
+    },
     buildCaCertificates: config.AGENTS_SANDBOX_BUILD_CA_FILE
       ? readFileSync(config.AGENTS_SANDBOX_BUILD_CA_FILE)
       : undefined,

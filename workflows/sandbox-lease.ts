@@ -3,6 +3,7 @@
 // its host is lost.
 import { TimeoutType } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, patched, TimeoutFailure } from '@temporalio/workflow';
+import type { CredentialHostUnreachable } from '../domain/egress.ts';
 import { FailureType } from '../domain/errors.ts';
 import type { SandboxLease, ToolOutcome } from '../domain/sandbox.ts';
 import type { SessionWorkflowInput } from '../domain/session.ts';
@@ -65,7 +66,9 @@ export class SandboxLeaseManager {
       }
     }
     const summary = this.lastSnapshotId ? 'restore sandbox from snapshot' : 'create sandbox';
-    this.lease = await sandboxCreationActivities(this.input.settings).createSandbox.executeWithOptions({ summary }, [
+    const { unreachableCredentials, ...lease } = await sandboxCreationActivities(
+      this.input.settings,
+    ).createSandbox.executeWithOptions({ summary }, [
       {
         spec: this.input.environment.sandbox,
         owner: this.owner,
@@ -73,7 +76,26 @@ export class SandboxLeaseManager {
         packages: this.input.environment.packages,
       },
     ]);
+    // Only sandboxes with egress credentials report these, so histories from before them replay unchanged.
+    for (const credential of unreachableCredentials ?? []) this.reportUnreachable(credential);
+    this.lease = lease;
     return this.lease;
+  }
+
+  /** The API's `credential_host_unreachable_error`: the credential is never substituted on those hosts. */
+  private reportUnreachable(credential: CredentialHostUnreachable): void {
+    this.journal.emit({
+      type: 'session.error',
+      error: {
+        type: 'credential_host_unreachable_error',
+        message:
+          `Credential ${credential.credentialId} is scoped to ${credential.hosts.join(', ')}, which this ` +
+          "environment's network policy does not allow; its secret is not substituted there.",
+        retry_status: { type: 'exhausted' },
+        credential_id: credential.credentialId,
+        vault_id: credential.vaultId,
+      },
+    });
   }
 
   /** Runs a sandbox tool; a lost container or host is recreated from the last snapshot and the call tried once more. */

@@ -7,9 +7,10 @@ import type Docker from 'dockerode';
 import type pg from 'pg';
 import { appendSessionEvents } from '../../db/repositories/session-events.ts';
 import { FailureType } from '../../domain/errors.ts';
-import type { SandboxLease, ToolOutcome } from '../../domain/sandbox.ts';
+import type { ToolOutcome } from '../../domain/sandbox.ts';
 import type {
   CreateSandboxInput,
+  CreatedSandbox,
   DestroySandboxInput,
   EnvironmentImage,
   PrepareEnvironmentImageInput,
@@ -20,6 +21,7 @@ import type { EnvironmentPackages } from '../../domain/session.ts';
 import { daemonOutageFailure } from './daemon-outage.ts';
 import { DockerSandbox, SandboxGoneError } from './docker-sandbox.ts';
 import { ensureEnvironmentImage, EnvironmentImageError, hasPackages } from './environment-image.ts';
+import { planEgress, type EgressGateway } from './egress/gateway.ts';
 import { SnapshotStore } from './snapshot-store.ts';
 import { runSandboxTool } from './tools.ts';
 import type { WarmPool } from './warm-pool.ts';
@@ -39,6 +41,8 @@ export interface SandboxActivityDeps {
   buildCaCertificates?: Buffer;
   /** How long one attempt waits for an unreachable Docker daemon before failing (retryably); default 60 s. */
   daemonOutageWaitMs?: number;
+  /** The host's egress proxy (egress/gateway.ts): needed for sandboxes with `egress` networking or credentials. */
+  egress?: EgressGateway;
 }
 
 /** Heartbeats when called inside an activity; a no-op elsewhere (unit tests call the functions directly). */
@@ -65,7 +69,7 @@ function activityWarning(message: string): void {
 
 export function createSandboxActivities(deps: SandboxActivityDeps) {
   const snapshots = new SnapshotStore(deps.pool);
-  const sandbox = new DockerSandbox(deps.docker, { snapshots, extraLabels: deps.extraLabels });
+  const sandbox = new DockerSandbox(deps.docker, { snapshots, extraLabels: deps.extraLabels, egress: deps.egress });
   const heartbeat = deps.heartbeat ?? activityHeartbeat;
   const warmPools = deps.warmPools ?? [];
   const outage = {
@@ -124,10 +128,11 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
   }
 
   /** A container for the owner: claimed from a warm pool, restored from a snapshot, or new. */
-  async function createSandbox(input: CreateSandboxInput): Promise<SandboxLease> {
+  async function createSandbox(input: CreateSandboxInput): Promise<CreatedSandbox> {
+    const planned = await planEgress(deps.egress, input.spec, input.owner);
     const spec = hasPackages(input.packages)
-      ? { ...input.spec, image: (await environmentImage(input.spec.image, input.packages ?? {})).image }
-      : input.spec;
+      ? { ...planned.spec, image: (await environmentImage(input.spec.image, input.packages ?? {})).image }
+      : planned.spec;
     const pool = input.snapshotId ? undefined : warmPools.find((candidate) => candidate.fits(spec));
     const warm = await pool?.claim(input.owner);
     const containerId =
@@ -140,11 +145,12 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       hostQueue: deps.hostQueue,
       state: 'running',
       ...(input.snapshotId ? { snapshotId: input.snapshotId } : {}),
+      ...(planned.unreachable.length > 0 ? { unreachableCredentials: planned.unreachable } : {}),
     };
   }
 
   return {
-    async createSandbox(input: CreateSandboxInput): Promise<SandboxLease> {
+    async createSandbox(input: CreateSandboxInput): Promise<CreatedSandbox> {
       heartbeat();
       return withDaemon(() => createSandbox(input));
     },
@@ -162,19 +168,25 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       if (input.unwrittenEvents) {
         await appendSessionEvents(deps.pool, input.unwrittenEvents);
       }
-      return onContainer(() =>
-        runSandboxTool(
+      const { containerId } = input.lease;
+      return onContainer(async () => {
+        await deps.egress?.ensure(containerId);
+        const outcome = await runSandboxTool(
           {
             sandbox,
-            containerId: input.lease.containerId,
+            containerId,
             toolUseId: input.toolUseId,
-            env: input.env,
+            env: { ...input.env, ...deps.egress?.execEnv(containerId) },
             onProgress: heartbeat,
           },
           input.name,
           input.input,
-        ),
-      );
+        );
+        if (!deps.egress) return outcome;
+        // The tool's connections are in the egress log before its result is.
+        await deps.egress.flush();
+        return { ...outcome, content: deps.egress.redact(containerId, outcome.content) };
+      });
     },
 
     async pauseSandbox(input: SandboxLeaseInput): Promise<void> {

@@ -16,6 +16,7 @@ import {
   type ArchiveEntry,
 } from './files.ts';
 import { daemonMessageOf as messageOf, statusOf } from './docker-errors.ts';
+import type { EgressHooks } from './egress/gateway.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
 
 export const sandboxLabels = {
@@ -44,6 +45,8 @@ export interface DockerSandboxOptions {
   maxSnapshotBytes?: number;
   /** Largest file readFile returns, in bytes. */
   maxFileBytes?: number;
+  /** Sets up `egress` containers (activities/sandbox/egress/gateway.ts); without it they cannot be created. */
+  egress?: EgressHooks;
 }
 
 /** The container is gone (removed, killed, its host lost): the session must recreate it. */
@@ -61,6 +64,8 @@ export function sandboxContainerOptions(options: {
   labels: Record<string, string>;
   volumeName: string;
   tmpSizeMb: number;
+  /** The egress trust store (egress/gateway.ts). */
+  extraMounts?: Docker.MountSettings[];
 }): Docker.ContainerCreateOptions {
   const { spec } = options;
   return {
@@ -83,7 +88,7 @@ export function sandboxContainerOptions(options: {
       PidsLimit: spec.pidsLimit,
       NetworkMode: spec.network === 'bridge' ? 'bridge' : 'none',
       Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=1777` },
-      Mounts: [{ Type: 'volume', Source: options.volumeName, Target: workspaceDir }],
+      Mounts: [{ Type: 'volume', Source: options.volumeName, Target: workspaceDir }, ...(options.extraMounts ?? [])],
     },
   };
 }
@@ -111,7 +116,9 @@ export class DockerSandbox {
   async create(spec: SandboxSpec, owner?: SandboxOwner, extraLabels: Record<string, string> = {}): Promise<string> {
     const name = owner ? containerNameFor(owner) : `${poolContainerNamePrefix}${randomBytes(4).toString('hex')}`;
     const volumeName = `${name}-workspace`;
+    const egress = this.egressSettings(spec, owner);
     const labels: Record<string, string> = {
+      ...egress?.labels,
       ...this.extraLabels,
       ...extraLabels,
       [sandboxLabels.managed]: 'true',
@@ -121,9 +128,17 @@ export class DockerSandbox {
     await this.docker.createVolume({ Name: volumeName, Labels: labels });
     try {
       const container = await this.docker.createContainer(
-        sandboxContainerOptions({ name, spec, labels, volumeName, tmpSizeMb: this.tmpSizeMb }),
+        sandboxContainerOptions({
+          name,
+          spec,
+          labels,
+          volumeName,
+          tmpSizeMb: this.tmpSizeMb,
+          extraMounts: egress?.mounts,
+        }),
       );
       await container.start();
+      if (egress) await this.options.egress?.attach(container.id);
       return container.id;
     } catch (error) {
       await this.docker
@@ -136,6 +151,15 @@ export class DockerSandbox {
         .catch(() => undefined);
       throw error;
     }
+  }
+
+  /** `egress` networking: loopback only (NetworkMode none), the host's proxy reached through a relay (egress/). */
+  private egressSettings(spec: SandboxSpec, owner: SandboxOwner | undefined) {
+    if (spec.network !== 'egress') return undefined;
+    if (!this.options.egress || !owner) {
+      throw new Error('an egress sandbox needs the host egress proxy and an owner (warm pools hold none)');
+    }
+    return this.options.egress.containerSettings(spec, owner);
   }
 
   /** Runs a bash command; see exec.ts for the timeout, the output cap and at-most-once execution. */
@@ -312,6 +336,7 @@ export class DockerSandbox {
   }
 
   private async removeContainer(containerId: string, labels: Record<string, string>): Promise<void> {
+    await this.options.egress?.detach(containerId);
     await this.docker
       .getContainer(containerId)
       .remove({ force: true, v: true })

@@ -45,9 +45,6 @@ export function normalizeEnvironmentConfig(
     }
     packages[manager] = list;
   }
-  if (networking.type === 'limited' && (networking.allowed_hosts as string[]).length > 0) {
-    throw invalidRequest('config.networking.allowed_hosts: egress allow-lists are not supported yet');
-  }
   const normalized: EnvironmentConfig = { type: 'cloud', networking, packages };
   if (config?.sandbox) normalized.sandbox = config.sandbox;
   return normalized;

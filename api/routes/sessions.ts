@@ -12,6 +12,7 @@ import {
 } from '../../db/repositories/files.ts';
 import { patchMetadata } from '../../db/repositories/pagination.ts';
 import { withTransaction } from '../../db/transaction.ts';
+import { deleteEgressRecords } from '../../db/repositories/egress-log.ts';
 import { deleteSessionEvents, emptyTotals, usageBySession } from '../../db/repositories/session-events.ts';
 import {
   deleteSessionRow,
@@ -203,6 +204,7 @@ export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
           if (!(await driver.waitClosed(row.id, deleteWaitMs))) await driver.forceTerminate(row.id, 'deleted');
         }
         await deleteSessionEvents(pool, row.id, makeId('event', randomUUID()));
+        await deleteEgressRecords(pool, tenantId, row.id);
         await deleteSessionRow(pool, tenantId, row.id);
         return true;
       },

@@ -3,10 +3,20 @@
 import { z } from 'zod';
 import { metadataPatchSchema, metadataSchema } from './common.ts';
 
+/** A bare host name, an IPv4 address or a `*.` wildcard (subdomains): no scheme, port, path or IPv6 address. */
+export const allowedHost = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(
+    /^(\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
+    'a host name, an IPv4 address or *.domain (no scheme, port or path)',
+  );
+
 const unrestrictedNetwork = z.object({ type: z.literal('unrestricted') });
 const limitedNetwork = z.object({
   type: z.literal('limited'),
-  allowed_hosts: z.array(z.string().min(1).max(253)).max(256).nullish(),
+  allowed_hosts: z.array(allowedHost).max(256).nullish(),
   allow_package_managers: z.boolean().nullish(),
   allow_mcp_servers: z.boolean().nullish(),
 });

@@ -1,8 +1,15 @@
 // The sandbox activities' contract (activities/sandbox/activities.ts implements them; workflows/sandbox-lease.ts calls
 // them). Results: a SandboxLease from createSandbox, a ToolOutcome from runTool (domain/sandbox.ts), a snapshot id.
+import type { CredentialHostUnreachable } from '../egress.ts';
 import type { SandboxLease, SandboxOwner, SandboxSpec } from '../sandbox.ts';
 import type { EnvironmentPackages } from '../session.ts';
 import type { JournalBatch } from './journal-batch.ts';
+
+/** What createSandbox returns: the lease, and what the session should report about the sandbox's egress. */
+export interface CreatedSandbox extends SandboxLease {
+  /** Credentials the environment's network policy keeps from their hosts (`credential_host_unreachable_error`). */
+  unreachableCredentials?: CredentialHostUnreachable[];
+}
 
 export interface CreateSandboxInput {
   spec: SandboxSpec;

@@ -35,3 +35,14 @@ ensure_compose() {
     log "no docker compose available; the compose validation test will be skipped"
   fi
 }
+
+# The egress proxy's relay into a sandbox's network namespace: nsenter (util-linux) and socat on the Docker host.
+ensure_egress_tools() {
+  if command -v socat >/dev/null 2>&1 && command -v nsenter >/dev/null 2>&1; then return 0; fi
+  if is_root && command -v apt-get >/dev/null 2>&1; then
+    log "installing socat (the sandbox egress relay) from Debian packages"
+    apt_install socat util-linux
+  else
+    log "socat or nsenter missing: sandboxes with limited networking and allowed hosts cannot be created"
+  fi
+}
