@@ -8,12 +8,15 @@ import type { PlatformConfig } from '../domain/config.ts';
 import type { SessionSettings } from '../domain/session.ts';
 import type { UrlGuard } from '../net/url-guard.ts';
 import type { EventNotifier } from './event-notifier.ts';
+import type { Quotas } from './quotas.ts';
 import type { SessionDriver } from './session-driver.ts';
 import type { WorkTokens } from './work-tokens.ts';
 
 export interface ApiContext {
   config: PlatformConfig;
   pool: pg.Pool;
+  /** Quotas and rate limits (api/quotas.ts). */
+  quotas: Quotas;
   driver: SessionDriver;
   notifier: EventNotifier;
   secretBox: SecretBox;

@@ -19,6 +19,8 @@ import { developmentVaultKey, type PlatformConfig } from '../domain/config.ts';
 import { makeId } from '../domain/ids.ts';
 import { defaultSessionSettings, type SessionSettings } from '../domain/session.ts';
 import { registerAuthentication } from './auth.ts';
+import { registerIdempotency } from './idempotency.ts';
+import { registerQuotas } from './quotas.ts';
 import { registerApiMetrics } from './metrics.ts';
 import type { ApiContext } from './context.ts';
 import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from './errors.ts';
@@ -78,14 +80,20 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
     reply.header('request-id', String(request.id));
   });
 
+  // Authentication, then rate limits: hooks run in registration order, before every route's.
+  const workTokens = new WorkTokens(config.AGENTS_VAULT_KEY ?? developmentVaultKey);
+  registerAuthentication(app, pool, workTokens);
+  const quotas = await registerQuotas(app, config, options.temporalClient);
+  registerIdempotency(app, pool);
   const context: ApiContext = {
     config,
     pool,
+    quotas,
     driver: new SessionDriver(options.temporalClient, options.temporalTimeoutMs),
     notifier: new EventNotifier(pool, logger),
     secretBox: new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
     urlGuard: new UrlGuard(config.AGENTS_PRIVATE_NETWORK_ALLOWLIST),
-    workTokens: new WorkTokens(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
+    workTokens,
     sessionSettings: {
       ...defaultSessionSettings,
       taskQueuePrefix: config.AGENTS_TASK_QUEUE_PREFIX,
@@ -117,7 +125,6 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   });
 
   registerErrorHandling(app);
-  registerAuthentication(app, pool, context.workTokens);
   registerApiMetrics(app, context);
   const typed = app.withTypeProvider<ZodTypeProvider>();
   registerAgentRoutes(typed, context);

@@ -114,6 +114,12 @@ export const configSchema = z.object({
   TEMPORAL_UI_URL: z.string().default('http://127.0.0.1:8233'),
   /** An OTLP/HTTP collector (e.g. http://otel-collector:4318): workers then export OpenTelemetry spans to it. */
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
+  /** Default quotas per tenant (0: unlimited); a tenant's own limits (set through /v1/admin/…) override them. */
+  AGENTS_TENANT_REQUESTS_PER_SECOND: nonNegativeInt(200),
+  AGENTS_TENANT_MAX_RUNNING_SESSIONS: nonNegativeInt(100),
+  AGENTS_TENANT_MODEL_TOKENS_PER_DAY: nonNegativeInt(0),
+  /** Default requests per second per API key, on top of its tenant's limit (0: only the tenant's). */
+  AGENTS_KEY_REQUESTS_PER_SECOND: nonNegativeInt(0),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -146,3 +152,13 @@ export function parsePayloadKeys(value: string): { keys: Map<string, Uint8Array>
   }
   return { keys, currentKeyId };
 }
+
+/** The platform's default limits (domain/tenant-limits.ts), from configuration. */
+export const limitDefaults = (config: PlatformConfig) => ({
+  tenant: {
+    requests_per_second: config.AGENTS_TENANT_REQUESTS_PER_SECOND,
+    max_running_sessions: config.AGENTS_TENANT_MAX_RUNNING_SESSIONS,
+    model_tokens_per_day: config.AGENTS_TENANT_MODEL_TOKENS_PER_DAY,
+  },
+  key: { requests_per_second: config.AGENTS_KEY_REQUESTS_PER_SECOND },
+});

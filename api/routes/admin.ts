@@ -10,7 +10,15 @@ import {
   rotateApiKey,
   type IssuedApiKey,
 } from '../../db/repositories/api-keys.ts';
-import { createTenant, getTenant, listTenants } from '../../db/repositories/tenants.ts';
+import {
+  createTenant,
+  getTenant,
+  listTenants,
+  updateTenant,
+  type TenantRecord,
+} from '../../db/repositories/tenants.ts';
+import { limitDefaults } from '../../domain/config.ts';
+import { effectiveTenantLimits } from '../../domain/tenant-limits.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
 import { conflict, notFound } from '../errors.ts';
 import { listQuerySchema, pageSchema } from '../schemas/common.ts';
@@ -22,6 +30,7 @@ import {
   issuedApiKeySchema,
   tenantCreateSchema,
   tenantSchema,
+  tenantUpdateSchema,
 } from '../schemas/admin.ts';
 
 const tags = ['admin'];
@@ -29,11 +38,16 @@ const tenantParams = z.object({ tenant_id: z.string().min(1).max(128) });
 const keyParams = z.object({ api_key_id: z.string().min(1).max(128) });
 const issued = ({ record, key }: IssuedApiKey) => ({ ...record, key });
 
-export function registerAdminRoutes(app: ZodApp, { pool }: ApiContext): void {
+export function registerAdminRoutes(app: ZodApp, { pool, config }: ApiContext): void {
+  const defaults = limitDefaults(config);
+  const view = (tenant: TenantRecord) => ({
+    ...tenant,
+    effective_limits: effectiveTenantLimits(defaults, tenant.limits),
+  });
   const requireTenant = async (id: string) => {
     const tenant = await getTenant(pool, id);
     if (!tenant) throw notFound('tenant', id);
-    return tenant;
+    return view(tenant);
   };
   const requireKey = async (id: string) => {
     const key = await getApiKey(pool, id);
@@ -44,7 +58,26 @@ export function registerAdminRoutes(app: ZodApp, { pool }: ApiContext): void {
   app.post(
     '/v1/admin/tenants',
     { schema: { tags, summary: 'Create a tenant', body: tenantCreateSchema, response: { 200: tenantSchema } } },
-    async (request) => createTenant(pool, request.body.name),
+    async (request) => view(await createTenant(pool, request.body.name, request.body.limits)),
+  );
+
+  app.post(
+    '/v1/admin/tenants/:tenant_id',
+    {
+      schema: {
+        tags,
+        summary:
+          "Rename a tenant or replace its limits (quotas and rate limits; absent fields: the platform's defaults)",
+        params: tenantParams,
+        body: tenantUpdateSchema,
+        response: { 200: tenantSchema },
+      },
+    },
+    async (request) => {
+      const tenant = await updateTenant(pool, request.params.tenant_id, request.body);
+      if (!tenant) throw notFound('tenant', request.params.tenant_id);
+      return view(tenant);
+    },
   );
 
   app.get(
@@ -57,7 +90,10 @@ export function registerAdminRoutes(app: ZodApp, { pool }: ApiContext): void {
         response: { 200: pageSchema(tenantSchema) },
       },
     },
-    async (request) => listTenants(pool, { limit: request.query.limit, page: request.query.page }),
+    async (request) => {
+      const page = await listTenants(pool, { limit: request.query.limit, page: request.query.page });
+      return { ...page, data: page.data.map(view) };
+    },
   );
 
   app.get(

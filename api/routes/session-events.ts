@@ -32,7 +32,7 @@ function toIncoming(event: UserEventBody, id: string): IncomingUserEvent {
   return { ...cleaned, id } as IncomingUserEvent;
 }
 
-export function registerSessionEventRoutes(app: ZodApp, { pool, driver }: ApiContext): void {
+export function registerSessionEventRoutes(app: ZodApp, { pool, driver, quotas }: ApiContext): void {
   app.get(
     '/v1/sessions/:session_id/events',
     {
@@ -99,6 +99,10 @@ export function registerSessionEventRoutes(app: ZodApp, { pool, driver }: ApiCon
         }
       } else if ((await journalStatusOf(pool, row.id)) === 'terminated') {
         throw conflict('the session has ended');
+      }
+      if (events.some((event) => event.type === 'user.message')) {
+        const status = await journalStatusOf(pool, row.id);
+        if (status !== 'running' && status !== 'rescheduling') await quotas.assertCanStartSession(request, row.id);
       }
 
       const accepted = events.map((event) => toIncoming(event, makeId('event', randomUUID())));

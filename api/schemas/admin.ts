@@ -1,17 +1,35 @@
 // Admin schemas (the project's own resource, not Anthropic's): tenants and their API keys. A key's secret appears in
 // exactly one response — the one that creates it (create or rotate).
 import { z } from 'zod';
+import { keyLimitsSchema, tenantLimitsSchema } from '../../domain/tenant-limits.ts';
 
-export const tenantCreateSchema = z.object({ name: z.string().min(1).max(256) });
+export const tenantCreateSchema = z.object({
+  name: z.string().min(1).max(256),
+  limits: tenantLimitsSchema.optional(),
+});
+
+export const tenantUpdateSchema = z.object({
+  name: z.string().min(1).max(256).optional(),
+  /** Replaces the tenant's overrides; a field left out takes the platform default. */
+  limits: tenantLimitsSchema.optional(),
+});
 
 export const tenantSchema = z
-  .object({ id: z.string(), type: z.literal('tenant'), name: z.string(), created_at: z.string() })
+  .object({
+    id: z.string(),
+    type: z.literal('tenant'),
+    name: z.string(),
+    limits: tenantLimitsSchema,
+    effective_limits: tenantLimitsSchema.required(),
+    created_at: z.string(),
+  })
   .meta({ id: 'Tenant' });
 
 export const apiKeyCreateSchema = z.object({
   name: z.string().min(1).max(256).default('default'),
   /** `full`: everything the tenant may do; `read_only`: GET only — no events sent, nothing created or changed. */
   scope: z.enum(['full', 'read_only']).default('full'),
+  limits: keyLimitsSchema.optional(),
 });
 
 export const adminKeyCreateSchema = z.object({ name: z.string().min(1).max(256).default('admin') });
@@ -41,6 +59,7 @@ export const apiKeySchema = z
     revoked_at: z.string().nullable(),
     expires_at: z.string().nullable(),
     rotated_to: z.string().nullable(),
+    limits: keyLimitsSchema,
   })
   .meta({ id: 'ApiKey' });
 

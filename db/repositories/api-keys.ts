@@ -5,6 +5,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { makeId } from '../../domain/ids.ts';
+import type { KeyLimitOverrides, TenantLimitOverrides } from '../../domain/tenant-limits.ts';
 import { cursorCondition, isoOrNull, pageOf, type ListOptions, type Page } from './pagination.ts';
 import { withTransaction } from '../transaction.ts';
 
@@ -27,6 +28,8 @@ export interface ApiKeyRecord {
   expires_at: string | null;
   /** The key a rotation replaced this one with. */
   rotated_to: string | null;
+  /** This key's own limits (absent fields: the platform's defaults). */
+  limits: KeyLimitOverrides;
 }
 
 /** A key as created: the record and, this once, the plaintext. */
@@ -35,11 +38,13 @@ export interface IssuedApiKey {
   key: string;
 }
 
-/** What a request authenticated as. */
+/** What a request authenticated as, with the limit overrides of its tenant and key. */
 export interface Caller {
   keyId: string;
   tenantId: string | null;
   scope: ApiKeyScope;
+  tenantLimits: TenantLimitOverrides;
+  keyLimits: KeyLimitOverrides;
 }
 
 interface ApiKeyRow {
@@ -53,6 +58,7 @@ interface ApiKeyRow {
   revoked_at: Date | null;
   expires_at: Date | null;
   rotated_to: string | null;
+  limits: KeyLimitOverrides;
   position: string;
 }
 
@@ -68,18 +74,19 @@ const toRecord = (row: ApiKeyRow): ApiKeyRecord => ({
   revoked_at: isoOrNull(row.revoked_at),
   expires_at: isoOrNull(row.expires_at),
   rotated_to: row.rotated_to,
+  limits: row.limits,
 });
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 export async function issueApiKey(
   db: Queryable,
-  fields: { tenantId: string | null; name: string; scope: ApiKeyScope },
+  fields: { tenantId: string | null; name: string; scope: ApiKeyScope; limits?: KeyLimitOverrides },
 ): Promise<IssuedApiKey> {
   const key = `sk-agents-${randomBytes(32).toString('base64url')}`;
   const { rows } = await db.query<ApiKeyRow>(
-    `insert into api_keys (id, tenant_id, key_hash, name, scope, key_hint) values ($1, $2, $3, $4, $5, $6)
-     returning *`,
+    `insert into api_keys (id, tenant_id, key_hash, name, scope, key_hint, limits)
+     values ($1, $2, $3, $4, $5, $6, $7) returning *`,
     [
       makeId('apiKey', randomUUID()),
       fields.tenantId,
@@ -87,6 +94,7 @@ export async function issueApiKey(
       fields.name,
       fields.scope,
       `sk-agents-…${key.slice(-4)}`,
+      fields.limits ?? {},
     ],
   );
   return { record: toRecord(rows[0] as ApiKeyRow), key };
@@ -94,20 +102,34 @@ export async function issueApiKey(
 
 /** The live key behind a presented secret (not revoked, not past its rotation grace), or undefined. */
 export async function authenticateApiKey(pool: pg.Pool, key: string): Promise<Caller | undefined> {
-  const { rows } = await pool.query<{ id: string; tenant_id: string | null; scope: ApiKeyScope }>(
+  const { rows } = await pool.query<{
+    id: string;
+    tenant_id: string | null;
+    scope: ApiKeyScope;
+    key_limits: KeyLimitOverrides;
+    tenant_limits: TenantLimitOverrides | null;
+  }>(
     `with found as (
-       select id, tenant_id, scope, last_used_at from api_keys
+       select id, tenant_id, scope, last_used_at, limits from api_keys
        where key_hash = $1 and revoked_at is null and (expires_at is null or expires_at > now())
      ), touched as (
        update api_keys set last_used_at = now() from found
        where api_keys.id = found.id and (found.last_used_at is null or found.last_used_at < now() - interval '1 minute')
        returning 1
      )
-     select id, tenant_id, scope from found`,
+     select found.id, found.tenant_id, found.scope, found.limits as key_limits, t.limits as tenant_limits
+     from found left join tenants t on t.id = found.tenant_id`,
     [hashApiKey(key)],
   );
   const row = rows[0];
-  return row ? { keyId: row.id, tenantId: row.tenant_id, scope: row.scope } : undefined;
+  if (!row) return undefined;
+  return {
+    keyId: row.id,
+    tenantId: row.tenant_id,
+    scope: row.scope,
+    tenantLimits: row.tenant_limits ?? {},
+    keyLimits: row.key_limits,
+  };
 }
 
 export async function getApiKey(pool: pg.Pool, id: string): Promise<ApiKeyRecord | undefined> {
@@ -154,7 +176,12 @@ export async function rotateApiKey(pool: pg.Pool, id: string, graceSeconds: numb
     if (old.revoked_at || old.rotated_to || (old.expires_at && old.expires_at.getTime() <= Date.now())) {
       throw new KeyNotRotatableError(`API key ${id} is revoked or already rotated`);
     }
-    const issued = await issueApiKey(client, { tenantId: old.tenant_id, name: old.name, scope: old.scope });
+    const issued = await issueApiKey(client, {
+      tenantId: old.tenant_id,
+      name: old.name,
+      scope: old.scope,
+      limits: old.limits,
+    });
     await client.query(
       `update api_keys set rotated_to = $2, expires_at = now() + make_interval(secs => $3::double precision),
          revoked_at = case when $3::double precision = 0 then now() else null end

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { makeId } from '../../domain/ids.ts';
+import type { TenantLimitOverrides } from '../../domain/tenant-limits.ts';
 import { issueApiKey, type ApiKeyScope } from './api-keys.ts';
 import { cursorCondition, pageOf, type ListOptions, type Page } from './pagination.ts';
 
@@ -10,12 +11,15 @@ export interface TenantRecord {
   id: string;
   type: 'tenant';
   name: string;
+  /** The tenant's own limits (absent fields: the platform's defaults). */
+  limits: TenantLimitOverrides;
   created_at: string;
 }
 
 interface TenantRow {
   id: string;
   name: string;
+  limits: TenantLimitOverrides;
   created_at: Date;
   position: string;
 }
@@ -24,15 +28,33 @@ const toTenant = (row: TenantRow): TenantRecord => ({
   id: row.id,
   type: 'tenant',
   name: row.name,
+  limits: row.limits,
   created_at: row.created_at.toISOString(),
 });
 
-export async function createTenant(pool: pg.Pool, name: string): Promise<TenantRecord> {
-  const { rows } = await pool.query<TenantRow>('insert into tenants (id, name) values ($1, $2) returning *', [
-    makeId('tenant', randomUUID()),
-    name,
-  ]);
+export async function createTenant(
+  pool: pg.Pool,
+  name: string,
+  limits: TenantLimitOverrides = {},
+): Promise<TenantRecord> {
+  const { rows } = await pool.query<TenantRow>(
+    'insert into tenants (id, name, limits) values ($1, $2, $3) returning *',
+    [makeId('tenant', randomUUID()), name, limits],
+  );
   return toTenant(rows[0] as TenantRow);
+}
+
+/** Renames a tenant and/or replaces its limit overrides. */
+export async function updateTenant(
+  pool: pg.Pool,
+  id: string,
+  fields: { name?: string; limits?: TenantLimitOverrides },
+): Promise<TenantRecord | undefined> {
+  const { rows } = await pool.query<TenantRow>(
+    'update tenants set name = coalesce($2, name), limits = coalesce($3, limits) where id = $1 returning *',
+    [id, fields.name ?? null, fields.limits ?? null],
+  );
+  return rows[0] ? toTenant(rows[0]) : undefined;
 }
 
 export async function getTenant(pool: pg.Pool, id: string): Promise<TenantRecord | undefined> {

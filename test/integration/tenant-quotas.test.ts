@@ -1,0 +1,183 @@
+// Quotas, rate limits and Idempotency-Key through the SDK: one tenant flooding session creation gets 429s (the one
+// error shape, retry-after) while a second tenant's latency is measured before and during the flood (reported, not
+// asserted: no test asserts on wall-clock time); a tenant at its running-session limit gets 429 for a message that
+// would start one more; the same Idempotency-Key and body answer the same, a different body 409.
+// QUOTAS_RESULTS=1 also writes bench/results/tenant-isolation.json and its README section.
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { writeResult, stats } from '../../bench/support/results.ts';
+import { readEvents } from '../../activities/store/event-reader.ts';
+import { issueApiKey } from '../../db/repositories/api-keys.ts';
+import { journalStatusOf } from '../../db/repositories/sessions.ts';
+import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
+
+let harness: ApiHarness;
+let admin: Anthropic;
+beforeAll(async () => {
+  harness = await startApiHarness('quotas');
+  const { key } = await issueApiKey(harness.platform.pool, { tenantId: null, name: 'ops', scope: 'admin' });
+  admin = sdk(key);
+});
+afterAll(async () => {
+  await harness?.stop();
+});
+
+const sdk = (apiKey: string) => new Anthropic({ apiKey, baseURL: harness.baseURL, maxRetries: 0 });
+
+/** A tenant with limits, its full key, an environment and an agent. */
+async function tenantWith(name: string, limits: Record<string, number>) {
+  const tenant = await admin.post<{ id: string }>('/v1/admin/tenants', { body: { name, limits } });
+  const { key } = await admin.post<{ key: string }>(`/v1/admin/tenants/${tenant.id}/api_keys`, { body: {} });
+  const client = sdk(key);
+  const model = `${harness.platform.prefix}-${name}`;
+  const agent = await client.beta.agents.create({ name, model });
+  const environment = await client.beta.environments.create({ name: `${name}-${harness.platform.prefix}` });
+  return { tenantId: tenant.id, key, client, model, agent, environment };
+}
+
+const createSession = (key: string, agentId: string, environmentId: string) =>
+  fetch(`${harness.baseURL}/v1/sessions`, {
+    method: 'POST',
+    headers: { 'x-api-key': key, 'content-type': 'application/json' },
+    body: JSON.stringify({ agent: agentId, environment_id: environmentId }),
+  });
+
+it('answers Idempotency-Key: the same request replays, a different body is 409, tenants do not share keys', async () => {
+  const a = await tenantWith('idem-a', {});
+  const b = await tenantWith('idem-b', {});
+  const options = { headers: { 'Idempotency-Key': 'create-agent-1' } };
+  const first = await a.client.beta.agents.create({ name: 'once', model: a.model }, options).withResponse();
+  const again = await a.client.beta.agents.create({ name: 'once', model: a.model }, options).withResponse();
+  expect(again.data.id).toBe(first.data.id);
+  expect(again.response.headers.get('idempotent-replayed')).toBe('true');
+  expect(first.response.headers.get('idempotent-replayed')).toBeNull();
+  await expect(a.client.beta.agents.create({ name: 'twice', model: a.model }, options)).rejects.toMatchObject({
+    status: 409,
+  });
+  const other = await b.client.beta.agents.create({ name: 'once', model: b.model }, options);
+  expect(other.id).not.toBe(first.data.id);
+  // Sessions too (every creating POST): one workflow, one id.
+  const sessionOptions = { headers: { 'Idempotency-Key': 'session-1' } };
+  const params = { agent: a.agent.id, environment_id: a.environment.id };
+  const s1 = await a.client.beta.sessions.create(params, sessionOptions);
+  const s2 = await a.client.beta.sessions.create(params, sessionOptions);
+  expect(s2.id).toBe(s1.id);
+});
+
+it('isolates tenants: a flood of session creation gets 429s, the other tenant is measured alongside', async () => {
+  const flooder = await tenantWith('flooder', { requests_per_second: 2 });
+  const steady = await tenantWith('steady', {});
+  const sample = async (count: number): Promise<{ ms: number[]; statuses: number[] }> => {
+    const ms: number[] = [];
+    const statuses: number[] = [];
+    for (let index = 0; index < count; index++) {
+      const started = performance.now();
+      const response = await createSession(steady.key, steady.agent.id, steady.environment.id);
+      ms.push(performance.now() - started);
+      statuses.push(response.status);
+      await response.body?.cancel();
+    }
+    return { ms, statuses };
+  };
+
+  const baseline = await sample(30);
+  let flooding = true;
+  const flood = { ok: 0, limited: 0, other: 0, retryAfter: new Set<string>() };
+  const floodLoops = Array.from({ length: 8 }, async () => {
+    while (flooding) {
+      const response = await createSession(flooder.key, flooder.agent.id, flooder.environment.id);
+      if (response.status === 200) flood.ok++;
+      else if (response.status === 429) {
+        flood.limited++;
+        flood.retryAfter.add(response.headers.get('retry-after') ?? '');
+        const body = (await response.json()) as { type: string; error: { type: string } };
+        expect(body).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+        continue;
+      } else flood.other++;
+      await response.body?.cancel();
+    }
+  });
+  const started = performance.now();
+  const during = await sample(30);
+  flooding = false;
+  await Promise.all(floodLoops);
+  const floodSeconds = (performance.now() - started) / 1000;
+
+  expect(baseline.statuses.every((status) => status === 200)).toBe(true);
+  expect(during.statuses.every((status) => status === 200)).toBe(true);
+  expect(flood.limited).toBeGreaterThan(0);
+  expect(flood.other).toBe(0);
+  expect([...flood.retryAfter].every((value) => Number(value) >= 1)).toBe(true);
+
+  const figures = {
+    steadyBaselineMs: stats(baseline.ms),
+    steadyDuringFloodMs: stats(during.ms),
+    flood: { seconds: Math.round(floodSeconds * 10) / 10, accepted: flood.ok, limited429: flood.limited, loops: 8 },
+    flooderLimit: '2 requests/s',
+  };
+  const line =
+    `steady tenant session create: baseline p50 ${figures.steadyBaselineMs.p50} ms p95 ${figures.steadyBaselineMs.p95} ms; ` +
+    `during the flood p50 ${figures.steadyDuringFloodMs.p50} ms p95 ${figures.steadyDuringFloodMs.p95} ms; ` +
+    `flooder: ${flood.ok} accepted, ${flood.limited} × 429 in ${figures.flood.seconds} s`;
+  console.log(line);
+  if (process.env.QUOTAS_RESULTS === '1') {
+    writeResult('tenant-isolation', figures, [
+      '## Tenant isolation: one tenant flooding session creation',
+      '',
+      'One tenant (limit 2 requests/s) creates sessions from 8 concurrent loops as fast as it can while a second ' +
+        'tenant creates 30 sessions one after another; the same 30 measured first without the flood.',
+      '',
+      `Result: ${line}. The flooder's overrun is answered 429 \`rate_limit_error\` with retry-after; the steady ` +
+        'tenant got no 429.',
+      '',
+      'Command: `QUOTAS_RESULTS=1 npx vitest run test/integration/tenant-quotas.test.ts`.',
+    ]);
+  }
+});
+
+it('refuses a message that would start one session more than the tenant may run at once', async () => {
+  const tenant = await tenantWith('running', { max_running_sessions: 1 });
+  const hold = `${harness.platform.prefix}-hold`;
+  harness.platform.fakeModel.setScript(tenant.model, [
+    { text: 'a long answer', holdAfterFirstChunk: hold },
+    { text: 'second' },
+  ]);
+  const params = { agent: tenant.agent.id, environment_id: tenant.environment.id };
+  const first = await tenant.client.beta.sessions.create(params);
+  const second = await tenant.client.beta.sessions.create(params);
+  const message = { events: [{ type: 'user.message' as const, content: [{ type: 'text' as const, text: 'hi' }] }] };
+  await tenant.client.beta.sessions.events.send(first.id, message);
+  // Running in the journal, then in Temporal's visibility store (eventually consistent).
+  await eventually(async () =>
+    (await journalStatusOf(harness.platform.pool, first.id)) === 'running' ? true : undefined,
+  );
+  await eventually(async () => {
+    const { count } = await harness.platform.client.workflow.count(
+      `TenantId = '${tenant.tenantId}' AND SessionStatus = 'running'`,
+    );
+    return count === 1 ? true : undefined;
+  });
+  const refused = await fetch(`${harness.baseURL}/v1/sessions/${second.id}/events`, {
+    method: 'POST',
+    headers: { 'x-api-key': tenant.key, 'content-type': 'application/json' },
+    body: JSON.stringify(message),
+  });
+  expect(refused.status).toBe(429);
+  expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  expect(await refused.json()).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+  // The running session itself may still queue messages.
+  await tenant.client.beta.sessions.events.send(first.id, message);
+
+  harness.platform.fakeModel.release(hold);
+  const idles = async () =>
+    (await readEvents(harness.platform.pool, first.id)).filter((entry) => entry.event.type === 'session.status_idle')
+      .length;
+  await eventually(async () => ((await idles()) === 2 ? true : undefined), 60_000);
+  await eventually(async () => {
+    const { count } = await harness.platform.client.workflow.count(
+      `TenantId = '${tenant.tenantId}' AND SessionStatus = 'running'`,
+    );
+    return count === 0 ? true : undefined;
+  });
+  await tenant.client.beta.sessions.events.send(second.id, message);
+});
