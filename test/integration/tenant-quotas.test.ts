@@ -6,7 +6,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeResult, stats } from '../../bench/support/results.ts';
-import { readEvents } from '../../activities/store/event-reader.ts';
+import { readEvents } from '../../db/repositories/session-events.ts';
 import { issueApiKey } from '../../db/repositories/api-keys.ts';
 import { journalStatusOf } from '../../db/repositories/sessions.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
