@@ -8,7 +8,9 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { BetaManagedAgentsSessionEvent } from '@anthropic-ai/sdk/resources/beta/sessions/events';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ManagedProcess } from '../../scripts/services/process.ts';
+import { sessionWorkflowId } from '../../domain/ids.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
+import { recordHistory } from '../support/histories.ts';
 import { crashRunner, startOfficialRunner } from '../support/runner-processes.ts';
 
 const leaseTtlSeconds = 3;
@@ -122,6 +124,8 @@ it('serves a session with the official runner: bash, write and read in its workd
   const lastRequest = harness.platform.fakeModel.requests(model).at(-1);
   expect(JSON.stringify(lastRequest?.body)).toContain('hello from the runner');
 
+  await recordHistory(harness.platform.client, sessionWorkflowId(sessionId), 'self-hosted-runner');
+
   const items = await client.beta.environments.work.list(environmentId);
   expect(items.data.find((item) => item.data.id === sessionId)).toMatchObject({ state: 'active', secret: null });
   await runner.stop('SIGTERM'); // the runner force-stops the item it holds on its way out
@@ -153,6 +157,7 @@ it('re-delivers the item after a killed runner’s lease lapses; the next runner
   expect(uses).toHaveLength(2);
   expect(results.map((event) => event.tool_use_id)).toEqual(uses.map((event) => event.id));
   expect(events.at(-1)).toMatchObject({ type: 'session.status_idle', stop_reason: { type: 'end_turn' } });
+  await recordHistory(harness.platform.client, sessionWorkflowId(sessionId), 'self-hosted-runner-crash');
 });
 
 it('honours always_ask: the runner runs an allowed call once confirmed, and never a denied one', async () => {
@@ -202,5 +207,6 @@ it('honours always_ask: the runner runs an allowed call once confirmed, and neve
     tool_use_id: denied!.id,
     is_error: true,
   });
+  await recordHistory(harness.platform.client, sessionWorkflowId(sessionId), 'self-hosted-runner-ask');
   await runner.stop('SIGTERM');
 });

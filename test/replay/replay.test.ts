@@ -41,6 +41,7 @@ describe('replay gate', () => {
       'continue-as-new',
       'sandbox-lifecycle',
       'invalid-tool-input',
+      'self-hosted-runner',
     ]) {
       expect(names, `a history for ${branch}`).toContain(branch);
     }
