@@ -57,131 +57,156 @@ export interface CrudResource<Params extends ParamsSchema, Row, Response extends
 
 type Output<Response extends z.ZodType> = z.input<Response>;
 
-export function crudRoutes<Params extends ParamsSchema, Row, Response extends z.ZodType, ParentRow = undefined>(
-  app: ZodApp,
-  pool: pg.Pool,
-  resource: CrudResource<Params, Row, Response, ParentRow>,
-) {
-  const { kind, parent, tags, schema } = resource;
-  const itemPath = `${resource.path}/:${kind.idParam}`;
-  const plain = app as unknown as FastifyInstance;
-  type ItemParams = z.output<Params>;
+/** The CRUD wiring of one resource; see the top of this file. Each method registers one route and returns `this`. */
+export class CrudRoutes<Params extends ParamsSchema, Row, Response extends z.ZodType, ParentRow = undefined> {
+  private readonly app: FastifyInstance;
+  private readonly pool: pg.Pool;
+  private readonly resource: CrudResource<Params, Row, Response, ParentRow>;
+  private readonly itemPath: string;
 
-  function register(
+  constructor(app: ZodApp, pool: pg.Pool, resource: CrudResource<Params, Row, Response, ParentRow>) {
+    // Handlers get typed inputs from RouteInput; the zod type provider's inference is not needed underneath.
+    this.app = app;
+    this.pool = pool;
+    this.resource = resource;
+    this.itemPath = `${resource.path}/:${resource.kind.idParam}`;
+  }
+
+  /** POST path: creates a record (a nested collection's parent must exist). */
+  create<Body extends z.ZodType | undefined = undefined>(
+    operation: Operation<undefined, Body>,
+    handler: (
+      input: RouteInput<Record<string, string>, unknown, Parsed<Body>> & { parent: ParentRow },
+    ) => Promise<Output<Response>>,
+  ): this {
+    const { summary, body } = operation;
+    const { path, parent, schema } = this.resource;
+    const parts = { summary, params: parent?.params, body, response: { 200: schema } };
+    this.register('POST', path, parts, async (input: RouteInput<Record<string, string>, unknown, Parsed<Body>>) =>
+      handler({ ...input, parent: await this.parentOf(input) }),
+    );
+    return this;
+  }
+
+  /** GET path/:id: the record, by default the kind's own lookup; 404 when absent. */
+  retrieve<Query extends z.ZodType | undefined = undefined>(
+    operation: Operation<Query, undefined>,
+    handler?: (input: RouteInput<z.output<Params>, Parsed<Query>>) => Promise<Output<Response> | undefined>,
+  ): this {
+    const { summary, querystring } = operation;
+    const { kind, schema } = this.resource;
+    const get =
+      handler ??
+      ((input: RouteInput<z.output<Params>>) =>
+        kind.find(this.pool, input.tenantId, input.params) as Promise<Output<Response> | undefined>);
+    const parts = { summary, params: kind.params, querystring, response: { 200: schema } };
+    this.register('GET', this.itemPath, parts, async (input: RouteInput<z.output<Params>, Parsed<Query>>) =>
+      this.found(await get(input), input.params),
+    );
+    return this;
+  }
+
+  /** POST path/:id: the updated record; 404 when the handler finds none. */
+  update<Body extends z.ZodType>(
+    operation: Operation<undefined, Body> & { body: Body },
+    handler: (input: RouteInput<z.output<Params>, unknown, z.output<Body>>) => Promise<Output<Response> | undefined>,
+  ): this {
+    const { summary, body } = operation;
+    const { kind, schema } = this.resource;
+    const parts = { summary, params: kind.params, body, response: { 200: schema } };
+    this.register('POST', this.itemPath, parts, async (input: RouteInput<z.output<Params>, unknown, z.output<Body>>) =>
+      this.found(await handler(input), input.params),
+    );
+    return this;
+  }
+
+  /** GET path: a page of records (the list query by default; a nested collection's parent must exist). */
+  list<Query extends z.ZodType = typeof listQuerySchema>(
+    operation: Operation<Query, undefined>,
+    handler: (
+      input: RouteInput<Record<string, string>, z.output<Query>> & { parent: ParentRow },
+    ) => Promise<Page<Output<Response>>>,
+  ): this {
+    const { path, parent, schema } = this.resource;
+    const parts = {
+      summary: operation.summary,
+      params: parent?.params,
+      querystring: operation.querystring ?? listQuerySchema,
+      response: { 200: pageSchema(schema) },
+    };
+    this.register('GET', path, parts, async (input: RouteInput<Record<string, string>, z.output<Query>>) =>
+      handler({ ...input, parent: await this.parentOf(input) }),
+    );
+    return this;
+  }
+
+  /** DELETE path/:id: `{ id, type: deletedType }`; 404 when the handler deleted nothing. */
+  remove<Type extends string>(
+    operation: Operation<undefined, undefined> & { deletedType: Type },
+    handler: (input: RouteInput<z.output<Params>>) => Promise<boolean>,
+  ): this {
+    const { summary, deletedType } = operation;
+    const { kind } = this.resource;
+    const parts = { summary, params: kind.params, response: { 200: deletedSchema(deletedType) } };
+    this.register('DELETE', this.itemPath, parts, async (input: RouteInput<z.output<Params>>) => {
+      if (!(await handler(input))) throw kind.notFound(input.params);
+      return { id: input.params[kind.idParam], type: deletedType };
+    });
+    return this;
+  }
+
+  /** POST path/:id/archive: the archived record; 404 when the handler finds none. */
+  archive(
+    operation: Operation<undefined, undefined>,
+    handler: (input: RouteInput<z.output<Params>>) => Promise<Output<Response> | undefined>,
+  ): this {
+    const { kind, schema } = this.resource;
+    const parts = { summary: operation.summary, params: kind.params, response: { 200: schema } };
+    this.register('POST', `${this.itemPath}/archive`, parts, async (input: RouteInput<z.output<Params>>) =>
+      this.found(await handler(input), input.params),
+    );
+    return this;
+  }
+
+  private register<P, Q, B>(
     method: 'GET' | 'POST' | 'DELETE',
     url: string,
     parts: FastifySchema,
-    handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+    handler: (input: RouteInput<P, Q, B>) => Promise<unknown>,
   ): void {
     const definedParts = Object.fromEntries(Object.entries(parts).filter(([, value]) => value !== undefined));
-    plain.route({ method, url, schema: { tags, ...definedParts }, handler });
+    this.app.route({
+      method,
+      url,
+      schema: { tags: this.resource.tags, ...definedParts },
+      handler: (request, reply) =>
+        handler({
+          tenantId: request.tenantId,
+          params: request.params as P,
+          query: request.query as Q,
+          body: request.body as B,
+          log: request.log,
+          request,
+          reply,
+        }),
+    });
   }
 
-  const inputOf = <P, Q, B>(request: FastifyRequest, reply: FastifyReply): RouteInput<P, Q, B> => ({
-    tenantId: request.tenantId,
-    params: request.params as P,
-    query: request.query as Q,
-    body: request.body as B,
-    log: request.log,
-    request,
-    reply,
-  });
-
   /** The parent row of a nested collection (404 when absent), or undefined for a top-level one. */
-  const parentOf = async (input: RouteInput<unknown>): Promise<ParentRow> =>
-    (parent
-      ? await parent.require(pool, input.tenantId, input.params as z.output<ParamsSchema>)
-      : undefined) as ParentRow;
+  private async parentOf(input: RouteInput<unknown>): Promise<ParentRow> {
+    const { parent } = this.resource;
+    if (!parent) return undefined as ParentRow;
+    return parent.require(this.pool, input.tenantId, input.params as z.output<ParamsSchema>);
+  }
 
-  const found = <T>(value: T | undefined, params: ItemParams): T => {
-    if (value === undefined) throw kind.notFound(params);
+  private found<T>(value: T | undefined, params: z.output<Params>): T {
+    if (value === undefined) throw this.resource.kind.notFound(params);
     return value;
-  };
-
-  const routes = {
-    create<Body extends z.ZodType | undefined = undefined>(
-      operation: Operation<undefined, Body>,
-      handler: (
-        input: RouteInput<Record<string, string>, unknown, Parsed<Body>> & { parent: ParentRow },
-      ) => Promise<Output<Response>>,
-    ) {
-      const { summary, body } = operation;
-      register('POST', resource.path, { summary, params: parent?.params, body, response: { 200: schema } }, (r, s) => {
-        const input = inputOf<Record<string, string>, unknown, Parsed<Body>>(r, s);
-        return parentOf(input).then((row) => handler({ ...input, parent: row }));
-      });
-      return routes;
-    },
-
-    retrieve<Query extends z.ZodType | undefined = undefined>(
-      operation: Operation<Query, undefined>,
-      handler?: (input: RouteInput<ItemParams, Parsed<Query>>) => Promise<Output<Response> | undefined>,
-    ) {
-      const { summary, querystring } = operation;
-      const get =
-        handler ??
-        ((input: RouteInput<ItemParams, Parsed<Query>>) =>
-          kind.find(pool, input.tenantId, input.params) as Promise<Output<Response> | undefined>);
-      register('GET', itemPath, { summary, params: kind.params, querystring, response: { 200: schema } }, (r, s) => {
-        const input = inputOf<ItemParams, Parsed<Query>, undefined>(r, s);
-        return get(input).then((value) => found(value, input.params));
-      });
-      return routes;
-    },
-
-    update<Body extends z.ZodType>(
-      operation: Operation<undefined, Body> & { body: Body },
-      handler: (input: RouteInput<ItemParams, unknown, z.output<Body>>) => Promise<Output<Response> | undefined>,
-    ) {
-      const { summary, body } = operation;
-      register('POST', itemPath, { summary, params: kind.params, body, response: { 200: schema } }, (r, s) => {
-        const input = inputOf<ItemParams, unknown, z.output<Body>>(r, s);
-        return handler(input).then((value) => found(value, input.params));
-      });
-      return routes;
-    },
-
-    list<Query extends z.ZodType = typeof listQuerySchema>(
-      operation: Operation<Query, undefined>,
-      handler: (
-        input: RouteInput<Record<string, string>, z.output<Query>> & { parent: ParentRow },
-      ) => Promise<Page<Output<Response>>>,
-    ) {
-      const { summary } = operation;
-      const querystring = operation.querystring ?? listQuerySchema;
-      const response = { 200: pageSchema(schema) };
-      register('GET', resource.path, { summary, params: parent?.params, querystring, response }, (r, s) => {
-        const input = inputOf<Record<string, string>, z.output<Query>, undefined>(r, s);
-        return parentOf(input).then((row) => handler({ ...input, parent: row }));
-      });
-      return routes;
-    },
-
-    remove<Type extends string>(
-      operation: Operation<undefined, undefined> & { deletedType: Type },
-      handler: (input: RouteInput<ItemParams>) => Promise<boolean>,
-    ) {
-      const { summary, deletedType } = operation;
-      const response = { 200: deletedSchema(deletedType) };
-      register('DELETE', itemPath, { summary, params: kind.params, response }, async (r, s) => {
-        const input = inputOf<ItemParams, unknown, undefined>(r, s);
-        if (!(await handler(input))) throw kind.notFound(input.params);
-        return { id: input.params[kind.idParam], type: deletedType };
-      });
-      return routes;
-    },
-
-    archive(
-      operation: Operation<undefined, undefined>,
-      handler: (input: RouteInput<ItemParams>) => Promise<Output<Response> | undefined>,
-    ) {
-      const { summary } = operation;
-      register('POST', `${itemPath}/archive`, { summary, params: kind.params, response: { 200: schema } }, (r, s) => {
-        const input = inputOf<ItemParams, unknown, undefined>(r, s);
-        return handler(input).then((value) => found(value, input.params));
-      });
-      return routes;
-    },
-  };
-  return routes;
+  }
 }
+
+export const crudRoutes = <Params extends ParamsSchema, Row, Response extends z.ZodType, ParentRow = undefined>(
+  app: ZodApp,
+  pool: pg.Pool,
+  resource: CrudResource<Params, Row, Response, ParentRow>,
+): CrudRoutes<Params, Row, Response, ParentRow> => new CrudRoutes(app, pool, resource);

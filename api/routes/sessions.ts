@@ -110,6 +110,38 @@ async function createSession(context: ApiContext, tenantId: string, body: Sessio
   });
 }
 
+/** A page of sessions, each with its status as its journal last announced it, its usage and its resources. */
+async function listSessions(pool: pg.Pool, tenantId: string, query: z.output<typeof sessionListQuerySchema>) {
+  const page = await listSessionRows(pool, tenantId, {
+    limit: query.limit,
+    page: query.page,
+    order: query.order,
+    includeArchived: query.include_archived,
+    agentId: query.agent_id,
+    agentVersion: query.agent_version,
+    createdGt: query['created_at[gt]'],
+    createdGte: query['created_at[gte]'],
+    createdLt: query['created_at[lt]'],
+    createdLte: query['created_at[lte]'],
+    statuses: query['statuses[]'] ?? query.statuses,
+  });
+  const ids = page.data.map((row) => row.id);
+  const [usage, resources] = await Promise.all([usageBySession(pool, ids), listSessionResources(pool, tenantId, ids)]);
+  return {
+    next_page: page.next_page,
+    data: page.data.map((row) =>
+      sessionResponse(
+        row,
+        {
+          status: row.archived_at ? 'terminated' : (row.journal_status as LiveState['status']),
+          usage: usage.get(row.id) ?? emptyTotals(),
+        },
+        resources.get(row.id) ?? [],
+      ),
+    ),
+  };
+}
+
 export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
   const { pool, driver } = context;
 
@@ -146,39 +178,7 @@ export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
     )
     .list(
       { summary: 'List sessions (newest first)', querystring: sessionListQuerySchema },
-      async ({ tenantId, query }) => {
-        const page = await listSessionRows(pool, tenantId, {
-          limit: query.limit,
-          page: query.page,
-          order: query.order,
-          includeArchived: query.include_archived,
-          agentId: query.agent_id,
-          agentVersion: query.agent_version,
-          createdGt: query['created_at[gt]'],
-          createdGte: query['created_at[gte]'],
-          createdLt: query['created_at[lt]'],
-          createdLte: query['created_at[lte]'],
-          statuses: query['statuses[]'] ?? query.statuses,
-        });
-        const ids = page.data.map((row) => row.id);
-        const [usage, resources] = await Promise.all([
-          usageBySession(pool, ids),
-          listSessionResources(pool, tenantId, ids),
-        ]);
-        return {
-          next_page: page.next_page,
-          data: page.data.map((row) =>
-            sessionResponse(
-              row,
-              {
-                status: row.archived_at ? 'terminated' : (row.journal_status as LiveState['status']),
-                usage: usage.get(row.id) ?? emptyTotals(),
-              },
-              resources.get(row.id) ?? [],
-            ),
-          ),
-        };
-      },
+      async ({ tenantId, query }) => listSessions(pool, tenantId, query),
     )
     .archive(
       { summary: 'Archive a session: it ends (terminated), keeps its history and accepts no more events' },
