@@ -1,14 +1,12 @@
 // The one error shape at the API edge, as Anthropic's API answers: {type:'error', error:{type, message}, request_id}.
-// Every failure maps here: validation and parsing to 400/413, repository conflicts to 409, Temporal or PostgreSQL out
-// of reach to 503 with retry-after, anything else to a 500 without details (the log has them).
+// Every failure maps here: a PlatformError by its code (invalid input 400, not found 404, conflicts 409, ...),
+// validation and parsing to 400/413, Temporal or PostgreSQL out of reach to 503 with retry-after, anything else to a
+// 500 without details (the log has them).
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { VersionConflictError } from '../db/repositories/agents.ts';
-import { DuplicateNameError } from '../db/repositories/environments.ts';
-import { InvalidCursorError } from '../db/repositories/pagination.ts';
-import { DuplicateCredentialError } from '../db/repositories/vaults.ts';
+import { ErrorCode, PlatformError } from '../domain/errors.ts';
 import { makeId } from '../domain/ids.ts';
 
 export type ApiErrorType =
@@ -21,14 +19,34 @@ export type ApiErrorType =
   | 'api_error'
   | 'overloaded_error';
 
-export class ApiError extends Error {
+/** Where each code lands at the API edge; codes not listed are the server's fault (500). */
+const httpOf: Partial<Record<ErrorCode, { status: number; type: ApiErrorType }>> = {
+  [ErrorCode.invalidInput]: { status: 400, type: 'invalid_request_error' },
+  [ErrorCode.unauthenticated]: { status: 401, type: 'authentication_error' },
+  [ErrorCode.permissionDenied]: { status: 403, type: 'permission_error' },
+  [ErrorCode.notFound]: { status: 404, type: 'not_found_error' },
+  [ErrorCode.conflict]: { status: 409, type: 'invalid_request_error' },
+  [ErrorCode.tooLarge]: { status: 413, type: 'request_too_large' },
+  [ErrorCode.rateLimited]: { status: 429, type: 'rate_limit_error' },
+  [ErrorCode.unavailable]: { status: 503, type: 'api_error' },
+};
+
+function codeOfStatus(status: number): ErrorCode {
+  const entry = Object.entries(httpOf).find(([, http]) => http.status === status);
+  if (entry) return entry[0] as ErrorCode;
+  if (status === 431) return ErrorCode.tooLarge;
+  return status < 500 ? ErrorCode.invalidInput : ErrorCode.internal;
+}
+
+/** A PlatformError with its HTTP status and Anthropic error type decided: what the API sends. */
+export class ApiError extends PlatformError {
   readonly status: number;
   readonly type: ApiErrorType;
   /** Machine-readable detail (`error.details`, with an `error_code`), as the API sends for some errors. */
   readonly details: Record<string, unknown> | undefined;
 
   constructor(status: number, type: ApiErrorType, message: string, details?: Record<string, unknown>) {
-    super(message);
+    super(codeOfStatus(status), message, { retryable: status === 429 || status >= 500 });
     this.status = status;
     this.type = type;
     this.details = details;
@@ -85,9 +103,10 @@ function isPostgresDataException(error: unknown): error is Error & { code: strin
 
 function classify(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
-  if (error instanceof InvalidCursorError) return invalidRequest('the page cursor is invalid');
-  if (error instanceof VersionConflictError) return conflict(error.message);
-  if (error instanceof DuplicateNameError || error instanceof DuplicateCredentialError) return conflict(error.message);
+  if (error instanceof PlatformError) {
+    const http = httpOf[error.code];
+    if (http) return new ApiError(http.status, http.type, error.message);
+  }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((issue) => {
       const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');

@@ -1,6 +1,7 @@
 // The API's only door into session workflows: start, query, signal, terminate — by the message definitions in
 // workflows/messages.ts and the contracts in domain/, nothing else from the workflow side.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ConflictError } from '../domain/errors.ts';
 import { sessionWorkflowId } from '../domain/ids.ts';
 import { agentIdKey, environmentIdKey, sessionStatusKey, tenantIdKey } from '../domain/search-attributes.ts';
 import { sessionWorkflowType, type SessionStateView, type SessionWorkflowInput } from '../domain/session.ts';
@@ -12,7 +13,8 @@ import {
   type IncomingUserEvent,
 } from '../workflows/messages.ts';
 
-export class SessionClosedError extends Error {
+/** The routes answer it with their own wording (409 'the session has ended'). */
+export class SessionClosedError extends ConflictError {
   constructor(sessionId: string) {
     super(`session ${sessionId} has ended`);
   }

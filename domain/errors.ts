@@ -31,6 +31,15 @@ export const nonRetryableFailureTypes: FailureType[] = [
   FailureType.sandboxGone,
 ];
 
+/**
+ * The workflow edge: whether an activity failure (its ApplicationFailure type, i.e. the PlatformError's code, and its
+ * nonRetryable flag, i.e. !retryable) may be tried again.
+ */
+export const isRetryableFailure = (
+  type: string | null | undefined,
+  nonRetryable: boolean | null | undefined,
+): boolean => !nonRetryable && !nonRetryableFailureTypes.includes(type as FailureType);
+
 /** Maps a model failure type to the `session.error` error type Anthropic uses. */
 export const sessionErrorTypeFor = (failureType: string | undefined): string => {
   switch (failureType) {
@@ -45,3 +54,66 @@ export const sessionErrorTypeFor = (failureType: string | undefined): string => 
       return 'unknown_error';
   }
 };
+
+/**
+ * Codes of the platform's own errors. Errors that cross the activity edge carry a FailureType as their code (it becomes
+ * the ApplicationFailure's type); the others are read at the API edge (api/errors.ts maps each to a status).
+ */
+export const ErrorCode = {
+  ...FailureType,
+  /** The caller can fix it: a malformed cursor, a path outside the sandbox's writable folders. */
+  invalidInput: 'InvalidInput',
+  notFound: 'NotFound',
+  /** The request contradicts the current state: a stale version, a duplicate name, a session that has ended. */
+  conflict: 'Conflict',
+  unauthenticated: 'Unauthenticated',
+  permissionDenied: 'PermissionDenied',
+  tooLarge: 'TooLarge',
+  rateLimited: 'RateLimited',
+  /** A backing service (Temporal, PostgreSQL, Docker) is out of reach; trying again later can help. */
+  unavailable: 'Unavailable',
+  /** An operation got no answer in time. */
+  deadlineExceeded: 'DeadlineExceeded',
+  /** An environment image build failed for a reason other than the package lists (a registry out of reach). */
+  environmentImageBuildFailed: 'EnvironmentImageBuildFailed',
+  internal: 'Internal',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The one error base: a stable code to branch on and whether trying again can help. */
+export class PlatformError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+export class InvalidInputError extends PlatformError {
+  constructor(message: string) {
+    super(ErrorCode.invalidInput, message);
+  }
+}
+
+export class NotFoundError extends PlatformError {
+  constructor(message: string) {
+    super(ErrorCode.notFound, message);
+  }
+}
+
+export class ConflictError extends PlatformError {
+  constructor(message: string) {
+    super(ErrorCode.conflict, message);
+  }
+}
+
+/** A configuration problem (no key for a provider, an unknown provider, a package no registry has): not retried. */
+export class MisconfiguredError extends PlatformError {
+  constructor(message: string) {
+    super(ErrorCode.misconfigured, message);
+  }
+}

@@ -10,7 +10,7 @@ import {
   patched,
 } from '@temporalio/workflow';
 import type { InvokeModelInput } from '../domain/contracts/model-activity.ts';
-import { FailureType, nonRetryableFailureTypes, sessionErrorTypeFor } from '../domain/errors.ts';
+import { FailureType, isRetryableFailure, sessionErrorTypeFor } from '../domain/errors.ts';
 import type { ModelResponse } from '../domain/model.ts';
 import type { SessionSettings } from '../domain/session.ts';
 import { modelActivities } from './activity-proxies.ts';
@@ -124,7 +124,7 @@ interface FailureInfo {
 function describeFailure(error: unknown): FailureInfo {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof ApplicationFailure) {
-    const retryable = !cause.nonRetryable && !nonRetryableFailureTypes.includes(cause.type as FailureType);
+    const retryable = isRetryableFailure(cause.type, cause.nonRetryable);
     return { type: cause.type ?? undefined, message: cause.message, retryable, retryAfterMs: retryAfterOf(cause) };
   }
   const message = cause instanceof Error ? cause.message : 'model call failed';

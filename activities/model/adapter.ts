@@ -1,8 +1,8 @@
 // The seam between the model activity and a provider: one call in the vendor-neutral shapes of domain/model.ts, and
 // the adapter for each provider.
-import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../domain/errors.ts';
+import { MisconfiguredError } from '../../domain/errors.ts';
 import type { ModelProvider, ModelRequest, ModelResponse, ModelStreamPart } from '../../domain/model.ts';
+import { toApplicationFailure } from '../failures.ts';
 import { anthropicAdapter } from './anthropic.ts';
 import { openAiChatAdapter } from './openai-chat.ts';
 import { openAiResponsesAdapter } from './openai-responses.ts';
@@ -37,11 +37,7 @@ export function adapterFor(provider: ModelProvider): ModelAdapter {
   const adapter = adapters[provider] as ModelAdapter | undefined;
   // Providers arrive from stored agent configs; an unknown one is a configuration error, not a bug to retry.
   if (!adapter) {
-    throw ApplicationFailure.create({
-      message: `unknown model provider ${String(provider)}`,
-      type: FailureType.misconfigured,
-      nonRetryable: true,
-    });
+    throw toApplicationFailure(new MisconfiguredError(`unknown model provider ${String(provider)}`));
   }
   return adapter;
 }

@@ -8,7 +8,7 @@
 import { APIConnectionError as AnthropicConnectionError, APIError as AnthropicApiError } from '@anthropic-ai/sdk';
 import { ApplicationFailure, CancelledFailure, TemporalFailure } from '@temporalio/common';
 import { APIConnectionError as OpenAiConnectionError, APIError as OpenAiApiError } from 'openai';
-import { FailureType } from '../../domain/errors.ts';
+import { ErrorCode, FailureType, PlatformError } from '../../domain/errors.ts';
 import type { ModelProvider } from '../../domain/model.ts';
 
 export interface ProviderCallContext {
@@ -19,11 +19,11 @@ export interface ProviderCallContext {
 }
 
 /** A broken stream noticed by an adapter (ended early, failed mid-way); `providerErrorType` when the provider named one. */
-export class ModelStreamError extends Error {
+export class ModelStreamError extends PlatformError {
   readonly providerErrorType: string | undefined;
 
   constructor(message: string, providerErrorType?: string) {
-    super(message);
+    super(ErrorCode.modelTransport, message, { retryable: true });
     this.providerErrorType = providerErrorType;
     this.name = 'ModelStreamError';
   }

@@ -2,11 +2,9 @@
 // sandbox queue (any host may take it) and returns a lease naming this host's queue; every later operation on the
 // lease is routed to that queue, so it reaches the host that holds the container.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
 import type pg from 'pg';
 import { appendSessionEvents } from '../../db/repositories/session-events.ts';
-import { FailureType } from '../../domain/errors.ts';
 import type { ToolOutcome } from '../../domain/sandbox.ts';
 import type {
   CreateSandboxInput,
@@ -18,6 +16,7 @@ import type {
   SandboxLeaseInput,
 } from '../../domain/contracts/sandbox-activity.ts';
 import type { EnvironmentPackages } from '../../domain/session.ts';
+import { toApplicationFailure } from '../failures.ts';
 import { daemonOutageFailure } from './daemon-outage.ts';
 import { DockerSandbox, SandboxGoneError } from './docker-sandbox.ts';
 import { ensureEnvironmentImage, EnvironmentImageError, hasPackages } from './environment-image.ts';
@@ -94,14 +93,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       try {
         return await operation();
       } catch (error) {
-        if (error instanceof SandboxGoneError) {
-          throw ApplicationFailure.create({
-            type: FailureType.sandboxGone,
-            nonRetryable: true,
-            message: error.message,
-          });
-        }
-        throw error;
+        throw error instanceof SandboxGoneError ? toApplicationFailure(error) : error;
       }
     });
   }
@@ -114,16 +106,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
         onProgress: heartbeat,
       });
     } catch (error) {
-      if (!(error instanceof EnvironmentImageError)) throw error;
-      // A package no registry has is the environment's fault: retrying cannot help.
-      if (!error.retryable) {
-        throw ApplicationFailure.create({
-          type: FailureType.misconfigured,
-          nonRetryable: true,
-          message: error.message,
-        });
-      }
-      throw ApplicationFailure.retryable(error.message, 'EnvironmentImageBuildFailed');
+      throw error instanceof EnvironmentImageError ? toApplicationFailure(error) : error;
     }
   }
 

@@ -3,6 +3,7 @@
 // size-capped tmpfs for /tmp, memory/CPU/pids limits, and no network unless the environment asks for one.
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
+import { ErrorCode, PlatformError } from '../../domain/errors.ts';
 import { managedLabel, type SandboxOwner, type SandboxSpec } from '../../domain/sandbox.ts';
 import { runProcess, sandboxUser, type ProcessOptions, type ProcessResult } from './docker-stream.ts';
 import { execCommand, type ExecOptions, type SandboxExecResult } from './exec.ts';
@@ -50,8 +51,12 @@ export interface DockerSandboxOptions {
 }
 
 /** The container is gone (removed, killed, its host lost): the session must recreate it. */
-export class SandboxGoneError extends Error {
+export class SandboxGoneError extends PlatformError {
   override name = 'SandboxGoneError';
+
+  constructor(message: string) {
+    super(ErrorCode.sandboxGone, message);
+  }
 }
 
 /**

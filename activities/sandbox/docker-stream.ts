@@ -2,6 +2,7 @@
 // stderr on one connection (8-byte frame headers) when no TTY is attached; we parse the frames ourselves so output can
 // be capped while it arrives instead of buffered whole.
 import type Docker from 'dockerode';
+import { ErrorCode, PlatformError } from '../../domain/errors.ts';
 
 export interface ProcessOptions {
   argv: string[];
@@ -28,7 +29,11 @@ export const sandboxUser = '1000:1000';
 const progressIntervalMs = 5_000;
 
 /** Thrown when the deadline passes before the process ends; the process itself is left to the caller. */
-export class ProcessDeadlineError extends Error {}
+export class ProcessDeadlineError extends PlatformError {
+  constructor(message: string) {
+    super(ErrorCode.deadlineExceeded, message, { retryable: true });
+  }
+}
 
 export async function runProcess(container: Docker.Container, options: ProcessOptions): Promise<ProcessResult> {
   const exec = await container.exec({

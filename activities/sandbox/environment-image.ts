@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { pack } from 'tar-stream';
 import type { EnvironmentImage } from '../../domain/contracts/sandbox-activity.ts';
+import { ErrorCode, PlatformError } from '../../domain/errors.ts';
 import { managedLabel } from '../../domain/sandbox.ts';
 import type { EnvironmentPackages } from '../../domain/session.ts';
 import { statusOf } from './docker-errors.ts';
@@ -18,13 +19,12 @@ export interface EnvironmentImageOptions {
 }
 
 /** A build that failed; `retryable` is false when the package lists themselves are at fault (a name that no registry has). */
-export class EnvironmentImageError extends Error {
+export class EnvironmentImageError extends PlatformError {
   override name = 'EnvironmentImageError';
-  readonly retryable: boolean;
 
   constructor(message: string, retryable: boolean) {
-    super(message);
-    this.retryable = retryable;
+    // A package no registry has is the environment's fault: retrying cannot help.
+    super(retryable ? ErrorCode.environmentImageBuildFailed : ErrorCode.misconfigured, message, { retryable });
   }
 }
 

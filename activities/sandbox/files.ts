@@ -5,6 +5,7 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import tar from 'tar-stream';
+import { InvalidInputError } from '../../domain/errors.ts';
 import { daemonMessageOf, statusOf } from './docker-errors.ts';
 import { runProcess } from './docker-stream.ts';
 
@@ -14,7 +15,7 @@ const sandboxUid = 1000;
 const sandboxGid = 1000;
 
 /** Thrown for a path the caller may fix (outside the writable folders, missing, a folder); the message says how. */
-export class SandboxPathError extends Error {}
+export class SandboxPathError extends InvalidInputError {}
 
 /** An absolute, normalised path; relative paths are taken from /workspace. */
 export function resolveSandboxPath(path: string): string {

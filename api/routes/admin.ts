@@ -4,7 +4,6 @@ import { z } from 'zod';
 import {
   getApiKey,
   issueApiKey,
-  KeyNotRotatableError,
   listApiKeys,
   revokeApiKey,
   rotateApiKey,
@@ -20,7 +19,7 @@ import {
 import { limitDefaults } from '../../domain/config.ts';
 import { effectiveTenantLimits } from '../../domain/tenant-limits.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
-import { conflict, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import { listQuerySchema, pageSchema } from '../schemas/common.ts';
 import {
   adminKeyCreateSchema,
@@ -201,14 +200,10 @@ export function registerAdminRoutes(app: ZodApp, { pool, config }: ApiContext): 
       },
     },
     async (request) => {
-      try {
-        const rotated = await rotateApiKey(pool, request.params.api_key_id, request.body?.grace_seconds ?? 0);
-        if (!rotated) throw notFound('API key', request.params.api_key_id);
-        return issued(rotated);
-      } catch (error) {
-        if (error instanceof KeyNotRotatableError) throw conflict(error.message);
-        throw error;
-      }
+      // A revoked or already rotated key is a ConflictError: 409 (api/errors.ts).
+      const rotated = await rotateApiKey(pool, request.params.api_key_id, request.body?.grace_seconds ?? 0);
+      if (!rotated) throw notFound('API key', request.params.api_key_id);
+      return issued(rotated);
     },
   );
 }

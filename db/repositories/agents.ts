@@ -11,6 +11,7 @@ import type {
   CustomTool,
   PermissionPolicy,
 } from '../../domain/agent.ts';
+import { ConflictError } from '../../domain/errors.ts';
 import { makeId } from '../../domain/ids.ts';
 import { cursorCondition, isoOrNull, pageOf, type ListOptions, type Metadata, type Page } from './pagination.ts';
 
@@ -44,15 +45,6 @@ export interface AgentRecord extends AgentDefinition {
   created_at: string;
   updated_at: string;
   archived_at: string | null;
-}
-
-export class VersionConflictError extends Error {
-  readonly currentVersion: number;
-
-  constructor(currentVersion: number) {
-    super(`version conflict: the agent is at version ${currentVersion}`);
-    this.currentVersion = currentVersion;
-  }
 }
 
 interface AgentRow {
@@ -108,7 +100,7 @@ export async function getAgent(
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
-/** Writes a new version built by `change` from the current one; VersionConflictError if `expectedVersion` is stale. */
+/** Writes a new version built by `change` from the current one; a ConflictError if `expectedVersion` is stale. */
 export async function updateAgent(
   pool: pg.Pool,
   tenantId: string,
@@ -126,7 +118,7 @@ export async function updateAgent(
     const current = rows[0];
     if (!current) return false;
     if (expectedVersion !== undefined && expectedVersion !== current.current_version) {
-      throw new VersionConflictError(current.current_version);
+      throw new ConflictError(`version conflict: the agent is at version ${current.current_version}`);
     }
     const next = change(current.definition);
     if (canonical(next) !== canonical(current.definition)) {

@@ -4,6 +4,7 @@
 // a minute per key.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { ConflictError } from '../../domain/errors.ts';
 import { makeId } from '../../domain/ids.ts';
 import type { KeyLimitOverrides, TenantLimitOverrides } from '../../domain/tenant-limits.ts';
 import { cursorCondition, isoOrNull, pageOf, type ListOptions, type Page } from './pagination.ts';
@@ -162,8 +163,6 @@ export async function revokeApiKey(pool: pg.Pool, id: string): Promise<ApiKeyRec
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
-export class KeyNotRotatableError extends Error {}
-
 /**
  * Issues a successor with the same tenant, name and scope; the old key stops working after `graceSeconds` (0: at
  * once), so callers can switch without downtime.
@@ -174,7 +173,7 @@ export async function rotateApiKey(pool: pg.Pool, id: string, graceSeconds: numb
     const old = rows[0];
     if (!old) return undefined;
     if (old.revoked_at || old.rotated_to || (old.expires_at && old.expires_at.getTime() <= Date.now())) {
-      throw new KeyNotRotatableError(`API key ${id} is revoked or already rotated`);
+      throw new ConflictError(`API key ${id} is revoked or already rotated`);
     }
     const issued = await issueApiKey(client, {
       tenantId: old.tenant_id,

@@ -1,6 +1,7 @@
 // Environments: the sandbox configuration sessions start from. Names are unique per tenant.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { ConflictError } from '../../domain/errors.ts';
 import { makeId } from '../../domain/ids.ts';
 import { isoOrNull, type ListOptions, type Metadata, type Page } from './pagination.ts';
 import { tenantTable } from './tenant-table.ts';
@@ -27,11 +28,8 @@ export interface EnvironmentFields {
   metadata: Metadata;
 }
 
-export class DuplicateNameError extends Error {
-  constructor(name: string) {
-    super(`an environment named "${name}" already exists`);
-  }
-}
+const duplicateName = (name: string): ConflictError =>
+  new ConflictError(`an environment named "${name}" already exists`);
 
 interface EnvironmentRow {
   id: string;
@@ -75,7 +73,7 @@ export async function createEnvironment(
     );
     return toRecord(rows[0] as EnvironmentRow);
   } catch (error) {
-    if (isUniqueViolation(error)) throw new DuplicateNameError(fields.name);
+    if (isUniqueViolation(error)) throw duplicateName(fields.name);
     throw error;
   }
 }
@@ -100,7 +98,7 @@ export async function updateEnvironment(
     );
     return rows[0] ? toRecord(rows[0]) : undefined;
   } catch (error) {
-    if (isUniqueViolation(error)) throw new DuplicateNameError(next.name);
+    if (isUniqueViolation(error)) throw duplicateName(next.name);
     throw error;
   }
 }

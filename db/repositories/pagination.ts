@@ -1,10 +1,5 @@
 // Opaque page cursors over a table's `position` (or a journal's `seq`): clients pass back what we gave them.
-
-export class InvalidCursorError extends Error {
-  constructor() {
-    super('invalid page cursor');
-  }
-}
+import { InvalidInputError } from '../../domain/errors.ts';
 
 export interface Page<T> {
   data: T[];
@@ -14,11 +9,11 @@ export interface Page<T> {
 export const encodeCursor = (position: number | string): string =>
   Buffer.from(`p:${position}`, 'utf8').toString('base64url');
 
-/** The position a cursor stands for; throws InvalidCursorError for anything we did not issue. */
+/** The position a cursor stands for; throws InvalidInputError for anything we did not issue. */
 export function decodeCursor(page: string): number {
   const text = Buffer.from(page, 'base64url').toString('utf8');
   const match = /^p:(\d{1,18})$/.exec(text);
-  if (!match?.[1]) throw new InvalidCursorError();
+  if (!match?.[1]) throw new InvalidInputError('the page cursor is invalid');
   return Number(match[1]);
 }
 

@@ -2,6 +2,7 @@
 // (bound to the credential id) and never read back by the API: responses show only the public part.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { ConflictError } from '../../domain/errors.ts';
 import { makeId } from '../../domain/ids.ts';
 import { isoOrNull, type ListOptions, type Metadata, type Page } from './pagination.ts';
 import { tenantTable } from './tenant-table.ts';
@@ -110,12 +111,6 @@ export interface CredentialFields {
   secret: Record<string, unknown>;
 }
 
-export class DuplicateCredentialError extends Error {
-  constructor() {
-    super('a credential for this server (or secret name) already exists in the vault');
-  }
-}
-
 interface CredentialRow {
   id: string;
   position: string;
@@ -172,7 +167,8 @@ export async function createCredential(
     );
     return toCredential(rows[0] as CredentialRow);
   } catch (error) {
-    if (isUniqueViolation(error)) throw new DuplicateCredentialError();
+    if (isUniqueViolation(error))
+      throw new ConflictError('a credential for this server (or secret name) already exists in the vault');
     throw error;
   }
 }
