@@ -9,13 +9,12 @@ import dns from 'node:dns';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
+import { InvalidInputError } from '../domain/errors.ts';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
 /** A tenant-supplied URL the platform will not call. The message names the host, never the whole URL. */
-export class UrlRefusedError extends Error {
-  readonly code = 'url_refused';
-  readonly retryable = false;
+export class UrlRefusedError extends InvalidInputError {
   constructor(message: string) {
     super(message);
     this.name = 'UrlRefusedError';

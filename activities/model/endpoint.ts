@@ -4,11 +4,11 @@
 // allow-listed), called through the guard's fetch, and authenticated with the tenant's own key — an
 // `environment_variable` credential named ANTHROPIC_API_KEY (anthropic) or OPENAI_API_KEY (openai-*) in one of the
 // session's vaults, whose networking allows the endpoint's host. Without one the call is refused.
-import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../domain/errors.ts';
+import { MisconfiguredError } from '../../domain/errors.ts';
 import type { ModelProvider, ModelSpec } from '../../domain/model.ts';
 import type { OpenedCredential } from '../../db/repositories/vault-secrets.ts';
 import { UrlRefusedError, type UrlGuard } from '../../net/url-guard.ts';
+import { toApplicationFailure } from '../failures.ts';
 import { anthropicDefaultBaseUrl } from './anthropic.ts';
 import { openAiDefaultBaseUrl } from './openai-chat.ts';
 
@@ -43,8 +43,7 @@ export function operatorBaseUrls(endpoints: ModelEndpoints, provider: ModelProvi
   return new Set(urls.map(normalize));
 }
 
-const misconfigured = (message: string) =>
-  ApplicationFailure.create({ type: FailureType.misconfigured, nonRetryable: true, message });
+const misconfigured = (message: string) => toApplicationFailure(new MisconfiguredError(message));
 
 function operatorEndpoint(endpoints: ModelEndpoints, model: ModelSpec): ResolvedEndpoint {
   const provider = model.provider === 'anthropic' ? endpoints.anthropic : endpoints.openai;
