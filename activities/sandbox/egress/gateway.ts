@@ -4,7 +4,6 @@
 // settings, so a restarted worker re-attaches a running sandbox on its next tool call.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
 import type pg from 'pg';
 import { resolveSessionCredentials } from '../../../db/repositories/vault-secrets.ts';
@@ -15,8 +14,9 @@ import {
   type CredentialHostUnreachable,
   type SandboxEgress,
 } from '../../../domain/egress.ts';
-import { FailureType } from '../../../domain/errors.ts';
+import { MisconfiguredError } from '../../../domain/errors.ts';
 import type { SandboxOwner, SandboxSpec } from '../../../domain/sandbox.ts';
+import { toApplicationFailure } from '../../failures.ts';
 import { CertificateIssuer, loadDeploymentCertificateAuthority } from './certificate-authority.ts';
 import { EgressProxy } from './egress-proxy.ts';
 import { sandboxProxyUrl, startForwarder } from './forwarder.ts';
@@ -249,11 +249,11 @@ export async function planEgress(
 ): Promise<EgressPlan> {
   if (gateway) return gateway.plan(spec, owner);
   if (spec.network === 'egress') {
-    throw ApplicationFailure.create({
-      type: FailureType.misconfigured,
-      nonRetryable: true,
-      message: 'this sandbox host runs no egress proxy, which limited networking with allowed hosts needs',
-    });
+    throw toApplicationFailure(
+      new MisconfiguredError(
+        'this sandbox host runs no egress proxy, which limited networking with allowed hosts needs',
+      ),
+    );
   }
   return { spec, unreachable: [] };
 }
