@@ -16,6 +16,8 @@ import { attributeActors } from '../../domain/trace/actors.ts';
 import { attachSubAgents, firstUserText } from '../../domain/trace/sub-agents.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
 import { sessions } from '../resources.ts';
+import { listEgressRecords } from '../../db/repositories/egress-log.ts';
+import { buildEgressTrace } from '../../domain/trace/egress.ts';
 import { readSandboxTrace } from '../sandbox-history.ts';
 
 const batchSize = 1_000;
@@ -83,6 +85,9 @@ async function traceWithSubAgents(
   return { trace, unclaimed: attachSubAgents(trace, children) };
 }
 
+/** The egress section lists at most this many connections (the oldest). */
+const maxEgressConnections = 1_000;
+
 export function registerTraceRoutes(app: ZodApp, { pool, config }: ApiContext, temporalClient: Client): void {
   app.get(
     '/v1/sessions/:session_id/trace',
@@ -96,10 +101,12 @@ export function registerTraceRoutes(app: ZodApp, { pool, config }: ApiContext, t
     },
     async (request) => {
       const row = await sessions.require(pool, request.tenantId, request.params);
-      const [events, sandbox] = await Promise.all([
+      const [events, sandbox, egressRecords] = await Promise.all([
         readAllEvents(pool, row.id),
         readSandboxTrace(temporalClient, row.id, request.log),
+        listEgressRecords(pool, request.tenantId, row.id, maxEgressConnections + 1),
       ]);
+      const egress = buildEgressTrace(egressRecords, maxEgressConnections);
       const { trace, unclaimed } = await traceWithSubAgents(pool, temporalClient, row.id, events, 0, request.log);
       attributeActors(trace, await eventActorsOf(pool, row.id));
       const workflowId = sessionWorkflowId(row.id);
@@ -107,6 +114,7 @@ export function registerTraceRoutes(app: ZodApp, { pool, config }: ApiContext, t
       return {
         ...trace,
         ...(sandbox ? { sandbox } : {}),
+        ...(egress ? { egress } : {}),
         sub_agents: unclaimed,
         workflow_id: workflowId,
         workflow_url: `${config.TEMPORAL_UI_URL.replace(/\/$/, '')}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}`,

@@ -161,6 +161,31 @@ export const sandboxTraceSchema = z
   })
   .meta({ description: "The sandbox lifecycle from the workflow's history; absent when Temporal could not be read" });
 
+const egressConnectionSchema = z.object({
+  started_at: z.string(),
+  ended_at: z.string().nullable(),
+  host: z.string(),
+  port: z.number(),
+  /** `connect`: a CONNECT tunnel (HTTPS or other TCP); `http`: a plain-HTTP request forwarded by the proxy. */
+  kind: z.enum(['connect', 'http']),
+  verdict: z.enum(['allowed', 'denied']),
+  /** TLS terminated by the proxy to substitute credentials. */
+  intercepted: z.boolean(),
+  reason: z.string().nullable(),
+  bytes_sent: z.number(),
+  bytes_received: z.number(),
+  credential_ids: z.array(z.string()),
+});
+
+export const egressTraceSchema = z
+  .object({
+    connections: z.array(egressConnectionSchema),
+    totals: z.object({ allowed: z.number(), denied: z.number(), bytes_sent: z.number(), bytes_received: z.number() }),
+    /** More connections were recorded than the trace lists (the totals count the listed ones). */
+    truncated: z.boolean(),
+  })
+  .meta({ description: "Every connection the session's sandboxes made through the egress proxy; absent when none" });
+
 /** A session's trace as domain code builds it; the API adds its links and unclaimed sub-agents (api/routes/trace.ts). */
 export const sessionTraceSchema = z.object({
   session_id: z.string(),
@@ -174,6 +199,8 @@ export const sessionTraceSchema = z.object({
   event_count: z.number(),
   /** The sandbox lifecycle from Temporal's history; set by the API, absent when history could not be read. */
   sandbox: sandboxTraceSchema.optional(),
+  /** The sandboxes' connections through the egress proxy; set by the API, absent when there were none. */
+  egress: egressTraceSchema.optional(),
 });
 
 export type EventActor = z.infer<typeof eventActorSchema>;
@@ -192,4 +219,6 @@ export type TraceTotals = z.infer<typeof traceTotalsSchema>;
 export type SandboxSpan = z.infer<typeof sandboxSpanSchema>;
 export type SandboxSpanKind = SandboxSpan['kind'];
 export type SandboxTrace = z.infer<typeof sandboxTraceSchema>;
+export type EgressConnection = z.infer<typeof egressConnectionSchema>;
+export type EgressTrace = z.infer<typeof egressTraceSchema>;
 export type SessionTrace = z.infer<typeof sessionTraceSchema>;

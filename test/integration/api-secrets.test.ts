@@ -2,11 +2,10 @@
 // the API's logs, not in the credential row in plaintext, and not in the Temporal history of a session using the
 // vault — neither raw nor after decoding its payloads.
 import { randomUUID } from 'node:crypto';
-import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { sessionWorkflowId } from '../../domain/ids.ts';
 import { readEvents } from '../../db/repositories/session-events.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
+import { sessionHistoryText } from '../support/history-text.ts';
 
 let harness: ApiHarness;
 beforeAll(async () => {
@@ -25,19 +24,6 @@ async function call(path: string, init: RequestInit = {}): Promise<Record<string
   return JSON.parse(text) as Record<string, unknown>;
 }
 const post = (path: string, body: unknown) => call(path, { method: 'POST', body: JSON.stringify(body) });
-
-/** Every payload in a history, wherever it sits. */
-function collectPayloads(value: unknown, found: Payload[] = [], depth = 0): Payload[] {
-  if (!value || typeof value !== 'object' || depth > 40) return found;
-  if (value instanceof Uint8Array) return found;
-  const record = value as Record<string, unknown>;
-  if (record.data instanceof Uint8Array && record.metadata && typeof record.metadata === 'object') {
-    found.push(record);
-    return found;
-  }
-  for (const inner of Object.values(record)) collectPayloads(inner, found, depth + 1);
-  return found;
-}
 
 it('keeps credential secrets out of responses, events, logs and history', async () => {
   const canaries = [`canary-bearer-${randomUUID()}`, `canary-env-${randomUUID()}`, `canary-rotated-${randomUUID()}`];
@@ -93,19 +79,10 @@ it('keeps credential secrets out of responses, events, logs and history', async 
   expect(logs.length).toBeGreaterThan(0);
   expect(logs).not.toContain(harness.tenant.apiKey);
 
-  const handle = harness.platform.client.workflow.getHandle(sessionWorkflowId(sessionId));
-  const history = await handle.fetchHistory();
-  const rawHistory = JSON.stringify(history, (_key, value: unknown) =>
-    value instanceof Uint8Array ? Buffer.from(value).toString('latin1') : value,
-  );
-  let payloads = collectPayloads(history);
-  expect(payloads.length).toBeGreaterThan(0);
-  for (const codec of [...(harness.platform.dataConverter.payloadCodecs ?? [])].reverse()) {
-    payloads = await codec.decode(payloads);
-  }
-  const decodedHistory = payloads
-    .map((payload) => Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'))
-    .join('\n');
+  const history = await sessionHistoryText(harness.platform.client, harness.platform.dataConverter, sessionId);
+  expect(history.payloadCount).toBeGreaterThan(0);
+  const rawHistory = history.raw;
+  const decodedHistory = history.decoded;
   expect(decodedHistory).toContain(vault.id); // the input names the vault …
 
   const sealed = await harness.platform.pool.query<{ secret: Buffer }>(

@@ -6,14 +6,16 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createDataConverter } from '../../codec/data-converter.ts';
-import { developmentPayloadKeys, parsePayloadKeys } from '../../domain/config.ts';
+import { developmentPayloadKeys, developmentVaultKey, parsePayloadKeys } from '../../domain/config.ts';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import Docker from 'dockerode';
 import { createExampleBackendWorker } from '../../workers/example-backend-worker.ts';
 import type { ModelEndpoints } from '../../activities/model/endpoint.ts';
 import { UrlGuard } from '../../net/url-guard.ts';
 import { createModelWorker } from '../../workers/model-worker.ts';
-import { createSandboxWorkers } from '../../workers/sandbox-worker.ts';
+import { createSandboxHost, type SandboxHost } from '../../workers/sandbox-worker.ts';
+import { SecretBox } from '../../db/repositories/secret-box.ts';
 import { createSessionWorker } from '../../workers/session-worker.ts';
 import { startFakeModelServer, type FakeModelServer } from '../fake-model/server.ts';
 
@@ -50,6 +52,8 @@ export interface PlatformOptions {
   modelEndpoints?: (fakeModelUrl: string) => ModelEndpoints;
   /** Non-public ranges tenant URLs may reach (AGENTS_PRIVATE_NETWORK_ALLOWLIST); default none. */
   privateNetworkAllowlist?: string[];
+  /** Runs the sandbox host's egress proxy (sockets in a folder of the run's own; privateNetworkAllowlist applies). */
+  egress?: { upstreamCaCertificates?: Buffer };
 }
 
 let runtimeInstalled = false;
@@ -100,8 +104,11 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
       }),
     );
   }
+  let sandboxHost: SandboxHost | undefined;
+  const egressSocketDir = options.egress ? await mkdtemp('/tmp/egress-') : undefined;
   if (wanted.includes('sandbox')) {
-    const [shared, host] = await createSandboxWorkers({
+    const guard = new UrlGuard(options.privateNetworkAllowlist ?? []);
+    sandboxHost = await createSandboxHost({
       connection: nativeConnection,
       taskQueuePrefix: prefix,
       hostId: 'host-a',
@@ -111,7 +118,16 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
       extraLabels: testContainerLabels(),
       // This machine reaches PyPI and npm through a TLS-intercepting proxy; image builds must trust its CA.
       buildCaCertificates: existsSync(systemCaBundle) ? readFileSync(systemCaBundle) : undefined,
+      egress: egressSocketDir
+        ? {
+            secretBox: new SecretBox(developmentVaultKey),
+            socketDir: egressSocketDir,
+            isAllowedAddress: (address) => guard.isAllowedAddress(address),
+            upstreamCaCertificates: options.egress?.upstreamCaCertificates,
+          }
+        : undefined,
     });
+    const [shared, host] = sandboxHost.workers;
     workers.set('sandbox', shared!);
     workers.set('sandbox-host', host!);
   }
@@ -135,6 +151,8 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
         if (worker.getState() === 'RUNNING') worker.shutdown();
       }
       await Promise.allSettled(running);
+      await sandboxHost?.stop();
+      if (egressSocketDir) await rm(egressSocketDir, { recursive: true, force: true });
       await connection.close();
       await nativeConnection.close();
       await fakeModel.close();
