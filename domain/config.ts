@@ -106,6 +106,11 @@ export const configSchema = z.object({
   /** Lease of a self-hosted environment's work item: a runner that does not heartbeat within it loses the item to the
    * next poll (seconds; the runner heartbeats every half of it). */
   AGENTS_WORK_LEASE_TTL_SECONDS: positiveInt(90),
+  /** Provider mode (workers/provider-worker.ts): the control plane whose self-hosted environment this host serves. */
+  AGENTS_PROVIDER_API_URL: optionalString,
+  AGENTS_PROVIDER_ENVIRONMENT_ID: optionalString,
+  /** The environment key the provider polls with (a secret: give it through the environment, never a file in git). */
+  AGENTS_PROVIDER_ENVIRONMENT_KEY: optionalString,
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Largest request body the API accepts (bytes); larger ones get 413. */
