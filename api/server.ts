@@ -38,6 +38,7 @@ import { registerSessionRoutes } from './routes/sessions.ts';
 import { registerTraceRoutes } from './routes/trace.ts';
 import { registerUiRoutes } from './routes/ui.ts';
 import { registerUsageAndHealthRoutes } from './routes/usage-and-health.ts';
+import { registerUsageRoutes } from './routes/usage.ts';
 import { registerVaultRoutes } from './routes/vaults.ts';
 import { SessionDriver } from './session-driver.ts';
 import { WorkTokens } from './work-tokens.ts';
@@ -137,6 +138,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   registerFileRoutes(typed, context);
   registerVaultRoutes(typed, context);
   registerUsageAndHealthRoutes(typed, context);
+  registerUsageRoutes(typed, context);
   registerTraceRoutes(typed, context, options.temporalClient);
   registerAdminRoutes(typed, context);
   registerUiRoutes(typed);

@@ -1,6 +1,7 @@
 // Process configuration: every environment variable the platform reads, validated once at start (zod). Entry points
 // call loadConfig(process.env); nothing else reads the environment. See README "Configuration".
 import { z } from 'zod';
+import { defaultPriceTable, priceTableSchema } from './model-prices.ts';
 
 const optionalString = z
   .string()
@@ -125,6 +126,20 @@ export const configSchema = z.object({
   AGENTS_TENANT_MODEL_TOKENS_PER_DAY: nonNegativeInt(0),
   /** Default requests per second per API key, on top of its tenant's limit (0: only the tenant's). */
   AGENTS_KEY_REQUESTS_PER_SECOND: nonNegativeInt(0),
+  /** The usage ledger's price table, JSON `{"<model id or prefix>": {"input": usd per Mtok, "output": …,
+   * "cache_read"?: …, "cache_creation"?: …}}`; replaces the built-in one (domain/model-prices.ts). */
+  AGENTS_MODEL_PRICES: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      if (!value) return defaultPriceTable;
+      try {
+        return priceTableSchema.parse(JSON.parse(value));
+      } catch {
+        context.addIssue({ code: 'custom', message: 'expected a JSON price table' });
+        return z.NEVER;
+      }
+    }),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -16,6 +16,8 @@ export const FailureType = {
   toolFailed: 'ToolFailed',
   /** A backend tool's worker reported an error meant for the model. */
   backendToolFailed: 'BackendToolFailed',
+  /** The tenant has used its model tokens for the day: the turn ends with `budget_reached`; not retried. */
+  tenantBudgetReached: 'TenantBudgetReached',
   /** A configuration problem (unknown credential, unknown provider): not retried. */
   misconfigured: 'Misconfigured',
 } as const;
@@ -29,6 +31,7 @@ export const nonRetryableFailureTypes: FailureType[] = [
   FailureType.backendToolFailed,
   FailureType.misconfigured,
   FailureType.sandboxGone,
+  FailureType.tenantBudgetReached,
 ];
 
 /**

@@ -4,6 +4,7 @@ import { Worker, type NativeConnection, type WorkerPlugin } from '@temporalio/wo
 import type { DataConverter } from '@temporalio/common';
 import type pg from 'pg';
 import { createModelActivities, type ModelEndpoints } from '../activities/model/activities.ts';
+import type { MeteringOptions } from '../activities/model/usage-metering.ts';
 import { ProviderLimiter } from '../activities/model/provider-limits.ts';
 import { SecretBox } from '../db/repositories/secret-box.ts';
 import { developmentVaultKey } from '../domain/config.ts';
@@ -26,6 +27,8 @@ export interface ModelWorkerOptions {
   urlGuard?: UrlGuard;
   /** Opens tenant model keys from session vaults; default: the development vault key. */
   secretBox?: SecretBox;
+  /** The usage ledger's price table and default daily token budget; default: built-in prices, no budget. */
+  metering?: MeteringOptions;
 }
 
 export async function createModelWorker(options: ModelWorkerOptions): Promise<Worker> {
@@ -39,6 +42,7 @@ export async function createModelWorker(options: ModelWorkerOptions): Promise<Wo
       limiter: options.providerLimiter,
       urlGuard: options.urlGuard,
       secretBox: options.secretBox ?? new SecretBox(developmentVaultKey),
+      metering: options.metering,
     }),
     dataConverter: options.dataConverter,
     maxConcurrentActivityTaskExecutions: options.maxConcurrency ?? 20,
@@ -66,6 +70,7 @@ if (isMainModule(import.meta.url)) {
     plugins: deps.plugins,
     urlGuard: new UrlGuard(config.AGENTS_PRIVATE_NETWORK_ALLOWLIST),
     secretBox: new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
+    metering: { prices: config.AGENTS_MODEL_PRICES, defaultTokensPerDay: config.AGENTS_TENANT_MODEL_TOKENS_PER_DAY },
     providerLimiter: new ProviderLimiter(
       { maxConcurrent: config.AGENTS_MODEL_MAX_CONCURRENCY, maxPerSecond: config.AGENTS_MODEL_MAX_PER_SECOND },
       {

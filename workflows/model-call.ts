@@ -21,7 +21,9 @@ export type ModelCallOutcome =
   | { kind: 'response'; response: ModelResponse; messageEventId: string }
   | { kind: 'interrupted' }
   | { kind: 'rejected' }
-  | { kind: 'exhausted' };
+  | { kind: 'exhausted' }
+  /** The tenant's daily model budget is used up: the turn ends with `budget_reached`, no error event. */
+  | { kind: 'budget' };
 
 export interface ModelCallContext {
   settings: SessionSettings;
@@ -82,6 +84,7 @@ export async function callModel(
       });
       if (context.interrupted() && (isCancellation(error) || scope.consideredCancelled)) return { kind: 'interrupted' };
       const failure = describeFailure(error);
+      if (failure.type === FailureType.tenantBudgetReached) return { kind: 'budget' };
       if (!failure.retryable) {
         emitModelError(journal, failure, 'exhausted');
         return { kind: 'rejected' };

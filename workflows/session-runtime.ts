@@ -202,6 +202,7 @@ export class SessionRuntime {
         `${agent.model.id} turn ${this.stats.turns}${step > 1 ? ` step ${step}` : ''}`,
       );
       if (outcome.kind === 'exhausted') stop = { type: 'retries_exhausted' };
+      if (outcome.kind === 'budget') stop = { type: 'budget_reached' };
       if (outcome.kind !== 'response') break;
 
       this.stats.modelCalls++;

@@ -16,6 +16,7 @@ import { adapterFor } from './adapter.ts';
 import { DeltaPublisher } from './delta-publisher.ts';
 import { resolveModelEndpoint, type ModelEndpoints } from './endpoint.ts';
 import { ProviderLimiter } from './provider-limits.ts';
+import { assertWithinBudget, defaultMetering, meterResponse, type MeteringOptions } from './usage-metering.ts';
 
 export type { ModelEndpoints } from './endpoint.ts';
 
@@ -27,11 +28,14 @@ export interface ModelActivityDeps {
   urlGuard?: UrlGuard;
   /** Opens the tenant's own model key from the session's vaults, for tenant endpoints. */
   secretBox?: SecretBox;
+  /** Price table and default daily token budget for the usage ledger (usage-metering.ts). */
+  metering?: MeteringOptions;
 }
 
 export function createModelActivities(deps: ModelActivityDeps) {
   const limiter = deps.limiter ?? new ProviderLimiter({ maxConcurrent: 100, maxPerSecond: 1_000 });
   const urlGuard = deps.urlGuard ?? new UrlGuard();
+  const metering = deps.metering ?? defaultMetering;
   const resolveEndpoint = (input: InvokeModelInput) =>
     resolveModelEndpoint({
       endpoints: deps.endpoints,
@@ -50,6 +54,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
     async invokeModel(input: InvokeModelInput): Promise<ModelResponse> {
       const context = Context.current();
       const endpoint = await resolveEndpoint(input);
+      if (input.tenantId) await assertWithinBudget(deps.pool, metering, input.tenantId);
       const unwritten = handedOffBatch(input);
       if (unwritten) await appendSessionEvents(deps.pool, unwritten);
       const events = await readEvents(deps.pool, input.sessionId, { throughSeq: input.throughSeq });
@@ -61,7 +66,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
       try {
         release = await limiter.acquire(input.model.provider, context.cancellationSignal);
         context.heartbeat();
-        return await adapterFor(input.model.provider).call(
+        const response = await adapterFor(input.model.provider).call(
           {
             model: { ...input.model, baseUrl: endpoint.baseUrl },
             system: input.system,
@@ -79,6 +84,8 @@ export function createModelActivities(deps: ModelActivityDeps) {
             },
           },
         );
+        await meterResponse(deps.pool, metering, input, response);
+        return response;
       } finally {
         release?.();
         clearInterval(heartbeat);

@@ -1,0 +1,53 @@
+// Metering of model calls: before a call, the tenant's daily token budget (its own limit, else the platform default;
+// 0 = unlimited) — over it, the call fails with a non-retryable `TenantBudgetReached` and the loop ends the turn with
+// `budget_reached`; after a call, one usage-ledger row with the response's tokens and their price, keyed by the
+// response's event id so a retried activity writes it once.
+import { ApplicationFailure } from '@temporalio/common';
+import type pg from 'pg';
+import { recordModelUsage, tenantTokenBudget } from '../../db/repositories/usage-ledger.ts';
+import type { InvokeModelInput } from '../../domain/contracts/model-activity.ts';
+import { FailureType } from '../../domain/errors.ts';
+import type { ModelResponse } from '../../domain/model.ts';
+import { costOf, defaultPriceTable, type PriceTable } from '../../domain/model-prices.ts';
+
+export interface MeteringOptions {
+  prices: PriceTable;
+  /** Model tokens per tenant per UTC day when the tenant has no limit of its own (0: unlimited). */
+  defaultTokensPerDay: number;
+}
+
+export const defaultMetering: MeteringOptions = { prices: defaultPriceTable, defaultTokensPerDay: 0 };
+
+export async function assertWithinBudget(pool: pg.Pool, options: MeteringOptions, tenantId: string): Promise<void> {
+  const { used, limit } = await tenantTokenBudget(pool, tenantId, options.defaultTokensPerDay);
+  if (limit > 0 && used >= limit) {
+    throw ApplicationFailure.create({
+      type: FailureType.tenantBudgetReached,
+      nonRetryable: true,
+      message: `the tenant has used its ${limit} model tokens for today (UTC)`,
+    });
+  }
+}
+
+export async function meterResponse(
+  pool: pg.Pool,
+  options: MeteringOptions,
+  input: InvokeModelInput,
+  response: ModelResponse,
+): Promise<void> {
+  if (!input.tenantId) return;
+  const tokens = {
+    input_tokens: response.usage.inputTokens,
+    output_tokens: response.usage.outputTokens,
+    cache_read_input_tokens: response.usage.cacheReadInputTokens,
+    cache_creation_input_tokens: response.usage.cacheCreationInputTokens,
+  };
+  await recordModelUsage(pool, {
+    entryKey: `model:${input.messageEventId}`,
+    tenantId: input.tenantId,
+    sessionId: input.sessionId,
+    model: input.model.id,
+    costUsd: costOf(options.prices, input.model.id, tokens),
+    ...tokens,
+  });
+}
