@@ -26,6 +26,4 @@ export const listQuerySchema = z.object({
 export const pageSchema = <T extends z.ZodType>(item: T) =>
   z.object({ data: z.array(item), next_page: z.string().nullable() });
 
-export const idParams = (name: string) => z.object({ [name]: z.string().min(1).max(128) });
-
 export const deletedSchema = <T extends string>(type: T) => z.object({ id: z.string(), type: z.literal(type) });
