@@ -1,6 +1,7 @@
 // Lint: type-aware rules everywhere (no floating promises), and determinism rules for workflow code, which Temporal
 // replays: no Node built-ins, no I/O libraries, no clocks or randomness outside @temporalio/workflow's own.
 import js from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 const ioModules = [
@@ -56,6 +57,18 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // No import cycle anywhere (type-only imports aside: they vanish at run time). The folder rules below keep imports
+    // pointing one way between folders; this keeps them acyclic inside a folder too.
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createNodeResolver()],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
     // Test and dev-stack harnesses pass environments to the processes they start; vitest matchers are typed `any`.
