@@ -27,3 +27,13 @@ export const pageSchema = <T extends z.ZodType>(item: T) =>
   z.object({ data: z.array(item), next_page: z.string().nullable() });
 
 export const deletedSchema = <T extends string>(type: T) => z.object({ id: z.string(), type: z.literal(type) });
+
+/** A bare host name, an IPv4 address or a `*.` wildcard (subdomains): no scheme, port, path or IPv6 address. */
+export const allowedHost = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(
+    /^(\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
+    'a host name, an IPv4 address or *.domain (no scheme, port or path)',
+  );

@@ -1,17 +1,7 @@
 // Environment schemas: Anthropic's `cloud` config (networking, packages) plus this platform's `sandbox` extension
 // (image and limits of the session's container), and Anthropic's `self_hosted` config (no options).
 import { z } from 'zod';
-import { metadataPatchSchema, metadataSchema } from './common.ts';
-
-/** A bare host name, an IPv4 address or a `*.` wildcard (subdomains): no scheme, port, path or IPv6 address. */
-export const allowedHost = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(
-    /^(\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
-    'a host name, an IPv4 address or *.domain (no scheme, port or path)',
-  );
+import { allowedHost, metadataPatchSchema, metadataSchema } from './common.ts';
 
 const unrestrictedNetwork = z.object({ type: z.literal('unrestricted') });
 const limitedNetwork = z.object({

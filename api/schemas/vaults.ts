@@ -1,7 +1,7 @@
 // Vault and credential schemas. Secret fields (token, access_token, refresh_token, client_secret, secret_value)
 // are accepted on create/update and never appear in a response schema.
 import { z } from 'zod';
-import { metadataPatchSchema, metadataSchema } from './common.ts';
+import { allowedHost, metadataPatchSchema, metadataSchema } from './common.ts';
 
 export const vaultCreateSchema = z.object({
   display_name: z.string().min(1).max(255),
@@ -35,7 +35,8 @@ const tokenEndpointAuth = z.discriminatedUnion('type', [
 
 const credentialNetworking = z.discriminatedUnion('type', [
   z.object({ type: z.literal('unrestricted') }),
-  z.object({ type: z.literal('limited'), allowed_hosts: z.array(z.string().min(1).max(253)).max(256) }),
+  // As the API: up to 16 entries, each a host name, an IPv4 address or a `*.` wildcard.
+  z.object({ type: z.literal('limited'), allowed_hosts: z.array(allowedHost).min(1).max(16) }),
 ]);
 
 export const credentialAuthCreateSchema = z.discriminatedUnion('type', [

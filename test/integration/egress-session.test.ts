@@ -171,3 +171,25 @@ it('substitutes the secret at the boundary, keeps it out of everything else, and
   }
   await client.beta.sessions.delete(session.id);
 });
+
+it('refuses host patterns the API does not accept: URLs, ports, paths, IPv6, more than 16 credential hosts', async () => {
+  for (const host of ['https://api.example.com', 'api.example.com:443', 'api.example.com/v1', '2001:db8::1', '*']) {
+    await expect(
+      client.beta.environments.create({
+        name: `bad-${randomBytes(3).toString('hex')}`,
+        config: { type: 'cloud', networking: { type: 'limited', allowed_hosts: [host] } },
+      }),
+    ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+  }
+  const vault = await client.beta.vaults.create({ display_name: 'limits' });
+  await expect(
+    client.beta.vaults.credentials.create(vault.id, {
+      auth: {
+        type: 'environment_variable',
+        secret_name: 'MANY',
+        secret_value: 'x',
+        networking: { type: 'limited', allowed_hosts: Array.from({ length: 17 }, (_, index) => `h${index}.test`) },
+      },
+    }),
+  ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+});

@@ -86,6 +86,17 @@ const sh = async (command: string) => {
   return { ...result, output: gateway.redact(containerId, result.output) };
 };
 
+const startGateway = () =>
+  EgressGateway.start({
+    docker,
+    pool,
+    secretBox: box,
+    socketDir,
+    // The upstreams are on loopback, which sandboxes may not reach unless the operator allows it.
+    isAllowedAddress: (address) => guard.isAllowedAddress(address),
+    upstreamCaCertificates: Buffer.from(upstreamCaPem),
+  });
+
 beforeAll(async () => {
   pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 4 });
   const tenant = await createTenantWithKey(pool, 'egress');
@@ -120,15 +131,7 @@ beforeAll(async () => {
   ports.anyInterface = await listen(http.createServer(recordAndEcho('any-interface')), '0.0.0.0');
 
   socketDir = await mkdtemp('/tmp/egress-');
-  gateway = await EgressGateway.start({
-    docker,
-    pool,
-    secretBox: box,
-    socketDir,
-    // The upstreams are on loopback, which sandboxes may not reach unless the operator allows it.
-    isAllowedAddress: (address) => guard.isAllowedAddress(address),
-    upstreamCaCertificates: Buffer.from(upstreamCaPem),
-  });
+  gateway = await startGateway();
   sandbox = new DockerSandbox(docker, { extraLabels: testRunLabels, egress: gateway });
   const spec: SandboxSpec = {
     ...defaultSandboxSpec(inject('sandboxImage')),
@@ -238,6 +241,21 @@ describe('a limited sandbox', () => {
     }
     const { rows } = await pool.query('select * from sandbox_egress_log where session_id = $1', [owner.sessionId]);
     expect(JSON.stringify(rows)).not.toContain(secret);
+  });
+
+  it('goes on after a worker restart: the new proxy re-attaches the running sandbox at its next call', async () => {
+    // The old process's proxy is gone; the relay inside the container outlives it.
+    await gateway.stop();
+    gateway = await startGateway();
+    sandbox = new DockerSandbox(docker, { extraLabels: testRunLabels, egress: gateway });
+    await gateway.ensure(containerId);
+    const result = await sh(
+      `curl -sS -m 10 -H "Authorization: Bearer $API_TOKEN" http://127.0.0.4:${ports.http}/again`,
+    );
+    expect(result.exitCode).toBe(0);
+    expect(received.filter((entry) => entry.server === 'http').at(-1)?.headers.authorization).toBe(`Bearer ${secret}`);
+    const relays = await sh('ps -eo user,comm | grep -c "^root *socat"');
+    expect(relays.output.trim()).toBe('1');
   });
 
   it('leaves no trace of the secret in the container: environment, root filesystem, /workspace, /tmp', async () => {
