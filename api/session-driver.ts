@@ -1,7 +1,13 @@
 // The API's only door into session workflows: start, query, signal, terminate — by the message definitions in
 // workflows/messages.ts and the contracts in domain/, nothing else from the workflow side.
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { ConflictError } from '../domain/errors.ts';
+import {
+  ApplicationFailure,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
+import { ConflictError, FailureType, InvalidInputError } from '../domain/errors.ts';
 import { sessionWorkflowId } from '../domain/ids.ts';
 import { agentIdKey, environmentIdKey, sessionStatusKey, tenantIdKey } from '../domain/search-attributes.ts';
 import { sessionWorkflowType, type SessionStateView, type SessionWorkflowInput } from '../domain/session.ts';
@@ -10,6 +16,8 @@ import {
   sessionStateQuery,
   terminateSessionSignal,
   userEventsSignal,
+  isAnswer,
+  userEventsUpdate,
   type IncomingUserEvent,
 } from '../workflows/messages.ts';
 
@@ -19,6 +27,9 @@ export class SessionClosedError extends ConflictError {
     super(`session ${sessionId} has ended`);
   }
 }
+
+/** The session refused the events (an answer nobody awaits): a 400 whose message says which and why. */
+export class UserEventsRejectedError extends InvalidInputError {}
 
 const isClosedOrMissing = (error: unknown): boolean =>
   error instanceof WorkflowNotFoundError ||
@@ -68,7 +79,34 @@ export class SessionDriver {
     }
   }
 
+  /**
+   * Hands the events to the session as one update: the workflow validates them before anything reaches history and
+   * answers with its verdict (UserEventsRejectedError, SessionClosedError). If no session worker takes the update in
+   * time (all of them down, a deploy), a batch without answers — which needs no verdict — is queued durably as the
+   * signal instead; the ids are the same, so the update, should it still run, is a duplicate the workflow ignores.
+   */
   async sendEvents(sessionId: string, events: IncomingUserEvent[]): Promise<void> {
+    const handle = this.client.workflow.getHandle(sessionWorkflowId(sessionId));
+    try {
+      await this.bounded(() => handle.executeUpdate(userEventsUpdate, { args: [events] }));
+    } catch (error) {
+      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError && !events.some(isAnswer)) {
+        return this.signalEvents(sessionId, events);
+      }
+      const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === FailureType.userEventRejected) {
+        throw new UserEventsRejectedError(cause.message);
+      }
+      if (cause instanceof ApplicationFailure && cause.type === FailureType.sessionEnded) {
+        throw new SessionClosedError(sessionId);
+      }
+      if (isClosedOrMissing(error)) throw new SessionClosedError(sessionId);
+      throw error;
+    }
+  }
+
+  /** The events as a signal: durable without a workflow task, but without a verdict (stray answers are dropped). */
+  private async signalEvents(sessionId: string, events: IncomingUserEvent[]): Promise<void> {
     const handle = this.client.workflow.getHandle(sessionWorkflowId(sessionId));
     try {
       await this.bounded(() => handle.signal(userEventsSignal, events));

@@ -20,6 +20,10 @@ export const FailureType = {
   tenantBudgetReached: 'TenantBudgetReached',
   /** A configuration problem (unknown credential, unknown provider): not retried. */
   misconfigured: 'Misconfigured',
+  /** The session workflow refused user events (an answer nobody awaits): the API's 400. */
+  userEventRejected: 'UserEventRejected',
+  /** The session workflow is ending and takes no more user events: the API's 409. */
+  sessionEnded: 'SessionEnded',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

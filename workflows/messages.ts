@@ -1,6 +1,6 @@
 // The session workflow's messages: module-level definitions shared by the workflow and every client (the API, the
 // temporal CLI by name, other SDKs by name). Names are part of the public contract; see README "Driving a session".
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SessionStateView } from '../domain/session.ts';
 import type { UserEvent } from '../domain/events.ts';
 
@@ -14,6 +14,19 @@ export type IncomingUserEvent = DistributiveOmit<UserEvent, 'id' | 'processed_at
  * Duplicates (same id) are ignored; an interrupt jumps the queue.
  */
 export const userEventsSignal = defineSignal<[IncomingUserEvent[]]>('userEvents');
+
+/**
+ * The same user events as an update, for callers that need the verdict: its validator rejects, before anything reaches
+ * history, an answer nobody awaits (failure type `UserEventRejected`) and events for a session that is ending
+ * (`SessionEnded`); completing means accepted (workflows/user-event-validation.ts).
+ */
+export const userEventsUpdate = defineUpdate<void, [IncomingUserEvent[]]>('sendUserEvents');
+
+/** An answer to something the session awaits (a confirmation, a custom or a runner's tool result): valid only then. */
+export const isAnswer = (event: IncomingUserEvent): boolean =>
+  event.type === 'user.tool_confirmation' ||
+  event.type === 'user.custom_tool_result' ||
+  event.type === 'user.tool_result';
 
 /** Ends the session: sandbox removed, status `terminated`, workflow completes. */
 export const terminateSessionSignal =

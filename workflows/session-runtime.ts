@@ -13,6 +13,7 @@ import type { StopReason, UserEvent, UserMessageEvent } from '../domain/events.t
 import { addUsage, emptyModelUsage, type ModelUsage, type ToolUseBlock } from '../domain/model.ts';
 import type {
   CarriedSessionState,
+  PendingAction,
   SessionStateView,
   SessionStats,
   SessionWorkflowInput,
@@ -26,6 +27,7 @@ import { SandboxLeaseManager } from './sandbox-lease.ts';
 import { SessionStatusTracker } from './session-status.ts';
 import { awaitingRunner, handConfirmedCallsToRunner, RunnerWork, type PendingEntry } from './runner-work.ts';
 import { executeTool, type ToolCall } from './tool-execution.ts';
+import { answerOf, logStrayAnswer, validateUserEvents } from './user-event-validation.ts';
 
 const maxRememberedEventIds = 1_000;
 
@@ -75,30 +77,37 @@ export class SessionRuntime {
           this.interruptEventId ??= id;
           this.cancellable?.cancel();
           break;
-        case 'user.tool_confirmation': {
-          const entry = this.pending.get(event.tool_use_id);
-          if (entry?.kind !== 'confirmation' || entry.resolution) break; // not asked, or already answered
-          entry.resolution = { allow: event.result === 'allow', denyMessage: event.deny_message };
-          this.journal.emit(event);
-          break;
-        }
-        case 'user.custom_tool_result':
-        case 'user.tool_result': {
-          const [toolUseId, kind] =
-            event.type === 'user.tool_result'
-              ? [event.tool_use_id, 'tool_result']
-              : [event.custom_tool_use_id, 'custom_tool_result'];
-          const entry = this.pending.get(toolUseId);
-          if (entry?.kind !== kind || entry.resolution) break;
-          entry.resolution = { custom: true };
-          this.journal.emit(event);
-          break;
-        }
         case 'user.message':
           this.queue.push(event);
           break;
+        default:
+          this.resolve(event);
       }
     }
+  }
+
+  /** An answer (a confirmation, a custom tool result, a runner's tool result) resolves what awaits it, if anything. */
+  private resolve(event: UserEvent): void {
+    const answer = answerOf(event);
+    const entry =
+      answer && this.awaiting(answer.toolUseId) === answer.kind ? this.pending.get(answer.toolUseId) : undefined;
+    if (!entry) return logStrayAnswer(event); // not asked, or already answered
+    entry.resolution =
+      event.type === 'user.tool_confirmation'
+        ? { allow: event.result === 'allow', denyMessage: event.deny_message }
+        : { custom: true };
+    this.journal.emit(event);
+  }
+
+  private awaiting(toolUseId: string): PendingAction['kind'] | undefined {
+    const entry = this.pending.get(toolUseId);
+    return entry && !entry.resolution ? entry.kind : undefined;
+  }
+
+  /** The update's validator: throws when receive() would drop an answer, or the session is ending. */
+  validate(events: IncomingUserEvent[]): void {
+    const ending = this.terminateReason !== undefined;
+    validateUserEvents(events, { ending, received: this.seen, awaiting: (id) => this.awaiting(id) });
   }
 
   requestTermination(reason: 'archived' | 'deleted' | 'terminated'): void {

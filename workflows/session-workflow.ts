@@ -2,12 +2,21 @@
 // SessionRuntime; this wires messages to it.
 import { setHandler } from '@temporalio/workflow';
 import { withSessionDefaults, type SessionWorkflowInput, type SubAgentResult } from '../domain/session.ts';
-import { sessionStateQuery, terminateSessionSignal, userEventsSignal } from './messages.ts';
+import {
+  sessionStateQuery,
+  terminateSessionSignal,
+  userEventsSignal,
+  userEventsUpdate,
+  type IncomingUserEvent,
+} from './messages.ts';
 import { SessionRuntime } from './session-runtime.ts';
 
 export async function sessionWorkflow(input: SessionWorkflowInput): Promise<SubAgentResult | undefined> {
   const runtime = new SessionRuntime(withSessionDefaults(input));
   setHandler(userEventsSignal, (events) => runtime.receive(events));
+  setHandler(userEventsUpdate, (events) => runtime.receive(events), {
+    validator: (events: IncomingUserEvent[]) => runtime.validate(events),
+  });
   setHandler(terminateSessionSignal, ({ reason }) => runtime.requestTermination(reason));
   setHandler(sessionStateQuery, () => runtime.view());
   return runtime.run();

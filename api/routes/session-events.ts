@@ -1,28 +1,23 @@
-// /v1/sessions/:id/events: list the journal (pages over seq), and send user events. Sending validates each event and
-// rejects out-of-place ones (a confirmation or custom tool result nobody is waiting for) with 400 before anything is
-// signalled; accepted events get their ids here, so a retried signal is deduplicated by the workflow.
+// /v1/sessions/:id/events: list the journal (pages over seq), and send user events. The body is checked here (shape);
+// the events go to the session as one update, whose validator rejects out-of-place ones (an answer nobody is waiting
+// for: 400; a session that is ending: 409) before anything reaches history. Accepted events get their ids here (and
+// their sender in the audit trail), so a retried delivery is deduplicated by the workflow.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { recordEventActors } from '../../db/repositories/event-actors.ts';
 import { listEventsPage } from '../../db/repositories/session-events.ts';
 import { journalStatusOf } from '../../db/repositories/sessions.ts';
 import { makeId } from '../../domain/ids.ts';
-import type { PendingAction } from '../../domain/session.ts';
 import type { IncomingUserEvent } from '../../workflows/messages.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
 import { principalId } from '../principal.ts';
-import { conflict, invalidRequest } from '../errors.ts';
+import { conflict } from '../errors.ts';
 import { sessions } from '../resources.ts';
 import { pageSchema } from '../schemas/common.ts';
 import { listEventsQuerySchema, sendEventsSchema, sessionEventSchema, type UserEventBody } from '../schemas/events.ts';
 import { SessionClosedError } from '../session-driver.ts';
 
 const tags = ['events'];
-const awaitingMessage: Record<PendingAction['kind'], (id: string) => string> = {
-  confirmation: (id) => `no tool use ${id} is awaiting confirmation`,
-  custom_tool_result: (id) => `no custom tool use ${id} is awaiting a result`,
-  tool_result: (id) => `no tool use ${id} is awaiting a self-hosted runner's result`,
-};
 
 /** The event as the workflow takes it: null optionals dropped. */
 function toIncoming(event: UserEventBody, id: string): IncomingUserEvent {
@@ -71,40 +66,10 @@ export function registerSessionEventRoutes(app: ZodApp, { pool, driver, quotas }
       const row = await sessions.require(pool, request.tenantId, request.params);
       if (row.archived_at) throw conflict('the session is archived and accepts no more events');
       const { events } = request.body;
-
-      const answers = events.flatMap((event): { id: string; kind: PendingAction['kind']; field: string }[] => {
-        switch (event.type) {
-          case 'user.tool_confirmation':
-            return [{ id: event.tool_use_id, kind: 'confirmation', field: 'tool_use_id' }];
-          case 'user.custom_tool_result':
-            return [{ id: event.custom_tool_use_id, kind: 'custom_tool_result', field: 'custom_tool_use_id' }];
-          case 'user.tool_result':
-            return [{ id: event.tool_use_id, kind: 'tool_result', field: 'tool_use_id' }];
-          default:
-            return [];
-        }
-      });
-      if (answers.length > 0) {
-        const view = await driver.state(row.id);
-        if (!view || view.status === 'terminated') throw conflict('the session has ended');
-        const pending = new Map(view.pendingActions.map((action) => [action.eventId, action.kind]));
-        const seen = new Set<string>();
-        for (const answer of answers) {
-          if (seen.has(answer.id))
-            throw invalidRequest(`${answer.field} ${answer.id} is answered twice in this request`);
-          seen.add(answer.id);
-          if (pending.get(answer.id) !== answer.kind) {
-            throw invalidRequest(awaitingMessage[answer.kind](answer.id));
-          }
-        }
-      } else if ((await journalStatusOf(pool, row.id)) === 'terminated') {
-        throw conflict('the session has ended');
-      }
       if (events.some((event) => event.type === 'user.message')) {
         const status = await journalStatusOf(pool, row.id);
         if (status !== 'running' && status !== 'rescheduling') await quotas.assertCanStartSession(request, row.id);
       }
-
       const accepted = events.map((event) => toIncoming(event, makeId('event', randomUUID())));
       await recordEventActors(pool, {
         tenantId: request.tenantId,

@@ -101,7 +101,7 @@ it('measures user.message → first delta', async () => {
     statsRow('session.status_running frame', stats(run.samples.statusRunning)),
     statsRow('event_start frame', stats(run.samples.eventStart)),
     statsRow('**first event_delta frame**', stats(run.samples.firstDelta)),
-    statsRow('history: signal recorded', stats(run.server.signalRecorded)),
+    statsRow('history: message recorded (signal / update accepted)', stats(run.server.messageRecorded)),
     statsRow('history: workflow task started', stats(run.server.taskStarted)),
     statsRow('history: model activity scheduled', stats(run.server.modelScheduled)),
     statsRow('history: model activity started (polled)', stats(run.server.modelStarted)),
@@ -150,30 +150,41 @@ it('measures user.message → first delta', async () => {
   );
 });
 
-/** Per measured turn, from history: when the signal, its workflow task and the model activity happened after the POST. */
+/**
+ * Per measured turn, from history: when the message was recorded (the signal, or the update's acceptance), the
+ * workflow task that took it, and the model activity, after the POST. An update is taken by the workflow task whose
+ * completion records its acceptance, so that task is the last one started before it.
+ */
 async function serverSide(sessionId: string, postedAt: number[]) {
   const history = await harness.platform.client.workflow.getHandle(sessionWorkflowId(sessionId)).fetchHistory();
   const type = temporal.api.enums.v1.EventType;
   const at = (event: temporal.api.history.v1.IHistoryEvent) =>
     Number(event.eventTime?.seconds ?? 0) * 1000 + Math.round((event.eventTime?.nanos ?? 0) / 1e6);
   const events = history.events ?? [];
-  const signals = events.flatMap((event, index) =>
-    event.eventType === type.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED ? [index] : [],
+  const messages = events.flatMap((event, index) =>
+    event.eventType === type.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED ||
+    event.eventType === type.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+      ? [index]
+      : [],
   );
   const result = {
-    signalRecorded: [] as number[],
+    messageRecorded: [] as number[],
     taskStarted: [] as number[],
     modelScheduled: [] as number[],
     modelStarted: [] as number[],
   };
-  for (const [turn, index] of signals.slice(-postedAt.length).entries()) {
+  for (const [turn, index] of messages.slice(-postedAt.length).entries()) {
     const posted = postedAt[turn]!;
+    const message = events[index]!;
     const after = events.slice(index);
     const find = (wanted: temporal.api.enums.v1.EventType) => after.find((event) => event.eventType === wanted);
-    const taskStarted = find(type.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+    const taskStarted =
+      message.eventType === type.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        ? events.slice(0, index).findLast((event) => event.eventType === type.EVENT_TYPE_WORKFLOW_TASK_STARTED)
+        : find(type.EVENT_TYPE_WORKFLOW_TASK_STARTED);
     const scheduled = find(type.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
     const started = find(type.EVENT_TYPE_ACTIVITY_TASK_STARTED);
-    result.signalRecorded.push(at(events[index]!) - posted);
+    result.messageRecorded.push(at(message) - posted);
     if (taskStarted) result.taskStarted.push(at(taskStarted) - posted);
     if (scheduled) result.modelScheduled.push(at(scheduled) - posted);
     if (started) result.modelStarted.push(at(started) - posted);

@@ -1,11 +1,14 @@
 // The API driven by the official @anthropic-ai/sdk (only baseURL changed): agents with versions, an environment, a
 // vault, a session whose agent calls a custom tool (answered with user.custom_tool_result) and an always_ask backend
-// tool (confirmed), streamed and listed events, then archive and delete — every response parsed by the SDK.
+// tool (confirmed; a second answer refused by the session's verdict), streamed and listed events, then archive and
+// delete — every response parsed by the SDK.
 import Anthropic from '@anthropic-ai/sdk';
 import type { AgentCreateParams } from '@anthropic-ai/sdk/resources/beta/agents/agents';
 import type { BetaManagedAgentsStreamSessionEvents } from '@anthropic-ai/sdk/resources/beta/sessions/events';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sessionWorkflowId } from '../../domain/ids.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
+import { recordHistory } from '../support/histories.ts';
 
 let harness: ApiHarness;
 beforeAll(async () => {
@@ -137,6 +140,18 @@ it('runs agents, environments, vaults, sessions and events through the SDK', asy
   await waitForEvent(seen, 'session.status_idle', (event) => event.stop_reason.type === 'end_turn');
   const toolResult = await waitForEvent(seen, 'agent.tool_result', (event) => event.tool_use_id === ask.id);
   expect(toolResult).toMatchObject({ is_error: false });
+  // The session's verdict on an answer nobody awaits any more: 400 in the one error shape, nothing in history.
+  await expect(
+    client.beta.sessions.events.send(session.id, {
+      events: [{ type: 'user.tool_confirmation', tool_use_id: ask.id, result: 'deny' }],
+    }),
+  ).rejects.toMatchObject({
+    status: 400,
+    error: {
+      type: 'error',
+      error: { type: 'invalid_request_error', message: `no tool use ${ask.id} is awaiting confirmation` },
+    },
+  });
   stream.controller.abort();
   await reading;
 
@@ -170,6 +185,7 @@ it('runs agents, environments, vaults, sessions and events through the SDK', asy
   const archived = await client.beta.sessions.archive(session.id);
   expect(archived.archived_at).not.toBeNull();
   expect(archived.status).toBe('terminated');
+  await recordHistory(harness.platform.client, sessionWorkflowId(session.id), 'user-events-update');
   await expect(
     client.beta.sessions.events.send(session.id, {
       events: [{ type: 'user.message', content: [{ type: 'text', text: 'hi' }] }],

@@ -42,6 +42,7 @@ describe('replay gate', () => {
       'sandbox-lifecycle',
       'invalid-tool-input',
       'self-hosted-runner',
+      'user-events-update',
     ]) {
       expect(names, `a history for ${branch}`).toContain(branch);
     }
