@@ -7,6 +7,8 @@ import type { SecretBox } from '../db/repositories/secret-box.ts';
 import type { PlatformConfig } from '../domain/config.ts';
 import type { SessionSettings } from '../domain/session.ts';
 import type { UrlGuard } from '../net/url-guard.ts';
+import type { DeploymentRunnerDeps, PlatformEventSink } from './deployment-runner.ts';
+import type { DeploymentSchedules } from './deployment-schedules.ts';
 import type { EventNotifier } from './event-notifier.ts';
 import type { Quotas } from './quotas.ts';
 import type { SessionDriver } from './session-driver.ts';
@@ -28,6 +30,12 @@ export interface ApiContext {
   sessionSettings: SessionSettings;
   /** SSE heartbeat interval. */
   heartbeatMs: number;
+  /** Deployments' Temporal Schedules. */
+  schedules: DeploymentSchedules;
+  /** What a deployment firing needs (the run endpoint and trigger URL run it in the API process). */
+  runner: DeploymentRunnerDeps;
+  /** Announces a platform event to the tenant's webhook endpoints. */
+  emit: PlatformEventSink;
   /** Closers of the open SSE streams: shutdown ends them (Fastify's close waits for open connections). */
   openStreams: Set<() => void>;
 }

@@ -27,9 +27,13 @@ import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from
 import { EventNotifier } from './event-notifier.ts';
 import { createApiLogger } from './logger.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import type { PlatformEventSink } from './deployment-runner.ts';
+import { DeploymentSchedules } from './deployment-schedules.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
 import { registerEnvironmentKeyRoutes } from './routes/environment-keys.ts';
 import { registerEnvironmentWorkRoutes } from './routes/environment-work.ts';
+import { registerDeploymentRunRoutes } from './routes/deployment-runs.ts';
+import { registerDeploymentRoutes } from './routes/deployments.ts';
 import { registerEnvironmentRoutes } from './routes/environments.ts';
 import { registerFileRoutes } from './routes/files.ts';
 import { registerSessionEventRoutes } from './routes/session-events.ts';
@@ -86,21 +90,32 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   registerAuthentication(app, pool, workTokens);
   const quotas = await registerQuotas(app, config, options.temporalClient);
   registerIdempotency(app, pool);
+  const driver = new SessionDriver(options.temporalClient, options.temporalTimeoutMs);
+  const sessionSettings: SessionSettings = {
+    ...defaultSessionSettings,
+    taskQueuePrefix: config.AGENTS_TASK_QUEUE_PREFIX,
+    ...options.sessionSettings,
+  };
+  const schedules = new DeploymentSchedules(options.temporalClient, {
+    taskQueuePrefix: config.AGENTS_TASK_QUEUE_PREFIX,
+    catchupWindowMs: config.AGENTS_DEPLOYMENT_CATCHUP_WINDOW_MS,
+    timeoutMs: options.temporalTimeoutMs,
+  });
+  const emit: PlatformEventSink = async () => undefined;
   const context: ApiContext = {
     config,
     pool,
     quotas,
-    driver: new SessionDriver(options.temporalClient, options.temporalTimeoutMs),
+    driver,
     notifier: new EventNotifier(pool, logger),
     secretBox: new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
     urlGuard: new UrlGuard(config.AGENTS_PRIVATE_NETWORK_ALLOWLIST),
     workTokens,
-    sessionSettings: {
-      ...defaultSessionSettings,
-      taskQueuePrefix: config.AGENTS_TASK_QUEUE_PREFIX,
-      ...options.sessionSettings,
-    },
+    sessionSettings,
     heartbeatMs: options.heartbeatMs ?? 15_000,
+    schedules,
+    runner: { pool, sessions: { pool, config, settings: sessionSettings, driver }, schedules, emit },
+    emit,
     openStreams: new Set(),
   };
   if (!config.AGENTS_VAULT_KEY) logger.warn('AGENTS_VAULT_KEY is not set: using the development vault key');
@@ -137,6 +152,8 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   registerSessionStreamRoute(typed, context);
   registerFileRoutes(typed, context);
   registerVaultRoutes(typed, context);
+  registerDeploymentRoutes(typed, context);
+  registerDeploymentRunRoutes(typed, context);
   registerUsageAndHealthRoutes(typed, context);
   registerUsageRoutes(typed, context);
   registerTraceRoutes(typed, context, options.temporalClient);

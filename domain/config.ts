@@ -112,6 +112,14 @@ export const configSchema = z.object({
   AGENTS_PROVIDER_ENVIRONMENT_ID: optionalString,
   /** The environment key the provider polls with (a secret: give it through the environment, never a file in git). */
   AGENTS_PROVIDER_ENVIRONMENT_KEY: optionalString,
+  /** Firings a deployment's schedule missed while Temporal or the workers were down are taken late if not older than
+   * this (ms); older ones are dropped. */
+  AGENTS_DEPLOYMENT_CATCHUP_WINDOW_MS: positiveInt(10 * 60_000),
+  /** Tests and demos only: accept a 6-field cron with a leading seconds field, so a schedule fires within seconds. */
+  AGENTS_DEPLOYMENT_SECONDS_CRON: z
+    .enum(['true', 'false', ''])
+    .default('false')
+    .transform((value) => value === 'true'),
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Largest request body the API accepts (bytes); larger ones get 413. */

@@ -14,6 +14,10 @@ export const idPrefix = {
   environmentKey: 'envkey_',
   work: 'work_',
   request: 'req_',
+  deployment: 'depl_',
+  deploymentRun: 'drun_',
+  webhookEndpoint: 'whep_',
+  webhookEvent: 'wevt_',
 } as const;
 
 export type IdKind = keyof typeof idPrefix;

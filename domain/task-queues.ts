@@ -6,6 +6,8 @@ export const taskQueues = {
   model: 'agents-model',
   /** Sandbox creation: any sandbox worker may take it; later operations go to that worker's host queue. */
   sandbox: 'agents-sandbox',
+  /** Deployment runs (fired by schedules) and webhook deliveries: the platform's automation, apart from sessions. */
+  automation: 'agents-automation',
 } as const;
 
 /** The per-host queue of the sandbox worker that holds a container. */

@@ -11,7 +11,7 @@
 //   isolate grow to several times its live size before collecting);
 // - at most 2 glibc malloc arenas (the default, 8 per core, keeps freed native memory of Temporal's core spread over
 //   many fragmented arenas).
-export type WorkerFamily = 'session' | 'model' | 'sandbox';
+export type WorkerFamily = 'session' | 'model' | 'sandbox' | 'automation';
 
 export interface WorkerLaunch {
   nodeFlags: string[];
@@ -22,6 +22,7 @@ export const workerLaunch: Record<WorkerFamily, WorkerLaunch> = {
   session: { nodeFlags: ['--max-semi-space-size=1', '--heap-growing-percent=20'], env: { MALLOC_ARENA_MAX: '2' } },
   model: { nodeFlags: [], env: {} },
   sandbox: { nodeFlags: [], env: {} },
+  automation: { nodeFlags: [], env: {} },
 };
 
 /** The `node` arguments that start a worker family's entry point (TypeScript through tsx). */

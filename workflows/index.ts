@@ -1,2 +1,3 @@
 // The workflow bundle's entry: every workflow type a session worker registers.
 export { sessionWorkflow } from './session-workflow.ts';
+export { deploymentRunWorkflow } from './deployment-run-workflow.ts';

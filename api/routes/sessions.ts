@@ -2,32 +2,21 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { z } from 'zod';
-import { getAgent } from '../../db/repositories/agents.ts';
-import { getEnvironment } from '../../db/repositories/environments.ts';
-import {
-  addSessionResource,
-  defaultMountPath,
-  existingFileIds,
-  listSessionResources,
-} from '../../db/repositories/files.ts';
+import { listSessionResources } from '../../db/repositories/files.ts';
 import { patchMetadata } from '../../db/repositories/pagination.ts';
-import { withTransaction } from '../../db/transaction.ts';
 import { deleteEgressRecords } from '../../db/repositories/egress-log.ts';
 import { deleteSessionEvents, emptyTotals, usageBySession } from '../../db/repositories/session-events.ts';
 import {
   deleteSessionRow,
-  insertSession,
   listSessionRows,
   markSessionArchived,
   updateSessionRow,
   type SessionRow,
 } from '../../db/repositories/sessions.ts';
-import { existingVaultIds } from '../../db/repositories/vaults.ts';
-import type { UserMessageEvent } from '../../domain/events.ts';
 import { makeId } from '../../domain/ids.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
 import { crudRoutes } from '../crud-routes.ts';
-import { conflict, invalidRequest, notFound } from '../errors.ts';
+import { conflict, invalidRequest } from '../errors.ts';
 import { sessions } from '../resources.ts';
 import {
   sessionCreateSchema,
@@ -35,7 +24,7 @@ import {
   sessionSchema,
   sessionUpdateSchema,
 } from '../schemas/sessions.ts';
-import { buildSessionInput } from '../session-input.ts';
+import { createSession } from '../session-creation.ts';
 import { liveState, sessionResponse, type LiveState } from '../session-view.ts';
 
 const tags = ['sessions'];
@@ -43,70 +32,18 @@ const deleteWaitMs = 5_000;
 
 type SessionCreateBody = z.output<typeof sessionCreateSchema>;
 
-/** What a new session references, each checked to exist (404) and be usable (400). */
-async function resolveReferences(pool: pg.Pool, tenantId: string, body: SessionCreateBody) {
-  const reference = typeof body.agent === 'string' ? { id: body.agent, version: undefined } : body.agent;
-  const agent = await getAgent(pool, tenantId, reference.id, reference.version);
-  if (!agent) throw notFound('agent', reference.id);
-  if (agent.archived_at) throw invalidRequest(`agent ${agent.id} is archived`);
-  const environment = await getEnvironment(pool, tenantId, body.environment_id);
-  if (!environment) throw notFound('environment', body.environment_id);
-  if (environment.archived_at) throw invalidRequest(`environment ${environment.id} is archived`);
-  const vaultIds = [...new Set(body.vault_ids ?? [])];
-  const vaults = await existingVaultIds(pool, tenantId, vaultIds);
-  const missingVault = vaultIds.find((id) => !vaults.has(id));
-  if (missingVault) throw notFound('vault', missingVault);
-  const fileResources = (body.resources ?? []).map((resource) => {
-    if (resource.type !== 'file') throw invalidRequest('github_repository resources are not supported yet');
-    return { fileId: resource.file_id, mountPath: resource.mount_path ?? defaultMountPath(resource.file_id) };
-  });
-  const files = await existingFileIds(
-    pool,
-    tenantId,
-    fileResources.map((resource) => resource.fileId),
-  );
-  const missingFile = fileResources.find((resource) => !files.has(resource.fileId));
-  if (missingFile) throw notFound('file', missingFile.fileId);
-
-  return { agent, environment, vaultIds, fileResources };
-}
-
-/** Inserts the row and starts the workflow, in one transaction: a failed start (Temporal down) leaves nothing behind. */
-async function createSession(context: ApiContext, tenantId: string, body: SessionCreateBody): Promise<SessionRow> {
-  const { pool, config, driver } = context;
-  const { agent, environment, vaultIds, fileResources } = await resolveReferences(pool, tenantId, body);
-  const sessionId = makeId('session', randomUUID());
-  const initialEvents: UserMessageEvent[] = (body.initial_events ?? []).map((event) => ({
-    ...event,
-    id: makeId('event', randomUUID()),
-    processed_at: null,
-  }));
-  const input = await buildSessionInput({
-    pool,
-    config,
-    settings: context.sessionSettings,
-    tenantId,
-    sessionId,
+/** POST /v1/sessions through the one creation path (api/session-creation.ts) that deployment runs use too. */
+function createFromBody(context: ApiContext, tenantId: string, body: SessionCreateBody): Promise<SessionRow> {
+  const { pool, config, driver, sessionSettings } = context;
+  const agent = typeof body.agent === 'string' ? { id: body.agent, version: undefined } : body.agent;
+  return createSession({ pool, config, settings: sessionSettings, driver }, tenantId, {
+    agent: { id: agent.id, version: agent.version },
+    environmentId: body.environment_id,
     title: body.title ?? null,
-    agent,
-    environment,
-    vaultIds,
-    initialEvents,
-  });
-  return withTransaction(pool, async (client) => {
-    const inserted = await insertSession(client, tenantId, {
-      id: sessionId,
-      agentId: agent.id,
-      agentVersion: agent.version,
-      agentSnapshot: input.agent,
-      environmentId: environment.id,
-      title: input.title,
-      metadata: body.metadata ?? {},
-      vaultIds,
-    });
-    for (const resource of fileResources) await addSessionResource(client, tenantId, sessionId, resource);
-    await driver.start(input);
-    return inserted;
+    metadata: body.metadata ?? {},
+    vaultIds: body.vault_ids,
+    resources: body.resources,
+    initialEvents: body.initial_events,
   });
 }
 
@@ -157,7 +94,7 @@ export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
         body: sessionCreateSchema,
       },
       async ({ tenantId, body }) =>
-        respond(tenantId, await createSession(context, tenantId, body), { status: 'idle', usage: emptyTotals() }),
+        respond(tenantId, await createFromBody(context, tenantId, body), { status: 'idle', usage: emptyTotals() }),
     )
     .retrieve({ summary: 'Get a session' }, async ({ tenantId, params, log }) => {
       const row = await sessions.require(pool, tenantId, params);

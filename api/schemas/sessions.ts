@@ -4,7 +4,7 @@ import { metadataPatchSchema, metadataSchema, queryArray, timestampSchema } from
 import { agentSnapshotFields } from './agents.ts';
 import { userMessageSchema } from './events.ts';
 
-const agentReference = z.union([
+export const agentReference = z.union([
   z.string().min(1).max(128),
   z.object({
     type: z.literal('agent'),
@@ -19,7 +19,7 @@ export const fileResourceSchema = z.object({
   mount_path: z.string().min(1).max(1024).startsWith('/').nullish(),
 });
 
-const githubResourceSchema = z.object({
+export const githubResourceSchema = z.object({
   type: z.literal('github_repository'),
   url: z.string(),
   authorization_token: z.string().optional(),

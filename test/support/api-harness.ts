@@ -60,6 +60,7 @@ export async function startApiOn(platform: TestPlatform, label: string, options:
     AGENTS_TASK_QUEUE_PREFIX: platform.prefix,
     API_BODY_LIMIT_BYTES: String(options.bodyLimitBytes ?? 1024 * 1024),
     LOG_LEVEL: 'info',
+    ...platform.env,
     ...options.config,
   });
   const logLines: string[] = [];

@@ -6,10 +6,11 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createDataConverter } from '../../codec/data-converter.ts';
-import { developmentPayloadKeys, developmentVaultKey, parsePayloadKeys } from '../../domain/config.ts';
+import { developmentPayloadKeys, developmentVaultKey, loadConfig, parsePayloadKeys } from '../../domain/config.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import Docker from 'dockerode';
+import { createAutomationWorker } from '../../workers/automation-worker.ts';
 import { createExampleBackendWorker } from '../../workers/example-backend-worker.ts';
 import type { ModelEndpoints } from '../../activities/model/endpoint.ts';
 import { UrlGuard } from '../../net/url-guard.ts';
@@ -21,6 +22,8 @@ import { startFakeModelServer, type FakeModelServer } from '../fake-model/server
 
 export interface TestPlatform {
   prefix: string;
+  /** Extra configuration this platform's processes run with (PlatformOptions.env). */
+  env: Record<string, string>;
   client: Client;
   pool: pg.Pool;
   dataConverter: DataConverter;
@@ -46,7 +49,7 @@ export function testDataConverter(pool: pg.Pool): DataConverter {
 export interface PlatformOptions {
   label: string;
   /** Which workers to run in this process (default: all). */
-  workers?: Array<'session' | 'model' | 'sandbox' | 'backend'>;
+  workers?: Array<'session' | 'model' | 'sandbox' | 'backend' | 'automation'>;
   maxCachedWorkflows?: number;
   /** The model worker's endpoints (default: no keys, the fake model server for every provider). */
   modelEndpoints?: (fakeModelUrl: string) => ModelEndpoints;
@@ -54,6 +57,8 @@ export interface PlatformOptions {
   privateNetworkAllowlist?: string[];
   /** Runs the sandbox host's egress proxy (sockets in a folder of the run's own; privateNetworkAllowlist applies). */
   egress?: { upstreamCaCertificates?: Buffer };
+  /** Configuration of the automation worker (and of an API on this platform), e.g. AGENTS_DEPLOYMENT_SECONDS_CRON. */
+  env?: Record<string, string>;
 }
 
 let runtimeInstalled = false;
@@ -137,9 +142,24 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
       await createExampleBackendWorker({ connection: nativeConnection, taskQueue: backendQueue, dataConverter }),
     );
   }
+  if (wanted.includes('automation')) {
+    workers.set(
+      'automation',
+      await createAutomationWorker({
+        connection: nativeConnection,
+        client,
+        config: platformConfig(prefix, options.env),
+        pool,
+        dataConverter,
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+        sessionSettings: { modelRetryInitialMs: 100, modelRetryMaxMs: 1_000, modelHeartbeatTimeoutMs: 5_000 },
+      }),
+    );
+  }
   const running = [...workers.values()].map((worker) => worker.run());
   return {
     prefix,
+    env: options.env ?? {},
     client,
     pool,
     dataConverter,
@@ -164,4 +184,15 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
 /** Labels that tie a container to this test run, so the run's teardown removes whatever a test leaves behind. */
 export function testContainerLabels(): Record<string, string> {
   return { 'io.temporal-agents.test-run': inject('testRunId') };
+}
+
+/** The configuration a process of this platform loads: the run's Temporal and PostgreSQL, the prefix, `env`. */
+export function platformConfig(prefix: string, env: Record<string, string> = {}) {
+  return loadConfig({
+    DATABASE_URL: inject('databaseUrl'),
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    AGENTS_TASK_QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'info',
+    ...env,
+  });
 }

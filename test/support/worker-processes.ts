@@ -21,6 +21,7 @@ const startedLine: Record<WorkerFamily, string> = {
   session: 'session worker started',
   model: 'model worker started',
   sandbox: 'sandbox worker started',
+  automation: 'automation worker started',
 };
 
 let spawned = 0;

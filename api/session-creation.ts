@@ -1,0 +1,140 @@
+// Creating a session: the one code path behind POST /v1/sessions and every deployment run. Checks what the session
+// references (agent version, environment, vaults, files), pins them into the workflow input, and starts the workflow;
+// the row commits only if the workflow started, so a failed start leaves nothing behind.
+import { randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type pg from 'pg';
+import { getAgent } from '../db/repositories/agents.ts';
+import { getEnvironment } from '../db/repositories/environments.ts';
+import { addSessionResource, defaultMountPath, existingFileIds } from '../db/repositories/files.ts';
+import type { Metadata } from '../db/repositories/pagination.ts';
+import { getSessionRow, insertSession, type SessionRow } from '../db/repositories/sessions.ts';
+import { existingVaultIds } from '../db/repositories/vaults.ts';
+import { withTransaction } from '../db/transaction.ts';
+import type { PlatformConfig } from '../domain/config.ts';
+import type { RunErrorType, SessionPreconditionFailure } from '../domain/deployments.ts';
+import type { UserContent, UserMessageEvent } from '../domain/events.ts';
+import { makeId } from '../domain/ids.ts';
+import type { SessionSettings } from '../domain/session.ts';
+import { ApiError, invalidRequest } from './errors.ts';
+import type { SessionDriver } from './session-driver.ts';
+import { buildSessionInput } from './session-input.ts';
+
+export interface SessionCreationDeps {
+  pool: pg.Pool;
+  config: PlatformConfig;
+  settings: SessionSettings;
+  driver: SessionDriver;
+}
+
+export interface SessionRequest {
+  agent: { id: string; version?: number };
+  environmentId: string;
+  title?: string | null;
+  metadata?: Metadata;
+  vaultIds?: string[];
+  resources?: Array<{ type: string; file_id?: string; mount_path?: string | null }>;
+  initialEvents?: Array<{ type: 'user.message'; content: UserContent[] }>;
+  /** Decided by the caller when a retry must not create a second session (deployment runs); else a new id. */
+  sessionId?: string;
+}
+
+/** A reference makes the session impossible: 404/400 at the API, a run error on a deployment run. */
+export class SessionPreconditionError extends ApiError implements SessionPreconditionFailure {
+  readonly runErrorType: RunErrorType;
+
+  constructor(status: 400 | 404, runErrorType: RunErrorType, message: string) {
+    super(status, status === 404 ? 'not_found_error' : 'invalid_request_error', message);
+    this.runErrorType = runErrorType;
+  }
+}
+
+const missing = (what: string, id: string, runErrorType: RunErrorType) =>
+  new SessionPreconditionError(404, runErrorType, `${what} ${JSON.stringify(id)} was not found`);
+
+/** Checks what a session would reference; throws the error the API answers (and a run records). */
+export async function resolveSessionReferences(
+  pool: pg.Pool,
+  tenantId: string,
+  request: Omit<SessionRequest, 'environmentId'> & { environmentId: string },
+) {
+  const agent = await getAgent(pool, tenantId, request.agent.id, request.agent.version);
+  if (!agent) throw missing('agent', request.agent.id, 'agent_archived_error');
+  if (agent.archived_at) {
+    throw new SessionPreconditionError(400, 'agent_archived_error', `agent ${agent.id} is archived`);
+  }
+  const environment = await getEnvironment(pool, tenantId, request.environmentId);
+  if (!environment) throw missing('environment', request.environmentId, 'environment_not_found_error');
+  if (environment.archived_at) {
+    throw new SessionPreconditionError(400, 'environment_archived_error', `environment ${environment.id} is archived`);
+  }
+  const vaultIds = [...new Set(request.vaultIds ?? [])];
+  const vaults = await existingVaultIds(pool, tenantId, vaultIds);
+  const missingVault = vaultIds.find((id) => !vaults.has(id));
+  if (missingVault) throw missing('vault', missingVault, 'vault_not_found_error');
+  const fileResources = (request.resources ?? []).map((resource) => {
+    if (resource.type !== 'file' || !resource.file_id) {
+      throw invalidRequest(`${resource.type} resources are not supported yet`);
+    }
+    return { fileId: resource.file_id, mountPath: resource.mount_path ?? defaultMountPath(resource.file_id) };
+  });
+  const files = await existingFileIds(
+    pool,
+    tenantId,
+    fileResources.map((resource) => resource.fileId),
+  );
+  const missingFile = fileResources.find((resource) => !files.has(resource.fileId));
+  if (missingFile) throw missing('file', missingFile.fileId, 'file_not_found_error');
+  return { agent, environment, vaultIds, fileResources };
+}
+
+/** Creates and starts a session; with a caller-decided `sessionId`, a repeated call returns the session made first. */
+export async function createSession(
+  deps: SessionCreationDeps,
+  tenantId: string,
+  request: SessionRequest,
+): Promise<SessionRow> {
+  if (request.sessionId) {
+    const existing = await getSessionRow(deps.pool, tenantId, request.sessionId);
+    if (existing) return existing;
+  }
+  const { agent, environment, vaultIds, fileResources } = await resolveSessionReferences(deps.pool, tenantId, request);
+  const sessionId = request.sessionId ?? makeId('session', randomUUID());
+  const initialEvents: UserMessageEvent[] = (request.initialEvents ?? []).map((event) => ({
+    ...event,
+    id: makeId('event', randomUUID()),
+    processed_at: null,
+  }));
+  const input = await buildSessionInput({
+    pool: deps.pool,
+    config: deps.config,
+    settings: deps.settings,
+    tenantId,
+    sessionId,
+    title: request.title ?? null,
+    agent,
+    environment,
+    vaultIds,
+    initialEvents,
+  });
+  return withTransaction(deps.pool, async (client) => {
+    const inserted = await insertSession(client, tenantId, {
+      id: sessionId,
+      agentId: agent.id,
+      agentVersion: agent.version,
+      agentSnapshot: input.agent,
+      environmentId: environment.id,
+      title: input.title,
+      metadata: request.metadata ?? {},
+      vaultIds,
+    });
+    for (const resource of fileResources) await addSessionResource(client, tenantId, sessionId, resource);
+    try {
+      await deps.driver.start(input);
+    } catch (error) {
+      // A retry after the workflow started but before the row committed: the workflow is the one we meant.
+      if (!(request.sessionId && error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    return inserted;
+  });
+}
