@@ -4,6 +4,12 @@
 import { Context } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import type pg from 'pg';
+import {
+  endSandboxRun,
+  endSessionSandboxRuns,
+  resumeSandboxRun,
+  startSandboxRun,
+} from '../../db/repositories/sandbox-runs.ts';
 import { appendSessionEvents } from '../../db/repositories/session-events.ts';
 import type { ToolOutcome } from '../../domain/sandbox.ts';
 import type {
@@ -123,6 +129,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       (input.snapshotId
         ? await sandbox.restore(spec, input.owner, input.snapshotId)
         : await sandbox.create(spec, input.owner));
+    await startSandboxRun(deps.pool, containerId, input.owner);
     return {
       containerId,
       hostQueue: deps.hostQueue,
@@ -174,10 +181,12 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
 
     async pauseSandbox(input: SandboxLeaseInput): Promise<void> {
       await onContainer(() => sandbox.pause(input.lease.containerId));
+      await endSandboxRun(deps.pool, input.lease.containerId);
     },
 
     async resumeSandbox(input: SandboxLeaseInput): Promise<void> {
       await onContainer(() => sandbox.unpause(input.lease.containerId));
+      await resumeSandboxRun(deps.pool, input.lease.containerId);
     },
 
     /** Stores /workspace in PostgreSQL and returns the snapshot id. */
@@ -192,6 +201,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
         if (input.lease) await sandbox.destroy(input.lease.containerId);
         await sandbox.destroyOwned(input.owner);
       });
+      await endSessionSandboxRuns(deps.pool, input.owner);
       if (input.deleteSnapshots) await snapshots.deleteForSession(input.owner);
     },
   };

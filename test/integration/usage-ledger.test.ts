@@ -1,7 +1,8 @@
 // The usage ledger through /v1/usage (SDK client): a turn whose agent calls a sub-agent is metered as it happens —
 // tokens per model with their price, running time per session, the sub-agent's session included — and the ledger's
-// totals equal what the sessions' events say; deleting the session keeps its bill; time ranges and grouping; and a
-// tenant over its daily model budget has its next turn end with `budget_reached`, without an error event.
+// totals equal what the sessions' events say; deleting the session keeps its bill; time ranges and grouping; a
+// sandbox's running time is metered when it stops; and a tenant over its daily model budget has its next turn end
+// with `budget_reached`, without an error event.
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { issueApiKey } from '../../db/repositories/api-keys.ts';
@@ -11,7 +12,7 @@ import { eventually, startApiHarness, type ApiHarness } from '../support/api-har
 let harness: ApiHarness;
 let client: Anthropic;
 beforeAll(async () => {
-  harness = await startApiHarness('usage-ledger');
+  harness = await startApiHarness('usage-ledger', { workers: ['session', 'model', 'sandbox', 'backend'] });
   client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 0 });
 });
 afterAll(async () => {
@@ -113,6 +114,36 @@ it('meters tokens and running time as they happen, equal to the events, and keep
     `ledger: ${total.model_requests} model requests, ${total.input_tokens + total.output_tokens} tokens, ` +
       `${total.active_seconds.toFixed(3)} s running over 2 sessions (one a sub-agent); equal to the events; kept after deletion`,
   );
+});
+
+it('meters sandbox running time when the container stops', async () => {
+  const model = `${harness.platform.prefix}-sandbox`;
+  harness.platform.fakeModel.setScript(model, [
+    { toolCalls: [{ name: 'bash', input: { command: 'sleep 1; echo metered' } }] },
+    { text: 'done' },
+  ]);
+  const agent = await client.beta.agents.create({
+    name: 'sandboxed',
+    model,
+    tools: [{ type: 'agent_toolset_20260401' }],
+  });
+  const environment = await client.beta.environments.create({ name: `sandbox-${harness.platform.prefix}` });
+  const session = await client.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+  const started = performance.now();
+  await client.beta.sessions.events.send(session.id, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'run it' }] }],
+  });
+  await eventually(async () => ((await idleReasons(session.id)).length === 1 ? true : undefined), 120_000);
+  // Deleting the session removes its container, which ends the running stretch.
+  await client.beta.sessions.delete(session.id);
+  const row = await eventually(async () => {
+    const found = (await usage()).data.find((entry) => entry.session_id === session.id);
+    return found && found.sandbox_seconds > 0 ? found : undefined;
+  });
+  const elapsed = (performance.now() - started) / 1000;
+  expect(row.sandbox_seconds).toBeGreaterThanOrEqual(1);
+  expect(row.sandbox_seconds).toBeLessThanOrEqual(elapsed + 1);
+  console.log(`sandbox metered ${row.sandbox_seconds.toFixed(2)} s running (session lived ${elapsed.toFixed(2)} s)`);
 });
 
 it('ends a turn with budget_reached once the tenant has used its daily model tokens', async () => {
