@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { getAgent } from '../db/repositories/agents.ts';
 import { getEnvironment } from '../db/repositories/environments.ts';
+import { getWorkItem } from '../db/repositories/work-items.ts';
 import { getFile, getSessionResource } from '../db/repositories/files.ts';
 import { getSessionRow } from '../db/repositories/sessions.ts';
 import { getCredential, getVault } from '../db/repositories/vaults.ts';
@@ -70,6 +71,15 @@ export const environments = resourceKind({
   params: idParams('environment_id'),
   idParam: 'environment_id',
   find: (pool, tenantId, params) => getEnvironment(pool, tenantId, params.environment_id),
+});
+
+/** A self-hosted environment's work item (api/routes/environment-work.ts). */
+export const workItems = resourceKind({
+  name: 'work item',
+  params: environments.params.extend({ work_id: pathIdSchema }),
+  idParam: 'work_id',
+  find: (pool, tenantId, params) =>
+    getWorkItem(pool, { tenantId, environmentId: params.environment_id, workId: params.work_id }),
 });
 
 export const sessions = resourceKind({

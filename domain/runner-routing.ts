@@ -3,7 +3,7 @@
 // other tool routes as anywhere else (domain/tool-routing.ts).
 import type { AgentSnapshot } from './agent.ts';
 import type { ToolSpec } from './model.ts';
-import { runnerToolSpecs } from './runner-tool-specs.ts';
+import { runnerToolSpecs } from './tools/runner-tools.ts';
 import { isSandboxToolName } from './sandbox.ts';
 import type { EnvironmentSnapshot } from './session.ts';
 import { routeTool, toolSpecsFor, type ToolRoute } from './tool-routing.ts';

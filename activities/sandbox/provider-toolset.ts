@@ -9,7 +9,7 @@ import type Docker from 'dockerode';
 import type { BetaTool } from '@anthropic-ai/sdk/resources/beta/messages/messages';
 import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableTool';
 import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
-import { runnerToolSpecs } from '../../domain/runner-tool-specs.ts';
+import { runnerToolSpecs } from '../../domain/tools/runner-tools.ts';
 import { sandboxToolNames, type SandboxSpec, type SandboxToolName } from '../../domain/sandbox.ts';
 import { DockerSandbox, sandboxLabels } from './docker-sandbox.ts';
 import { runSandboxTool } from './tools.ts';

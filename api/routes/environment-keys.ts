@@ -1,13 +1,12 @@
 // /v1/environments/:id/keys (extension): the keys a self-hosted environment's runners poll with. Created (the key is
 // in the answer, once), listed (hint only), revoked (immediately refused from then on).
-import { z } from 'zod';
 import {
   createEnvironmentKey,
   listEnvironmentKeys,
   revokeEnvironmentKey,
 } from '../../db/repositories/environment-keys.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
-import { notFound } from '../errors.ts';
+import { environments, orNotFound, pathIdSchema } from '../resources.ts';
 import { listQuerySchema, pageSchema } from '../schemas/common.ts';
 import {
   environmentKeyCreatedSchema,
@@ -16,8 +15,8 @@ import {
 } from '../schemas/self-hosted.ts';
 import { requireSelfHostedEnvironment } from './self-hosted-environment.ts';
 
-const params = z.object({ environment_id: z.string().min(1).max(128) });
-const keyParams = params.extend({ key_id: z.string().min(1).max(128) });
+const params = environments.params;
+const keyParams = params.extend({ key_id: pathIdSchema });
 const tags = ['environment keys'];
 
 export function registerEnvironmentKeyRoutes(app: ZodApp, { pool }: ApiContext): void {
@@ -69,9 +68,11 @@ export function registerEnvironmentKeyRoutes(app: ZodApp, { pool }: ApiContext):
     },
     async (request) => {
       const { environment_id, key_id } = request.params;
-      const revoked = await revokeEnvironmentKey(pool, request.tenantId, environment_id, key_id);
-      if (!revoked) throw notFound('environment key', key_id);
-      return revoked;
+      return orNotFound(
+        await revokeEnvironmentKey(pool, request.tenantId, environment_id, key_id),
+        'environment key',
+        key_id,
+      );
     },
   );
 }

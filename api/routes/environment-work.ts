@@ -11,7 +11,6 @@ import {
   acknowledgeWorkItem,
   claimWorkItem,
   ensureOpenWorkItem,
-  getWorkItem,
   heartbeatWorkItem,
   listWorkItems,
   recordPoller,
@@ -22,7 +21,8 @@ import {
 } from '../../db/repositories/work-items.ts';
 import { defaultReclaimAfterMs, noHeartbeat } from '../../domain/self-hosted-work.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
-import { ApiError, conflict, notFound } from '../errors.ts';
+import { ApiError, conflict } from '../errors.ts';
+import { environments, orNotFound, workItems } from '../resources.ts';
 import { listQuerySchema, pageSchema } from '../schemas/common.ts';
 import {
   workHeartbeatQuerySchema,
@@ -35,8 +35,8 @@ import {
 } from '../schemas/self-hosted.ts';
 import { requireSelfHostedEnvironment } from './self-hosted-environment.ts';
 
-const params = z.object({ environment_id: z.string().min(1).max(128) });
-const itemParams = params.extend({ work_id: z.string().min(1).max(128) });
+const params = environments.params;
+const itemParams = workItems.params;
 const tags = ['self-hosted work'];
 const pollIntervalMs = 100;
 const workerIdHeader = 'anthropic-worker-id';
@@ -49,10 +49,7 @@ export function registerEnvironmentWorkRoutes(app: ZodApp, context: ApiContext):
     environmentId: p.environment_id,
     workId: p.work_id,
   });
-  const requireItem = (found: WorkItem | undefined, workId: string): WorkItem => {
-    if (!found) throw notFound('work item', workId);
-    return found;
-  };
+  const requireItem = (found: WorkItem | undefined, workId: string): WorkItem => orNotFound(found, 'work item', workId);
 
   app.get(
     '/v1/environments/:environment_id/work/poll',
@@ -212,16 +209,7 @@ function registerOperatorRoutes(app: ZodApp, { pool }: ApiContext): void {
   app.get(
     '/v1/environments/:environment_id/work/:work_id',
     { schema: { tags, summary: 'Retrieve a work item', params: itemParams, response: { 200: workItemSchema } } },
-    async (request) => {
-      const { environment_id, work_id } = request.params;
-      const item = await getWorkItem(pool, {
-        tenantId: request.tenantId,
-        environmentId: environment_id,
-        workId: work_id,
-      });
-      if (!item) throw notFound('work item', work_id);
-      return item.record;
-    },
+    async (request) => (await workItems.require(pool, request.tenantId, request.params)).record,
   );
 
   app.post(
@@ -239,8 +227,7 @@ function registerOperatorRoutes(app: ZodApp, { pool }: ApiContext): void {
       const { environment_id, work_id } = request.params;
       const key = { tenantId: request.tenantId, environmentId: environment_id, workId: work_id };
       const item = await updateWorkItemMetadata(pool, key, (current) => patchMetadata(current, request.body.metadata));
-      if (!item) throw notFound('work item', work_id);
-      return item.record;
+      return orNotFound(item, 'work item', work_id).record;
     },
   );
 }

@@ -1,5 +1,6 @@
 // Tool calls, grouped by tool_use id: agent.tool_use / agent.custom_tool_use open one (awaiting when it needs the
-// client), user.tool_confirmation decides an `ask` tool, user.custom_tool_result or agent.tool_result closes it.
+// client), user.tool_confirmation decides an `ask` tool, user.custom_tool_result or agent.tool_result closes it — or,
+// in a self-hosted environment, the runner's user.tool_result.
 import type { EventOf, Reducers } from './reducer.ts';
 import type { ToolSpan, WrittenFile } from './schema.ts';
 import { closeSpan, type TraceState } from './state.ts';
@@ -7,7 +8,9 @@ import { between, cut, textOf } from './time-and-text.ts';
 
 /** What a write or edit call puts in a file, for the trace's file preview. */
 function writtenFile(name: string, input: Record<string, unknown>, max: number): WrittenFile | null {
-  const path = typeof input.path === 'string' ? input.path : null;
+  // `file_path`: the input shape of a self-hosted environment's runner.
+  const given = input.path ?? input.file_path;
+  const path = typeof given === 'string' ? given : null;
   if (!path) return null;
   if (name === 'write' && typeof input.content === 'string') {
     return { path, operation: 'write', preview: cut(input.content, max), old_preview: null };
@@ -85,6 +88,17 @@ export const toolReducers: Reducers = {
     span.is_error = event.is_error ?? false;
     span.status = span.is_error ? 'error' : 'ok';
     span.wait_ms = between(span.started_at, at);
+    closeSpan(span, at);
+  },
+
+  'user.tool_result': (state, event, at) => {
+    const span = state.tools.get(event.tool_use_id);
+    if (!span) return;
+    const text = textOf(event.content);
+    span.output_preview = cut(text, state.previewChars);
+    span.output_chars = text.length;
+    span.is_error = event.is_error ?? false;
+    span.status = span.is_error ? 'error' : 'ok';
     closeSpan(span, at);
   },
 

@@ -9,6 +9,7 @@ import type { BetaManagedAgentsSessionEvent } from '@anthropic-ai/sdk/resources/
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ManagedProcess } from '../../scripts/services/process.ts';
 import { sessionWorkflowId } from '../../domain/ids.ts';
+import type { SessionTrace, ToolSpan } from '../../domain/trace/schema.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
 import { recordHistory } from '../support/histories.ts';
 import { crashRunner, startOfficialRunner } from '../support/runner-processes.ts';
@@ -125,6 +126,15 @@ it('serves a session with the official runner: bash, write and read in its workd
   expect(JSON.stringify(lastRequest?.body)).toContain('hello from the runner');
 
   await recordHistory(harness.platform.client, sessionWorkflowId(sessionId), 'self-hosted-runner');
+  // The trace closes each call with the runner's result.
+  const trace = (await (await harness.request(`/v1/sessions/${sessionId}/trace`)).json()) as SessionTrace;
+  const spans = trace.turns.flatMap((turn) => turn.spans).filter((span): span is ToolSpan => span.kind === 'tool');
+  expect(spans.map((span) => [span.name, span.status])).toEqual([
+    ['write', 'ok'],
+    ['bash', 'ok'],
+    ['read', 'ok'],
+  ]);
+  expect(spans[0]?.file).toMatchObject({ path: 'notes.txt', operation: 'write' });
 
   const items = await client.beta.environments.work.list(environmentId);
   expect(items.data.find((item) => item.data.id === sessionId)).toMatchObject({ state: 'active', secret: null });
