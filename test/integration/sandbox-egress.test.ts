@@ -305,6 +305,12 @@ describe('planning', () => {
       owner,
     );
     expect(unrestricted).toMatchObject({ spec: { network: 'bridge' }, unreachable: [] });
+    // Unrestricted, but with credentials to substitute: through the proxy, every host allowed, none unreachable.
+    const withCredentials = await gateway.plan(
+      { ...spec, network: 'bridge', egress: { policy: { ...policy, type: 'unrestricted' }, vaultIds: [vault.id] } },
+      owner,
+    );
+    expect(withCredentials).toMatchObject({ spec: { network: 'egress' }, unreachable: [] });
   });
 });
 

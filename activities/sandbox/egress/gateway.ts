@@ -136,10 +136,10 @@ export class EgressGateway implements EgressHooks {
   }
 
   /** After the container started: its trust store, its proxy registration and socket, its relay. */
-  attach(containerId: string): Promise<void> {
+  attach(containerId: string, options: { fresh?: boolean } = { fresh: true }): Promise<void> {
     let pending = this.attaching.get(containerId);
     if (!pending) {
-      pending = this.doAttach(containerId).finally(() => this.attaching.delete(containerId));
+      pending = this.doAttach(containerId, options.fresh ?? true).finally(() => this.attaching.delete(containerId));
       this.attaching.set(containerId, pending);
     }
     return pending;
@@ -149,7 +149,7 @@ export class EgressGateway implements EgressHooks {
   async ensure(containerId: string): Promise<void> {
     if (this.proxy.isOpen(containerId)) return;
     const labels = (await this.options.docker.getContainer(containerId).inspect()).Config.Labels ?? {};
-    if (labels[egressLabel]) await this.attach(containerId);
+    if (labels[egressLabel]) await this.attach(containerId, { fresh: false });
   }
 
   /** Environment for every exec in the sandbox: proxy settings, CA bundle paths, credential placeholders. */
@@ -198,16 +198,20 @@ export class EgressGateway implements EgressHooks {
     await this.recorder.stop();
   }
 
-  private async doAttach(containerId: string): Promise<void> {
+  /** `fresh`: a container just created (its trust store cannot have the CA yet). */
+  private async doAttach(containerId: string, fresh: boolean): Promise<void> {
     const container = this.options.docker.getContainer(containerId);
     const info = await container.inspect();
     const label = JSON.parse(info.Config.Labels?.[egressLabel] ?? 'null') as EgressLabel | null;
     if (!label) throw new Error(`container ${containerId} has no egress settings`);
     const substitutions = await this.substitutions(label.tenantId, label.egress.vaultIds);
     this.owners.set(info.Id, label);
-    await installTrustStore(container, this.issuer.caCertificatePem);
-    await this.proxy.open(info.Id, this.socketPath(info.Id), { policy: label.egress.policy, substitutions });
-    await startForwarder({ containerPid: info.State.Pid, socketPath: this.socketPath(info.Id) });
+    const relay = async () => {
+      await this.proxy.open(info.Id, this.socketPath(info.Id), { policy: label.egress.policy, substitutions });
+      await startForwarder({ containerPid: info.State.Pid, socketPath: this.socketPath(info.Id) });
+    };
+    // Independent: the trust store is files in the container, the relay a socket and a process on the host.
+    await Promise.all([installTrustStore(container, this.issuer.caCertificatePem, { fresh }), relay()]);
   }
 
   private socketPath(containerId: string): string {

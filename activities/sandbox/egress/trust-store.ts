@@ -42,9 +42,13 @@ async function readFileFromArchive(container: Docker.Container, path: string): P
   return found;
 }
 
-/** Adds the CA once (a re-attach after a worker restart finds it there). */
-export async function installTrustStore(container: Docker.Container, caCertificatePem: string): Promise<void> {
-  if (await readFileFromArchive(container, trustStoreFiles.ca)) return;
+/** Adds the CA once: a re-attach (after a worker restart) finds it there; a fresh container skips the look. */
+export async function installTrustStore(
+  container: Docker.Container,
+  caCertificatePem: string,
+  options: { fresh: boolean },
+): Promise<void> {
+  if (!options.fresh && (await readFileFromArchive(container, trustStoreFiles.ca))) return;
   const system = (await readFileFromArchive(container, trustStoreFiles.bundle)) ?? Buffer.alloc(0);
   const ca = Buffer.from(caCertificatePem.endsWith('\n') ? caCertificatePem : `${caCertificatePem}\n`);
   const separator = system.length > 0 && system[system.length - 1] !== 0x0a ? Buffer.from('\n') : Buffer.alloc(0);
