@@ -39,6 +39,21 @@ async function normalizeTool(pool: pg.Pool, tenantId: string, tool: AgentToolBod
         })),
       };
     }
+    case 'mcp_toolset': {
+      // MCP tools ask by default: they act on systems outside the platform.
+      const enabled = tool.default_config?.enabled ?? true;
+      const permission = policyOf(tool.default_config?.permission_policy, { type: 'always_ask' });
+      return {
+        type: tool.type,
+        mcp_server_name: tool.mcp_server_name,
+        default_config: { enabled, permission_policy: permission },
+        configs: (tool.configs ?? []).map((config) => ({
+          name: config.name,
+          enabled: config.enabled ?? enabled,
+          permission_policy: policyOf(config.permission_policy, permission),
+        })),
+      };
+    }
     case 'custom':
     case 'backend':
       return { ...tool, input_schema: withoutNulls(tool.input_schema) };
@@ -58,13 +73,35 @@ async function normalizeTools(pool: pg.Pool, tenantId: string, tools: AgentToolB
   const names = new Set<string>();
   const normalized: StoredAgentTool[] = [];
   for (const tool of tools) {
-    if (tool.type !== 'agent_toolset_20260401') {
+    if (tool.type !== 'agent_toolset_20260401' && tool.type !== 'mcp_toolset') {
       if (names.has(tool.name)) throw invalidRequest(`duplicate tool name ${tool.name}`);
       names.add(tool.name);
     }
     normalized.push(await normalizeTool(pool, tenantId, tool));
   }
   return normalized;
+}
+
+/** Server names are unique, every mcp_toolset names one server, and every server has exactly one toolset. */
+function checkMcpReferences(definition: AgentDefinition): void {
+  const servers = new Set<string>();
+  for (const server of definition.mcp_servers) {
+    if (servers.has(server.name)) throw invalidRequest(`duplicate MCP server name ${server.name}`);
+    servers.add(server.name);
+  }
+  const referenced = new Set<string>();
+  for (const tool of definition.tools) {
+    if (tool.type !== 'mcp_toolset') continue;
+    if (!servers.has(tool.mcp_server_name)) {
+      throw invalidRequest(`mcp_toolset names ${tool.mcp_server_name}, which is not in mcp_servers`);
+    }
+    if (referenced.has(tool.mcp_server_name)) {
+      throw invalidRequest(`more than one mcp_toolset for MCP server ${tool.mcp_server_name}`);
+    }
+    referenced.add(tool.mcp_server_name);
+  }
+  const unreferenced = [...servers].find((name) => !referenced.has(name));
+  if (unreferenced) throw invalidRequest(`MCP server ${unreferenced} is not referenced by an mcp_toolset`);
 }
 
 export async function definitionFromCreate(
@@ -83,6 +120,7 @@ export async function definitionFromCreate(
     metadata: body.metadata ?? {},
   };
   if (body.limits) definition.limits = body.limits;
+  checkMcpReferences(definition);
   return definition;
 }
 
@@ -124,6 +162,7 @@ export async function applyUpdate(
     if (body.limits === null) delete next.limits;
     else next.limits = body.limits;
   }
+  checkMcpReferences(next);
   return next;
 }
 

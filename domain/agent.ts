@@ -3,7 +3,7 @@
 import type { ModelProvider } from './model.ts';
 import type { SandboxToolName } from './sandbox.ts';
 
-export type PermissionPolicy = { type: 'always_allow' } | { type: 'always_ask' };
+export type PermissionPolicy = { type: 'always_allow' } | { type: 'always_ask' } | { type: 'auto' };
 
 export interface ToolsetToolConfig {
   name: SandboxToolName | 'web_fetch' | 'web_search';
@@ -55,7 +55,29 @@ export interface SubAgentTool {
   permission_policy?: PermissionPolicy;
 }
 
-export type AgentTool = AgentToolset | CustomTool | BackendTool | SubAgentTool;
+/** An MCP server the agent connects to (Anthropic's URL server definition). */
+export interface McpServerDefinition {
+  type: 'url';
+  name: string;
+  url: string;
+}
+
+/** Per-tool configuration of an MCP toolset (resolved: every field filled). */
+export interface McpToolConfig {
+  name: string;
+  enabled: boolean;
+  permission_policy: PermissionPolicy;
+}
+
+/** The tools of one MCP server, as Anthropic's `mcp_toolset` (resolved: default_config filled). */
+export interface McpToolset {
+  type: 'mcp_toolset';
+  mcp_server_name: string;
+  default_config: { enabled: boolean; permission_policy: PermissionPolicy };
+  configs: McpToolConfig[];
+}
+
+export type AgentTool = AgentToolset | McpToolset | CustomTool | BackendTool | SubAgentTool;
 
 export interface AgentModel {
   id: string;
@@ -85,7 +107,7 @@ export interface AgentSnapshot {
   system: string | null;
   model: AgentModel;
   tools: AgentTool[];
-  mcp_servers: unknown[];
+  mcp_servers: McpServerDefinition[];
   skills: unknown[];
   limits?: AgentLimits;
 }

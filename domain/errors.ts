@@ -24,6 +24,12 @@ export const FailureType = {
   userEventRejected: 'UserEventRejected',
   /** The session workflow is ending and takes no more user events: the API's 409. */
   sessionEnded: 'SessionEnded',
+  /** An MCP server could not be reached (refused, unresolvable, refused by the URL guard); retried. */
+  mcpConnectionFailed: 'McpConnectionFailed',
+  /** An MCP server rejected the credential, and a refresh (if any) did not help: not retried. */
+  mcpAuthenticationFailed: 'McpAuthenticationFailed',
+  /** An MCP tool call failed after it was sent (reset, timeout): not retried, it may have run. */
+  mcpCallFailed: 'McpCallFailed',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -36,6 +42,8 @@ export const nonRetryableFailureTypes: FailureType[] = [
   FailureType.misconfigured,
   FailureType.sandboxGone,
   FailureType.tenantBudgetReached,
+  FailureType.mcpAuthenticationFailed,
+  FailureType.mcpCallFailed,
 ];
 
 /**

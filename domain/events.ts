@@ -65,7 +65,32 @@ export type AgentEvent =
       evaluated_permission?: 'allow' | 'ask' | 'deny';
     })
   | (EventBase & { type: 'agent.tool_result'; tool_use_id: string; content?: TextContent[]; is_error?: boolean })
-  | (EventBase & { type: 'agent.custom_tool_use'; name: string; input: Record<string, unknown> });
+  | (EventBase & { type: 'agent.custom_tool_use'; name: string; input: Record<string, unknown> })
+  | McpToolUseEvent
+  | (EventBase & {
+      type: 'agent.mcp_tool_result';
+      mcp_tool_use_id: string;
+      content?: TextContent[];
+      is_error?: boolean;
+    });
+
+/** How a permission policy decided a call (Anthropic's `evaluation`); `auto` carries the per-call judgement. */
+export type ToolEvaluation =
+  | { type: 'always_allow' }
+  | { type: 'always_ask' }
+  | { type: 'auto'; evaluated_permission: { type: 'allow' } | { type: 'ask' | 'deny'; reason_code: string } };
+
+export type McpToolUseEvent = EventBase & {
+  type: 'agent.mcp_tool_use';
+  /** The MCP tool's own name. */
+  name: string;
+  mcp_server_name: string;
+  input: Record<string, unknown>;
+  evaluated_permission?: 'allow' | 'ask' | 'deny';
+  evaluation?: ToolEvaluation;
+  /** Extension: the name the model called, when it differs from `name` (two servers offered the same name). */
+  tool_name?: string;
+};
 
 export type SessionLifecycleEvent =
   | (EventBase & { type: 'session.status_running' })
@@ -81,6 +106,8 @@ export type SessionLifecycleEvent =
         /** `credential_host_unreachable_error`: the credential and its vault. */
         credential_id?: string;
         vault_id?: string;
+        /** `mcp_*_error`: the MCP server. */
+        mcp_server_name?: string;
       };
     })
   | (EventBase & { type: 'session.deleted' });

@@ -6,10 +6,16 @@ import type { ToolSpec } from './model.ts';
 import { runnerToolSpecs } from './tools/runner-tools.ts';
 import { isSandboxToolName } from './sandbox.ts';
 import type { EnvironmentSnapshot } from './session.ts';
+import type { McpToolEntry } from './tools/mcp-tools.ts';
 import { routeTool, toolSpecsFor, type ToolRoute } from './tool-routing.ts';
 
-export function routeSessionTool(agent: AgentSnapshot, environment: EnvironmentSnapshot, name: string): ToolRoute {
-  const route = routeTool(agent, name);
+export function routeSessionTool(
+  agent: AgentSnapshot,
+  environment: EnvironmentSnapshot,
+  name: string,
+  mcpTools: McpToolEntry[] = [],
+): ToolRoute {
+  const route = routeTool(agent, name, mcpTools);
   return environment.selfHosted && route.kind === 'sandbox' ? { ...route, kind: 'runner' } : route;
 }
 

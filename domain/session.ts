@@ -4,6 +4,7 @@ import type { AgentSnapshot } from './agent.ts';
 import type { SessionStatus, StopReason, UserEvent } from './events.ts';
 import type { ModelUsage } from './model.ts';
 import { defaultSandboxSpec, type SandboxLease, type SandboxSpec } from './sandbox.ts';
+import type { McpCatalog } from './tools/mcp-tools.ts';
 
 export const sessionWorkflowType = 'sessionWorkflow';
 
@@ -48,6 +49,8 @@ export interface SessionSettings {
   continueAsNewEveryTurns: number;
   /** Task-queue prefix (tests; several deployments in one namespace). */
   taskQueuePrefix: string;
+  /** One MCP tool call's timeout (default 60 s; absent in sessions started before MCP). */
+  mcpToolTimeoutMs?: number;
 }
 
 export const defaultSessionSettings: SessionSettings = {
@@ -99,6 +102,8 @@ export interface CarriedSessionState {
   seenEventIds: string[];
   queue: UserEvent[];
   runsSoFar: number;
+  /** The MCP tools each server listed, discovered once per session (absent before MCP, or without MCP toolsets). */
+  mcpCatalog?: McpCatalog;
 }
 
 export interface PendingAction {

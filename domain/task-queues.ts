@@ -8,6 +8,8 @@ export const taskQueues = {
   sandbox: 'agents-sandbox',
   /** Deployment runs (fired by schedules) and webhook deliveries: the platform's automation, apart from sessions. */
   automation: 'agents-automation',
+  /** MCP tool listing and calls (workers/mcp-worker.ts): outbound calls with the session's vault credentials. */
+  mcp: 'agents-mcp',
 } as const;
 
 /** The per-host queue of the sandbox worker that holds a container. */

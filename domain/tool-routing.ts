@@ -4,6 +4,7 @@ import type { AgentSnapshot, AgentTool, BackendTool, PermissionPolicy, SubAgentT
 import type { ToolSpec } from './model.ts';
 import { isSandboxToolName, sandboxToolNames, type SandboxToolName } from './sandbox.ts';
 import { sandboxTools } from './tools/sandbox-tools.ts';
+import type { McpToolEntry } from './tools/mcp-tools.ts';
 import { subAgentToolDefinition } from './tools/sub-agent-tool.ts';
 import { toolSpecOf, type ToolDefinition } from './tools/tool-definition.ts';
 
@@ -14,6 +15,7 @@ export type ToolRoute =
   | { kind: 'custom'; name: string }
   | { kind: 'backend'; tool: BackendTool; policy: PermissionPolicy['type'] }
   | { kind: 'sub_agent'; tool: SubAgentTool; policy: PermissionPolicy['type'] }
+  | { kind: 'mcp'; entry: McpToolEntry; policy: PermissionPolicy['type'] }
   | { kind: 'unknown'; name: string };
 
 const allow = 'always_allow' as const;
@@ -32,7 +34,8 @@ function enabledSandboxTools(tools: AgentTool[]): Map<SandboxToolName, Permissio
   return enabled;
 }
 
-export function routeTool(agent: AgentSnapshot, name: string): ToolRoute {
+/** `mcpTools`: the session's discovered MCP tools (mcpToolEntries), routed after the agent's own tools. */
+export function routeTool(agent: AgentSnapshot, name: string, mcpTools: McpToolEntry[] = []): ToolRoute {
   if (isSandboxToolName(name)) {
     const policy = enabledSandboxTools(agent.tools).get(name);
     if (policy) return { kind: 'sandbox', name, policy };
@@ -46,6 +49,8 @@ export function routeTool(agent: AgentSnapshot, name: string): ToolRoute {
       return { kind: 'sub_agent', tool, policy: tool.permission_policy?.type ?? allow };
     }
   }
+  const mcp = mcpTools.find((entry) => entry.modelName === name);
+  if (mcp) return { kind: 'mcp', entry: mcp, policy: mcp.policy };
   return { kind: 'unknown', name };
 }
 

@@ -40,6 +40,17 @@ export function buildTranscript(events: SessionEvent[]): ModelMessage[] {
     }
     openCalls.clear();
   };
+  const closeCall = (id: string, isError: boolean | undefined, content: UserContent[] | undefined) => {
+    if (!openCalls.delete(id)) return;
+    pushUser([
+      {
+        type: 'tool_result',
+        toolUseId: id,
+        isError: isError ?? false,
+        content: nonEmpty(textOf(content), '(no output)'),
+      },
+    ]);
+  };
 
   for (const event of events) {
     switch (event.type) {
@@ -55,33 +66,24 @@ export function buildTranscript(events: SessionEvent[]): ModelMessage[] {
         pushAssistant([{ type: 'tool_use', id: event.id, name: event.name, input: event.input }]);
         openCalls.add(event.id);
         break;
+      case 'agent.mcp_tool_use':
+        pushAssistant([{ type: 'tool_use', id: event.id, name: event.tool_name ?? event.name, input: event.input }]);
+        openCalls.add(event.id);
+        break;
+      case 'agent.mcp_tool_result':
+        closeCall(event.mcp_tool_use_id, event.is_error, event.content);
+        break;
       case 'agent.tool_result':
-        if (openCalls.delete(event.tool_use_id)) {
-          pushUser([
-            {
-              type: 'tool_result',
-              toolUseId: event.tool_use_id,
-              isError: event.is_error ?? false,
-              content: nonEmpty(textOf(event.content), '(no output)'),
-            },
-          ]);
-        }
+        closeCall(event.tool_use_id, event.is_error, event.content);
         break;
       case 'user.custom_tool_result':
-      case 'user.tool_result': {
-        const toolUseId = event.type === 'user.tool_result' ? event.tool_use_id : event.custom_tool_use_id;
-        if (openCalls.delete(toolUseId)) {
-          pushUser([
-            {
-              type: 'tool_result',
-              toolUseId,
-              isError: event.is_error ?? false,
-              content: nonEmpty(textOf(event.content), '(no output)'),
-            },
-          ]);
-        }
+      case 'user.tool_result':
+        closeCall(
+          event.type === 'user.tool_result' ? event.tool_use_id : event.custom_tool_use_id,
+          event.is_error,
+          event.content,
+        );
         break;
-      }
       default:
         break;
     }

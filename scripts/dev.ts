@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   }
 
   const workerPids: string[] = [];
-  for (const family of ['session', 'model', 'sandbox', 'automation'] as const) {
+  for (const family of ['session', 'model', 'sandbox', 'automation', 'mcp'] as const) {
     const worker = await startNode(
       `${family}-worker`,
       `workers/${family}-worker.ts`,

@@ -11,7 +11,7 @@
 //   isolate grow to several times its live size before collecting);
 // - at most 2 glibc malloc arenas (the default, 8 per core, keeps freed native memory of Temporal's core spread over
 //   many fragmented arenas).
-export type WorkerFamily = 'session' | 'model' | 'sandbox' | 'automation';
+export type WorkerFamily = 'session' | 'model' | 'sandbox' | 'automation' | 'mcp';
 
 export interface WorkerLaunch {
   nodeFlags: string[];
@@ -23,6 +23,7 @@ export const workerLaunch: Record<WorkerFamily, WorkerLaunch> = {
   model: { nodeFlags: [], env: {} },
   sandbox: { nodeFlags: [], env: {} },
   automation: { nodeFlags: [], env: {} },
+  mcp: { nodeFlags: [], env: {} },
 };
 
 /** The `node` arguments that start a worker family's entry point (TypeScript through tsx). */

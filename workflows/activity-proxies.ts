@@ -3,6 +3,7 @@
 // retry is announced in the event log (session.error retrying + session.status_rescheduled).
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { JournalActivities } from '../activities/store/journal-activities.ts';
+import type { McpActivities } from '../activities/mcp/activities.ts';
 import type { ModelActivities } from '../activities/model/activities.ts';
 import type { SandboxActivities } from '../activities/sandbox/activities.ts';
 import type { WorkQueueActivities } from '../activities/store/work-queue-activities.ts';
@@ -75,3 +76,20 @@ export function backendToolActivity(taskQueue: string, activity: string, timeout
   // A proxy answers every name; the index type just cannot say so.
   return proxy[activity] as (input: BackendToolInput) => Promise<BackendToolOutput>;
 }
+
+/** MCP listing and calls: a server that cannot be reached is retried (nothing ran); the rest is not (see errors.ts). */
+export function mcpActivities(settings: SessionSettings) {
+  return proxyActivities<McpActivities>({
+    taskQueue: withPrefix(settings.taskQueuePrefix, taskQueues.mcp),
+    startToCloseTimeout: (settings.mcpToolTimeoutMs ?? defaultMcpToolTimeoutMs) + 30_000,
+    heartbeatTimeout: 15_000,
+    retry: {
+      initialInterval: '500ms',
+      maximumInterval: '5s',
+      maximumAttempts: 3,
+      nonRetryableErrorTypes: nonRetryableFailureTypes,
+    },
+  });
+}
+
+export const defaultMcpToolTimeoutMs = 60_000;

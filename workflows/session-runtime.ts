@@ -22,6 +22,7 @@ import type {
 import { routeSessionTool, sessionToolSpecs } from '../domain/runner-routing.ts';
 import { EventJournal } from './event-journal.ts';
 import type { IncomingUserEvent } from './messages.ts';
+import { McpSessionTools } from './mcp-session.ts';
 import { callModel } from './model-call.ts';
 import { SandboxLeaseManager } from './sandbox-lease.ts';
 import { SessionStatusTracker } from './session-status.ts';
@@ -35,6 +36,7 @@ export class SessionRuntime {
   private readonly journal: EventJournal;
   private readonly status: SessionStatusTracker;
   private readonly sandbox: SandboxLeaseManager;
+  private readonly mcp: McpSessionTools;
   private readonly queue: UserEvent[];
   private readonly seenEventIds: string[];
   private readonly seen: Set<string>;
@@ -55,6 +57,7 @@ export class SessionRuntime {
     this.journal = new EventJournal(input.sessionId, carried?.nextSeq ?? 1);
     this.status = new SessionStatusTracker(this.journal, carried?.stats.activeMs ?? 0);
     this.sandbox = new SandboxLeaseManager(input, this.journal, carried?.lease, carried?.lastSnapshotId);
+    this.mcp = new McpSessionTools(input, this.journal);
     this.queue = [...(carried?.queue ?? [])];
     this.seenEventIds = [...(carried?.seenEventIds ?? [])];
     this.seen = new Set(this.seenEventIds);
@@ -173,7 +176,7 @@ export class SessionRuntime {
     this.turnsThisRun++;
     const agent = this.input.agent;
     const maxSteps = agent.limits?.max_turns ?? defaultLimits.max_turns;
-    const tools = sessionToolSpecs(agent, this.input.environment);
+    const tools = await this.mcp.toolSpecs(sessionToolSpecs(agent, this.input.environment));
     let stop: StopReason = { type: 'end_turn' };
     let lastText = '';
 
@@ -241,7 +244,7 @@ export class SessionRuntime {
         eventId: this.journal.newId(),
         name: use.name,
         input: use.input,
-        route: routeSessionTool(agent, this.input.environment, use.name),
+        route: routeSessionTool(agent, this.input.environment, use.name, this.mcp.entries),
       };
       const { route } = call;
       if (route.kind === 'custom') {
@@ -255,7 +258,10 @@ export class SessionRuntime {
           input: call.input,
           evaluated_permission: 'deny',
         });
-        this.emitToolResult(call.eventId, `There is no tool named "${call.name}".`, true);
+        this.emitToolResult(call, `There is no tool named "${call.name}".`, true);
+      } else if (route.kind === 'mcp') {
+        if (this.mcp.announce(call, route.entry) === 'allow') runNow.push(call);
+        else this.pending.set(call.eventId, { eventId: call.eventId, kind: 'confirmation', name: call.name, call });
       } else if (route.policy === 'always_ask') {
         this.journal.emit({
           type: 'agent.tool_use',
@@ -310,7 +316,7 @@ export class SessionRuntime {
       const resolution = entry.resolution;
       if (!resolution || 'custom' in resolution) continue;
       if (resolution.allow) approved.push(entry.call);
-      else this.emitToolResult(entry.eventId, resolution.denyMessage ?? 'The user denied this tool call.', true);
+      else this.emitToolResult(entry.call, resolution.denyMessage ?? 'The user denied this tool call.', true);
     }
     this.pending.clear();
     await Promise.all(approved.map((call) => this.execute(call)));
@@ -319,17 +325,19 @@ export class SessionRuntime {
 
   private async execute(call: ToolCall): Promise<void> {
     this.stats.toolCalls++;
-    const outcome = await executeTool(call, this.input, this.sandbox);
-    this.emitToolResult(call.eventId, outcome.content, outcome.isError);
+    const { route } = call;
+    const outcome =
+      route.kind === 'mcp' ? await this.mcp.run(call, route.entry) : await executeTool(call, this.input, this.sandbox);
+    this.emitToolResult(call, outcome.content, outcome.isError);
   }
 
-  private emitToolResult(toolUseId: string, text: string, isError: boolean): void {
-    this.journal.emit({
-      type: 'agent.tool_result',
-      tool_use_id: toolUseId,
-      content: [{ type: 'text', text }],
-      is_error: isError,
-    });
+  private emitToolResult(call: ToolCall, text: string, isError: boolean): void {
+    const content = [{ type: 'text' as const, text }];
+    if (call.route.kind === 'mcp') {
+      this.journal.emit({ type: 'agent.mcp_tool_result', mcp_tool_use_id: call.eventId, content, is_error: isError });
+    } else {
+      this.journal.emit({ type: 'agent.tool_result', tool_use_id: call.eventId, content, is_error: isError });
+    }
   }
 
   private emitLimitError(type: string, message: string): void {
@@ -381,6 +389,7 @@ export class SessionRuntime {
       seenEventIds: this.seenEventIds.slice(-maxRememberedEventIds),
       queue: this.queue,
       runsSoFar: (this.input.carried?.runsSoFar ?? 0) + 1,
+      ...(this.mcp.carried ? { mcpCatalog: this.mcp.carried } : {}),
     };
     await continueAsNew<(input: SessionWorkflowInput) => Promise<SubAgentResult | undefined>>({
       ...this.input,

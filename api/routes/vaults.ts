@@ -13,7 +13,11 @@ import {
   updateCredential,
   updateVault,
 } from '../../db/repositories/vaults.ts';
+import { validateMcpOAuthCredential } from '../../activities/mcp/credential-probe.ts';
+import { McpCredentials } from '../../activities/mcp/credentials.ts';
+import { resolveSessionCredentials } from '../../db/repositories/vault-secrets.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
+import { invalidRequest } from '../errors.ts';
 import { mergeAuth, splitAuth } from '../credential-auth.ts';
 import { crudRoutes } from '../crud-routes.ts';
 import { credentials, vaults } from '../resources.ts';
@@ -21,6 +25,7 @@ import {
   credentialCreateSchema,
   credentialSchema,
   credentialUpdateSchema,
+  credentialValidationSchema,
   vaultCreateSchema,
   vaultSchema,
   vaultUpdateSchema,
@@ -28,7 +33,8 @@ import {
 
 const tags = ['vaults'];
 
-export function registerVaultRoutes(app: ZodApp, { pool, secretBox }: ApiContext): void {
+export function registerVaultRoutes(app: ZodApp, { pool, secretBox, urlGuard }: ApiContext): void {
+  const mcpCredentials = new McpCredentials({ pool, secretBox, urlGuard });
   crudRoutes(app, pool, { kind: vaults, path: '/v1/vaults', tags, schema: vaultSchema })
     .create({ summary: 'Create a vault', body: vaultCreateSchema }, async ({ tenantId, body }) =>
       createVault(pool, tenantId, { display_name: body.display_name, metadata: body.metadata ?? {} }),
@@ -100,4 +106,25 @@ export function registerVaultRoutes(app: ZodApp, { pool, secretBox }: ApiContext
     .archive({ summary: 'Archive a credential' }, async ({ tenantId, params }) =>
       archiveCredential(pool, tenantId, params.vault_id, params.credential_id),
     );
+
+  app.post(
+    '/v1/vaults/:vault_id/credentials/:credential_id/mcp_oauth_validate',
+    {
+      schema: {
+        tags,
+        summary: 'Validate an mcp_oauth credential live against its MCP server (refreshing once on a 401)',
+        params: credentials.params,
+        response: { 200: credentialValidationSchema },
+      },
+    },
+    async ({ tenantId, params }) => {
+      const current = await credentials.require(pool, tenantId, params);
+      if (current.auth.type !== 'mcp_oauth') throw invalidRequest('only mcp_oauth credentials can be validated');
+      const [opened] = await resolveSessionCredentials(pool, secretBox, tenantId, [params.vault_id], {
+        authKey: String(current.auth.mcp_server_url),
+      });
+      if (!opened || opened.id !== current.id) throw invalidRequest('an archived credential cannot be validated');
+      return validateMcpOAuthCredential(mcpCredentials, urlGuard.fetch, tenantId, opened);
+    },
+  );
 }

@@ -5,6 +5,8 @@ import { sandboxToolNames } from '../../domain/sandbox.ts';
 import { metadataPatchSchema, metadataSchema } from './common.ts';
 
 export const permissionPolicySchema = z.object({ type: z.enum(['always_allow', 'always_ask']) });
+/** MCP tools also take `auto`: the platform decides per call from the tool's annotations (README). */
+const mcpPermissionPolicySchema = z.object({ type: z.enum(['always_allow', 'always_ask', 'auto']) });
 
 const toolsetToolName = z.enum([...sandboxToolNames, 'web_fetch', 'web_search']);
 
@@ -23,6 +25,24 @@ const toolsetSchema = z.object({
       }),
     )
     .max(16)
+    .optional(),
+});
+
+const mcpToolsetSchema = z.object({
+  type: z.literal('mcp_toolset'),
+  mcp_server_name: z.string().min(1).max(255),
+  default_config: z
+    .object({ enabled: z.boolean().nullish(), permission_policy: mcpPermissionPolicySchema.nullish() })
+    .nullish(),
+  configs: z
+    .array(
+      z.object({
+        name: z.string().min(1).max(128),
+        enabled: z.boolean().nullish(),
+        permission_policy: mcpPermissionPolicySchema.nullish(),
+      }),
+    )
+    .max(128)
     .optional(),
 });
 
@@ -70,6 +90,7 @@ const subAgentToolSchema = z.object({
 
 export const agentToolSchema = z.discriminatedUnion('type', [
   toolsetSchema,
+  mcpToolsetSchema,
   customToolSchema,
   backendToolSchema,
   subAgentToolSchema,
@@ -91,7 +112,7 @@ const limitsSchema = z.object({
   token_budget: z.number().int().min(1).optional(),
 });
 
-const mcpServerSchema = z.object({ type: z.literal('url'), name: z.string().min(1).max(256), url: z.url() });
+const mcpServerSchema = z.object({ type: z.literal('url'), name: z.string().min(1).max(255), url: z.url() });
 const skillSchema = z.object({
   type: z.enum(['anthropic', 'custom']),
   skill_id: z.string().min(1),
@@ -135,7 +156,7 @@ export const modelOutputSchema = z.object({
 });
 
 const toolsDescription =
-  'agent_toolset_20260401 (resolved: default_config and configs filled), custom, backend or sub_agent tools';
+  'agent_toolset_20260401 or mcp_toolset (resolved: default_config and configs filled), custom, backend or sub_agent tools';
 
 /** The agent fields a session pins (`session.agent`). */
 export const agentSnapshotFields = {

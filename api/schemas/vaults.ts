@@ -120,3 +120,28 @@ export const credentialSchema = z
     archived_at: z.string().nullable(),
   })
   .meta({ id: 'VaultCredential' });
+
+const capturedResponseSchema = z.object({
+  status_code: z.number().int(),
+  content_type: z.string(),
+  body: z.string(),
+  body_truncated: z.boolean(),
+});
+
+export const credentialValidationSchema = z
+  .object({
+    type: z.literal('vault_credential_validation'),
+    credential_id: z.string(),
+    vault_id: z.string(),
+    status: z.enum(['valid', 'invalid', 'unknown']),
+    has_refresh_token: z.boolean(),
+    mcp_probe: z.object({ method: z.string(), http_response: capturedResponseSchema.nullable() }).nullable(),
+    refresh: z
+      .object({
+        status: z.enum(['succeeded', 'failed', 'connect_error', 'no_refresh_token']),
+        http_response: capturedResponseSchema.nullable(),
+      })
+      .nullable(),
+    validated_at: z.string(),
+  })
+  .meta({ id: 'VaultCredentialValidation' });

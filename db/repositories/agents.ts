@@ -9,6 +9,8 @@ import type {
   AgentToolset,
   BackendTool,
   CustomTool,
+  McpServerDefinition,
+  McpToolset,
   PermissionPolicy,
 } from '../../domain/agent.ts';
 import { ConflictError } from '../../domain/errors.ts';
@@ -24,7 +26,7 @@ export interface SubAgentToolReference {
   permission_policy?: PermissionPolicy;
 }
 
-export type StoredAgentTool = AgentToolset | CustomTool | BackendTool | SubAgentToolReference;
+export type StoredAgentTool = AgentToolset | McpToolset | CustomTool | BackendTool | SubAgentToolReference;
 
 export interface AgentDefinition {
   name: string;
@@ -32,7 +34,7 @@ export interface AgentDefinition {
   system: string | null;
   model: AgentModel;
   tools: StoredAgentTool[];
-  mcp_servers: unknown[];
+  mcp_servers: McpServerDefinition[];
   skills: unknown[];
   metadata: Metadata;
   limits?: AgentLimits;

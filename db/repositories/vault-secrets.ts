@@ -2,6 +2,7 @@
 // for API responses, history, events or logs. Callers pass the session's `vault_ids`; archived vaults and credentials
 // are skipped.
 import type pg from 'pg';
+import { withTransaction } from '../transaction.ts';
 import type { SecretBox } from './secret-box.ts';
 
 export interface OpenedCredential {
@@ -50,4 +51,47 @@ export async function resolveSessionCredentials(
     auth: row.auth,
     secret: JSON.parse(box.open(row.secret, row.id)) as Record<string, unknown>,
   }));
+}
+
+/** What a locked update writes back: the whole opened secret and the public auth (e.g. a new `expires_at`). */
+export interface CredentialRewrite {
+  secret: Record<string, unknown>;
+  auth: Record<string, unknown> & { type: string };
+}
+
+/**
+ * Runs `work` with the credential's row locked (a token refresh: two sessions refreshing at once would spend a
+ * rotating refresh token twice), then writes back what it returns. `work` sees the secret as it is now, which may
+ * already have been refreshed by whoever held the lock before.
+ */
+export async function withLockedCredential<T>(
+  pool: pg.Pool,
+  box: SecretBox,
+  tenantId: string,
+  id: string,
+  work: (current: OpenedCredential) => Promise<{ result: T; rewrite?: CredentialRewrite }>,
+): Promise<T | undefined> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<OpenedRow>(
+      `select id, vault_id, auth, secret from vault_credentials
+       where tenant_id = $1 and id = $2 and archived_at is null for update`,
+      [tenantId, id],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const current = {
+      id: row.id,
+      vaultId: row.vault_id,
+      auth: row.auth,
+      secret: JSON.parse(box.open(row.secret, row.id)) as Record<string, unknown>,
+    };
+    const { result, rewrite } = await work(current);
+    if (rewrite) {
+      await client.query(
+        'update vault_credentials set auth = $3, secret = $4, updated_at = now() where tenant_id = $1 and id = $2',
+        [tenantId, id, rewrite.auth, box.seal(JSON.stringify(rewrite.secret), id)],
+      );
+    }
+    return result;
+  });
 }

@@ -14,6 +14,7 @@ import { createAutomationWorker } from '../../workers/automation-worker.ts';
 import { createExampleBackendWorker } from '../../workers/example-backend-worker.ts';
 import type { ModelEndpoints } from '../../activities/model/endpoint.ts';
 import { UrlGuard } from '../../net/url-guard.ts';
+import { createMcpWorker } from '../../workers/mcp-worker.ts';
 import { createModelWorker } from '../../workers/model-worker.ts';
 import { createSandboxHost, type SandboxHost } from '../../workers/sandbox-worker.ts';
 import { SecretBox } from '../../db/repositories/secret-box.ts';
@@ -49,7 +50,8 @@ export function testDataConverter(pool: pg.Pool): DataConverter {
 export interface PlatformOptions {
   label: string;
   /** Which workers to run in this process (default: all). */
-  workers?: Array<'session' | 'model' | 'sandbox' | 'backend' | 'automation'>;
+  /** Which workers to run (default: session, model, sandbox, backend; `mcp` only when asked for). */
+  workers?: Array<'session' | 'model' | 'sandbox' | 'backend' | 'automation' | 'mcp'>;
   maxCachedWorkflows?: number;
   /** The model worker's endpoints (default: no keys, the fake model server for every provider). */
   modelEndpoints?: (fakeModelUrl: string) => ModelEndpoints;
@@ -135,6 +137,19 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
     const [shared, host] = sandboxHost.workers;
     workers.set('sandbox', shared!);
     workers.set('sandbox-host', host!);
+  }
+  if (wanted.includes('mcp')) {
+    workers.set(
+      'mcp',
+      await createMcpWorker({
+        connection: nativeConnection,
+        taskQueuePrefix: prefix,
+        pool,
+        dataConverter,
+        secretBox: new SecretBox(developmentVaultKey),
+        urlGuard: new UrlGuard(options.privateNetworkAllowlist ?? []),
+      }),
+    );
   }
   if (wanted.includes('backend')) {
     workers.set(

@@ -22,6 +22,7 @@ const startedLine: Record<WorkerFamily, string> = {
   model: 'model worker started',
   sandbox: 'sandbox worker started',
   automation: 'automation worker started',
+  mcp: 'mcp worker started',
 };
 
 let spawned = 0;

@@ -52,6 +52,7 @@ describe('docker-compose.yml', () => {
         'session-worker',
         'model-worker',
         'sandbox-worker',
+        'mcp-worker',
       ]),
     );
     for (const [name, service] of Object.entries(config.services)) {
