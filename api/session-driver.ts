@@ -1,4 +1,4 @@
-// The API's only door into session workflows: start, query, signal, terminate — by the message definitions in
+// The API's only door into session workflows: start, query, update, signal, terminate — by the message definitions in
 // workflows/messages.ts and the contracts in domain/, nothing else from the workflow side.
 import {
   ApplicationFailure,
