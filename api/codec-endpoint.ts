@@ -7,13 +7,9 @@ import type { Logger } from 'pino';
 import { createPlatformCodecServerCodec } from '../codec/data-converter.ts';
 import { startCodecServer, type RunningCodecServer } from '../codec/codec-server.ts';
 import type { PlatformConfig } from '../domain/config.ts';
+import { operatorAuthorizer } from './operator-auth.ts';
 
-const loopback = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
-
-export function codecAuthorizer(token: string | undefined): (request: IncomingMessage) => boolean {
-  if (token) return (request) => request.headers.authorization === `Bearer ${token}`;
-  return (request) => loopback.has(request.socket.remoteAddress ?? '');
-}
+export const codecAuthorizer: (token: string | undefined) => (request: IncomingMessage) => boolean = operatorAuthorizer;
 
 export async function startPlatformCodecServer(
   config: PlatformConfig,

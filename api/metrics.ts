@@ -1,4 +1,4 @@
-// GET /metrics (no auth, like /health): the API's Prometheus metrics in the text exposition format (0.0.4). Request
+// GET /metrics (no API key; loopback or AGENTS_METRICS_TOKEN): the API's Prometheus metrics in the text exposition format (0.0.4). Request
 // counts and latency by route and status are counted in-process; sessions by status, model tokens and sandbox
 // snapshots are read from PostgreSQL at scrape time, so every API replica reports the same platform-wide values (sum
 // the request metrics across replicas, not these). A tiny registry: prom-client is not a dependency.
@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { journalStatusSql, modelUsageTotals } from '../db/repositories/session-events.ts';
 import type { ApiContext } from './context.ts';
+import { ApiError, sendError } from './errors.ts';
+import { operatorAuthorizer } from './operator-auth.ts';
 
 type Labels = Record<string, string>;
 
@@ -189,7 +191,10 @@ async function collectFromDatabase(
 }
 
 /** Counts every request by route template and status, and serves GET /metrics. */
-export function registerApiMetrics(app: FastifyInstance, { pool, openStreams, notifier }: ApiContext): MetricsRegistry {
+export function registerApiMetrics(
+  app: FastifyInstance,
+  { pool, openStreams, notifier, config }: ApiContext,
+): MetricsRegistry {
   const registry = new MetricsRegistry();
   const requests = registry.counter(apiMetricNames.requests, 'HTTP requests answered, by method, route and status');
   const duration = registry.histogram(
@@ -226,7 +231,16 @@ export function registerApiMetrics(app: FastifyInstance, { pool, openStreams, no
     duration.observe(labels, reply.elapsedTime / 1000);
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  // Outside loopback only with AGENTS_METRICS_TOKEN (api/operator-auth.ts): the figures are platform-wide.
+  const authorized = operatorAuthorizer(config.AGENTS_METRICS_TOKEN);
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (!authorized(request.raw)) {
+      return sendError(
+        request,
+        reply,
+        new ApiError(401, 'authentication_error', '/metrics needs the metrics token (Authorization: Bearer)'),
+      );
+    }
     const text = await registry.render();
     return reply.type(prometheusContentType).send(text);
   });

@@ -100,6 +100,8 @@ export const configSchema = z.object({
   AGENTS_CODEC_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   /** Bearer token the codec server requires; unset, it answers loopback callers only (development). */
   AGENTS_CODEC_TOKEN: optionalString,
+  /** Bearer token the API's /metrics requires; unset, it answers loopback callers only. */
+  AGENTS_METRICS_TOKEN: optionalString,
   /** Port of a worker process's Prometheus endpoint (Temporal's runtime metrics at /metrics; 0 disables it). */
   AGENTS_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** Address that endpoint binds to (0.0.0.0 in containers, so a scraper can reach it). */
