@@ -124,6 +124,9 @@ export type SpanEvent =
 export type SessionEvent = UserEvent | AgentEvent | SessionLifecycleEvent | SpanEvent;
 export type SessionEventType = SessionEvent['type'];
 
+/** Omit over each member of a union (Omit on the union itself would keep only the common keys). */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 /** An event as stored: its position in the session's total order. */
 export interface JournaledEvent {
   seq: number;

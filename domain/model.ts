@@ -81,7 +81,7 @@ export const emptyModelUsage = (): ModelUsage => ({
   cacheCreationInputTokens: 0,
 });
 
-export const addUsage = (a: ModelUsage, b: ModelUsage): ModelUsage => ({
+export const addModelUsage = (a: ModelUsage, b: ModelUsage): ModelUsage => ({
   inputTokens: a.inputTokens + b.inputTokens,
   outputTokens: a.outputTokens + b.outputTokens,
   cacheReadInputTokens: a.cacheReadInputTokens + b.cacheReadInputTokens,

@@ -8,7 +8,7 @@
 // further writes wait until that call settles.
 import { CancellationScope, condition, patched, uuid4 } from '@temporalio/workflow';
 import type { JournalBatch } from '../domain/contracts/journal-batch.ts';
-import type { JournaledEvent, SessionEvent } from '../domain/events.ts';
+import type { DistributiveOmit, JournaledEvent, SessionEvent } from '../domain/events.ts';
 import { makeId } from '../domain/ids.ts';
 import { journalActivities } from './activity-proxies.ts';
 
@@ -21,7 +21,6 @@ export const handOffPatch = 'journal-hand-off-to-activities';
 /** Batches larger than this always go through the local activity, so history never carries conversation content. */
 export const maxHandOffChars = 4_096;
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type NewEvent = DistributiveOmit<SessionEvent, 'id' | 'processed_at'> & { id?: string };
 
 export class EventJournal {

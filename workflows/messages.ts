@@ -2,9 +2,7 @@
 // temporal CLI by name, other SDKs by name). Names are part of the public contract; see README "Driving a session".
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SessionStateView } from '../domain/session.ts';
-import type { UserEvent } from '../domain/events.ts';
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+import type { DistributiveOmit, UserEvent } from '../domain/events.ts';
 
 /** A user event as sent; `id` is assigned by the sender for idempotency (the workflow assigns one if missing). */
 export type IncomingUserEvent = DistributiveOmit<UserEvent, 'id' | 'processed_at'> & { id?: string };

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/workflow';
 import { defaultLimits } from '../domain/agent.ts';
 import type { StopReason, UserEvent, UserMessageEvent } from '../domain/events.ts';
-import { addUsage, emptyModelUsage, type ModelUsage, type ToolUseBlock } from '../domain/model.ts';
+import { addModelUsage, emptyModelUsage, type ModelUsage, type ToolUseBlock } from '../domain/model.ts';
 import type {
   CarriedSessionState,
   PendingAction,
@@ -218,7 +218,7 @@ export class SessionRuntime {
       if (outcome.kind !== 'response') break;
 
       this.stats.modelCalls++;
-      this.usage = addUsage(this.usage, outcome.response.usage);
+      this.usage = addModelUsage(this.usage, outcome.response.usage);
       const text = outcome.response.content.flatMap((block) => (block.type === 'text' ? [block] : []));
       if (text.length > 0) {
         this.journal.emit({ type: 'agent.message', id: outcome.messageEventId, content: text });

@@ -77,7 +77,7 @@ export function retryAfterMilliseconds(headers: { get(name: string): string | nu
 }
 
 /** Removes the API key, and anything shaped like a key or a bearer token, from text bound for history and logs. */
-export function redactSecrets(text: string, apiKey: string): string {
+export function redactApiKeys(text: string, apiKey: string): string {
   let redacted = apiKey.length >= 4 ? text.split(apiKey).join('[redacted]') : text;
   redacted = redacted.replace(/\b(sk-[A-Za-z0-9_-]{2,})[A-Za-z0-9_*-]{6,}/g, 'sk-[redacted]');
   return redacted.replace(/(Bearer\s+)\S+/gi, '$1[redacted]');
@@ -175,7 +175,7 @@ export function toModelFailure(error: unknown, context: ProviderCallContext): Ap
   const nonRetryable = classified.type === FailureType.modelRequestRejected;
   const retryHint =
     !nonRetryable && classified.retryAfterMs !== undefined ? ` (retry after ${classified.retryAfterMs} ms)` : '';
-  const message = redactSecrets(
+  const message = redactApiKeys(
     `${context.provider} model ${context.model}: ${classified.summary}${retryHint}`,
     context.apiKey,
   );

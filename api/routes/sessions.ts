@@ -23,14 +23,13 @@ import {
   sessionListQuerySchema,
   sessionSchema,
   sessionUpdateSchema,
+  type SessionCreateBody,
 } from '../schemas/sessions.ts';
 import { createSession } from '../session-creation.ts';
 import { liveState, sessionResponse, type LiveState } from '../session-view.ts';
 
 const tags = ['sessions'];
 const deleteWaitMs = 5_000;
-
-type SessionCreateBody = z.output<typeof sessionCreateSchema>;
 
 /** POST /v1/sessions through the one creation path (api/session-creation.ts) that deployment runs use too. */
 function createFromBody(context: ApiContext, tenantId: string, body: SessionCreateBody): Promise<SessionRow> {

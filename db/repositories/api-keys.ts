@@ -4,6 +4,7 @@
 // a minute per key.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { Queryable } from '../queryable.ts';
 import { ConflictError } from '../../domain/errors.ts';
 import { makeId } from '../../domain/ids.ts';
 import type { KeyLimitOverrides, TenantLimitOverrides } from '../../domain/tenant-limits.ts';
@@ -77,8 +78,6 @@ const toRecord = (row: ApiKeyRow): ApiKeyRecord => ({
   rotated_to: row.rotated_to,
   limits: row.limits,
 });
-
-type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 export async function issueApiKey(
   db: Queryable,

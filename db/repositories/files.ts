@@ -1,6 +1,7 @@
 // Uploaded files (kept in PostgreSQL; small by the API's body limit) and the session resources that reference them.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { Queryable } from '../queryable.ts';
 import { makeId } from '../../domain/ids.ts';
 import type { ListOptions, Page } from './pagination.ts';
 import { tenantTable } from './tenant-table.ts';
@@ -115,8 +116,6 @@ const toResource = (row: ResourceRow): SessionResourceRecord => ({
   created_at: row.created_at.toISOString(),
   updated_at: row.updated_at.toISOString(),
 });
-
-type Queryable = Pick<pg.Pool, 'query'>;
 
 const resources = tenantTable({ table: 'session_resources', toRecord: toResource, archivable: false });
 

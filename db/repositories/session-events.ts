@@ -3,13 +3,12 @@
 // API's listing, SSE stream, usage, metrics, trace) read through the functions here; the API deletes here. Writes and
 // live deltas are announced by NOTIFY to the API's LISTEN (api/event-notifier.ts).
 import type pg from 'pg';
+import type { Queryable } from '../queryable.ts';
 import { withTransaction } from '../transaction.ts';
 import type { DeltaMessage } from '../../domain/contracts/delta-message.ts';
 import type { JournalBatch } from '../../domain/contracts/journal-batch.ts';
 import type { JournaledEvent, SessionEvent } from '../../domain/events.ts';
 import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
-
-type Queryable = Pick<pg.Pool, 'query'>;
 
 /** Journal writes; payload `<sessionId> <lastSeq>`. Readers re-read after their last seq, so a lost notice loses nothing. */
 export const sessionEventsChannel = 'session_events';

@@ -1,6 +1,7 @@
 // Session rows: ownership, listing and what was pinned at creation. Live state (status, usage) comes from the
 // session's workflow and its event journal; see session-events.ts.
 import type pg from 'pg';
+import type { Queryable } from '../queryable.ts';
 import type { AgentSnapshot } from '../../domain/agent.ts';
 import { journalStatusSql } from './session-events.ts';
 import { cursorCondition, isoOrNull, pageOf, type ListOptions, type Metadata, type Page } from './pagination.ts';
@@ -31,8 +32,6 @@ export interface NewSession {
   metadata: Metadata;
   vaultIds: string[];
 }
-
-type Queryable = Pick<pg.Pool, 'query'>;
 
 export async function insertSession(db: Queryable, tenantId: string, session: NewSession): Promise<SessionRow> {
   const { rows } = await db.query<SessionRow>(

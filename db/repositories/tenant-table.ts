@@ -1,10 +1,8 @@
 // The by-key operations every tenant-owned table repeats: get one row, archive it, delete it, list a page of rows in
 // `position` order. A repository names its table, the columns it returns and how a row becomes a record; the keys
 // (`{ tenant_id, id }`, or `{ tenant_id, vault_id, id }` for a child table) are column names from code, never input.
-import type pg from 'pg';
+import type { Queryable } from '../queryable.ts';
 import { cursorCondition, pageOf, type ListOptions, type Page } from './pagination.ts';
-
-type Queryable = Pick<pg.Pool, 'query'>;
 
 /** Column → value; every pair is an equality in the WHERE clause. */
 export type RowKeys = Record<string, unknown>;
