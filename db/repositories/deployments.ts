@@ -1,5 +1,6 @@
 // Deployments: the API's record of each one (its schedule lives in Temporal as `deployment-<id>`).
 import type pg from 'pg';
+import type { Queryable } from '../queryable.ts';
 import type { CronSchedule } from '../../domain/deployments.ts';
 import { cursorCondition, isoOrNull, pageOf, type ListOptions, type Metadata, type Page } from './pagination.ts';
 
@@ -53,8 +54,6 @@ const columns = (fields: DeploymentFields): unknown[] => [
   fields.metadata,
   fields.schedule ? JSON.stringify(fields.schedule) : null,
 ];
-
-type Queryable = Pick<pg.Pool, 'query'>;
 
 export async function insertDeployment(
   db: Queryable,

@@ -8,6 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { readEvents } from '../../db/repositories/session-events.ts';
 import { eventually, startApiHarness, startApiOn, type ApiHarness } from '../support/api-harness.ts';
 
 const operatorKey = `sk-ant-operator-${randomUUID()}`;
@@ -56,13 +57,8 @@ afterAll(async () => {
   await harness?.stop();
 });
 
-const eventTypes = async (sessionId: string): Promise<string[]> => {
-  const { rows } = await harness.platform.pool.query<{ type: string }>(
-    'select type from session_events where session_id = $1 order by seq',
-    [sessionId],
-  );
-  return rows.map((row) => row.type);
-};
+const eventTypes = async (sessionId: string): Promise<string[]> =>
+  (await readEvents(harness.platform.pool, sessionId)).map(({ event }) => event.type);
 
 async function runTurn(client: Anthropic, agentId: string, vaultIds: string[]): Promise<string[]> {
   const environment = await client.beta.environments.create({ name: `leak-${randomUUID()}` });
