@@ -145,9 +145,11 @@ export async function claimWorkItem(
   return rows[0] ? toItem(rows[0]) : undefined;
 }
 
+/** Notes a poll by `workerId`; pollers silent for a day are forgotten (a runner's id is new at every start). */
 export async function recordPoller(pool: pg.Pool, environmentId: string, workerId: string): Promise<void> {
   await pool.query(
-    `insert into work_pollers (environment_id, worker_id) values ($1, $2)
+    `with forgotten as (delete from work_pollers where environment_id = $1 and last_poll_at < now() - interval '1 day')
+     insert into work_pollers (environment_id, worker_id) values ($1, $2)
      on conflict (environment_id, worker_id) do update set last_poll_at = now()`,
     [environmentId, workerId],
   );
