@@ -69,14 +69,7 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
   const extraLabels = { ...options.extraLabels, [hostLabel]: options.hostId };
   const reportError = (what: string) => (error: unknown) =>
     options.log?.warn({ err: error instanceof Error ? error.message : String(error) }, what);
-  const egress = options.egress
-    ? await EgressGateway.start({
-        ...options.egress,
-        docker: options.docker,
-        pool: options.pool,
-        onError: reportError('egress log write failed'),
-      })
-    : undefined;
+  const egress = options.egress ? await startEgress(options, reportError) : undefined;
   // Pools and reaper see only this host's containers (the host label is among the sandbox's extra labels).
   const sandbox = new DockerSandbox(options.docker, { extraLabels, egress });
   const warmPools = (options.warmPools ?? [])
@@ -149,6 +142,27 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
       }
     },
   };
+}
+
+/**
+ * The host's egress proxy. A host that cannot run it (no root for its socket folder, no CA table yet) still serves
+ * every other sandbox: it says so, and a session whose environment needs the proxy gets a clear error at creation.
+ */
+async function startEgress(
+  options: SandboxHostOptions,
+  reportError: (what: string) => (error: unknown) => void,
+): Promise<EgressGateway | undefined> {
+  try {
+    return await EgressGateway.start({
+      ...options.egress!,
+      docker: options.docker,
+      pool: options.pool,
+      onError: reportError('egress log write failed'),
+    });
+  } catch (error) {
+    reportError('egress proxy not started: sandboxes with allowed hosts or credentials cannot be made here')(error);
+    return undefined;
+  }
 }
 
 /** Two workers sharing one set of activities: the shared creation queue and this host's queue (no pools, no reaper). */
