@@ -29,6 +29,9 @@ import { createApiLogger } from './logger.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import type { PlatformEventSink } from './deployment-runner.ts';
 import { DeploymentSchedules } from './deployment-schedules.ts';
+import { WebhookDispatcher } from './webhook-dispatch.ts';
+import { registerWebhookEvents } from './webhook-events.ts';
+import { registerWebhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
 import { registerEnvironmentKeyRoutes } from './routes/environment-keys.ts';
 import { registerEnvironmentWorkRoutes } from './routes/environment-work.ts';
@@ -101,7 +104,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
     catchupWindowMs: config.AGENTS_DEPLOYMENT_CATCHUP_WINDOW_MS,
     timeoutMs: options.temporalTimeoutMs,
   });
-  const emit: PlatformEventSink = async () => undefined;
+  const emit: PlatformEventSink = new WebhookDispatcher(pool, options.temporalClient, config, logger).emit;
   const context: ApiContext = {
     config,
     pool,
@@ -142,6 +145,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
 
   registerErrorHandling(app);
   registerApiMetrics(app, context);
+  registerWebhookEvents(app, emit);
   const typed = app.withTypeProvider<ZodTypeProvider>();
   registerAgentRoutes(typed, context);
   registerEnvironmentRoutes(typed, context);
@@ -153,6 +157,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   registerFileRoutes(typed, context);
   registerVaultRoutes(typed, context);
   registerDeploymentRoutes(typed, context);
+  registerWebhookEndpointRoutes(typed, context);
   registerDeploymentRunRoutes(typed, context);
   registerUsageAndHealthRoutes(typed, context);
   registerUsageRoutes(typed, context);

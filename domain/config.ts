@@ -122,6 +122,19 @@ export const configSchema = z.object({
     .enum(['true', 'false', ''])
     .default('false')
     .transform((value) => value === 'true'),
+  /** Webhook deliveries: the first retry after this (ms), doubling up to the maximum, so many attempts in all (the
+   * defaults spread 15 attempts over about 9 hours). */
+  AGENTS_WEBHOOK_RETRY_INITIAL_MS: positiveInt(30_000),
+  AGENTS_WEBHOOK_RETRY_MAX_MS: positiveInt(3_600_000),
+  AGENTS_WEBHOOK_MAX_ATTEMPTS: positiveInt(15),
+  /** One delivery attempt's HTTP timeout (ms). */
+  AGENTS_WEBHOOK_ATTEMPT_TIMEOUT_MS: positiveInt(10_000),
+  /** Consecutive failed attempts after which an endpoint is disabled (and a webhook_endpoint.disabled event sent). */
+  AGENTS_WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt(100),
+  /** How long a rotated-out signing secret keeps signing beside the new one (ms). */
+  AGENTS_WEBHOOK_SECRET_GRACE_MS: nonNegativeInt(24 * 3_600_000),
+  /** How often an automation worker starts the deliveries whose emitter could not reach Temporal (ms). */
+  AGENTS_WEBHOOK_SWEEP_INTERVAL_MS: positiveInt(10_000),
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Largest request body the API accepts (bytes); larger ones get 413. */

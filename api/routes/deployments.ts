@@ -99,7 +99,6 @@ export function registerDeploymentRoutes(app: ZodApp, context: ApiContext): void
       });
       const id = makeId('deployment', randomUUID());
       const row = (await save((db) => insertDeployment(db, tenantId, id, fields)))!;
-      await context.emit(tenantId, 'deployment.created', row.id);
       return respond(row);
     },
   );
@@ -129,7 +128,6 @@ export function registerDeploymentRoutes(app: ZodApp, context: ApiContext): void
       const fields = await checked(tenantId, agent, mergedFields(current, body));
       const row = await save((db) => updateDeployment(db, tenantId, current.id, fields));
       if (!row) throw notFound('deployment', current.id);
-      await context.emit(tenantId, 'deployment.updated', row.id);
       return respond(row);
     },
   );
@@ -191,23 +189,20 @@ function registerLifecycleRoutes(app: ZodApp, context: ApiContext, helpers: Life
     {
       action: 'archive',
       summary: 'Archive a deployment: its schedule is deleted, its runs are kept',
-      event: 'deployment.archived',
       apply: (tenantId: string, row: DeploymentRow) => archiveDeployment(pool, tenantId, row.id),
     },
     {
       action: 'pause',
       summary: 'Pause a deployment: scheduled firings stop (manual runs are still allowed)',
-      event: 'deployment.paused',
       apply: (tenantId: string, row: DeploymentRow) => setPausedReason(pool, tenantId, row.id, { type: 'manual' }),
     },
     {
       action: 'unpause',
       summary: 'Unpause a deployment: scheduled firings resume',
-      event: 'deployment.unpaused',
       apply: (tenantId: string, row: DeploymentRow) => setPausedReason(pool, tenantId, row.id, null),
     },
   ] as const;
-  for (const { action, summary, event, apply } of lifecycle) {
+  for (const { action, summary, apply } of lifecycle) {
     app.post(
       `/v1/deployments/:deployment_id/${action}`,
       { schema: { tags, summary, params, response: { 200: deploymentSchema } } },
@@ -220,7 +215,6 @@ function registerLifecycleRoutes(app: ZodApp, context: ApiContext, helpers: Life
         }
         const row = await helpers.save(() => apply(tenantId, current));
         if (!row) throw notFound('deployment', current.id);
-        await context.emit(tenantId, event, row.id);
         return helpers.respond(row);
       },
     );

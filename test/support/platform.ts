@@ -158,18 +158,17 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
     );
   }
   if (wanted.includes('automation')) {
-    workers.set(
-      'automation',
-      await createAutomationWorker({
-        connection: nativeConnection,
-        client,
-        config: platformConfig(prefix, options.env),
-        pool,
-        dataConverter,
-        workflowBundle: { codePath: inject('workflowBundlePath') },
-        sessionSettings: { modelRetryInitialMs: 100, modelRetryMaxMs: 1_000, modelHeartbeatTimeoutMs: 5_000 },
-      }),
-    );
+    const automation = await createAutomationWorker({
+      connection: nativeConnection,
+      client,
+      config: platformConfig(prefix, options.env),
+      pool,
+      dataConverter,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      sessionSettings: { modelRetryInitialMs: 100, modelRetryMaxMs: 1_000, modelHeartbeatTimeoutMs: 5_000 },
+    });
+    workers.set('automation', automation.worker);
+    void automation.sweep();
   }
   const running = [...workers.values()].map((worker) => worker.run());
   return {
