@@ -5,6 +5,8 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { getAgent } from '../db/repositories/agents.ts';
+import { getRun } from '../db/repositories/deployment-runs.ts';
+import { getDeployment } from '../db/repositories/deployments.ts';
 import { getEnvironment } from '../db/repositories/environments.ts';
 import { getWorkItem } from '../db/repositories/work-items.ts';
 import { getFile, getSessionResource } from '../db/repositories/files.ts';
@@ -115,4 +117,18 @@ export const credentials = resourceKind({
   params: vaults.params.extend({ credential_id: pathIdSchema }),
   idParam: 'credential_id',
   find: (pool, tenantId, params) => getCredential(pool, tenantId, params.vault_id, params.credential_id),
+});
+
+export const deployments = resourceKind({
+  name: 'deployment',
+  params: idParams('deployment_id'),
+  idParam: 'deployment_id',
+  find: (pool, tenantId, params) => getDeployment(pool, tenantId, params.deployment_id),
+});
+
+export const deploymentRuns = resourceKind({
+  name: 'deployment run',
+  params: idParams('deployment_run_id'),
+  idParam: 'deployment_run_id',
+  find: (pool, tenantId, params) => getRun(pool, tenantId, params.deployment_run_id),
 });

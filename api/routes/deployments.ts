@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
   archiveDeployment,
-  getDeployment,
   insertDeployment,
   lastScheduledRunAt,
   listDeployments,
@@ -22,6 +21,7 @@ import type { ApiContext, ZodApp } from '../context.ts';
 import { runDeployment } from '../deployment-runner.ts';
 import { deploymentResponse, runResponse } from '../deployment-view.ts';
 import { conflict, invalidRequest, notFound } from '../errors.ts';
+import { deployments } from '../resources.ts';
 import { pageSchema } from '../schemas/common.ts';
 import {
   deploymentCreateSchema,
@@ -33,18 +33,14 @@ import {
 } from '../schemas/deployments.ts';
 import { resolveSessionReferences } from '../session-creation.ts';
 
-const params = z.object({ deployment_id: z.string().min(1).max(128) });
+const { params } = deployments;
 const tags = ['deployments'];
 type AgentReference = string | { id: string; version?: number };
 
 export function registerDeploymentRoutes(app: ZodApp, context: ApiContext): void {
   const { pool, schedules, config } = context;
 
-  const requireRow = async (tenantId: string, id: string) => {
-    const row = await getDeployment(pool, tenantId, id);
-    if (!row) throw notFound('deployment', id);
-    return row;
-  };
+  const requireRow = (tenantId: string, id: string) => deployments.require(pool, tenantId, { deployment_id: id });
 
   const respond = async (row: DeploymentRow) => {
     const [last, upcoming] = await Promise.all([lastScheduledRunAt(pool, [row.id]), schedules.upcoming(row)]);
