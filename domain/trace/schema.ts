@@ -53,7 +53,9 @@ const toolSpanSchema = z.object({
   kind: z.literal('tool'),
   ...timing,
   name: z.string(),
-  tool_kind: z.enum(['tool', 'custom_tool']),
+  tool_kind: z.enum(['tool', 'custom_tool', 'mcp_tool']),
+  /** MCP tools: the server that provides the tool. */
+  mcp_server_name: z.string().optional(),
   permission: z.enum(['allow', 'ask', 'deny']).nullable(),
   status: toolStatusSchema,
   input: z.record(z.string(), z.unknown()),

@@ -1,4 +1,4 @@
-// Tool calls, grouped by tool_use id: agent.tool_use / agent.custom_tool_use open one (awaiting when it needs the
+// Tool calls, grouped by tool_use id: agent.tool_use / agent.custom_tool_use / agent.mcp_tool_use open one (awaiting when it needs the
 // client), user.tool_confirmation decides an `ask` tool, user.custom_tool_result or agent.tool_result closes it — or,
 // in a self-hosted environment, the runner's user.tool_result.
 import type { EventOf, Reducers } from './reducer.ts';
@@ -24,16 +24,18 @@ function writtenFile(name: string, input: Record<string, unknown>, max: number):
 
 function openTool(
   state: TraceState,
-  event: EventOf<'agent.tool_use'> | EventOf<'agent.custom_tool_use'>,
+  event: EventOf<'agent.tool_use'> | EventOf<'agent.custom_tool_use'> | EventOf<'agent.mcp_tool_use'>,
   at: string | null,
 ): void {
   const custom = event.type === 'agent.custom_tool_use';
+  const mcp = event.type === 'agent.mcp_tool_use';
   const permission = custom ? null : (event.evaluated_permission ?? null);
   const span: ToolSpan = {
     kind: 'tool',
     id: event.id,
     name: event.name,
-    tool_kind: custom ? 'custom_tool' : 'tool',
+    tool_kind: custom ? 'custom_tool' : mcp ? 'mcp_tool' : 'tool',
+    ...(mcp ? { mcp_server_name: event.mcp_server_name } : {}),
     permission,
     status: custom || permission === 'ask' ? 'awaiting' : 'running',
     input: event.input,
@@ -44,7 +46,7 @@ function openTool(
     confirmation: null,
     custom_result_event_id: null,
     wait_ms: null,
-    file: custom ? null : writtenFile(event.name, event.input, state.previewChars),
+    file: custom || mcp ? null : writtenFile(event.name, event.input, state.previewChars),
     sub_agent: null,
     started_at: at,
     ended_at: null,
@@ -61,6 +63,7 @@ function openTool(
 export const toolReducers: Reducers = {
   'agent.tool_use': openTool,
   'agent.custom_tool_use': openTool,
+  'agent.mcp_tool_use': openTool,
 
   'user.tool_confirmation': (state, event, at) => {
     state.openWait?.answered_by.push(event.id);
@@ -102,14 +105,22 @@ export const toolReducers: Reducers = {
     closeSpan(span, at);
   },
 
-  'agent.tool_result': (state, event, at) => {
-    const span = state.tools.get(event.tool_use_id);
-    if (!span) return;
-    const text = (event.content ?? []).map((block) => block.text).join('');
-    span.output_preview = cut(text, state.previewChars);
-    span.output_chars = text.length;
-    span.is_error = event.is_error ?? false;
-    if (span.status !== 'denied') span.status = span.is_error ? 'error' : 'ok';
-    closeSpan(span, at);
-  },
+  'agent.tool_result': (state, event, at) => closeToolSpan(state, event.tool_use_id, event, at),
+  'agent.mcp_tool_result': (state, event, at) => closeToolSpan(state, event.mcp_tool_use_id, event, at),
 };
+
+function closeToolSpan(
+  state: TraceState,
+  toolUseId: string,
+  event: EventOf<'agent.tool_result'> | EventOf<'agent.mcp_tool_result'>,
+  at: string | null,
+): void {
+  const span = state.tools.get(toolUseId);
+  if (!span) return;
+  const text = (event.content ?? []).map((block) => block.text).join('');
+  span.output_preview = cut(text, state.previewChars);
+  span.output_chars = text.length;
+  span.is_error = event.is_error ?? false;
+  if (span.status !== 'denied') span.status = span.is_error ? 'error' : 'ok';
+  closeSpan(span, at);
+}

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { refreshAccessToken } from '../../activities/mcp/oauth-refresh.ts';
 import { sessionWorkflowId } from '../../domain/ids.ts';
 import { UrlGuard } from '../../net/url-guard.ts';
-import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
+import { eventually, startApiHarness, startApiOn, type ApiHarness } from '../support/api-harness.ts';
 import { recordHistory } from '../support/histories.ts';
 import { sessionHistoryText } from '../support/history-text.ts';
 import {
@@ -193,6 +193,8 @@ it('lists, calls, approves and refreshes MCP tools in a session; a dead server i
   const secrets = [bearerToken, oauth.clientSecret, ...oauth.issued];
   const history = await sessionHistoryText(harness.platform.client, harness.platform.dataConverter, session.id);
   const trace = await (await harness.request(`/v1/sessions/${session.id}/trace`)).text();
+  expect(trace.match(/"tool_kind":"mcp_tool"/g)).toHaveLength(4);
+  expect(trace).toContain('"mcp_server_name":"crm"');
   const logs = harness.logLines.join('\n');
   const places = { events: JSON.stringify(events), logs, trace, history: history.raw, decoded: history.decoded };
   for (const [place, text] of Object.entries(places)) {
@@ -200,6 +202,84 @@ it('lists, calls, approves and refreshes MCP tools in a session; a dead server i
     for (const secret of secrets) expect(text.includes(secret), `${place} holds a secret`).toBe(false);
   }
   await recordHistory(harness.platform.client, sessionWorkflowId(session.id), 'mcp-tools-refresh-dead-server');
+});
+
+it('times a slow call out and reports a failed refresh, and the session goes on', async () => {
+  // Another API on the same workers, whose sessions give an MCP call 1.5 s.
+  const api = await startApiOn(harness.platform, 'mcp-slow', {
+    sessionSettings: { mcpToolTimeoutMs: 1_500 },
+    config: { AGENTS_PRIVATE_NETWORK_ALLOWLIST: '127.0.0.0/8' },
+  });
+  const endpoint = await startTokenEndpoint('client_secret_post');
+  const slow = await startMcpServer('slow', (token) => token === endpoint.accessToken);
+  try {
+    const client = new Anthropic({ apiKey: api.tenant.apiKey, baseURL: api.baseURL, maxRetries: 0 });
+    const model = `${harness.platform.prefix}-mcp-slow`;
+    const agent = await client.beta.agents.create({
+      name: 'slow mcp',
+      model,
+      mcp_servers: [{ type: 'url', name: 'slow', url: slow.url }],
+      tools: [
+        { type: 'agent_toolset_20260401', default_config: { enabled: false } },
+        {
+          type: 'mcp_toolset',
+          mcp_server_name: 'slow',
+          default_config: { permission_policy: { type: 'always_allow' } },
+        },
+      ] as AgentCreateParams['tools'],
+    });
+    const vault = await client.beta.vaults.create({ display_name: 'slow' });
+    const spentRefreshToken = `spent-${randomUUID()}`;
+    await client.beta.vaults.credentials.create(vault.id, {
+      auth: {
+        type: 'mcp_oauth',
+        mcp_server_url: slow.url,
+        access_token: endpoint.accessToken,
+        refresh: {
+          client_id: endpoint.clientId,
+          refresh_token: spentRefreshToken, // the token endpoint refuses it
+          token_endpoint: endpoint.url,
+          token_endpoint_auth: { type: 'client_secret_post', client_secret: endpoint.clientSecret },
+        },
+      },
+    });
+    harness.platform.fakeModel.setScript(model, [
+      { toolCalls: [{ name: 'hang', input: {} }] },
+      { toolCalls: [{ name: 'lookup_ticket', input: { id: 'T-2' } }] },
+      { text: 'Both calls failed.' },
+    ]);
+    const environment = await client.beta.environments.create({ name: `mcp-slow-${harness.platform.prefix}` });
+    const session = await client.beta.sessions.create({
+      agent: agent.id,
+      environment_id: environment.id,
+      vault_ids: [vault.id],
+    });
+    await client.beta.sessions.events.send(session.id, {
+      events: [{ type: 'user.message', content: [{ type: 'text', text: 'Try.' }] }],
+    });
+    await eventually(async () => (slow.hanging.length > 0 ? true : undefined), 30_000, 'the hanging call');
+    endpoint.expire(); // the next call is refused, and the refresh fails
+    const events = await waitFor(client, session.id, 'the end of the turn', (all) =>
+      all.some((event) => event.type === 'agent.message'),
+    );
+    const results = events.filter((event) => event.type === 'agent.mcp_tool_result');
+    expect(results.map((event) => event.is_error)).toEqual([true, true]);
+    expect(JSON.stringify(results[0])).toMatch(/timed out/i);
+    const failure = events.find((event) => event.type === 'session.error');
+    expect(failure).toMatchObject({
+      error: { type: 'mcp_authentication_failed_error', mcp_server_name: 'slow' },
+    });
+    expect(JSON.stringify(failure)).toContain('invalid_grant');
+    expect(endpoint.refreshes).toEqual([{ authentication: 'client_secret_post', granted: false }]);
+    for (const secret of [spentRefreshToken, endpoint.clientSecret, ...endpoint.issued]) {
+      expect(JSON.stringify(events)).not.toContain(secret);
+      expect(api.logLines.join('\n')).not.toContain(secret);
+    }
+  } finally {
+    await slow.kill();
+    await endpoint.close();
+    await api.stop();
+  }
 });
 
 it.each(['none', 'client_secret_basic', 'client_secret_post'] as ClientAuthentication[])(
