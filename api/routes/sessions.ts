@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { z } from 'zod';
 import { listSessionResources } from '../../db/repositories/files.ts';
+import { stopSessionWorkItems } from '../../db/repositories/work-items.ts';
 import { patchMetadata } from '../../db/repositories/pagination.ts';
 import { deleteEgressRecords } from '../../db/repositories/egress-log.ts';
 import { deleteSessionEvents, emptyTotals, usageBySession } from '../../db/repositories/session-events.ts';
@@ -122,6 +123,7 @@ export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
         const current = await sessions.require(pool, tenantId, params);
         if (!current.archived_at) await driver.requestTermination(current.id, 'archived');
         const row = (await markSessionArchived(pool, tenantId, current.id)) ?? current;
+        await stopSessionWorkItems(pool, tenantId, current.id, false);
         return respond(tenantId, row, await liveState(pool, driver, row, log));
       },
     )
@@ -142,6 +144,7 @@ export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
         await deleteSessionEvents(pool, row.id, makeId('event', randomUUID()));
         await deleteEgressRecords(pool, tenantId, row.id);
         await deleteSessionRow(pool, tenantId, row.id);
+        await stopSessionWorkItems(pool, tenantId, row.id, true);
         return true;
       },
     );

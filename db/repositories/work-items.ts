@@ -235,6 +235,26 @@ export async function stopWorkItem(
   return item ? { kind: 'already_stopped', item } : undefined;
 }
 
+/**
+ * Ends a session's open item when the session ends: a queued (or lapsed) one is stopped at once, a running one asked
+ * to stop gracefully (its runner also reads the session's termination); `force` stops it whatever its state.
+ */
+export async function stopSessionWorkItems(
+  pool: pg.Pool,
+  tenantId: string,
+  sessionId: string,
+  force: boolean,
+): Promise<void> {
+  const now = `$3::boolean or state = 'queued' or lease_expires_at < now()`;
+  await pool.query(
+    `update work_items set stop_requested_at = coalesce(stop_requested_at, now()),
+       state = case when ${now} then 'stopped' else 'stopping' end,
+       stopped_at = case when ${now} then now() else null end
+     where tenant_id = $1 and session_id = $2 and state <> 'stopped'`,
+    [tenantId, sessionId, force],
+  );
+}
+
 export async function updateWorkItemMetadata(
   pool: pg.Pool,
   key: ItemKey,

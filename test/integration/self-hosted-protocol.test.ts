@@ -149,6 +149,21 @@ it('serves the work protocol: backlog, poll, ack, heartbeat precondition, scoped
   await expect(token.beta.sessions.retrieve(sessionId)).rejects.toMatchObject({ status: 401 });
   await expect(client.beta.environments.work.stop(work!.id, params)).rejects.toMatchObject({ status: 409 });
 
+  // A session that ends takes its waiting item with it: the backlog empties.
+  const endingModel = `${model}-ending`;
+  harness.platform.fakeModel.setScript(endingModel, [{ toolCalls: [{ name: 'bash', input: { command: 'true' } }] }]);
+  const ending = await sessionIn(client, environment.id, endingModel);
+  await client.beta.sessions.events.send(ending, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'Never served.' }] }],
+  });
+  await eventually(async () =>
+    (await client.beta.environments.work.stats(environment.id)).depth === 1 ? 1 : undefined,
+  );
+  await client.beta.sessions.archive(ending);
+  expect(await client.beta.environments.work.stats(environment.id)).toMatchObject({ depth: 0, pending: 0 });
+  const endedItem = (await client.beta.environments.work.list(environment.id)).data.find((i) => i.data.id === ending);
+  expect(endedItem?.state).toBe('stopped');
+
   const revoke = await harness.request(`/v1/environments/${environment.id}/keys/${keyId}/revoke`, { method: 'POST' });
   expect(((await revoke.json()) as { revoked_at: string | null }).revoked_at).not.toBeNull();
   await expect(runner.beta.environments.work.poll(environment.id)).rejects.toMatchObject({ status: 401 });
