@@ -29,7 +29,7 @@ const isPublicAsset = (path: string): boolean => path.startsWith('/ui/');
 export const isAdminPath = (path: string): boolean => path === '/v1/admin' || path.startsWith('/v1/admin/');
 const readMethods = new Set(['GET', 'HEAD']);
 
-function presentedKey(request: FastifyRequest): string | undefined {
+export function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers['x-api-key'];
   if (typeof header === 'string' && header.length > 0) return header;
   const authorization = request.headers.authorization;

@@ -9,6 +9,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { limitDefaults, type PlatformConfig } from '../domain/config.ts';
 import { sessionWorkflowId } from '../domain/ids.ts';
 import { effectiveKeyLimits, effectiveTenantLimits, type TenantLimits } from '../domain/tenant-limits.ts';
+import { hashApiKey, type Caller } from '../db/repositories/api-keys.ts';
+import { presentedKey } from './auth.ts';
 import { ApiError, sendError } from './errors.ts';
 
 export class QuotaExceededError extends ApiError {
@@ -41,6 +43,8 @@ export async function registerQuotas(
   app: FastifyInstance,
   config: PlatformConfig,
   temporalClient: Client,
+  /** Registers authentication; its hook runs between the early refusal and the counting. */
+  registerAuthentication: () => void,
 ): Promise<Quotas> {
   const defaults = limitDefaults(config);
   const tenantLimits = (request: FastifyRequest) => effectiveTenantLimits(defaults, request.caller?.tenantLimits ?? {});
@@ -57,26 +61,59 @@ export async function registerQuotas(
     max: (request) => keyLimits(request).requests_per_second,
     timeWindow: 1_000,
   });
-
-  // After authentication (hooks run in registration order): only callers with a key are counted.
-  app.addHook('onRequest', async (request, reply) => {
-    const caller = request.caller;
-    if (!caller) return;
+  /** The first limit the request is over (counting it, unless `peek`), or undefined. */
+  const overLimit = async (request: FastifyRequest, peek = false): Promise<QuotaExceededError | undefined> => {
     const checks = [
       { limiter: perKey, max: keyLimits(request).requests_per_second, what: 'this API key' },
-      { limiter: perTenant, max: caller.tenantId ? tenantLimits(request).requests_per_second : 0, what: 'this tenant' },
+      {
+        limiter: perTenant,
+        max: request.caller?.tenantId ? tenantLimits(request).requests_per_second : 0,
+        what: 'this tenant',
+      },
     ];
     for (const { limiter, max, what } of checks) {
       if (max === 0) continue;
-      const result = await limiter(request);
+      const result = await limiter(request, { increment: !peek });
       if (!result.isAllowed && result.isExceeded) {
-        const error = new QuotaExceededError(
-          `rate limit: ${what} may make ${max} requests per second`,
-          result.ttlInSeconds,
-        );
-        return sendQuotaExceeded(request, reply, error);
+        return new QuotaExceededError(`rate limit: ${what} may make ${max} requests per second`, result.ttlInSeconds);
       }
     }
+    return undefined;
+  };
+
+  // A flood must cost little: a key seen in the last minute whose tenant or own window is already over is refused
+  // before its database lookup. Only ever used to refuse (a revoked key is refused too), never to let a request in.
+  const recentCallers = new Map<string, { caller: Caller; at: number }>();
+  const keyHashes = new WeakMap<FastifyRequest, string>();
+  app.addHook('onRequest', async (request, reply) => {
+    const key = presentedKey(request);
+    if (!key || key.length > 256) return;
+    const hash = hashApiKey(key);
+    keyHashes.set(request, hash);
+    const recent = recentCallers.get(hash);
+    if (!recent || Date.now() - recent.at > 60_000) return;
+    request.caller = recent.caller;
+    request.tenantId = recent.caller.tenantId ?? '';
+    const refused = await overLimit(request, true);
+    request.caller = null;
+    request.tenantId = '';
+    if (refused) return sendQuotaExceeded(request, reply, refused);
+  });
+
+  registerAuthentication();
+
+  // After authentication: only callers with an API key are counted.
+  app.addHook('onRequest', async (request, reply) => {
+    const caller = request.caller;
+    if (!caller) return;
+    const hash = keyHashes.get(request);
+    if (hash) {
+      recentCallers.delete(hash);
+      recentCallers.set(hash, { caller, at: Date.now() });
+      if (recentCallers.size > 10_000) recentCallers.delete(recentCallers.keys().next().value ?? '');
+    }
+    const refused = await overLimit(request);
+    if (refused) return sendQuotaExceeded(request, reply, refused);
   });
 
   // A quota error thrown by a route reaches the one error handler; this hook (run before it) adds its retry-after.

@@ -88,10 +88,12 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
     reply.header('request-id', String(request.id));
   });
 
-  // Authentication, then rate limits: hooks run in registration order, before every route's.
+  // Rate limits around authentication (a known flooding key refused before its lookup, then counting after it):
+  // hooks run in registration order, before every route's.
   const workTokens = new WorkTokens(config.AGENTS_VAULT_KEY ?? developmentVaultKey);
-  registerAuthentication(app, pool, workTokens);
-  const quotas = await registerQuotas(app, config, options.temporalClient);
+  const quotas = await registerQuotas(app, config, options.temporalClient, () =>
+    registerAuthentication(app, pool, workTokens),
+  );
   registerIdempotency(app, pool);
   const driver = new SessionDriver(options.temporalClient, options.temporalTimeoutMs);
   const sessionSettings: SessionSettings = {
