@@ -45,6 +45,11 @@ export function normalizeEnvironmentConfig(
     }
     packages[manager] = list;
   }
+  // As the API: packages come from the public registries, which limited networking must let the environment reach.
+  const anyPackages = packageManagers.some((manager) => (config?.packages?.[manager] ?? []).length > 0);
+  if (anyPackages && networking.type === 'limited' && networking.allow_package_managers !== true) {
+    throw invalidRequest('config.packages: limited networking needs config.networking.allow_package_managers: true');
+  }
   const normalized: EnvironmentConfig = { type: 'cloud', networking, packages };
   if (config?.sandbox) normalized.sandbox = config.sandbox;
   return normalized;

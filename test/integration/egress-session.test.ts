@@ -181,6 +181,13 @@ it('refuses host patterns the API does not accept: URLs, ports, paths, IPv6, mor
       }),
     ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
   }
+  // Packages come from the registries: limited networking must allow them.
+  await expect(
+    client.beta.environments.create({
+      name: `packages-${randomBytes(3).toString('hex')}`,
+      config: { type: 'cloud', networking: { type: 'limited' }, packages: { pip: ['six'] } },
+    }),
+  ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
   const vault = await client.beta.vaults.create({ display_name: 'limits' });
   await expect(
     client.beta.vaults.credentials.create(vault.id, {
