@@ -74,8 +74,9 @@ export function isServiceUnavailable(error: unknown, depth = 0): boolean {
   const pgCodes = ['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006'];
   const netCodes = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN'];
   if (typeof code === 'string' && (pgCodes.includes(code) || netCodes.includes(code))) return true;
-  // gRPC status codes from the Temporal client: UNAVAILABLE (14), DEADLINE_EXCEEDED (4), RESOURCE_EXHAUSTED (8).
-  if (typeof code === 'number' && [4, 8, 14].includes(code)) return true;
+  // gRPC status codes from the Temporal client: UNAVAILABLE (14), DEADLINE_EXCEEDED (4), RESOURCE_EXHAUSTED (8), and
+  // CANCELLED (1) — what a call in flight gets when the server goes away or restarts under it.
+  if (typeof code === 'number' && [1, 4, 8, 14].includes(code)) return true;
   const message = typeof record.message === 'string' ? record.message : '';
   if (
     /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
@@ -84,7 +85,8 @@ export function isServiceUnavailable(error: unknown, depth = 0): boolean {
   ) {
     return true;
   }
-  if (record.name === 'TransportError' || /^14 UNAVAILABLE|^4 DEADLINE_EXCEEDED/.test(message)) return true;
+  if (record.name === 'TransportError' || /^14 UNAVAILABLE|^4 DEADLINE_EXCEEDED|^1 CANCELLED/.test(message))
+    return true;
   // A query with no session worker polling (all down, or not yet reconnected after a Temporal restart) fails with
   // FAILED_PRECONDITION: the session's backing worker is out of reach, as retryable as the server itself.
   if (/no poller seen for task queue recently/.test(message)) return true;
