@@ -60,13 +60,17 @@ export class UrlGuard {
   /**
    * Resolves the URL's host and throws UrlRefusedError unless the scheme is http(s) and every address is allowed.
    * `allowUnresolvable`: a name that does not resolve (yet) passes — for checks at configuration time, where the
-   * connection is checked again when it is made.
+   * connection is checked again when it is made. `lookupTimeoutMs` bounds the lookup (a slow resolver retries after
+   * seconds); a lookup that takes longer counts as unresolved.
    */
-  async check(url: string | URL, options: { allowUnresolvable?: boolean } = {}): Promise<void> {
+  async check(
+    url: string | URL,
+    options: { allowUnresolvable?: boolean; lookupTimeoutMs?: number } = {},
+  ): Promise<void> {
     const parsed = parseUrl(url);
     const host = stripBrackets(parsed.hostname);
     if (isIP(host)) return this.assertAllowed(host, [host]);
-    const addresses = await resolveAll(host);
+    const addresses = await resolveAll(host, options.lookupTimeoutMs);
     if (addresses === undefined) {
       if (options.allowUnresolvable) return;
       throw new UrlRefusedError(`${host} does not resolve`);
@@ -149,11 +153,17 @@ function parseUrl(url: string | URL): URL {
   return parsed;
 }
 
-async function resolveAll(host: string): Promise<string[] | undefined> {
+async function resolveAll(host: string, timeoutMs?: number): Promise<string[] | undefined> {
+  const lookup = dns.promises.lookup(host, { all: true }).then(
+    (entries) => entries.map((entry) => entry.address),
+    () => undefined,
+  );
+  if (timeoutMs === undefined) return lookup;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
   try {
-    const entries = await dns.promises.lookup(host, { all: true });
-    return entries.map((entry) => entry.address);
-  } catch {
-    return undefined;
+    return await Promise.race([lookup, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

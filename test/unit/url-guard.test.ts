@@ -1,8 +1,9 @@
 // The URL guard: which addresses tenant URLs may reach, and that its fetch checks the address it connects to (names,
 // IP literals and redirects alike).
+import dns from 'node:dns';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UrlGuard, UrlRefusedError } from '../../net/url-guard.ts';
 
 let server: Server;
@@ -72,6 +73,20 @@ describe('check', () => {
   it('lets an unresolvable name through only when asked to', async () => {
     await expect(guard.check('https://no-such-host.invalid/')).rejects.toBeInstanceOf(UrlRefusedError);
     await expect(guard.check('https://no-such-host.invalid/', { allowUnresolvable: true })).resolves.toBeUndefined();
+  });
+
+  it('counts a lookup still running after lookupTimeoutMs as unresolved', async () => {
+    // A resolver that never answers (a lost packet waits out the resolver's own timeout, seconds).
+    const lookup = vi.spyOn(dns.promises, 'lookup').mockImplementation(() => new Promise(() => {}));
+    try {
+      const options = { allowUnresolvable: true, lookupTimeoutMs: 50 };
+      await expect(guard.check('https://slow-resolver.example/', options)).resolves.toBeUndefined();
+      await expect(guard.check('https://slow-resolver.example/', { lookupTimeoutMs: 50 })).rejects.toBeInstanceOf(
+        UrlRefusedError,
+      );
+    } finally {
+      lookup.mockRestore();
+    }
   });
 });
 
