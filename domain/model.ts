@@ -6,7 +6,7 @@ export type ModelProvider = 'anthropic' | 'openai-chat' | 'openai-responses';
 
 export interface ModelSpec {
   provider: ModelProvider;
-  /** The provider's model id, e.g. `claude-sonnet-4-5` or `gpt-5`. */
+  /** The provider's model id, e.g. `claude-sonnet-5-5` or `gpt-5`. */
   id: string;
   /** Overrides the provider's default endpoint (OpenAI-compatible servers, the fake model server, proxies). */
   baseUrl?: string;

@@ -35,7 +35,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   });
   const agent = await client.beta.agents.create({
     name: 'demo agent',
-    model: 'claude-sonnet-4-5',
+    model: 'claude-sonnet-5-5',
     system: 'You are a helpful coding agent working in /workspace.',
     tools: [{ type: 'agent_toolset_20260401' }],
   });

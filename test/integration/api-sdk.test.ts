@@ -199,3 +199,17 @@ it('runs agents, environments, vaults, sessions and events through the SDK', asy
   expect((await client.beta.agents.archive(agent.id)).archived_at).not.toBeNull();
   expect((await client.beta.environments.delete(environment.id)).type).toBe('environment_deleted');
 });
+
+it('accepts whatever anthropic-version the SDKs send, or none', async () => {
+  // The SDKs pin 2023-06-01 today; a newer SDK, another language's SDK or a plain HTTP client may send another value.
+  for (const version of ['2023-06-01', '2099-12-31', 'not-a-date', null]) {
+    const client = new Anthropic({
+      apiKey: harness.tenant.apiKey,
+      baseURL: harness.baseURL,
+      maxRetries: 0,
+      defaultHeaders: { 'anthropic-version': version },
+    });
+    const page = await client.beta.agents.list({ limit: 1 });
+    expect(Array.isArray(page.data), String(version)).toBe(true);
+  }
+});
