@@ -3,12 +3,7 @@
 // session). A local activity on the session worker, like the journal.
 import type pg from 'pg';
 import { ensureOpenWorkItem } from '../../db/repositories/work-items.ts';
-
-export interface QueueSessionWorkInput {
-  tenantId: string;
-  environmentId: string;
-  sessionId: string;
-}
+import type { QueueSessionWorkInput } from '../../domain/contracts/work-queue-activity.ts';
 
 export function createWorkQueueActivities(pool: pg.Pool) {
   return {
