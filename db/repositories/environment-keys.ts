@@ -86,16 +86,23 @@ export async function revokeEnvironmentKey(
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
-/** The tenant and environment of a live key, or undefined (unknown, revoked, or its environment archived). */
+/**
+ * The tenant and environment of a live key, or undefined (unknown, revoked, or its environment archived). Moves
+ * `last_used_at` at most once a minute: a runner polls every few seconds.
+ */
 export async function findEnvironmentKey(
   pool: pg.Pool,
   key: string,
 ): Promise<{ tenantId: string; environmentId: string; keyId: string } | undefined> {
   const { rows } = await pool.query<{ id: string; tenant_id: string; environment_id: string }>(
-    `update environment_keys k set last_used_at = now()
-     from environments e
-     where k.key_hash = $1 and k.revoked_at is null and e.id = k.environment_id and e.archived_at is null
-     returning k.id, k.tenant_id, k.environment_id`,
+    `with found as (
+       select k.id, k.tenant_id, k.environment_id, k.last_used_at from environment_keys k
+       join environments e on e.id = k.environment_id
+       where k.key_hash = $1 and k.revoked_at is null and e.archived_at is null),
+     touched as (
+       update environment_keys set last_used_at = now()
+       where id in (select id from found where last_used_at is null or last_used_at < now() - interval '1 minute'))
+     select id, tenant_id, environment_id from found`,
     [hashApiKey(key)],
   );
   const row = rows[0];

@@ -69,6 +69,10 @@ it('serves the work protocol: backlog, poll, ack, heartbeat precondition, scoped
   const runner = bearer(environmentKey);
   const work = await runner.beta.environments.work.poll(environment.id, { block_ms: 500, 'Anthropic-Worker-ID': 'w1' });
   expect(work).toMatchObject({ state: 'queued', data: { type: 'session', id: sessionId } });
+  const used = (await (await harness.request(`/v1/environments/${environment.id}/keys`)).json()) as {
+    data: { last_used_at: string | null }[];
+  };
+  expect(used.data[0]?.last_used_at).not.toBeNull();
   const secret = JSON.parse(Buffer.from(work!.secret!, 'base64url').toString('utf8')) as {
     sessions_token: string;
     api_base_url: string;
