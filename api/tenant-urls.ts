@@ -32,3 +32,14 @@ export async function assertAgentUrls(
     [...firstIndexByUrl].map(([url, index]) => assertTenantUrl(guard, url, `mcp_servers[${index}].url`)),
   );
 }
+
+/** The URLs an MCP credential will be used against: its server and its token endpoint. */
+export async function assertCredentialUrls(
+  guard: UrlGuard,
+  auth: { type: string; mcp_server_url?: string; refresh?: { token_endpoint: string } | null },
+): Promise<void> {
+  if (auth.mcp_server_url) await assertTenantUrl(guard, auth.mcp_server_url, 'auth.mcp_server_url');
+  if (auth.refresh?.token_endpoint) {
+    await assertTenantUrl(guard, auth.refresh.token_endpoint, 'auth.refresh.token_endpoint');
+  }
+}

@@ -18,6 +18,7 @@ import { McpCredentials } from '../../activities/mcp/credentials.ts';
 import { resolveSessionCredentials } from '../../db/repositories/vault-secrets.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
 import { invalidRequest } from '../errors.ts';
+import { assertCredentialUrls } from '../tenant-urls.ts';
 import { mergeAuth, splitAuth } from '../credential-auth.ts';
 import { crudRoutes } from '../crud-routes.ts';
 import { credentials, vaults } from '../resources.ts';
@@ -67,12 +68,14 @@ export function registerVaultRoutes(app: ZodApp, { pool, secretBox, urlGuard }: 
   })
     .create(
       { summary: 'Create a credential (its secret is write-only)', body: credentialCreateSchema },
-      async ({ tenantId, body, parent: vault }) =>
-        createCredential(pool, secretBox, tenantId, vault.id, {
+      async ({ tenantId, body, parent: vault }) => {
+        await assertCredentialUrls(urlGuard, body.auth);
+        return createCredential(pool, secretBox, tenantId, vault.id, {
           display_name: body.display_name ?? null,
           metadata: body.metadata ?? {},
           ...splitAuth(body.auth),
-        }),
+        });
+      },
     )
     .retrieve({ summary: 'Get a credential' })
     .update(

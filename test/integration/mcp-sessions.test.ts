@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import type { AgentCreateParams } from '@anthropic-ai/sdk/resources/beta/agents/agents';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { connectMcp, listAllTools } from '../../activities/mcp/client.ts';
 import { refreshAccessToken } from '../../activities/mcp/oauth-refresh.ts';
 import { sessionWorkflowId } from '../../domain/ids.ts';
 import { UrlGuard } from '../../net/url-guard.ts';
@@ -14,6 +15,7 @@ import { eventually, startApiHarness, startApiOn, type ApiHarness } from '../sup
 import { recordHistory } from '../support/histories.ts';
 import { sessionHistoryText } from '../support/history-text.ts';
 import {
+  startLegacySseMcpServer,
   startMcpServer,
   startTokenEndpoint,
   type ClientAuthentication,
@@ -279,6 +281,22 @@ it('times a slow call out and reports a failed refresh, and the session goes on'
     await slow.kill();
     await endpoint.close();
     await api.stop();
+  }
+});
+
+it('falls back to the HTTP+SSE transport when the server does not speak streamable HTTP', async () => {
+  const token = `legacy-${randomUUID()}`;
+  const legacy = await startLegacySseMcpServer('legacy', (given) => given === token);
+  const guard = new UrlGuard(['127.0.0.0/8']);
+  const connection = await connectMcp(legacy.url, { token, fetch: guard.fetch, timeoutMs: 10_000 });
+  try {
+    expect((await listAllTools(connection.client, 10_000)).map((tool) => tool.name)).toEqual(['lookup_ticket']);
+    expect(connection.notes.lastStatus).toBe(202); // the SSE transport's message POST
+    expect(legacy.authorizations.every((header) => header === `Bearer ${token}`)).toBe(true);
+  } finally {
+    await connection.close();
+    await guard.close();
+    await legacy.kill();
   }
 });
 

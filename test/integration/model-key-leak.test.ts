@@ -122,7 +122,7 @@ it('never sends the operator key to a tenant base_url', async () => {
   for (const request of listener.seen) expect(JSON.stringify(request)).not.toContain(operatorKey);
 });
 
-it('refuses a loopback or metadata base_url at the API unless allow-listed', async () => {
+it('refuses loopback or metadata model and MCP URLs at the API unless allow-listed', async () => {
   const strict = await startApiOn(harness.platform, 'model-key-leak-strict');
   try {
     const client = new Anthropic({ apiKey: strict.tenant.apiKey, baseURL: strict.baseURL, maxRetries: 0 });
@@ -136,6 +136,28 @@ it('refuses a loopback or metadata base_url at the API unless allow-listed', asy
         client.beta.agents.create({ name: 'sneaky', model: { id: 'm', base_url } as unknown as string }),
       ).rejects.toMatchObject({ status: 400 });
     }
+    // MCP credentials: their server and token endpoint are tenant URLs too.
+    const vault = await client.beta.vaults.create({ display_name: 'mcp' });
+    await expect(
+      client.beta.vaults.credentials.create(vault.id, {
+        auth: { type: 'static_bearer', mcp_server_url: 'http://169.254.169.254/mcp', token: 'x' },
+      }),
+    ).rejects.toMatchObject({ status: 400 });
+    await expect(
+      client.beta.vaults.credentials.create(vault.id, {
+        auth: {
+          type: 'mcp_oauth',
+          mcp_server_url: 'https://mcp.example.com/mcp',
+          access_token: 'x',
+          refresh: {
+            client_id: 'c',
+            refresh_token: 'r',
+            token_endpoint: 'http://127.0.0.1:9/token',
+            token_endpoint_auth: { type: 'none' },
+          },
+        },
+      }),
+    ).rejects.toMatchObject({ status: 400 });
   } finally {
     await strict.stop();
   }

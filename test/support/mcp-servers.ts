@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
 
@@ -190,6 +191,56 @@ export async function startTokenEndpoint(authentication: ClientAuthentication): 
       state.accessToken = `expired-${randomUUID()}`;
     },
     async close() {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A server that speaks only the older HTTP+SSE transport (GET the URL for the event stream, POST messages to the
+ * endpoint it names) and answers 405 to a streamable-HTTP POST, as such servers do: the client must fall back.
+ */
+export async function startLegacySseMcpServer(label: string, accepts: (token: string | undefined) => boolean) {
+  const authorizations: string[] = [];
+  const transports = new Map<string, SSEServerTransport>();
+  const http = createServer((request, response) => {
+    void (async () => {
+      const authorization = request.headers.authorization;
+      if (authorization) authorizations.push(authorization);
+      if (!accepts(authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined)) {
+        response.writeHead(401).end();
+        return;
+      }
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      if (request.method === 'GET' && url.pathname === '/sse') {
+        const transport = new SSEServerTransport('/messages', response);
+        transports.set(transport.sessionId, transport);
+        const server = new McpServer({ name: label, version: '1.0.0' });
+        server.registerTool(
+          'lookup_ticket',
+          { description: 'Looks a ticket up.', inputSchema: { id: z.string() } },
+          ({ id }) => ({
+            content: [{ type: 'text', text: `${label}: ticket ${id} is open` }],
+          }),
+        );
+        await server.connect(transport);
+        return;
+      }
+      if (request.method === 'POST' && url.pathname === '/messages') {
+        const transport = transports.get(url.searchParams.get('sessionId') ?? '');
+        if (!transport) return void response.writeHead(404).end();
+        await transport.handlePostMessage(request, response, JSON.parse(await readBody(request)));
+        return;
+      }
+      response.writeHead(405).end(); // the streamable-HTTP POST to /sse
+    })();
+  });
+  const url = `${await listen(http)}/sse`;
+  return {
+    url,
+    authorizations,
+    async kill() {
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
