@@ -1,6 +1,5 @@
 // /v1/admin/…: the platform team's routes (admin keys only; api/auth.ts): tenants, and their API keys — created with
 // a scope, listed with their last use, revoked at once, rotated with an optional grace period for the old key.
-import { z } from 'zod';
 import {
   getApiKey,
   issueApiKey,
@@ -19,8 +18,8 @@ import {
 import { limitDefaults } from '../../domain/config.ts';
 import { effectiveTenantLimits } from '../../domain/tenant-limits.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
-import { notFound } from '../errors.ts';
-import { listQuerySchema, pageSchema } from '../schemas/common.ts';
+import { crudRoutes } from '../crud-routes.ts';
+import { idParams, orNotFound, resourceKind } from '../resources.ts';
 import {
   adminKeyCreateSchema,
   apiKeyCreateSchema,
@@ -33,9 +32,21 @@ import {
 } from '../schemas/admin.ts';
 
 const tags = ['admin'];
-const tenantParams = z.object({ tenant_id: z.string().min(1).max(128) });
-const keyParams = z.object({ api_key_id: z.string().min(1).max(128) });
 const issued = ({ record, key }: IssuedApiKey) => ({ ...record, key });
+
+// Platform-level kinds: tenants and keys are not inside a tenant, so their lookups ignore the caller's (empty) tenant.
+const tenants = resourceKind({
+  name: 'tenant',
+  params: idParams('tenant_id'),
+  idParam: 'tenant_id',
+  find: (pool, _tenantId, params) => getTenant(pool, params.tenant_id),
+});
+const apiKeys = resourceKind({
+  name: 'API key',
+  params: idParams('api_key_id'),
+  idParam: 'api_key_id',
+  find: (pool, _tenantId, params) => getApiKey(pool, params.api_key_id),
+});
 
 export function registerAdminRoutes(app: ZodApp, { pool, config }: ApiContext): void {
   const defaults = limitDefaults(config);
@@ -43,133 +54,66 @@ export function registerAdminRoutes(app: ZodApp, { pool, config }: ApiContext): 
     ...tenant,
     effective_limits: effectiveTenantLimits(defaults, tenant.limits),
   });
-  const requireTenant = async (id: string) => {
-    const tenant = await getTenant(pool, id);
-    if (!tenant) throw notFound('tenant', id);
-    return view(tenant);
-  };
-  const requireKey = async (id: string) => {
-    const key = await getApiKey(pool, id);
-    if (!key) throw notFound('API key', id);
-    return key;
-  };
 
-  app.post(
-    '/v1/admin/tenants',
-    { schema: { tags, summary: 'Create a tenant', body: tenantCreateSchema, response: { 200: tenantSchema } } },
-    async (request) => view(await createTenant(pool, request.body.name, request.body.limits)),
-  );
-
-  app.post(
-    '/v1/admin/tenants/:tenant_id',
-    {
-      schema: {
-        tags,
+  crudRoutes(app, pool, { kind: tenants, path: '/v1/admin/tenants', tags, schema: tenantSchema })
+    .create({ summary: 'Create a tenant', body: tenantCreateSchema }, async ({ body }) =>
+      view(await createTenant(pool, body.name, body.limits)),
+    )
+    .retrieve({ summary: 'Get a tenant' }, async ({ params }) => {
+      const tenant = await getTenant(pool, params.tenant_id);
+      return tenant && view(tenant);
+    })
+    .update(
+      {
         summary:
           "Rename a tenant or replace its limits (quotas and rate limits; absent fields: the platform's defaults)",
-        params: tenantParams,
         body: tenantUpdateSchema,
-        response: { 200: tenantSchema },
       },
-    },
-    async (request) => {
-      const tenant = await updateTenant(pool, request.params.tenant_id, request.body);
-      if (!tenant) throw notFound('tenant', request.params.tenant_id);
-      return view(tenant);
-    },
-  );
-
-  app.get(
-    '/v1/admin/tenants',
-    {
-      schema: {
-        tags,
-        summary: 'List tenants',
-        querystring: listQuerySchema,
-        response: { 200: pageSchema(tenantSchema) },
+      async ({ params, body }) => {
+        const tenant = await updateTenant(pool, params.tenant_id, body);
+        return tenant && view(tenant);
       },
-    },
-    async (request) => {
-      const page = await listTenants(pool, { limit: request.query.limit, page: request.query.page });
+    )
+    .list({ summary: 'List tenants' }, async ({ query }) => {
+      const page = await listTenants(pool, { limit: query.limit, page: query.page });
       return { ...page, data: page.data.map(view) };
-    },
+    });
+
+  crudRoutes(app, pool, {
+    kind: apiKeys,
+    parent: tenants,
+    path: '/v1/admin/tenants/:tenant_id/api_keys',
+    tags,
+    schema: issuedApiKeySchema,
+  }).create(
+    { summary: "Create a tenant's API key (the secret is in this response only)", body: apiKeyCreateSchema },
+    async ({ body, parent: tenant }) => issued(await issueApiKey(pool, { tenantId: tenant.id, ...body })),
+  );
+  crudRoutes(app, pool, {
+    kind: apiKeys,
+    parent: tenants,
+    path: '/v1/admin/tenants/:tenant_id/api_keys',
+    tags,
+    schema: apiKeySchema,
+  }).list(
+    { summary: "List a tenant's API keys (include_archived=true: revoked ones too)" },
+    async ({ query, parent: tenant }) =>
+      listApiKeys(pool, tenant.id, { limit: query.limit, page: query.page, includeArchived: query.include_archived }),
   );
 
-  app.get(
-    '/v1/admin/tenants/:tenant_id',
-    { schema: { tags, summary: 'Get a tenant', params: tenantParams, response: { 200: tenantSchema } } },
-    async (request) => requireTenant(request.params.tenant_id),
+  crudRoutes(app, pool, { kind: apiKeys, path: '/v1/admin/admin_keys', tags, schema: issuedApiKeySchema }).create(
+    { summary: 'Create another admin key (the secret is in this response only)', body: adminKeyCreateSchema },
+    async ({ body }) => issued(await issueApiKey(pool, { tenantId: null, name: body.name, scope: 'admin' })),
+  );
+  crudRoutes(app, pool, { kind: apiKeys, path: '/v1/admin/admin_keys', tags, schema: apiKeySchema }).list(
+    { summary: 'List admin keys' },
+    async ({ query }) =>
+      listApiKeys(pool, null, { limit: query.limit, page: query.page, includeArchived: query.include_archived }),
   );
 
-  app.post(
-    '/v1/admin/tenants/:tenant_id/api_keys',
-    {
-      schema: {
-        tags,
-        summary: "Create a tenant's API key (the secret is in this response only)",
-        params: tenantParams,
-        body: apiKeyCreateSchema,
-        response: { 200: issuedApiKeySchema },
-      },
-    },
-    async (request) => {
-      const tenant = await requireTenant(request.params.tenant_id);
-      return issued(await issueApiKey(pool, { tenantId: tenant.id, ...request.body }));
-    },
-  );
-
-  app.get(
-    '/v1/admin/tenants/:tenant_id/api_keys',
-    {
-      schema: {
-        tags,
-        summary: "List a tenant's API keys (include_archived=true: revoked ones too)",
-        params: tenantParams,
-        querystring: listQuerySchema,
-        response: { 200: pageSchema(apiKeySchema) },
-      },
-    },
-    async (request) => {
-      const tenant = await requireTenant(request.params.tenant_id);
-      const { limit, page, include_archived: includeArchived } = request.query;
-      return listApiKeys(pool, tenant.id, { limit, page, includeArchived });
-    },
-  );
-
-  app.post(
-    '/v1/admin/admin_keys',
-    {
-      schema: {
-        tags,
-        summary: 'Create another admin key (the secret is in this response only)',
-        body: adminKeyCreateSchema,
-        response: { 200: issuedApiKeySchema },
-      },
-    },
-    async (request) => issued(await issueApiKey(pool, { tenantId: null, name: request.body.name, scope: 'admin' })),
-  );
-
-  app.get(
-    '/v1/admin/admin_keys',
-    {
-      schema: {
-        tags,
-        summary: 'List admin keys',
-        querystring: listQuerySchema,
-        response: { 200: pageSchema(apiKeySchema) },
-      },
-    },
-    async (request) => {
-      const { limit, page, include_archived: includeArchived } = request.query;
-      return listApiKeys(pool, null, { limit, page, includeArchived });
-    },
-  );
-
-  app.get(
-    '/v1/admin/api_keys/:api_key_id',
-    { schema: { tags, summary: 'Get an API key', params: keyParams, response: { 200: apiKeySchema } } },
-    async (request) => requireKey(request.params.api_key_id),
-  );
+  crudRoutes(app, pool, { kind: apiKeys, path: '/v1/admin/api_keys', tags, schema: apiKeySchema }).retrieve({
+    summary: 'Get an API key',
+  });
 
   app.post(
     '/v1/admin/api_keys/:api_key_id/revoke',
@@ -177,15 +121,12 @@ export function registerAdminRoutes(app: ZodApp, { pool, config }: ApiContext): 
       schema: {
         tags,
         summary: 'Revoke an API key (401 from the next request)',
-        params: keyParams,
+        params: apiKeys.params,
         response: { 200: apiKeySchema },
       },
     },
-    async (request) => {
-      const revoked = await revokeApiKey(pool, request.params.api_key_id);
-      if (!revoked) throw notFound('API key', request.params.api_key_id);
-      return revoked;
-    },
+    async (request) =>
+      orNotFound(await revokeApiKey(pool, request.params.api_key_id), 'API key', request.params.api_key_id),
   );
 
   app.post(
@@ -194,16 +135,15 @@ export function registerAdminRoutes(app: ZodApp, { pool, config }: ApiContext): 
       schema: {
         tags,
         summary: 'Replace an API key with a new one (same tenant, name, scope); the old one ends after grace_seconds',
-        params: keyParams,
+        params: apiKeys.params,
         body: apiKeyRotateSchema,
         response: { 200: issuedApiKeySchema },
       },
     },
     async (request) => {
+      const { api_key_id: id } = request.params;
       // A revoked or already rotated key is a ConflictError: 409 (api/errors.ts).
-      const rotated = await rotateApiKey(pool, request.params.api_key_id, request.body?.grace_seconds ?? 0);
-      if (!rotated) throw notFound('API key', request.params.api_key_id);
-      return issued(rotated);
+      return issued(orNotFound(await rotateApiKey(pool, id, request.body?.grace_seconds ?? 0), 'API key', id));
     },
   );
 }
