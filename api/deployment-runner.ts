@@ -13,6 +13,7 @@ import {
   type RunError,
 } from '../domain/deployments.ts';
 import type { DeploymentSchedules } from './deployment-schedules.ts';
+import type { SessionAdmission } from './session-admission.ts';
 import { createSession, type SessionCreationDeps } from './session-creation.ts';
 
 /** Announces platform events (webhooks); a no-op where none are configured. */
@@ -23,6 +24,8 @@ export interface DeploymentRunnerDeps {
   sessions: SessionCreationDeps;
   schedules: DeploymentSchedules;
   emit: PlatformEventSink;
+  /** The tenant's running-sessions quota; a refusal is the run's session_rate_limited_error. */
+  admit?: SessionAdmission;
 }
 
 const rateLimited = (error: unknown): boolean =>
@@ -48,6 +51,11 @@ export async function runDeployment(
   await deps.emit(request.tenantId, 'deployment_run.started', run.id, `${run.id}:started`);
 
   let outcome: { sessionId: string | null; error: RunError | null };
+  const refusal = await deps.admit?.(request.tenantId);
+  if (refusal) {
+    outcome = { sessionId: null, error: { type: 'session_rate_limited_error', message: refusal } };
+    return announce(deps, request, await completeRun(pool, run.id, outcome));
+  }
   try {
     const session = await createSession(deps.sessions, request.tenantId, {
       agent: { id: deployment.agent_id, version: deployment.agent_version },

@@ -29,6 +29,7 @@ import { createApiLogger } from './logger.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import type { PlatformEventSink } from './deployment-runner.ts';
 import { DeploymentSchedules } from './deployment-schedules.ts';
+import { sessionAdmission } from './session-admission.ts';
 import { WebhookDispatcher } from './webhook-dispatch.ts';
 import { registerWebhookEvents } from './webhook-events.ts';
 import { registerWebhookEndpointRoutes } from './routes/webhook-endpoints.ts';
@@ -119,7 +120,13 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
     sessionSettings,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     schedules,
-    runner: { pool, sessions: { pool, config, settings: sessionSettings, driver }, schedules, emit },
+    runner: {
+      pool,
+      sessions: { pool, config, settings: sessionSettings, driver },
+      schedules,
+      emit,
+      admit: sessionAdmission(pool, options.temporalClient, config),
+    },
     emit,
     openStreams: new Set(),
   };

@@ -14,6 +14,7 @@ import { WebhookDispatcher, webhookEvent } from '../api/webhook-dispatch.ts';
 import { SecretBox } from '../db/repositories/secret-box.ts';
 import { UrlGuard } from '../net/url-guard.ts';
 import { DeploymentSchedules } from '../api/deployment-schedules.ts';
+import { sessionAdmission } from '../api/session-admission.ts';
 import { SessionDriver } from '../api/session-driver.ts';
 import { developmentVaultKey, type PlatformConfig } from '../domain/config.ts';
 import { defaultSessionSettings, type SessionSettings } from '../domain/session.ts';
@@ -51,6 +52,7 @@ export async function createAutomationWorker(
     sessions: { pool, config, settings, driver: new SessionDriver(client) },
     schedules,
     emit: dispatcher.emit,
+    admit: sessionAdmission(pool, client, config),
   };
   const worker = await Worker.create({
     connection: options.connection,

@@ -228,3 +228,35 @@ it('updates and archives: the schedule follows, bad input is a 4xx', async () =>
   await expect(client.beta.deployments.create({ ...bad, initial_events: [] })).rejects.toMatchObject({ status: 400 });
   await expect(client.beta.deployments.retrieve('depl_nope')).rejects.toMatchObject({ status: 404 });
 });
+
+it('records a run refused by the tenant’s running-sessions quota as session_rate_limited_error', async () => {
+  const model = `${harness.platform.prefix}-held`;
+  harness.platform.fakeModel.setScript(model, [{ text: 'working on it', holdAfterFirstChunk: `${model}-turn` }]);
+  const busy = await client.beta.agents.create({ name: 'busy', model });
+  const session = await client.beta.sessions.create({ agent: busy.id, environment_id: environmentId });
+  await client.beta.sessions.events.send(session.id, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'take your time' }] }],
+  });
+  const { pool, client: temporal } = harness.platform;
+  const tenantId = harness.tenant.tenantId;
+  await eventually(async () => {
+    const { count } = await temporal.workflow.count(
+      `WorkflowType = 'sessionWorkflow' AND TenantId = '${tenantId}' AND SessionStatus = 'running'`,
+    );
+    return count >= 1 ? true : undefined;
+  });
+  await pool.query(`update tenants set limits = '{"max_running_sessions": 1}' where id = $1`, [tenantId]);
+  try {
+    const deployment = await client.beta.deployments.create({
+      agent: agentId,
+      environment_id: environmentId,
+      initial_events: initialEvents,
+      name: 'Over quota',
+    });
+    const run = await client.beta.deployments.run(deployment.id);
+    expect(run).toMatchObject({ session_id: null, error: { type: 'session_rate_limited_error' } });
+  } finally {
+    await pool.query(`update tenants set limits = '{}' where id = $1`, [tenantId]);
+    harness.platform.fakeModel.release(`${model}-turn`);
+  }
+});
