@@ -4,7 +4,7 @@
 // are scrubbed of the credential's values. Failures are typed for the workflow: a server that cannot be reached is
 // retried; a rejected credential (after one refresh) or a call that failed after it was sent is not.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
 import type { SecretBox } from '../../db/repositories/secret-box.ts';
 import type {
@@ -13,8 +13,9 @@ import type {
   ListMcpToolsResult,
   McpCallerContext,
 } from '../../domain/contracts/mcp-activity.ts';
-import { FailureType } from '../../domain/errors.ts';
+import { ErrorCode, PlatformError } from '../../domain/errors.ts';
 import type { UrlGuard } from '../../net/url-guard.ts';
+import { toApplicationFailure } from '../failures.ts';
 import { connectMcp, contentText, listAllTools, newWireNotes, type McpConnection } from './client.ts';
 import { McpCredentials, isExpired, secretValues, tokenOf, type McpRefreshOutcome } from './credentials.ts';
 import { errorText, scrub } from './oauth-refresh.ts';
@@ -116,26 +117,25 @@ export function createMcpActivities(deps: McpActivityDeps) {
 export type McpActivities = ReturnType<typeof createMcpActivities>;
 
 function authFailure(server: string, reason: string): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: FailureType.mcpAuthenticationFailed,
-    nonRetryable: true,
-    message: `MCP server ${server}: authentication failed: ${reason}`,
-  });
+  return toApplicationFailure(
+    new PlatformError(ErrorCode.mcpAuthenticationFailed, `MCP server ${server}: authentication failed: ${reason}`),
+  );
 }
 
 function classify(server: string, error: unknown, callDispatched: boolean, secrets: string[]): ApplicationFailure {
   const detail = scrub(errorText(error), secrets);
   if (!callDispatched) {
     // Nothing ran on the server: safe to try again (Temporal's retry policy), then the workflow reports it.
-    return ApplicationFailure.create({
-      type: FailureType.mcpConnectionFailed,
-      nonRetryable: false,
-      message: `MCP server ${server} could not be reached: ${detail}`,
-    });
+    return toApplicationFailure(
+      new PlatformError(ErrorCode.mcpConnectionFailed, `MCP server ${server} could not be reached: ${detail}`, {
+        retryable: true,
+      }),
+    );
   }
-  return ApplicationFailure.create({
-    type: FailureType.mcpCallFailed,
-    nonRetryable: true,
-    message: `MCP server ${server}: the call failed after it was sent (it may have run): ${detail}`,
-  });
+  return toApplicationFailure(
+    new PlatformError(
+      ErrorCode.mcpCallFailed,
+      `MCP server ${server}: the call failed after it was sent (it may have run): ${detail}`,
+    ),
+  );
 }

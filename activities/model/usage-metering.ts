@@ -2,13 +2,13 @@
 // 0 = unlimited) — over it, the call fails with a non-retryable `TenantBudgetReached` and the loop ends the turn with
 // `budget_reached`; after a call, one usage-ledger row with the response's tokens and their price, keyed by the
 // response's event id so a retried activity writes it once.
-import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
 import { recordModelUsage, tenantTokenBudget } from '../../db/repositories/usage-ledger.ts';
 import type { InvokeModelInput } from '../../domain/contracts/model-activity.ts';
-import { FailureType } from '../../domain/errors.ts';
+import { ErrorCode, PlatformError } from '../../domain/errors.ts';
 import type { ModelResponse } from '../../domain/model.ts';
 import { costOf, defaultPriceTable, type PriceTable } from '../../domain/model-prices.ts';
+import { toApplicationFailure } from '../failures.ts';
 
 export interface MeteringOptions {
   prices: PriceTable;
@@ -21,11 +21,9 @@ export const defaultMetering: MeteringOptions = { prices: defaultPriceTable, def
 export async function assertWithinBudget(pool: pg.Pool, options: MeteringOptions, tenantId: string): Promise<void> {
   const { used, limit } = await tenantTokenBudget(pool, tenantId, options.defaultTokensPerDay);
   if (limit > 0 && used >= limit) {
-    throw ApplicationFailure.create({
-      type: FailureType.tenantBudgetReached,
-      nonRetryable: true,
-      message: `the tenant has used its ${limit} model tokens for today (UTC)`,
-    });
+    throw toApplicationFailure(
+      new PlatformError(ErrorCode.tenantBudgetReached, `the tenant has used its ${limit} model tokens for today (UTC)`),
+    );
   }
 }
 
