@@ -13,7 +13,8 @@ export type StopReason =
   | { type: 'end_turn' }
   | { type: 'requires_action'; event_ids: string[] }
   | { type: 'retries_exhausted' }
-  | { type: 'budget_reached' };
+  | { type: 'budget_reached' }
+  | { type: 'refusal' };
 
 export type SessionStatus = 'idle' | 'running' | 'rescheduling' | 'terminated';
 

@@ -225,7 +225,11 @@ export class SessionRuntime {
         lastText = text.map((block) => block.text).join('');
       }
       const uses = outcome.response.content.filter((block): block is ToolUseBlock => block.type === 'tool_use');
-      if (uses.length === 0) break;
+      if (uses.length === 0) {
+        // The model declined: the turn ends, and says why (the text, if any, is its answer).
+        if (outcome.response.stopReason === 'refusal') stop = { type: 'refusal' };
+        break;
+      }
       if ((await this.runTools(uses)) === 'interrupted') break;
     }
 

@@ -4,7 +4,12 @@ import { isRecord, lastOf, type FakeProtocol } from './protocol.ts';
 import { chunkText, fakeId, type ResolvedTurn } from './script.ts';
 import { sseFrame, type StreamFrame } from './sse.ts';
 
-const finishReasons = { end_turn: 'stop', tool_use: 'tool_calls', max_tokens: 'length' } as const;
+const finishReasons = {
+  end_turn: 'stop',
+  tool_use: 'tool_calls',
+  max_tokens: 'length',
+  refusal: 'content_filter',
+} as const;
 
 export const openAiErrorBody = (status: number, message: string): unknown => ({
   error: {

@@ -48,14 +48,15 @@ function responseObject(
   output: Record<string, unknown>[],
   done: boolean,
 ) {
-  const incomplete = turn.stopReason === 'max_tokens';
+  const incomplete = turn.stopReason === 'max_tokens' || turn.stopReason === 'refusal';
   return {
     id,
     object: 'response',
     created_at: Math.floor(Date.now() / 1000),
     model,
     status: !done ? 'in_progress' : incomplete ? 'incomplete' : 'completed',
-    incomplete_details: done && incomplete ? { reason: 'max_output_tokens' } : null,
+    incomplete_details:
+      done && incomplete ? { reason: turn.stopReason === 'refusal' ? 'content_filter' : 'max_output_tokens' } : null,
     error: null,
     output: done ? output : [],
     parallel_tool_calls: true,

@@ -27,7 +27,7 @@ export interface FakeTurn {
   thinking?: string;
   toolCalls?: FakeToolCall[];
   /** Default: `tool_use` when there are tool calls, else `end_turn`. */
-  stopReason?: 'end_turn' | 'tool_use' | 'max_tokens';
+  stopReason?: 'end_turn' | 'tool_use' | 'max_tokens' | 'refusal';
   /** Defaults are computed from the request's and the answer's lengths. */
   usage?: {
     inputTokens?: number;
@@ -56,7 +56,7 @@ export interface ResolvedTurn {
   text: string;
   thinking: string;
   toolCalls: { id: string; name: string; input: Record<string, unknown>; argumentsJson: string }[];
-  stopReason: 'end_turn' | 'tool_use' | 'max_tokens';
+  stopReason: 'end_turn' | 'tool_use' | 'max_tokens' | 'refusal';
   usage: { inputTokens: number; outputTokens: number; cacheReadInputTokens: number; cacheCreationInputTokens: number };
   chunkSize: number;
   chunkDelayMs: number;

@@ -213,3 +213,33 @@ it('accepts whatever anthropic-version the SDKs send, or none', async () => {
     expect(Array.isArray(page.data), String(version)).toBe(true);
   }
 });
+
+it('ends a turn the model refused with stop_reason refusal', async () => {
+  const client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 0 });
+  const model = `${harness.platform.prefix}-refusal`;
+  harness.platform.fakeModel.setScript(model, [{ text: 'I cannot help with that.', stopReason: 'refusal' }]);
+  const agent = await client.beta.agents.create({ name: 'refuser', model });
+  const environment = await client.beta.environments.create({ name: `refusal ${agent.id}` });
+  const session = await client.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+  await client.beta.sessions.events.send(session.id, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'Something you will not do.' }] }],
+  });
+  const idle = await eventually(
+    async () => {
+      for await (const event of client.beta.sessions.events.list(session.id)) {
+        if (event.type === 'session.status_idle') return event;
+      }
+      return undefined;
+    },
+    30_000,
+    'session.status_idle',
+  );
+  expect(idle.stop_reason).toEqual({ type: 'refusal' });
+  const messages: string[] = [];
+  for await (const event of client.beta.sessions.events.list(session.id)) {
+    if (event.type === 'agent.message')
+      messages.push(event.content.map((block) => (block.type === 'text' ? block.text : '')).join(''));
+  }
+  expect(messages).toEqual(['I cannot help with that.']);
+  await client.beta.sessions.archive(session.id);
+});
