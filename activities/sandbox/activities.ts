@@ -28,6 +28,7 @@ import { DockerSandbox, SandboxGoneError } from './docker-sandbox.ts';
 import { ensureEnvironmentImage, EnvironmentImageError, hasPackages } from './environment-image.ts';
 import { planEgress, type EgressGateway } from './egress/gateway.ts';
 import { SnapshotStore } from './snapshot-store.ts';
+import { captureSessionOutputs, mountSessionFiles } from './session-files.ts';
 import { runSandboxTool } from './tools.ts';
 import type { WarmPool } from './warm-pool.ts';
 
@@ -129,6 +130,12 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       (input.snapshotId
         ? await sandbox.restore(spec, input.owner, input.snapshotId)
         : await sandbox.create(spec, input.owner));
+    try {
+      await mountSessionFiles(deps.pool, deps.docker.getContainer(containerId), input.owner, activityWarning);
+    } catch (error) {
+      await sandbox.destroy(containerId);
+      throw error;
+    }
     await startSandboxRun(deps.pool, containerId, input.owner);
     return {
       containerId,
@@ -137,6 +144,21 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       ...(input.snapshotId ? { snapshotId: input.snapshotId } : {}),
       ...(planned.unreachable.length > 0 ? { unreachableCredentials: planned.unreachable } : {}),
     };
+  }
+
+  /**
+   * Best effort: a stopped or lost container cannot run the capture (its last turn's outputs were captured at that
+   * turn's end), and the snapshot or removal that follows must not depend on it.
+   */
+  async function captureOutputs(containerId: string): Promise<void> {
+    try {
+      await sandbox.guard(containerId, async () => {
+        const owner = await sandbox.owner(containerId);
+        if (owner) await captureSessionOutputs(deps.pool, deps.docker.getContainer(containerId), owner);
+      });
+    } catch (error) {
+      activityWarning(`outputs of container ${containerId} not captured: ${String(error)}`);
+    }
   }
 
   return {
@@ -189,14 +211,16 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       await resumeSandboxRun(deps.pool, input.lease.containerId);
     },
 
-    /** Stores /workspace in PostgreSQL and returns the snapshot id. */
+    /** Captures the outputs folder as session files, then stores /workspace in PostgreSQL; returns the snapshot id. */
     async snapshotSandbox(input: SandboxLeaseInput): Promise<string> {
       heartbeat();
+      await captureOutputs(input.lease.containerId);
       return onContainer(() => sandbox.snapshot(input.lease.containerId));
     },
 
     /** Removes the lease's container (if any) and every container of the session on this host; idempotent. */
     async destroySandbox(input: DestroySandboxInput): Promise<void> {
+      if (input.lease && !input.deleteSnapshots) await captureOutputs(input.lease.containerId);
       await withDaemon(async () => {
         if (input.lease) await sandbox.destroy(input.lease.containerId);
         await sandbox.destroyOwned(input.owner);

@@ -1,6 +1,7 @@
 // One Docker container per session, locked down: non-root, no capabilities, no new privileges, read-only root
-// filesystem, a volume for /workspace (survives pause, readable by the archive API even when processes are stuck), a
-// size-capped tmpfs for /tmp, memory/CPU/pids limits, and no network unless the environment asks for one.
+// filesystem, a volume for /workspace (survives pause, readable by the archive API even when processes are stuck),
+// size-capped tmpfs mounts for /tmp and /mnt/session (the session's files and outputs, session-files.ts), memory, CPU,
+// pids limits, and no network unless the environment asks for one.
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { ErrorCode, PlatformError } from '../../domain/errors.ts';
@@ -18,6 +19,7 @@ import {
 } from './files.ts';
 import { daemonMessageOf as messageOf, statusOf } from './docker-errors.ts';
 import type { EgressHooks } from './egress/gateway.ts';
+import { sessionMountDir } from './session-files.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
 
 export const sandboxLabels = {
@@ -92,7 +94,10 @@ export function sandboxContainerOptions(options: {
       NanoCpus: Math.round(spec.cpus * 1e9),
       PidsLimit: spec.pidsLimit,
       NetworkMode: spec.network === 'bridge' ? 'bridge' : 'none',
-      Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=1777` },
+      Tmpfs: {
+        '/tmp': `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=1777`,
+        [sessionMountDir]: `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=755`,
+      },
       Mounts: [{ Type: 'volume', Source: options.volumeName, Target: workspaceDir }, ...(options.extraMounts ?? [])],
     },
   };

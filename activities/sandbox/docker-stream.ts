@@ -8,6 +8,8 @@ export interface ProcessOptions {
   argv: string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** `uid:gid`; the sandbox user unless given (the platform's own file placement runs as root, without capabilities). */
+  user?: string;
   /** Sent on stdin, then stdin is closed. */
   stdin?: Buffer;
   /** Bytes kept per stream; the rest is read and dropped. */
@@ -40,7 +42,7 @@ export async function runProcess(container: Docker.Container, options: ProcessOp
     Cmd: options.argv,
     Env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
     WorkingDir: options.cwd ?? '/workspace',
-    User: sandboxUser,
+    User: options.user ?? sandboxUser,
     AttachStdin: options.stdin !== undefined,
     AttachStdout: true,
     AttachStderr: true,

@@ -1,5 +1,5 @@
 // Uploaded files (kept in PostgreSQL; small by the API's body limit) and the session resources that reference them.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Queryable } from '../queryable.ts';
 import { makeId } from '../../domain/ids.ts';
@@ -185,3 +185,49 @@ export const pageSessionResources = (
   options: ListOptions,
 ): Promise<Page<SessionResourceRecord>> =>
   resources.list(pool, { tenant_id: tenantId, session_id: sessionId }, { ...options, order: 'asc' });
+
+// ---- files in the sandbox ------------------------------------------------------------------------------------------
+
+/** The session's file resources with their content: what the sandbox mounts at create and restore. */
+export async function sessionFileMounts(
+  pool: pg.Pool,
+  tenantId: string,
+  sessionId: string,
+): Promise<{ fileId: string; mountPath: string; data: Buffer }[]> {
+  const { rows } = await pool.query<{ file_id: string; mount_path: string; data: Buffer }>(
+    `select r.file_id, r.mount_path, f.data from session_resources r
+     join files f on f.tenant_id = r.tenant_id and f.id = r.file_id
+     where r.tenant_id = $1 and r.session_id = $2 and r.type = 'file' order by r.position`,
+    [tenantId, sessionId],
+  );
+  return rows.map((row) => ({ fileId: row.file_id, mountPath: row.mount_path, data: row.data }));
+}
+
+/**
+ * Records one file the agent wrote under the outputs folder as a session-scoped file. The same path with the same
+ * content is recorded once (a retried capture adds nothing); changed content is a new file. Returns whether it was new.
+ */
+export async function saveSessionOutput(
+  pool: pg.Pool,
+  owner: { tenantId: string; sessionId: string },
+  output: { path: string; mimeType: string; data: Buffer },
+): Promise<boolean> {
+  const sha256 = createHash('sha256').update(output.data).digest('hex');
+  const result = await pool.query(
+    `insert into files (id, tenant_id, filename, mime_type, size_bytes, data, scope_session_id, output_path,
+       content_sha256) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     on conflict (tenant_id, scope_session_id, output_path, content_sha256) where output_path is not null do nothing`,
+    [
+      makeId('file', randomUUID()),
+      owner.tenantId,
+      output.path,
+      output.mimeType,
+      output.data.length,
+      output.data,
+      owner.sessionId,
+      output.path,
+      sha256,
+    ],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
