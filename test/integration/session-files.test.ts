@@ -14,8 +14,7 @@ afterAll(async () => {
   await harness?.stop();
 });
 
-const toolResultText = (event: { content?: unknown }): string =>
-  JSON.stringify((event).content ?? '');
+const toolResultText = (event: { content?: unknown }): string => JSON.stringify(event.content ?? '');
 
 it('mounts an uploaded file read-only and captures what the agent writes under the outputs folder', async () => {
   const client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 0 });
