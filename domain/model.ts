@@ -68,6 +68,8 @@ export interface ModelResponse {
   content: AssistantContentBlock[];
   stopReason: ModelStopReason;
   usage: ModelUsage;
+  /** The model thought before answering (the text is live-only: streamed, not kept). */
+  thinking?: boolean;
 }
 
 /** Live-only progress while a response streams; never persisted. */

@@ -17,6 +17,9 @@ import { modelActivities } from './activity-proxies.ts';
 import { handOffPatch, type EventJournal } from './event-journal.ts';
 import type { SessionStatusTracker } from './session-status.ts';
 
+/** Sessions from this patch on write `agent.thinking` to the log (before, thinking was streamed only). */
+export const thinkingEventPatch = 'agent-thinking-event';
+
 export type ModelCallOutcome =
   | { kind: 'response'; response: ModelResponse; messageEventId: string }
   | { kind: 'interrupted' }
@@ -36,7 +39,7 @@ export interface ModelCallContext {
 
 export async function callModel(
   context: ModelCallContext,
-  request: Omit<InvokeModelInput, 'throughSeq' | 'messageEventId' | 'unwrittenEvents'>,
+  request: Omit<InvokeModelInput, 'throughSeq' | 'messageEventId' | 'thinkingEventId' | 'unwrittenEvents'>,
   summary: string,
 ): Promise<ModelCallOutcome> {
   const { journal, settings, status } = context;
@@ -44,6 +47,8 @@ export async function callModel(
   for (let attempt = 1; ; attempt++) {
     const start = journal.emit({ type: 'span.model_request_start', model: request.model.id, summary });
     const messageEventId = journal.newId();
+    // Histories from before agent.thinking was written to the log drew no id for it.
+    const thinkingEventId = patched(thinkingEventPatch) ? journal.newId() : undefined;
     // The activity reads the transcript from the journal: what is not written yet either rides with it, or is
     // written first.
     const unwrittenEvents = patched(handOffPatch) ? journal.takeForActivity() : undefined;
@@ -58,7 +63,13 @@ export async function callModel(
     try {
       const response = await scope.run(() =>
         activities.invokeModel.executeWithOptions({ summary }, [
-          { ...request, throughSeq: journal.lastSeq, messageEventId, ...(unwrittenEvents ? { unwrittenEvents } : {}) },
+          {
+            ...request,
+            throughSeq: journal.lastSeq,
+            messageEventId,
+            ...(thinkingEventId ? { thinkingEventId } : {}),
+            ...(unwrittenEvents ? { unwrittenEvents } : {}),
+          },
         ]),
       );
       settleHandOff(true);
@@ -73,6 +84,7 @@ export async function callModel(
           cache_read_input_tokens: response.usage.cacheReadInputTokens,
         },
       });
+      if (thinkingEventId && response.thinking) journal.emit({ type: 'agent.thinking', id: thinkingEventId });
       return { kind: 'response', response, messageEventId };
     } catch (error) {
       settleHandOff(false);

@@ -59,7 +59,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
       if (unwritten) await appendSessionEvents(deps.pool, unwritten);
       const events = await readEvents(deps.pool, input.sessionId, { throughSeq: input.throughSeq });
       const messages = buildTranscript(events.map((journaled) => journaled.event));
-      const deltas = new DeltaPublisher(deps.pool, input.sessionId, input.messageEventId);
+      const deltas = new DeltaPublisher(deps.pool, input.sessionId, input.messageEventId, input.thinkingEventId);
       // Heartbeats also while waiting for a provider slot, so a long wait is not taken for a dead worker.
       const heartbeat = setInterval(() => context.heartbeat(), 1_000);
       let release: (() => void) | undefined;

@@ -138,6 +138,7 @@ async function streamTurn(request: ModelRequest, options: ModelCallOptions): Pro
   return {
     model,
     content: accumulator.content(),
+    ...(accumulator.hasThinking() ? { thinking: true } : {}),
     stopReason: toStopReason(stopReason, accumulator.hasToolUse()),
     usage,
   };

@@ -69,6 +69,10 @@ export class ContentAccumulator {
     if (block?.kind === 'tool_use') block.argumentsJson = argumentsJson;
   }
 
+  hasThinking(): boolean {
+    return [...this.blocks.values()].some((block) => block.kind === 'thinking');
+  }
+
   hasToolUse(): boolean {
     return [...this.blocks.values()].some((block) => block.kind === 'tool_use');
   }

@@ -17,12 +17,14 @@ export class DeltaPublisher {
   private readonly pool: pg.Pool;
   private readonly sessionId: string;
   private readonly eventId: string;
+  private readonly thinkingEventId: string;
   private readonly intervalMs: number;
 
-  constructor(pool: pg.Pool, sessionId: string, eventId: string, intervalMs = 25) {
+  constructor(pool: pg.Pool, sessionId: string, eventId: string, thinkingEventId = eventId, intervalMs = 25) {
     this.pool = pool;
     this.sessionId = sessionId;
     this.eventId = eventId;
+    this.thinkingEventId = thinkingEventId;
     this.intervalMs = intervalMs;
   }
 
@@ -47,7 +49,7 @@ export class DeltaPublisher {
     this.timer = undefined;
     const parts = this.buffer;
     this.buffer = [];
-    const messages = coalesce(parts, this.sessionId, this.eventId);
+    const messages = coalesce(parts, this.sessionId, this.eventId, this.thinkingEventId);
     if (messages.length === 0) return;
     this.chain = this.chain
       .then(async () => {
@@ -60,7 +62,12 @@ export class DeltaPublisher {
 }
 
 /** Joins consecutive parts of the same block into one message, split so each NOTIFY fits. */
-function coalesce(parts: ModelStreamPart[], sessionId: string, eventId: string): DeltaMessage[] {
+function coalesce(
+  parts: ModelStreamPart[],
+  sessionId: string,
+  eventId: string,
+  thinkingEventId: string,
+): DeltaMessage[] {
   const messages: DeltaMessage[] = [];
   for (const part of parts) {
     const eventType = part.type === 'thinking_delta' ? 'agent.thinking' : 'agent.message';
@@ -70,7 +77,7 @@ function coalesce(parts: ModelStreamPart[], sessionId: string, eventId: string):
     } else {
       messages.push({
         session_id: sessionId,
-        event_id: eventId,
+        event_id: eventType === 'agent.thinking' ? thinkingEventId : eventId,
         event_type: eventType,
         index: part.index,
         text: part.text,

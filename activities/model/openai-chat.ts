@@ -148,6 +148,7 @@ async function streamTurn(request: ModelRequest, options: ModelCallOptions): Pro
   return {
     model,
     content: accumulator.content(),
+    ...(accumulator.hasThinking() ? { thinking: true } : {}),
     stopReason: refused ? 'refusal' : toStopReason(finishReason, accumulator.hasToolUse()),
     usage,
   };

@@ -151,6 +151,7 @@ async function streamTurn(request: ModelRequest, options: ModelCallOptions): Pro
   return {
     model: finished.model,
     content: accumulator.content(),
+    ...(accumulator.hasThinking() ? { thinking: true } : {}),
     stopReason: refused ? 'refusal' : toStopReason(finished, accumulator.hasToolUse()),
     usage,
   };

@@ -11,6 +11,8 @@ export interface InvokeModelInput {
   unwrittenEvents?: JournalBatch;
   /** The id the resulting `agent.message` event will have; live deltas refer to it. */
   messageEventId: string;
+  /** The id the resulting `agent.thinking` event will have; live thinking deltas refer to it (messageEventId if unset). */
+  thinkingEventId?: string;
   model: ModelSpec;
   system?: string;
   tools: ToolSpec[];

@@ -243,3 +243,30 @@ it('ends a turn the model refused with stop_reason refusal', async () => {
   expect(messages).toEqual(['I cannot help with that.']);
   await client.beta.sessions.archive(session.id);
 });
+
+it('writes agent.thinking to the log, before the answer, with the id its live deltas carried', async () => {
+  const client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 0 });
+  const model = `${harness.platform.prefix}-thinking`;
+  harness.platform.fakeModel.setScript(model, [{ thinking: 'Two plus two is four.', text: '4' }]);
+  const agent = await client.beta.agents.create({ name: 'thinker', model });
+  const environment = await client.beta.environments.create({ name: `thinking ${agent.id}` });
+  const session = await client.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+  await client.beta.sessions.events.send(session.id, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: '2 + 2?' }] }],
+  });
+  const events = await eventually(
+    async () => {
+      const listed: StreamEvent[] = [];
+      for await (const event of client.beta.sessions.events.list(session.id)) listed.push(event);
+      return listed.some((event) => event.type === 'session.status_idle') ? listed : undefined;
+    },
+    30_000,
+    'session.status_idle',
+  );
+  const types = events.map((event) => event.type).filter((type) => type.startsWith('agent.'));
+  expect(types).toEqual(['agent.thinking', 'agent.message']);
+  const thinking = events.find((event) => event.type === 'agent.thinking');
+  expect(thinking).toMatchObject({ id: expect.stringMatching(/^sevt_/), processed_at: expect.any(String) });
+  await client.beta.sessions.archive(session.id);
+  await recordHistory(harness.platform.client, sessionWorkflowId(session.id), 'agent-thinking-event');
+});
