@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
-import { DockerSandbox, sandboxContainerOptions } from '../activities/sandbox/docker-sandbox.ts';
+import { DockerSandbox } from '../activities/sandbox/docker-sandbox.ts';
+import { sandboxContainerOptions } from '../activities/sandbox/container-spec.ts';
 import { runProcess } from '../activities/sandbox/docker-stream.ts';
 import { WarmPool } from '../activities/sandbox/warm-pool.ts';
 import { defaultSandboxSpec, managedLabel, type SandboxOwner } from '../domain/sandbox.ts';

@@ -1,41 +1,31 @@
-// One Docker container per session, locked down: non-root, no capabilities, no new privileges, read-only root
-// filesystem, a volume for /workspace (survives pause, readable by the archive API even when processes are stuck),
-// size-capped tmpfs mounts for /tmp and /mnt/session (the session's files and outputs, session-files.ts), memory, CPU,
-// pids limits, and no network unless the environment asks for one.
+// One Docker container per session (its definition in container-spec.ts): create or claim, pause and resume, exec,
+// files, snapshot and restore of /workspace, removal, and the reaper's listing. Docker's "no such container" and
+// "not running" answers become SandboxGoneError, so the session recreates the sandbox from its last snapshot.
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { ErrorCode, PlatformError } from '../../domain/errors.ts';
-import { managedLabel, type SandboxOwner, type SandboxSpec } from '../../domain/sandbox.ts';
-import { runProcess, sandboxUser, type ProcessOptions, type ProcessResult } from './docker-stream.ts';
+import type { SandboxOwner, SandboxSpec } from '../../domain/sandbox.ts';
+import {
+  containerNameFor,
+  mebibyte,
+  ownerOf,
+  poolContainerNamePrefix,
+  sandboxContainerOptions,
+  sandboxLabels,
+} from './container-spec.ts';
+import { runProcess, type ProcessOptions, type ProcessResult } from './docker-stream.ts';
 import { execCommand, type ExecOptions, type SandboxExecResult } from './exec.ts';
 import {
   archiveWorkspace,
   listSandboxFolder,
   readSandboxFile,
   restoreWorkspace,
-  workspaceDir,
   writeSandboxFile,
   type ArchiveEntry,
 } from './files.ts';
 import { daemonMessageOf as messageOf, statusOf } from './docker-errors.ts';
 import type { EgressHooks } from './egress/gateway.ts';
-import { sessionMountDir } from './session-files.ts';
 import type { SnapshotStore } from './snapshot-store.ts';
-
-export const sandboxLabels = {
-  managed: managedLabel,
-  tenant: 'io.temporal-agents.tenant',
-  session: 'io.temporal-agents.session',
-  /** Names the /workspace volume, so removal never has to guess it. */
-  volume: 'io.temporal-agents.volume',
-  /** Set on warm-pool containers, which belong to no session until claimed. */
-  pool: 'io.temporal-agents.pool',
-} as const;
-
-/** Unclaimed warm-pool containers are named `sandbox-pool.<random>`; a claim renames them for the session. */
-export const poolContainerNamePrefix = 'sandbox-pool.';
-
-const mebibyte = 1024 * 1024;
 
 export interface DockerSandboxOptions {
   /** Where snapshots go; snapshot/restore/destroy-with-snapshots need it. */
@@ -59,48 +49,6 @@ export class SandboxGoneError extends PlatformError {
   constructor(message: string) {
     super(ErrorCode.sandboxGone, message);
   }
-}
-
-/**
- * The hardened container definition, the one place it is written (the sandbox, and the P3 benchmark's timed cold
- * create). `tmpSizeMb` caps /tmp; its pages count against the memory limit.
- */
-export function sandboxContainerOptions(options: {
-  name: string;
-  spec: SandboxSpec;
-  labels: Record<string, string>;
-  volumeName: string;
-  tmpSizeMb: number;
-  /** The egress trust store (egress/gateway.ts). */
-  extraMounts?: Docker.MountSettings[];
-}): Docker.ContainerCreateOptions {
-  const { spec } = options;
-  return {
-    name: options.name,
-    Image: spec.image,
-    Cmd: ['sleep', 'infinity'],
-    User: sandboxUser,
-    WorkingDir: workspaceDir,
-    Labels: options.labels,
-    NetworkDisabled: spec.network === 'none',
-    HostConfig: {
-      Init: true,
-      CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
-      ReadonlyRootfs: true,
-      Memory: spec.memoryMb * mebibyte,
-      // Equal to Memory: no swap, so a memory hog meets the OOM killer instead of thrashing the host.
-      MemorySwap: spec.memoryMb * mebibyte,
-      NanoCpus: Math.round(spec.cpus * 1e9),
-      PidsLimit: spec.pidsLimit,
-      NetworkMode: spec.network === 'bridge' ? 'bridge' : 'none',
-      Tmpfs: {
-        '/tmp': `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=1777`,
-        [sessionMountDir]: `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=755`,
-      },
-      Mounts: [{ Type: 'volume', Source: options.volumeName, Target: workspaceDir }, ...(options.extraMounts ?? [])],
-    },
-  };
 }
 
 export type SandboxExecOptions = Omit<ExecOptions, 'env'> & { env?: Record<string, string> };
@@ -402,24 +350,4 @@ export class DockerSandbox {
       throw error;
     }
   }
-}
-
-// Docker labels are immutable, so a claimed warm-pool container carries its owner in its name instead:
-// `sandbox.<tenantId>.<sessionId>.<random>` (ids never contain dots). Labels win when present.
-const sanitizeName = (value: string): string => value.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
-
-export const containerNameFor = (owner: SandboxOwner): string =>
-  `sandbox.${sanitizeName(owner.tenantId)}.${sanitizeName(owner.sessionId)}.${randomBytes(4).toString('hex')}`;
-
-export function ownerOf(labels: Record<string, string>, names: string[]): SandboxOwner | undefined {
-  const tenantId = labels[sandboxLabels.tenant];
-  const sessionId = labels[sandboxLabels.session];
-  if (tenantId && sessionId) return { tenantId, sessionId };
-  for (const name of names) {
-    const parts = name.replace(/^\//, '').split('.');
-    if (parts.length === 4 && parts[0] === 'sandbox' && parts[1] && parts[2]) {
-      return { tenantId: parts[1], sessionId: parts[2] };
-    }
-  }
-  return undefined;
 }

@@ -11,7 +11,8 @@ import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableT
 import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { runnerToolSpecs } from '../../domain/tools/runner-tools.ts';
 import { sandboxToolNames, type SandboxSpec, type SandboxToolName } from '../../domain/sandbox.ts';
-import { DockerSandbox, sandboxLabels } from './docker-sandbox.ts';
+import { DockerSandbox } from './docker-sandbox.ts';
+import { sandboxLabels } from './container-spec.ts';
 import { runSandboxTool } from './tools.ts';
 
 type Input = Record<string, unknown>;

@@ -2,7 +2,8 @@
 // it to the session's name (labels are immutable; the name carries the owner, see ownerOf) and unpauses it: no image
 // start, no volume creation on the session's critical path. Per-session env is applied at exec time, never at create.
 import type { SandboxOwner, SandboxSpec } from '../../domain/sandbox.ts';
-import { containerNameFor, poolContainerNamePrefix, sandboxLabels, type DockerSandbox } from './docker-sandbox.ts';
+import { type DockerSandbox } from './docker-sandbox.ts';
+import { containerNameFor, poolContainerNamePrefix, sandboxLabels } from './container-spec.ts';
 
 export interface WarmPoolOptions {
   spec: SandboxSpec;

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DockerSandbox, sandboxLabels } from '../../activities/sandbox/docker-sandbox.ts';
+import { DockerSandbox } from '../../activities/sandbox/docker-sandbox.ts';
+import { sandboxLabels } from '../../activities/sandbox/container-spec.ts';
 import {
   CertificateIssuer,
   generateCertificateAuthority,

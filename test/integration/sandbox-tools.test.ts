@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { FailureType } from '../../domain/errors.ts';
 import { defaultSandboxSpec, type SandboxLease, type SandboxOwner, type SandboxSpec } from '../../domain/sandbox.ts';
 import { createSandboxActivities } from '../../activities/sandbox/activities.ts';
-import { DockerSandbox, sandboxLabels } from '../../activities/sandbox/docker-sandbox.ts';
+import { DockerSandbox } from '../../activities/sandbox/docker-sandbox.ts';
+import { sandboxLabels } from '../../activities/sandbox/container-spec.ts';
 import { WarmPool } from '../../activities/sandbox/warm-pool.ts';
 
 const docker = new Docker();

@@ -3,7 +3,8 @@
 // keeps a live one, pool containers left by a killed worker are removed at start, and shutdown empties the pool.
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { DockerSandbox, sandboxLabels } from '../../activities/sandbox/docker-sandbox.ts';
+import { DockerSandbox } from '../../activities/sandbox/docker-sandbox.ts';
+import { sandboxLabels } from '../../activities/sandbox/container-spec.ts';
 import { removeStalePoolContainers, WarmPool } from '../../activities/sandbox/warm-pool.ts';
 import { defaultSandboxSpec, hostLabel } from '../../domain/sandbox.ts';
 import { createSandboxHost, type SandboxHost } from '../../workers/sandbox-worker.ts';

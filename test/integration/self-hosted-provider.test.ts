@@ -6,7 +6,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { BetaManagedAgentsSessionEvent } from '@anthropic-ai/sdk/resources/beta/sessions/events';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { sandboxLabels } from '../../activities/sandbox/docker-sandbox.ts';
+import { sandboxLabels } from '../../activities/sandbox/container-spec.ts';
 import { startProviderWorker, type ProviderWorker } from '../../workers/provider-worker.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
 import { testContainerLabels } from '../support/platform.ts';
