@@ -184,9 +184,10 @@ export class SessionRuntime {
       if (this.interruptEventId || this.terminateReason) break;
       if (step > maxSteps) {
         this.emitLimitError(
-          'max_turns_exceeded_error',
+          'tool_use_limit_reached_error',
           `The agent reached its limit of ${maxSteps} model calls per turn.`,
         );
+        stop = { type: 'retries_exhausted' };
         break;
       }
       const budget = agent.limits?.token_budget;
@@ -226,7 +227,6 @@ export class SessionRuntime {
       }
       const uses = outcome.response.content.filter((block): block is ToolUseBlock => block.type === 'tool_use');
       if (uses.length === 0) {
-        // The model declined: the turn ends, and says why (the text, if any, is its answer).
         if (outcome.response.stopReason === 'refusal') stop = { type: 'refusal' };
         break;
       }

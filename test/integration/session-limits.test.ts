@@ -35,8 +35,10 @@ describe('agent limits', () => {
     await session.message('loop forever');
     const events = await session.waitForTurnEnd(1);
     expect(events.filter((event) => event.type === 'span.model_request_start')).toHaveLength(2);
-    expect(lastOfType(events, 'session.error')).toMatchObject({ error: { type: 'max_turns_exceeded_error' } });
-    expect(lastOfType(events, 'session.status_idle')).toMatchObject({ stop_reason: { type: 'end_turn' } });
+    expect(lastOfType(events, 'session.error')).toMatchObject({
+      error: { type: 'tool_use_limit_reached_error', retry_status: { type: 'exhausted' } },
+    });
+    expect(lastOfType(events, 'session.status_idle')).toMatchObject({ stop_reason: { type: 'retries_exhausted' } });
     expect(platform.fakeModel.requests(model)[0]?.body).toMatchObject({ max_tokens: 123 });
     await session.terminate();
   });
