@@ -14,6 +14,7 @@ import { pino, type Logger } from 'pino';
 import { createPlatformDataConverter } from '../codec/data-converter.ts';
 import { createPool } from '../db/pool.ts';
 import { loadConfig, type PlatformConfig } from '../domain/config.ts';
+import { withPrefix } from '../domain/task-queues.ts';
 import { workerMetricsOptions } from './metrics.ts';
 
 export interface WorkerDeps {
@@ -26,6 +27,40 @@ export interface WorkerDeps {
   tracing: Tracing | undefined;
   /** The worker plugins every worker of this process gets. */
   plugins: WorkerPlugin[];
+}
+
+/** What every worker factory takes: the Temporal connection and namespace, its queue prefix and the shared resources. */
+export interface WorkerBaseOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueuePrefix: string;
+  pool: pg.Pool;
+  dataConverter: DataConverter;
+  /** Worker plugins, e.g. OpenTelemetry tracing (workers/tracing.ts). */
+  plugins?: WorkerPlugin[];
+}
+
+/** The `Worker.create` options every worker shares, for its queue (unprefixed name from domain/task-queues.ts). */
+export function baseWorkerCreateOptions(options: WorkerBaseOptions, taskQueue: string) {
+  return {
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: withPrefix(options.taskQueuePrefix, taskQueue),
+    dataConverter: options.dataConverter,
+    plugins: options.plugins,
+  };
+}
+
+/** The base options of a worker in a process started by `bootstrapWorkerProcess`. */
+export function workerBaseFromDeps(deps: WorkerDeps): WorkerBaseOptions {
+  return {
+    connection: deps.connection,
+    namespace: deps.config.TEMPORAL_NAMESPACE,
+    taskQueuePrefix: deps.config.AGENTS_TASK_QUEUE_PREFIX,
+    pool: deps.pool,
+    dataConverter: deps.dataConverter,
+    plugins: deps.plugins,
+  };
 }
 
 export function createLogger(config: PlatformConfig, name: string): Logger {
