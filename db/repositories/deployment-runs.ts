@@ -2,7 +2,7 @@
 // Written idempotently (the run id is decided before the first attempt), so a retried firing records one run.
 import type pg from 'pg';
 import type { RunError, TriggerContext } from '../../domain/deployments.ts';
-import { cursorCondition, pageOf, type Page } from './pagination.ts';
+import { createdRangeCondition, cursorCondition, pageOfRows, type CreatedRange, type Page } from './pagination.ts';
 
 export interface DeploymentRunRow {
   id: string;
@@ -75,16 +75,12 @@ export async function getRun(pool: pg.Pool, tenantId: string, id: string): Promi
   return rows[0];
 }
 
-export interface RunListFilter {
+export interface RunListFilter extends CreatedRange {
   limit: number;
   page?: string;
   deploymentId?: string;
   triggerType?: 'schedule' | 'manual';
   hasError?: boolean;
-  createdGt?: string;
-  createdGte?: string;
-  createdLt?: string;
-  createdLte?: string;
 }
 
 /** Newest first. */
@@ -93,31 +89,21 @@ export async function listRuns(
   tenantId: string,
   filter: RunListFilter,
 ): Promise<Page<DeploymentRunRow>> {
+  const created = createdRangeCondition('created_at', filter, 5);
   const cursor = cursorCondition('position', { limit: filter.limit, page: filter.page, order: 'desc' }, 9);
   const { rows } = await pool.query<DeploymentRunRow>(
     `select * from deployment_runs
      where tenant_id = $1 and ($2::text is null or deployment_id = $2) and ($3::text is null or trigger_type = $3)
-       and ($4::boolean is null or (error is not null) = $4)
-       and ($5::timestamptz is null or created_at > $5) and ($6::timestamptz is null or created_at >= $6)
-       and ($7::timestamptz is null or created_at < $7) and ($8::timestamptz is null or created_at <= $8)
-       and ${cursor.sql}
+       and ($4::boolean is null or (error is not null) = $4) and ${created.sql} and ${cursor.sql}
      order by position desc limit ${filter.limit + 1}`,
     [
       tenantId,
       filter.deploymentId ?? null,
       filter.triggerType ?? null,
       filter.hasError ?? null,
-      filter.createdGt ?? null,
-      filter.createdGte ?? null,
-      filter.createdLt ?? null,
-      filter.createdLte ?? null,
+      ...created.params,
       ...cursor.params,
     ],
   );
-  return pageOf(
-    rows,
-    filter.limit,
-    (row) => row.position,
-    (row) => row,
-  );
+  return pageOfRows(rows, filter.limit);
 }

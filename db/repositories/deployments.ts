@@ -2,7 +2,17 @@
 import type pg from 'pg';
 import type { Queryable } from '../queryable.ts';
 import type { CronSchedule } from '../../domain/deployments.ts';
-import { cursorCondition, isoOrNull, pageOf, type ListOptions, type Metadata, type Page } from './pagination.ts';
+import {
+  createdRangeCondition,
+  cursorCondition,
+  isoOrNull,
+  pageOfRows,
+  type CreatedRange,
+  type ListOptions,
+  type Metadata,
+  type Page,
+} from './pagination.ts';
+import { tenantTable } from './tenant-table.ts';
 
 export type PausedReason = { type: 'manual' } | { type: 'error'; error: { type: string } };
 
@@ -70,13 +80,10 @@ export async function insertDeployment(
   return rows[0] as DeploymentRow;
 }
 
-export async function getDeployment(pool: pg.Pool, tenantId: string, id: string): Promise<DeploymentRow | undefined> {
-  const { rows } = await pool.query<DeploymentRow>('select * from deployments where tenant_id = $1 and id = $2', [
-    tenantId,
-    id,
-  ]);
-  return rows[0];
-}
+const deployments = tenantTable<DeploymentRow, DeploymentRow>({ table: 'deployments', toRecord: (row) => row });
+
+export const getDeployment = (pool: pg.Pool, tenantId: string, id: string): Promise<DeploymentRow | undefined> =>
+  deployments.get(pool, { tenant_id: tenantId, id });
 
 export async function updateDeployment(
   db: Queryable,
@@ -108,24 +115,12 @@ export async function setPausedReason(
   return rows[0];
 }
 
-export async function archiveDeployment(
-  pool: pg.Pool,
-  tenantId: string,
-  id: string,
-): Promise<DeploymentRow | undefined> {
-  const { rows } = await pool.query<DeploymentRow>(
-    `update deployments set archived_at = coalesce(archived_at, now()), updated_at = now()
-     where tenant_id = $1 and id = $2 returning *`,
-    [tenantId, id],
-  );
-  return rows[0];
-}
+export const archiveDeployment = (pool: pg.Pool, tenantId: string, id: string): Promise<DeploymentRow | undefined> =>
+  deployments.archive(pool, { tenant_id: tenantId, id });
 
-export interface DeploymentListFilter extends ListOptions {
+export interface DeploymentListFilter extends ListOptions, Pick<CreatedRange, 'createdGte' | 'createdLte'> {
   status?: 'active' | 'paused';
   agentId?: string;
-  createdGte?: string;
-  createdLte?: string;
 }
 
 export async function listDeployments(
@@ -133,31 +128,24 @@ export async function listDeployments(
   tenantId: string,
   filter: DeploymentListFilter,
 ): Promise<Page<DeploymentRow>> {
-  const cursor = cursorCondition('position', { ...filter, order: 'desc' }, 7);
+  const created = createdRangeCondition('created_at', filter, 5);
+  const cursor = cursorCondition('position', { ...filter, order: 'desc' }, 9);
   const { rows } = await pool.query<DeploymentRow>(
     `select * from deployments
      where tenant_id = $1 and ($2 or archived_at is null)
        and ($3::text is null or ($3 = 'paused') = (paused_reason is not null))
-       and ($4::text is null or agent_id = $4)
-       and ($5::timestamptz is null or created_at >= $5) and ($6::timestamptz is null or created_at <= $6)
-       and ${cursor.sql}
+       and ($4::text is null or agent_id = $4) and ${created.sql} and ${cursor.sql}
      order by position desc limit ${filter.limit + 1}`,
     [
       tenantId,
       filter.includeArchived ?? false,
       filter.status ?? null,
       filter.agentId ?? null,
-      filter.createdGte ?? null,
-      filter.createdLte ?? null,
+      ...created.params,
       ...cursor.params,
     ],
   );
-  return pageOf(
-    rows,
-    filter.limit,
-    (row) => row.position,
-    (row) => row,
-  );
+  return pageOfRows(rows, filter.limit);
 }
 
 /** When each deployment's latest scheduled run started (manual runs do not count). */

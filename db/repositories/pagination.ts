@@ -32,6 +32,15 @@ export function pageOf<Row, T>(
   };
 }
 
+/** `pageOf` for rows returned as they are. */
+export const pageOfRows = <Row extends { position: number | string }>(rows: Row[], limit: number): Page<Row> =>
+  pageOf(
+    rows,
+    limit,
+    (row) => row.position,
+    (row) => row,
+  );
+
 export interface ListOptions {
   limit: number;
   page?: string;
@@ -48,6 +57,34 @@ export function cursorCondition(
   if (!options.page) return { sql: 'true', params: [] };
   const position = decodeCursor(options.page);
   return { sql: `${column} ${options.order === 'asc' ? '>' : '<'} $${index}`, params: [position] };
+}
+
+/** The `created_at[gt|gte|lt|lte]` bounds of a list request; an absent bound does not filter. */
+export interface CreatedRange {
+  createdGt?: string;
+  createdGte?: string;
+  createdLt?: string;
+  createdLte?: string;
+}
+
+/** SQL fragment and parameters for the created-at bounds on `column`, numbered from `$<index>` (4 parameters). */
+export function createdRangeCondition(
+  column: string,
+  range: CreatedRange,
+  index: number,
+): { sql: string; params: (string | null)[] } {
+  const bounds = [
+    ['>', range.createdGt],
+    ['>=', range.createdGte],
+    ['<', range.createdLt],
+    ['<=', range.createdLte],
+  ] as const;
+  return {
+    sql: bounds
+      .map(([op], offset) => `($${index + offset}::timestamptz is null or ${column} ${op} $${index + offset})`)
+      .join(' and '),
+    params: bounds.map(([, value]) => value ?? null),
+  };
 }
 
 export const isoOrNull = (value: Date | null): string | null => (value ? value.toISOString() : null);

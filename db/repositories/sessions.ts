@@ -4,7 +4,17 @@ import type pg from 'pg';
 import type { Queryable } from '../queryable.ts';
 import type { AgentSnapshot } from '../../domain/agent.ts';
 import { journalStatusSql } from './session-events.ts';
-import { cursorCondition, isoOrNull, pageOf, type ListOptions, type Metadata, type Page } from './pagination.ts';
+import {
+  createdRangeCondition,
+  cursorCondition,
+  isoOrNull,
+  pageOfRows,
+  type CreatedRange,
+  type ListOptions,
+  type Metadata,
+  type Page,
+} from './pagination.ts';
+import { tenantTable } from './tenant-table.ts';
 
 export interface SessionRow {
   id: string;
@@ -52,13 +62,10 @@ export async function insertSession(db: Queryable, tenantId: string, session: Ne
   return rows[0] as SessionRow;
 }
 
-export async function getSessionRow(pool: pg.Pool, tenantId: string, id: string): Promise<SessionRow | undefined> {
-  const { rows } = await pool.query<SessionRow>('select * from sessions where tenant_id = $1 and id = $2', [
-    tenantId,
-    id,
-  ]);
-  return rows[0];
-}
+const sessions = tenantTable<SessionRow, SessionRow>({ table: 'sessions', toRecord: (row) => row });
+
+export const getSessionRow = (pool: pg.Pool, tenantId: string, id: string): Promise<SessionRow | undefined> =>
+  sessions.get(pool, { tenant_id: tenantId, id });
 
 export async function updateSessionRow(
   pool: pg.Pool,
@@ -73,31 +80,15 @@ export async function updateSessionRow(
   return rows[0];
 }
 
-export async function markSessionArchived(
-  pool: pg.Pool,
-  tenantId: string,
-  id: string,
-): Promise<SessionRow | undefined> {
-  const { rows } = await pool.query<SessionRow>(
-    `update sessions set archived_at = coalesce(archived_at, now()), updated_at = now()
-     where tenant_id = $1 and id = $2 returning *`,
-    [tenantId, id],
-  );
-  return rows[0];
-}
+export const markSessionArchived = (pool: pg.Pool, tenantId: string, id: string): Promise<SessionRow | undefined> =>
+  sessions.archive(pool, { tenant_id: tenantId, id });
 
-export async function deleteSessionRow(pool: pg.Pool, tenantId: string, id: string): Promise<boolean> {
-  const { rowCount } = await pool.query('delete from sessions where tenant_id = $1 and id = $2', [tenantId, id]);
-  return (rowCount ?? 0) > 0;
-}
+export const deleteSessionRow = (pool: pg.Pool, tenantId: string, id: string): Promise<boolean> =>
+  sessions.remove(pool, { tenant_id: tenantId, id });
 
-export interface SessionListFilter extends ListOptions {
+export interface SessionListFilter extends ListOptions, CreatedRange {
   agentId?: string;
   agentVersion?: number;
-  createdGt?: string;
-  createdGte?: string;
-  createdLt?: string;
-  createdLte?: string;
   /** Filter on the status derived from the journal's latest `session.status_*` event (no event yet = idle). */
   statuses?: string[];
 }
@@ -108,15 +99,14 @@ export async function listSessionRows(
   filter: SessionListFilter,
 ): Promise<Page<SessionRow & { journal_status: string }>> {
   const order = filter.order ?? 'desc';
+  const created = createdRangeCondition('s.created_at', filter, 5);
   const cursor = cursorCondition('s.position', { ...filter, order }, 11);
   const { rows } = await pool.query<SessionRow & { journal_status: string }>(
     `select * from (
        select s.*, ${journalStatusSql('s.id')} as journal_status from sessions s
        where s.tenant_id = $1 and ($2 or s.archived_at is null)
          and ($3::text is null or s.agent_id = $3) and ($4::int is null or s.agent_version = $4)
-         and ($5::timestamptz is null or s.created_at > $5) and ($6::timestamptz is null or s.created_at >= $6)
-         and ($7::timestamptz is null or s.created_at < $7) and ($8::timestamptz is null or s.created_at <= $8)
-         and ${cursor.sql}
+         and ${created.sql} and ${cursor.sql}
      ) s
      where ($9::text[] is null or s.journal_status = any($9))
      order by s.position ${order} limit $10`,
@@ -125,21 +115,13 @@ export async function listSessionRows(
       filter.includeArchived ?? false,
       filter.agentId ?? null,
       filter.agentVersion ?? null,
-      filter.createdGt ?? null,
-      filter.createdGte ?? null,
-      filter.createdLt ?? null,
-      filter.createdLte ?? null,
+      ...created.params,
       filter.statuses?.length ? filter.statuses : null,
       filter.limit + 1,
       ...cursor.params,
     ],
   );
-  return pageOf(
-    rows,
-    filter.limit,
-    (row) => row.position,
-    (row) => row,
-  );
+  return pageOfRows(rows, filter.limit);
 }
 
 export async function journalStatusOf(pool: pg.Pool, sessionId: string): Promise<string> {
