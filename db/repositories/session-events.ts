@@ -8,6 +8,7 @@ import { withTransaction } from '../transaction.ts';
 import type { DeltaMessage } from '../../domain/contracts/delta-message.ts';
 import type { JournalBatch } from '../../domain/contracts/journal-batch.ts';
 import type { JournaledEvent, SessionEvent } from '../../domain/events.ts';
+import { sessionStatusWebhooksSql } from './webhooks.ts';
 import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
 
 /** Journal writes; payload `<sessionId> <lastSeq>`. Readers re-read after their last seq, so a lost notice loses nothing. */
@@ -27,16 +28,16 @@ export const sessionOfEventsNotice = (payload: string): string => payload.split(
 export async function appendSessionEvents(db: Queryable, batch: JournalBatch): Promise<void> {
   if (batch.events.length === 0) return;
   const lastSeq = batch.events.at(-1)?.seq ?? 0;
-  // One statement, so one round trip: its implicit transaction makes insert and notify atomic (a NOTIFY is delivered
-  // at commit, after the rows are visible).
+  // One statement, so one round trip: its implicit transaction makes insert, webhook events (for status events; see
+  // sessionStatusWebhooksSql) and notify atomic (a NOTIFY is delivered at commit, after the rows are visible).
   await db.query(
     `with inserted as (
        insert into session_events (session_id, seq, id, type, body, processed_at)
        select $1, e.seq, e.id, e.type, e.body, e.processed_at
        from jsonb_to_recordset($2::jsonb) as e(seq bigint, id text, type text, body jsonb, processed_at timestamptz)
        on conflict do nothing
-       returning 1
-     )
+       returning seq, id, type, body, processed_at
+     ), webhooks as (${sessionStatusWebhooksSql('inserted', '$1')})
      select pg_notify($3, $4) from (select count(*) from inserted) as written`,
     [
       batch.sessionId,

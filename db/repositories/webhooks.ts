@@ -151,6 +151,34 @@ export async function recordWebhookEvent(pool: pg.Pool, tenantId: string, body: 
   return rows.map((row) => row.id);
 }
 
+/**
+ * A data-modifying CTE body recording the webhook events of a session's newly journaled status events (`events`: a CTE
+ * with seq, id, type, body, processed_at; `sessionParam`: the session id's placeholder). One webhook event per status
+ * event (plus `session.requires_action` for an idle that needs the client), its id derived from the journal event's id
+ * (a retried journal write records nothing twice), one delivery per matching endpoint. Started by the sweep.
+ */
+export const sessionStatusWebhooksSql = (events: string, sessionParam: string): string => `
+  insert into webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type, subject_id, payload)
+  select 'msg_' || md5(ep.id || ':' || h.event_id), s.tenant_id, ep.id, h.event_id, h.webhook_type, s.id,
+    jsonb_build_object('id', h.event_id, 'type', 'event', 'created_at', h.created_at, 'data', jsonb_build_object(
+      'id', s.id, 'type', h.webhook_type, 'organization_id', s.tenant_id, 'workspace_id', s.tenant_id))
+  from sessions s
+  cross join lateral (
+    select ev.seq, m.n, m.webhook_type, 'wevt_' || md5(s.tenant_id || ':' || ev.id || ':' || m.webhook_type) as event_id,
+      to_char(ev.processed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at
+    from ${events} ev
+    join (values ('session.status_running', 'session.status_run_started', 0),
+      ('session.status_idle', 'session.status_idled', 0), ('session.status_idle', 'session.requires_action', 1),
+      ('session.status_rescheduled', 'session.status_rescheduled', 0),
+      ('session.status_terminated', 'session.status_terminated', 0)) as m(journal_type, webhook_type, n)
+      on m.journal_type = ev.type and (m.n = 0 or ev.body->'stop_reason'->>'type' = 'requires_action')
+  ) h
+  join webhook_endpoints ep on ep.tenant_id = s.tenant_id and ep.status = 'enabled'
+    and (cardinality(ep.event_types) = 0 or h.webhook_type = any(ep.event_types))
+  where s.id = ${sessionParam}
+  order by h.seq, h.n, ep.position
+  on conflict (endpoint_id, event_id) do nothing`;
+
 export async function getDeliveryWithEndpoint(
   pool: pg.Pool,
   deliveryId: string,

@@ -2,9 +2,11 @@
 // every delivery with `client.beta.webhooks.unwrap()` and the endpoint's secret (shown once); it refuses the first
 // deliveries and the events still arrive, once per webhook-id, after retries (intervals shortened through config);
 // a run's `started` precedes its `succeeded`; the delivery log shows attempts and errors; the URL guard refuses a
-// metadata address; rotation; an endpoint that always fails is disabled and the tenant's other endpoint hears of it.
+// metadata address; rotation; an endpoint that always fails is disabled and the tenant’s other endpoint hears of it;
+// a session's status changes (journaled by its workflow) arrive as session.status_* events, running before idle.
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { appendSessionEvents, readEvents } from '../../db/repositories/session-events.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -143,4 +145,43 @@ it('disables an endpoint after a failure streak and tells the tenant’s other e
   expect(enabled.body).toMatchObject({ status: 'enabled', disabled_reason: null });
   expect((await call(`/v1/webhook_endpoints/${doomed.body.id}`, 'DELETE')).status).toBe(200);
   expect((await call(`/v1/webhook_endpoints/${doomed.body.id}`)).status).toBe(404);
+});
+
+it('announces a session’s status changes decided in its workflow: running then idle, once per webhook-id', async () => {
+  const sessions = await startWebhookReceiver(1);
+  try {
+    const endpoint = await call<Endpoint>('/v1/webhook_endpoints', 'POST', {
+      url: sessions.url,
+      event_types: ['session.status_run_started', 'session.status_idled'],
+    });
+    sessions.secret = endpoint.body.secret!;
+    const agent = await client.beta.agents.create({ name: 'status', model: `${harness.platform.prefix}-model` });
+    const environment = await client.beta.environments.create({ name: `status-${harness.platform.prefix}` });
+    const session = await client.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+    await client.beta.sessions.events.send(session.id, {
+      events: [{ type: 'user.message', content: [{ type: 'text', text: 'hello' }] }],
+    });
+    await eventually(async () => (sessions.accepted.length >= 2 ? true : undefined), 60_000, 'status webhooks');
+    const seen = sessions.accepted.map(({ event }) => [event.data.type, event.data.id]);
+    expect(seen.slice(0, 2)).toEqual([
+      ['session.status_run_started', session.id],
+      ['session.status_idled', session.id],
+    ]);
+    expect(sessions.unverified).toBe(0);
+    const ids = sessions.accepted.map((delivery) => delivery.webhookId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(sessions.refusedIds).toHaveLength(1);
+    expect(ids).toContain(sessions.refusedIds[0]);
+    // A retried journal write (the same events again) records no second webhook event.
+    const journaled = await readEvents(harness.platform.pool, session.id);
+    await appendSessionEvents(harness.platform.pool, { sessionId: session.id, events: journaled });
+    const log = await call<{ data: unknown[] }>(`/v1/webhook_endpoints/${endpoint.body.id}/deliveries`);
+    expect(log.body.data).toHaveLength(sessions.accepted.length);
+    // The payload is the SDK's shape: ids only, nothing of the session's content.
+    for (const { event } of sessions.accepted) {
+      expect(Object.keys(event.data).sort()).toEqual(['id', 'organization_id', 'type', 'workspace_id']);
+    }
+  } finally {
+    await sessions.close();
+  }
 });
