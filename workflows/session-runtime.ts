@@ -20,6 +20,7 @@ import type {
   SubAgentResult,
 } from '../domain/session.ts';
 import { routeSessionTool, sessionToolSpecs } from '../domain/runner-routing.ts';
+import { EventIdMemory } from './event-id-memory.ts';
 import { EventJournal } from './event-journal.ts';
 import type { IncomingUserEvent } from './messages.ts';
 import { McpSessionTools } from './mcp-session.ts';
@@ -30,16 +31,13 @@ import { awaitingRunner, handConfirmedCallsToRunner, RunnerWork, type PendingEnt
 import { executeTool, type ToolCall } from './tool-execution.ts';
 import { answerOf, logStrayAnswer, validateUserEvents } from './user-event-validation.ts';
 
-const maxRememberedEventIds = 1_000;
-
 export class SessionRuntime {
   private readonly journal: EventJournal;
   private readonly status: SessionStatusTracker;
   private readonly sandbox: SandboxLeaseManager;
   private readonly mcp: McpSessionTools;
   private readonly queue: UserEvent[];
-  private readonly seenEventIds: string[];
-  private readonly seen: Set<string>;
+  private readonly seen: EventIdMemory;
   private readonly pending = new Map<string, PendingEntry>();
   private usage: ModelUsage;
   private readonly stats: SessionStats;
@@ -59,8 +57,7 @@ export class SessionRuntime {
     this.sandbox = new SandboxLeaseManager(input, this.journal, carried?.lease, carried?.lastSnapshotId);
     this.mcp = new McpSessionTools(input, this.journal);
     this.queue = [...(carried?.queue ?? [])];
-    this.seenEventIds = [...(carried?.seenEventIds ?? [])];
-    this.seen = new Set(this.seenEventIds);
+    this.seen = new EventIdMemory(carried?.seenEventIds ?? []);
     this.usage = carried?.usage ?? emptyModelUsage();
     this.stats = carried?.stats ?? { activeMs: 0, turns: 0, modelCalls: 0, toolCalls: 0 };
     this.runnerWork = new RunnerWork(input);
@@ -72,8 +69,7 @@ export class SessionRuntime {
   receive(events: IncomingUserEvent[]): void {
     for (const incoming of events) {
       const id = incoming.id ?? this.journal.newId();
-      if (this.seen.has(id)) continue;
-      this.remember(id);
+      if (!this.seen.remember(id)) continue;
       const event = { ...incoming, id, processed_at: null } as UserEvent;
       switch (event.type) {
         case 'user.interrupt':
@@ -110,7 +106,7 @@ export class SessionRuntime {
   /** The update's validator: throws when receive() would drop an answer, or the session is ending. */
   validate(events: IncomingUserEvent[]): void {
     const ending = this.terminateReason !== undefined;
-    validateUserEvents(events, { ending, received: this.seen, awaiting: (id) => this.awaiting(id) });
+    validateUserEvents(events, { ending, received: this.seen.ids, awaiting: (id) => this.awaiting(id) });
   }
 
   requestTermination(reason: 'archived' | 'deleted' | 'terminated'): void {
@@ -241,58 +237,12 @@ export class SessionRuntime {
 
   /** Emits the tool-use events, runs what is allowed, waits for the client where it must, runs what it approved. */
   private async runTools(uses: ToolUseBlock[]): Promise<'done' | 'interrupted'> {
-    const agent = this.input.agent;
-    const runNow: ToolCall[] = [];
-    for (const use of uses) {
-      const call: ToolCall = {
-        eventId: this.journal.newId(),
-        name: use.name,
-        input: use.input,
-        route: routeSessionTool(agent, this.input.environment, use.name, this.mcp.entries),
-      };
-      const { route } = call;
-      if (route.kind === 'custom') {
-        this.journal.emit({ type: 'agent.custom_tool_use', id: call.eventId, name: call.name, input: call.input });
-        this.pending.set(call.eventId, { eventId: call.eventId, kind: 'custom_tool_result', name: call.name, call });
-      } else if (route.kind === 'unknown') {
-        this.journal.emit({
-          type: 'agent.tool_use',
-          id: call.eventId,
-          name: call.name,
-          input: call.input,
-          evaluated_permission: 'deny',
-        });
-        this.emitToolResult(call, `There is no tool named "${call.name}".`, true);
-      } else if (route.kind === 'mcp') {
-        if (this.mcp.announce(call, route.entry) === 'allow') runNow.push(call);
-        else this.pending.set(call.eventId, { eventId: call.eventId, kind: 'confirmation', name: call.name, call });
-      } else if (route.policy === 'always_ask') {
-        this.journal.emit({
-          type: 'agent.tool_use',
-          id: call.eventId,
-          name: call.name,
-          input: call.input,
-          evaluated_permission: 'ask',
-        });
-        this.pending.set(call.eventId, { eventId: call.eventId, kind: 'confirmation', name: call.name, call });
-      } else {
-        this.journal.emit({
-          type: 'agent.tool_use',
-          id: call.eventId,
-          name: call.name,
-          input: call.input,
-          evaluated_permission: 'allow',
-        });
-        if (route.kind === 'runner') {
-          this.stats.toolCalls++;
-          this.pending.set(call.eventId, awaitingRunner(call));
-        } else runNow.push(call);
-      }
-    }
+    const runNow = this.announceToolCalls(uses);
     await Promise.all(runNow.map((call) => this.execute(call)));
     if (this.pending.size === 0) return 'done';
 
-    // Wait for the client (and the runner); each partial answer re-announces what the client still has to do.
+    // Wait for the client (and the runner); each partial answer re-announces what the client still has to do. Inline,
+    // not a helper: an extra async layer would shift when the journal's batch leaves, and so the recorded commands.
     for (;;) {
       const open = [...this.pending.values()].filter((entry) => !entry.resolution);
       if (open.length === 0) break;
@@ -327,12 +277,52 @@ export class SessionRuntime {
     return 'done';
   }
 
+  /** Journals each call as its route and policy say; answers the calls that may run now, parks the others. */
+  private announceToolCalls(uses: ToolUseBlock[]): ToolCall[] {
+    const agent = this.input.agent;
+    const runNow: ToolCall[] = [];
+    for (const use of uses) {
+      const call: ToolCall = {
+        eventId: this.journal.newId(),
+        name: use.name,
+        input: use.input,
+        route: routeSessionTool(agent, this.input.environment, use.name, this.mcp.entries),
+      };
+      const { route } = call;
+      if (route.kind === 'custom') {
+        this.journal.emit({ type: 'agent.custom_tool_use', id: call.eventId, name: call.name, input: call.input });
+        this.pending.set(call.eventId, { eventId: call.eventId, kind: 'custom_tool_result', name: call.name, call });
+      } else if (route.kind === 'unknown') {
+        this.announceToolUse(call, 'deny');
+        this.emitToolResult(call, `There is no tool named "${call.name}".`, true);
+      } else if (route.kind === 'mcp') {
+        if (this.mcp.announce(call, route.entry) === 'allow') runNow.push(call);
+        else this.pending.set(call.eventId, { eventId: call.eventId, kind: 'confirmation', name: call.name, call });
+      } else if (route.policy === 'always_ask') {
+        this.announceToolUse(call, 'ask');
+        this.pending.set(call.eventId, { eventId: call.eventId, kind: 'confirmation', name: call.name, call });
+      } else {
+        this.announceToolUse(call, 'allow');
+        if (route.kind === 'runner') {
+          this.stats.toolCalls++;
+          this.pending.set(call.eventId, awaitingRunner(call));
+        } else runNow.push(call);
+      }
+    }
+    return runNow;
+  }
+
   private async execute(call: ToolCall): Promise<void> {
     this.stats.toolCalls++;
     const { route } = call;
     const outcome =
       route.kind === 'mcp' ? await this.mcp.run(call, route.entry) : await executeTool(call, this.input, this.sandbox);
     this.emitToolResult(call, outcome.content, outcome.isError);
+  }
+
+  private announceToolUse(call: ToolCall, permission: 'allow' | 'ask' | 'deny'): void {
+    const { eventId: id, name, input } = call;
+    this.journal.emit({ type: 'agent.tool_use', id, name, input, evaluated_permission: permission });
   }
 
   private emitToolResult(call: ToolCall, text: string, isError: boolean): void {
@@ -390,7 +380,7 @@ export class SessionRuntime {
       stats: { ...this.stats, activeMs: this.status.currentActiveMs() },
       lease: this.sandbox.lease,
       lastSnapshotId: this.sandbox.lastSnapshotId,
-      seenEventIds: this.seenEventIds.slice(-maxRememberedEventIds),
+      seenEventIds: this.seen.toCarry(),
       queue: this.queue,
       runsSoFar: (this.input.carried?.runsSoFar ?? 0) + 1,
       ...(this.mcp.carried ? { mcpCatalog: this.mcp.carried } : {}),
@@ -400,14 +390,5 @@ export class SessionRuntime {
       initialEvents: undefined,
       carried,
     });
-  }
-
-  private remember(id: string): void {
-    this.seen.add(id);
-    this.seenEventIds.push(id);
-    if (this.seenEventIds.length > maxRememberedEventIds * 2) {
-      const dropped = this.seenEventIds.splice(0, this.seenEventIds.length - maxRememberedEventIds);
-      for (const old of dropped) this.seen.delete(old);
-    }
   }
 }
