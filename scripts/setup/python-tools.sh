@@ -72,7 +72,31 @@ ensure_python_tools() {
   log "schemathesis: $TOOLS_DIR/bin/schemathesis ($("$venv/bin/schemathesis" --version 2>/dev/null | head -1))"
 }
 
+# The official Python SDK (`anthropic` from PyPI, pinned) for the Python client scenario (test/integration/python-sdk.test.ts),
+# in a venv of its own so its dependencies never move schemathesis's pins. Linked as .tools/bin/python-anthropic.
+PYTHON_SDK_REQUIREMENT="anthropic==2.14.0"
+ensure_python_sdk() {
+  if [[ -n "${AGENTS_SKIP_PYTHON_TOOLS:-}" ]]; then return 0; fi
+  local python hash venv
+  python="$(command -v python3)"
+  hash="$({ "$python" -c 'import sys; print(sys.version_info[:2])'; printf '%s' "$PYTHON_SDK_REQUIREMENT"; } | sha256sum | cut -c1-12)"
+  venv="$AGENTS_CACHE_DIR/venv-sdk-$hash"
+  if [[ ! -f "$venv/.complete" ]]; then
+    log "creating python virtualenv with $PYTHON_SDK_REQUIREMENT in $venv"
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "$PYTHON_SDK_REQUIREMENT"
+    touch "$venv/.complete"
+  fi
+  # A wrapper, not a link: Python finds its venv from the path it was started by.
+  rm -f "$TOOLS_DIR/bin/python-anthropic"
+  printf '#!/bin/sh\nexec "%s/bin/python" "$@"\n' "$venv" >"$TOOLS_DIR/bin/python-anthropic"
+  chmod +x "$TOOLS_DIR/bin/python-anthropic"
+  log "python SDK: $TOOLS_DIR/bin/python-anthropic ($PYTHON_SDK_REQUIREMENT)"
+}
+
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   mkdir -p "$AGENTS_CACHE_DIR"
   ensure_python_tools
+  ensure_python_sdk
 fi
