@@ -157,7 +157,8 @@ it('keeps a schedule firing across restarts of the Temporal server and the worke
   );
   const instants = runs.map((run) => (run.trigger_context as { scheduled_at: string }).scheduled_at);
   expect(new Set(instants).size).toBe(instants.length);
-  expect(runs.every((run) => run.session_id !== null && run.error === null)).toBe(true);
+  // Every firing made its session; a failing run is shown whole (its error says what the restart did to it).
+  expect(runs.filter((run) => run.session_id === null || run.error !== null)).toEqual([]);
   const reread = await client.beta.deployments.retrieve(deployment.id);
   expect(reread).toMatchObject({ status: 'active' });
   expect(reread.schedule?.upcoming_runs_at?.length).toBe(5);
