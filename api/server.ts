@@ -95,7 +95,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   const quotas = await registerQuotas(app, config, options.temporalClient, () =>
     registerAuthentication(app, pool, workTokens),
   );
-  registerIdempotency(app, pool);
+  registerIdempotency(app, pool, config.AGENTS_IDEMPOTENCY_LEASE_S);
   const driver = new SessionDriver(options.temporalClient, options.temporalTimeoutMs);
   const sessionSettings: SessionSettings = {
     ...defaultSessionSettings,

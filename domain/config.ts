@@ -149,6 +149,8 @@ export const configSchema = z.object({
   AGENTS_TENANT_MODEL_TOKENS_PER_DAY: nonNegativeInt(0),
   /** Default requests per second per API key, on top of its tenant's limit (0: only the tenant's). */
   AGENTS_KEY_REQUESTS_PER_SECOND: nonNegativeInt(0),
+  /** Seconds after which an Idempotency-Key claim still without an answer (its API process died) may be retried. */
+  AGENTS_IDEMPOTENCY_LEASE_S: positiveInt(60),
   /** The usage ledger's price table, JSON `{"<model id or prefix>": {"input": usd per Mtok, "output": …,
    * "cache_read"?: …, "cache_creation"?: …}}`; replaces the built-in one (domain/model-prices.ts). */
   AGENTS_MODEL_PRICES: z

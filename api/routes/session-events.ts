@@ -1,7 +1,8 @@
 // /v1/sessions/:id/events: list the journal (pages over seq), and send user events. The body is checked here (shape);
 // the events go to the session as one update, whose validator rejects out-of-place ones (an answer nobody is waiting
 // for: 400; a session that is ending: 409) before anything reaches history. Accepted events get their ids here (and
-// their sender in the audit trail), so a retried delivery is deduplicated by the workflow.
+// their sender in the audit trail), so a retried delivery is deduplicated by the workflow; with an Idempotency-Key
+// they derive from it, so a client's retry after an API crash is deduplicated too.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { recordEventActors } from '../../db/repositories/event-actors.ts';
@@ -10,6 +11,7 @@ import { journalStatusOf } from '../../db/repositories/sessions.ts';
 import { makeId } from '../../domain/ids.ts';
 import type { IncomingUserEvent } from '../../workflows/messages.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
+import { idempotencyToken } from '../idempotency.ts';
 import { principalId } from '../principal.ts';
 import { conflict } from '../errors.ts';
 import { sessions } from '../resources.ts';
@@ -70,7 +72,11 @@ export function registerSessionEventRoutes(app: ZodApp, { pool, driver, quotas }
         const status = await journalStatusOf(pool, row.id);
         if (status !== 'running' && status !== 'rescheduling') await quotas.assertCanStartSession(request, row.id);
       }
-      const accepted = events.map((event) => toIncoming(event, makeId('event', randomUUID())));
+      // With an Idempotency-Key the ids come from it: a retry after a crash sends the same ids, which the workflow
+      // recognises as already received.
+      const accepted = events.map((event, index) =>
+        toIncoming(event, makeId('event', idempotencyToken(request, index) ?? randomUUID())),
+      );
       await recordEventActors(pool, {
         tenantId: request.tenantId,
         sessionId: row.id,

@@ -27,13 +27,23 @@ import {
   type SessionCreateBody,
 } from '../schemas/sessions.ts';
 import { createSession } from '../session-creation.ts';
+import { idempotencyToken } from '../idempotency.ts';
 import { liveState, sessionResponse, type LiveState } from '../session-view.ts';
 
 const tags = ['sessions'];
 const deleteWaitMs = 5_000;
 
-/** POST /v1/sessions through the one creation path (api/session-creation.ts) that deployment runs use too. */
-function createFromBody(context: ApiContext, tenantId: string, body: SessionCreateBody): Promise<SessionRow> {
+/**
+ * POST /v1/sessions through the one creation path (api/session-creation.ts) that deployment runs use too. With an
+ * Idempotency-Key the session's id derives from it, so a retry that takes over an unanswered claim returns the
+ * session the first attempt made instead of starting a second one.
+ */
+function createFromBody(
+  context: ApiContext,
+  tenantId: string,
+  body: SessionCreateBody,
+  idempotentId: string | undefined,
+): Promise<SessionRow> {
   const { pool, config, driver, sessionSettings } = context;
   const agent = typeof body.agent === 'string' ? { id: body.agent, version: undefined } : body.agent;
   return createSession({ pool, config, settings: sessionSettings, driver }, tenantId, {
@@ -44,6 +54,7 @@ function createFromBody(context: ApiContext, tenantId: string, body: SessionCrea
     vaultIds: body.vault_ids,
     resources: body.resources,
     initialEvents: body.initial_events,
+    sessionId: idempotentId && makeId('session', idempotentId),
   });
 }
 
@@ -93,8 +104,11 @@ export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
         summary: 'Create a session: pins the agent version and starts its workflow (status idle)',
         body: sessionCreateSchema,
       },
-      async ({ tenantId, body }) =>
-        respond(tenantId, await createFromBody(context, tenantId, body), { status: 'idle', usage: emptyTotals() }),
+      async ({ tenantId, body, request }) =>
+        respond(tenantId, await createFromBody(context, tenantId, body, idempotencyToken(request, 0)), {
+          status: 'idle',
+          usage: emptyTotals(),
+        }),
     )
     .retrieve({ summary: 'Get a session' }, async ({ tenantId, params, log }) => {
       const row = await sessions.require(pool, tenantId, params);

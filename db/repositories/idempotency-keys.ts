@@ -1,5 +1,7 @@
 // The Idempotency-Key store: a POST with a key claims (scope, key) with its request's hash before it runs, and the
-// answer is kept for 24 h. A key older than that is claimed afresh.
+// answer is kept for 24 h. A key older than that is claimed afresh. A claim still without an answer after the lease
+// (its API process died mid-request) is taken over by a retry of the same request, which runs it again: the routes
+// derive what they create from the key, so the second run meets the first one's effect instead of repeating it.
 import type pg from 'pg';
 
 export interface StoredAnswer {
@@ -16,14 +18,17 @@ export async function claimIdempotencyKey(
   scope: string,
   key: string,
   requestHash: string,
+  leaseSeconds = 60,
 ): Promise<{ claimed: true } | { claimed: false; answer: StoredAnswer }> {
   const claimed = await pool.query(
     `insert into idempotency_keys (scope, key, request_hash) values ($1, $2, $3)
      on conflict (scope, key) do update
        set request_hash = excluded.request_hash, status = null, content_type = null, body = null, created_at = now()
        where idempotency_keys.created_at < now() - interval '24 hours'
+          or (idempotency_keys.status is null and idempotency_keys.request_hash = excluded.request_hash
+              and idempotency_keys.created_at < now() - make_interval(secs => $4))
      returning 1`,
-    [scope, key, requestHash],
+    [scope, key, requestHash, leaseSeconds],
   );
   if (claimed.rowCount) return { claimed: true };
   const { rows } = await pool.query<{
@@ -37,7 +42,7 @@ export async function claimIdempotencyKey(
   ]);
   const row = rows[0];
   // Claimed and released in between: try once more.
-  if (!row) return claimIdempotencyKey(pool, scope, key, requestHash);
+  if (!row) return claimIdempotencyKey(pool, scope, key, requestHash, leaseSeconds);
   return {
     claimed: false,
     answer: { requestHash: row.request_hash, status: row.status, contentType: row.content_type, body: row.body },

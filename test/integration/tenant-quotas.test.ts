@@ -64,6 +64,52 @@ it('answers Idempotency-Key: the same request replays, a different body is 409, 
   expect(s2.id).toBe(s1.id);
 });
 
+it('takes over a claim its API process left unanswered: the retry re-sends the same events, the session sees them once', async () => {
+  const a = await tenantWith('idem-crash', {});
+  harness.platform.fakeModel.setScript(a.model, [{ text: 'once' }, { text: 'twice' }]);
+  const session = await a.client.beta.sessions.create({ agent: a.agent.id, environment_id: a.environment.id });
+  const key = `message-${harness.platform.prefix}`;
+  const body = { events: [{ type: 'user.message' as const, content: [{ type: 'text' as const, text: 'hello' }] }] };
+  const options = { headers: { 'Idempotency-Key': key } };
+  const first = await a.client.beta.sessions.events.send(session.id, body, options);
+  const turns = async () =>
+    (await readEvents(harness.platform.pool, session.id)).filter((entry) => entry.event.type === 'agent.message');
+  await eventually(async () => ((await turns()).length === 1 ? true : undefined), 30_000, 'the first turn');
+  // As if the API process had died after handing the events on and before storing its answer: the claim stays open.
+  const forget = (age: string) =>
+    harness.platform.pool.query(
+      `update idempotency_keys set status = null, content_type = null, body = null,
+         created_at = now() - $2::interval where key = $1`,
+      [key, age],
+    );
+  await forget('1 second');
+  // Within the lease the first request may still be running: 409, as before.
+  await expect(a.client.beta.sessions.events.send(session.id, body, options)).rejects.toMatchObject({ status: 409 });
+  await forget('2 minutes');
+  const retried = await a.client.beta.sessions.events.send(session.id, body, options);
+  expect(retried.data?.map((event) => event.id)).toEqual(first.data?.map((event) => event.id));
+  // Another message after it proves the retry was taken in order and ignored: one message each, two turns in all.
+  await a.client.beta.sessions.events.send(session.id, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'again' }] }],
+  });
+  await eventually(async () => ((await turns()).length === 2 ? true : undefined), 30_000, 'the second turn');
+  const log = (await readEvents(harness.platform.pool, session.id)).map((entry) => entry.event);
+  const messages = log.filter((event) => event.type === 'user.message');
+  expect(messages.map((event) => event.id)).toEqual([first.data?.[0]?.id, expect.any(String)]);
+  expect(await turns()).toHaveLength(2);
+  // Session creation the same way: the retry returns the session the first attempt made, no second workflow.
+  const createOptions = { headers: { 'Idempotency-Key': `${key}-create` } };
+  const params = { agent: a.agent.id, environment_id: a.environment.id };
+  const made = await a.client.beta.sessions.create(params, createOptions);
+  await harness.platform.pool.query(
+    `update idempotency_keys set status = null, content_type = null, body = null,
+       created_at = now() - interval '2 minutes' where key = $1`,
+    [`${key}-create`],
+  );
+  const remade = await a.client.beta.sessions.create(params, createOptions);
+  expect(remade.id).toBe(made.id);
+});
+
 it('isolates tenants: a flood of session creation gets 429s, the other tenant is measured alongside', async () => {
   const flooder = await tenantWith('flooder', { requests_per_second: 2 });
   const steady = await tenantWith('steady', {});
