@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { AgentModel, AgentSnapshot, AgentTool, JsonObjectSchema, PermissionPolicy } from '../domain/agent.ts';
 import { getAgent, type AgentDefinition, type AgentRecord, type StoredAgentTool } from '../db/repositories/agents.ts';
 import { invalidRequest } from './errors.ts';
+import { pinSkills, resolveSkills } from './agent-skills.ts';
 import type { AgentCreateBody, AgentToolBody, AgentUpdateBody } from './schemas/agents.ts';
 
 const maxSubAgentDepth = 3;
@@ -116,7 +117,7 @@ export async function definitionFromCreate(
     model: normalizeModel(body.model),
     tools: await normalizeTools(pool, tenantId, body.tools ?? []),
     mcp_servers: body.mcp_servers ?? [],
-    skills: body.skills ?? [],
+    skills: await resolveSkills(pool, tenantId, body.skills ?? []),
     metadata: body.metadata ?? {},
   };
   if (body.limits) definition.limits = body.limits;
@@ -156,7 +157,7 @@ export async function applyUpdate(
   if (body.system !== undefined) next.system = body.system || null;
   if (body.tools !== undefined) next.tools = await normalizeTools(pool, tenantId, body.tools ?? []);
   if (body.mcp_servers !== undefined) next.mcp_servers = body.mcp_servers ?? [];
-  if (body.skills !== undefined) next.skills = body.skills ?? [];
+  if (body.skills !== undefined) next.skills = await resolveSkills(pool, tenantId, body.skills ?? []);
   if (body.metadata !== undefined) next.metadata = patchMetadata(current.metadata, body.metadata);
   if (body.limits !== undefined) {
     if (body.limits === null) delete next.limits;
@@ -200,7 +201,7 @@ export async function pinAgent(
     model: record.model,
     tools,
     mcp_servers: record.mcp_servers,
-    skills: record.skills,
+    skills: await pinSkills(pool, tenantId, record.skills),
   };
   if (record.limits) snapshot.limits = record.limits;
   return snapshot;

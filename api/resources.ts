@@ -11,6 +11,7 @@ import { getEnvironment } from '../db/repositories/environments.ts';
 import { getWorkItem } from '../db/repositories/work-items.ts';
 import { getFile, getSessionResource } from '../db/repositories/files.ts';
 import { getSessionRow } from '../db/repositories/sessions.ts';
+import { getSkill, getSkillVersion } from '../db/repositories/skills.ts';
 import { getCredential, getVault } from '../db/repositories/vaults.ts';
 import { notFound } from './errors.ts';
 
@@ -131,4 +132,19 @@ export const deploymentRuns = resourceKind({
   params: idParams('deployment_run_id'),
   idParam: 'deployment_run_id',
   find: (pool, tenantId, params) => getRun(pool, tenantId, params.deployment_run_id),
+});
+
+export const skills = resourceKind({
+  name: 'skill',
+  params: idParams('skill_id'),
+  idParam: 'skill_id',
+  find: (pool, tenantId, params) => getSkill(pool, tenantId, params.skill_id),
+});
+
+/** A version of a skill; `latest` addresses the newest. */
+export const skillVersions = resourceKind({
+  name: 'skill version',
+  params: skills.params.extend({ version: pathIdSchema }),
+  idParam: 'version',
+  find: (pool, tenantId, params) => getSkillVersion(pool, tenantId, params.skill_id, params.version),
 });

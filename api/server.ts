@@ -43,6 +43,7 @@ import { registerFileRoutes } from './routes/files.ts';
 import { registerSessionEventRoutes } from './routes/session-events.ts';
 import { registerSessionStreamRoute } from './routes/session-stream.ts';
 import { registerSessionRoutes } from './routes/sessions.ts';
+import { registerSkillRoutes } from './routes/skills.ts';
 import { registerTraceRoutes } from './routes/trace.ts';
 import { registerUiRoutes } from './routes/ui.ts';
 import { registerUsageAndHealthRoutes } from './routes/usage-and-health.ts';
@@ -164,6 +165,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   registerSessionEventRoutes(typed, context);
   registerSessionStreamRoute(typed, context);
   registerFileRoutes(typed, context);
+  registerSkillRoutes(typed, context);
   registerVaultRoutes(typed, context);
   registerDeploymentRoutes(typed, context);
   registerWebhookEndpointRoutes(typed, context);

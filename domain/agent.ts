@@ -2,6 +2,7 @@
 // extensions — model provider/base URL, backend tools, sub-agent tools and limits — marked below.
 import type { ModelProvider } from './model.ts';
 import type { SandboxToolName } from './sandbox.ts';
+import type { PinnedSkill } from './skills.ts';
 
 export type PermissionPolicy = { type: 'always_allow' } | { type: 'always_ask' } | { type: 'auto' };
 
@@ -108,7 +109,8 @@ export interface AgentSnapshot {
   model: AgentModel;
   tools: AgentTool[];
   mcp_servers: McpServerDefinition[];
-  skills: unknown[];
+  /** Pinned with name and description (domain/skills.ts); sessions from before skills may hold bare references. */
+  skills: PinnedSkill[];
   limits?: AgentLimits;
 }
 

@@ -9,6 +9,7 @@ export const idPrefix = {
   vault: 'vlt_',
   credential: 'vcrd_',
   file: 'file_',
+  skill: 'skill_',
   tenant: 'tnt_',
   apiKey: 'key_',
   environmentKey: 'envkey_',

@@ -7,6 +7,8 @@ import type { CredentialHostUnreachable } from '../domain/egress.ts';
 import { FailureType } from '../domain/errors.ts';
 import type { SandboxLease, ToolOutcome } from '../domain/sandbox.ts';
 import type { SessionWorkflowInput } from '../domain/session.ts';
+import { pinnedSkills } from '../domain/skills.ts';
+import type { SkillMount } from '../domain/contracts/sandbox-activity.ts';
 import { sandboxCreationActivities, sandboxHostActivities } from './activity-proxies.ts';
 import { handOffPatch, type EventJournal } from './event-journal.ts';
 
@@ -74,12 +76,20 @@ export class SandboxLeaseManager {
         owner: this.owner,
         snapshotId: this.lastSnapshotId,
         packages: this.input.environment.packages,
+        // Only sessions whose agent has skills send them, so earlier histories' inputs are unchanged.
+        ...this.skillsToMount(),
       },
     ]);
     // Only sandboxes with egress credentials report these, so histories from before them replay unchanged.
     for (const credential of unreachableCredentials ?? []) this.reportUnreachable(credential);
     this.lease = lease;
     return this.lease;
+  }
+
+  private skillsToMount(): { skills?: SkillMount[] } {
+    const skills = pinnedSkills(this.input.agent.skills);
+    if (skills.length === 0) return {};
+    return { skills: skills.map(({ skill_id, version, name }) => ({ skillId: skill_id, version, name })) };
   }
 
   /** The API's `credential_host_unreachable_error`: the credential is never substituted on those hosts. */

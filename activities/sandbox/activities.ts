@@ -29,6 +29,7 @@ import { ensureEnvironmentImage, EnvironmentImageError, hasPackages } from './en
 import { planEgress, type EgressGateway } from './egress/gateway.ts';
 import { SnapshotStore } from './snapshot-store.ts';
 import { captureSessionOutputs, mountSessionFiles } from './session-files.ts';
+import { mountSessionSkills } from './session-skills.ts';
 import { runSandboxTool } from './tools.ts';
 import type { WarmPool } from './warm-pool.ts';
 
@@ -131,7 +132,9 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
         ? await sandbox.restore(spec, input.owner, input.snapshotId)
         : await sandbox.create(spec, input.owner));
     try {
-      await mountSessionFiles(deps.pool, deps.docker.getContainer(containerId), input.owner, activityWarning);
+      const container = deps.docker.getContainer(containerId);
+      await mountSessionFiles(deps.pool, container, input.owner, activityWarning);
+      await mountSessionSkills(deps.pool, container, input.owner, input.skills ?? [], activityWarning);
     } catch (error) {
       await sandbox.destroy(containerId);
       throw error;

@@ -15,6 +15,7 @@ import type {
 } from '../../domain/agent.ts';
 import { ConflictError } from '../../domain/errors.ts';
 import { makeId } from '../../domain/ids.ts';
+import type { SkillReference } from '../../domain/skills.ts';
 import { cursorCondition, isoOrNull, pageOf, type ListOptions, type Metadata, type Page } from './pagination.ts';
 
 /** A sub-agent tool as stored: it names another agent; sessions pin that agent's version when they start. */
@@ -35,7 +36,7 @@ export interface AgentDefinition {
   model: AgentModel;
   tools: StoredAgentTool[];
   mcp_servers: McpServerDefinition[];
-  skills: unknown[];
+  skills: SkillReference[];
   metadata: Metadata;
   limits?: AgentLimits;
 }

@@ -18,6 +18,15 @@ export interface CreateSandboxInput {
   snapshotId?: string;
   /** The environment's packages: the container runs from spec.image with these installed (built once per host). */
   packages?: EnvironmentPackages;
+  /** The agent's skills: their files are written read-only under /mnt/session/skills/<name>/ (domain/skills.ts). */
+  skills?: SkillMount[];
+}
+
+/** A pinned skill version to write into the sandbox. */
+export interface SkillMount {
+  skillId: string;
+  version: string;
+  name: string;
 }
 
 export interface PrepareEnvironmentImageInput {
