@@ -114,6 +114,17 @@ export const configSchema = z.object({
   AGENTS_PROVIDER_ENVIRONMENT_ID: optionalString,
   /** The environment key the provider polls with (a secret: give it through the environment, never a file in git). */
   AGENTS_PROVIDER_ENVIRONMENT_KEY: optionalString,
+  /** Hosts the provider's sandboxes may reach through its egress proxy (comma-separated, `*.example.com` for
+   * subdomains); empty: no network at all. */
+  AGENTS_PROVIDER_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((host) => host.trim())
+        .filter((host) => host !== ''),
+    ),
   /** Firings a deployment's schedule missed while Temporal or the workers were down are taken late if not older than
    * this (ms); older ones are dropped. */
   AGENTS_DEPLOYMENT_CATCHUP_WINDOW_MS: positiveInt(10 * 60_000),

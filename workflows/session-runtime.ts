@@ -61,7 +61,7 @@ export class SessionRuntime {
     this.seen = new EventIdMemory(carried?.seenEventIds ?? []);
     this.usage = carried?.usage ?? emptyModelUsage();
     this.stats = carried?.stats ?? { activeMs: 0, turns: 0, modelCalls: 0, toolCalls: 0 };
-    this.runnerWork = new RunnerWork(input);
+    this.runnerWork = new RunnerWork(input, this.journal);
   }
 
   // ---- messages -------------------------------------------------------------------------------------------------
@@ -171,6 +171,7 @@ export class SessionRuntime {
     this.status.running();
     this.stats.turns++;
     this.turnsThisRun++;
+    await this.runnerWork.queueAtTurnStart();
     const agent = this.input.agent;
     const maxSteps = agent.limits?.max_turns ?? defaultLimits.max_turns;
     const tools = await this.mcp.toolSpecs(sessionToolSpecs(agent, this.input.environment));
@@ -290,12 +291,13 @@ export class SessionRuntime {
         route: routeSessionTool(agent, this.input.environment, use.name, this.mcp.entries),
       };
       const { route } = call;
+      const invalid = this.runnerWork.invalidInput(call);
       if (route.kind === 'custom') {
         this.journal.emit({ type: 'agent.custom_tool_use', id: call.eventId, name: call.name, input: call.input });
         this.pending.set(call.eventId, { eventId: call.eventId, kind: 'custom_tool_result', name: call.name, call });
-      } else if (route.kind === 'unknown') {
+      } else if (route.kind === 'unknown' || invalid !== undefined) {
         this.announceToolUse(call, 'deny');
-        this.emitToolResult(call, `There is no tool named "${call.name}".`, true);
+        this.emitToolResult(call, invalid ?? `There is no tool named "${call.name}".`, true);
       } else if (route.kind === 'mcp') {
         if (this.mcp.announce(call, route.entry) === 'allow') runNow.push(call);
         else this.pending.set(call.eventId, { eventId: call.eventId, kind: 'confirmation', name: call.name, call });

@@ -1,18 +1,16 @@
 // Provider mode's toolset: the built-in tools a self-hosted environment's runner serves, run in this platform's Docker
 // sandboxes instead of the runner's own machine. Given to the official SDK's runner (`worker({ tools })`), which does
-// the protocol (poll, lease, event stream, results); each session gets its own hardened container, kept (paused)
-// between work items so its /workspace survives, found again by its session label. Inputs arrive in the runner's
+// the protocol (poll, lease, event stream, results); each session gets its own hardened container for the length of a
+// work item, its /workspace kept between items as a snapshot (provider-sandboxes.ts). Inputs arrive in the runner's
 // shapes (`file_path`) and are mapped onto the sandbox tools'; a call re-delivered to a new runner with the same
 // tool-use id returns the recorded result instead of running twice (the sandbox's at-most-once exec).
 import { randomUUID } from 'node:crypto';
-import type Docker from 'dockerode';
 import type { BetaTool } from '@anthropic-ai/sdk/resources/beta/messages/messages';
 import type { BetaRunnableTool } from '@anthropic-ai/sdk/lib/tools/BetaRunnableTool';
 import { ToolError } from '@anthropic-ai/sdk/lib/tools/ToolError';
 import { runnerToolSpecs } from '../../domain/tools/runner-tools.ts';
-import { sandboxToolNames, type SandboxSpec, type SandboxToolName } from '../../domain/sandbox.ts';
-import { DockerSandbox } from './docker-sandbox.ts';
-import { sandboxLabels } from './container-spec.ts';
+import { sandboxToolNames, type SandboxToolName } from '../../domain/sandbox.ts';
+import type { ProviderSandboxes } from './provider-sandboxes.ts';
 import { runSandboxTool } from './tools.ts';
 
 type Input = Record<string, unknown>;
@@ -34,41 +32,29 @@ const toSandboxInput: Record<SandboxToolName, (input: Input) => Input> = {
   grep: (input) => input,
 };
 
-const providerTenant = 'provider';
-
-export class ProviderSandboxes {
-  readonly sandbox: DockerSandbox;
-  private readonly docker: Docker;
-  private readonly spec: SandboxSpec;
-
-  constructor(docker: Docker, spec: SandboxSpec, extraLabels: Record<string, string> = {}) {
-    this.docker = docker;
-    this.spec = spec;
-    this.sandbox = new DockerSandbox(docker, { extraLabels });
-  }
-
-  /** The session's container: the one it had (resumed), or a new one. */
-  async containerFor(sessionId: string): Promise<string> {
-    const [existing] = await this.docker.listContainers({
-      all: true,
-      filters: { label: [`${sandboxLabels.session}=${sessionId}`] },
-    });
-    if (!existing) return this.sandbox.create(this.spec, { tenantId: providerTenant, sessionId });
-    if (existing.State === 'paused') await this.sandbox.unpause(existing.Id);
-    else if (existing.State !== 'running') await this.docker.getContainer(existing.Id).start();
-    return existing.Id;
-  }
-
-  /** Between work items the container is paused: no CPU, its workspace kept. */
-  async release(containerId: string): Promise<void> {
-    await this.sandbox.pause(containerId).catch(() => undefined);
-  }
+/** What the toolset needs of the runner's per-item context: is the session over (then its workspace goes too)? */
+export interface ProviderItemContext {
+  sessionEnded: () => Promise<boolean>;
 }
 
-/** The six tools for one session, bound to its container (created at the first call). */
-export function providerToolset(sandboxes: ProviderSandboxes, sessionId: string): BetaRunnableTool[] {
+/**
+ * The six tools for one work item of a session, bound to its container (made or restored at the first call). Their
+ * close() (the runner calls it when the item ends) snapshots and removes the container, once for the six.
+ */
+export function providerToolset(
+  sandboxes: ProviderSandboxes,
+  sessionId: string,
+  item: ProviderItemContext,
+): BetaRunnableTool[] {
+  sandboxes.serve(sessionId);
   let container: Promise<string> | undefined;
+  let released: Promise<void> | undefined;
   const containerId = () => (container ??= sandboxes.containerFor(sessionId));
+  const release = async () => {
+    const id = container ? await container.catch(() => undefined) : undefined;
+    const ended = await item.sessionEnded().catch(() => false);
+    await sandboxes.release(sessionId, id, ended ? 'session_ended' : 'item_ended');
+  };
   return sandboxToolNames.map((name): BetaRunnableTool => ({
     type: 'custom',
     name,
@@ -76,21 +62,24 @@ export function providerToolset(sandboxes: ProviderSandboxes, sessionId: string)
     input_schema: runnerToolSpecs[name].inputSchema as BetaTool['input_schema'],
     parse: (content: unknown) => content as Input,
     run: async (input: Input, context) => {
+      const id = await containerId();
+      const egress = sandboxes.egress;
+      await egress?.ensure(id);
       const outcome = await runSandboxTool(
         {
           sandbox: sandboxes.sandbox,
-          containerId: await containerId(),
+          containerId: id,
           toolUseId: context?.toolUse?.id ?? randomUUID(),
-          env: {},
+          env: { ...egress?.execEnv(id) },
         },
         name,
         toSandboxInput[name](input ?? {}),
       );
-      if (outcome.isError) throw new ToolError(outcome.content);
-      return outcome.content;
+      await egress?.flush(); // the call's connections are in the egress log before its result is
+      const content = egress ? egress.redact(id, outcome.content) : outcome.content;
+      if (outcome.isError) throw new ToolError(content);
+      return content;
     },
-    close: async () => {
-      if (container) await sandboxes.release(await container);
-    },
+    close: () => (released ??= release()),
   }));
 }

@@ -91,8 +91,9 @@ interface ItemKey {
 }
 
 /**
- * Queues an item for the session unless one is open (not stopped). A graceful stop whose runner is gone is closed
- * first, so it cannot hold the session's place. Returns the open item's id.
+ * Queues an item for the session unless one is open (not stopped) or the session is archived (a workflow still
+ * winding down must not leave an item behind the archive's stop). A graceful stop whose runner is gone is closed
+ * first, so it cannot hold the session's place. Returns the open item's id ('' when none).
  */
 export async function ensureOpenWorkItem(
   pool: pg.Pool,
@@ -106,7 +107,8 @@ export async function ensureOpenWorkItem(
   const { rows } = await pool.query<{ id: string }>(
     `with inserted as (
        insert into work_items (id, tenant_id, environment_id, session_id)
-       values ($1, $2, $3, $4)
+       select $1, $2, $3, $4
+       where not exists (select 1 from sessions where id = $4 and archived_at is not null)
        on conflict (session_id) where state <> 'stopped' do nothing
        returning id)
      select id from inserted

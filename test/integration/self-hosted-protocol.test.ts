@@ -7,7 +7,9 @@ import Anthropic from '@anthropic-ai/sdk';
 import { BetaHeartbeatPreconditionFailedError } from '@anthropic-ai/sdk/resources/beta/environments/work';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTenantWithKey } from '../../db/repositories/tenants.ts';
+import { sessionWorkflowId } from '../../domain/ids.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
+import { recordHistory } from '../support/histories.ts';
 
 let harness: ApiHarness;
 let client: Anthropic;
@@ -48,6 +50,8 @@ it('serves the work protocol: backlog, poll, ack, heartbeat precondition, scoped
   ]);
   const sessionId = await sessionIn(client, environment.id, model);
   const otherSessionId = await sessionIn(client, environment.id, `${model}-other`);
+  // Created without a message, a session asks for no runner yet (its turn will).
+  expect(await client.beta.environments.work.stats(environment.id)).toMatchObject({ depth: 0, pending: 0 });
   await client.beta.sessions.events.send(sessionId, {
     events: [{ type: 'user.message', content: [{ type: 'text', text: 'Say hi.' }] }],
   });
@@ -64,7 +68,10 @@ it('serves the work protocol: backlog, poll, ack, heartbeat precondition, scoped
     return current.depth === 1 ? current : undefined;
   });
   expect(stats).toMatchObject({ depth: 1, pending: 0, workers_polling: 0 });
+  expect(stats.oldest_queued_at).not.toBeNull();
   expect((await client.beta.sessions.retrieve(sessionId)).status).toBe('running');
+  const waiting = (await client.beta.environments.work.list(environment.id)).data.find((i) => i.data.id === sessionId);
+  expect(waiting?.state).toBe('queued');
 
   const runner = bearer(environmentKey);
   const work = await runner.beta.environments.work.poll(environment.id, { block_ms: 500, 'Anthropic-Worker-ID': 'w1' });
@@ -171,4 +178,101 @@ it('serves the work protocol: backlog, poll, ack, heartbeat precondition, scoped
   const revoke = await harness.request(`/v1/environments/${environment.id}/keys/${keyId}/revoke`, { method: 'POST' });
   expect(((await revoke.json()) as { revoked_at: string | null }).revoked_at).not.toBeNull();
   await expect(runner.beta.environments.work.poll(environment.id)).rejects.toMatchObject({ status: 401 });
+});
+
+const environmentWithKey = async (name: string) => {
+  const environment = await client.beta.environments.create({ name, config: { type: 'self_hosted' } });
+  const created = await harness.request(`/v1/environments/${environment.id}/keys`, { method: 'POST', body: '{}' });
+  return { environmentId: environment.id, runner: bearer(((await created.json()) as { key: string }).key) };
+};
+
+const eventsOf = async (sessionId: string) => {
+  const events = [];
+  for await (const event of client.beta.sessions.events.list(sessionId)) events.push(event);
+  return events;
+};
+
+it('queues the item when a turn starts (created with a message, or woken after dormancy), before any tool call', async () => {
+  const { environmentId, runner } = await environmentWithKey(`turns-${harness.platform.prefix}`);
+  const model = `${harness.platform.prefix}-turns`;
+  harness.platform.fakeModel.setScript(model, [{ text: 'No tools needed.' }, { text: 'Still none.' }]);
+  const sessionId = await sessionIn(client, environmentId, model);
+  const say = (text: string) =>
+    client.beta.sessions.events.send(sessionId, {
+      events: [{ type: 'user.message', content: [{ type: 'text', text }] }],
+    });
+  const turnsEnded = (count: number) =>
+    eventually(async () => {
+      const ended = (await eventsOf(sessionId)).filter((event) => event.type === 'session.status_idle');
+      return ended.length === count ? ended : undefined;
+    });
+  await say('Hello.');
+  await turnsEnded(1);
+  // The turn asked for a runner though it called no tool: the runner the SDK runs would connect, see the turn end
+  // and let go after its idle time; here the test plays it (poll, ack, force stop).
+  const first = await runner.beta.environments.work.poll(environmentId, { block_ms: 500 });
+  expect(first).toMatchObject({ data: { type: 'session', id: sessionId } });
+  await runner.beta.environments.work.ack(first!.id, { environment_id: environmentId });
+  await runner.beta.environments.work.stop(first!.id, { environment_id: environmentId, force: true });
+  expect(await client.beta.environments.work.stats(environmentId)).toMatchObject({ depth: 0, pending: 0 });
+
+  // Woken after dormancy: the next message queues a new item.
+  await say('Again.');
+  await turnsEnded(2);
+  const second = await runner.beta.environments.work.poll(environmentId, { block_ms: 500 });
+  expect(second).toMatchObject({ data: { type: 'session', id: sessionId } });
+  expect(second!.id).not.toBe(first!.id);
+  await runner.beta.environments.work.stop(second!.id, { environment_id: environmentId, force: true });
+});
+
+it('answers a runner call with invalid input itself (deny: no runner runs it) and refuses out-of-place results', async () => {
+  const { environmentId } = await environmentWithKey(`invalid-${harness.platform.prefix}`);
+  const model = `${harness.platform.prefix}-invalid`;
+  harness.platform.fakeModel.setScript(model, [
+    { toolCalls: [{ name: 'write', input: { path: 'notes.txt' } }] },
+    { text: 'The write was refused.' },
+  ]);
+  const sessionId = await sessionIn(client, environmentId, model);
+  await client.beta.sessions.events.send(sessionId, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'Write without a file_path.' }] }],
+  });
+  const events = await eventually(async () => {
+    const all = await eventsOf(sessionId);
+    return all.some((event) => event.type === 'session.status_idle') ? all : undefined;
+  });
+  const use = events.find((event) => event.type === 'agent.tool_use');
+  expect(use).toMatchObject({ name: 'write', evaluated_permission: 'deny' });
+  const result = events.find((event) => event.type === 'agent.tool_result');
+  expect(result).toMatchObject({ tool_use_id: use!.id, is_error: true });
+  expect(JSON.stringify(result)).toContain('file_path');
+  expect(events.at(-1)).toMatchObject({ type: 'session.status_idle', stop_reason: { type: 'end_turn' } });
+  // The call was answered here: a runner's result for it is refused before it reaches the session.
+  await expect(
+    client.beta.sessions.events.send(sessionId, {
+      events: [{ type: 'user.tool_result', tool_use_id: use!.id, content: [{ type: 'text', text: 'ran anyway' }] }],
+    }),
+  ).rejects.toMatchObject({ status: 400 });
+  await recordHistory(harness.platform.client, sessionWorkflowId(sessionId), 'self-hosted-invalid-runner-input');
+
+  // always_ask: until the user confirms, a runner's result for the call is refused too (it must not run unconfirmed).
+  const askModel = `${model}-ask`;
+  harness.platform.fakeModel.setScript(askModel, [{ toolCalls: [{ name: 'bash', input: { command: 'true' } }] }]);
+  const agent = await client.beta.agents.create({
+    name: askModel,
+    model: askModel,
+    tools: [{ type: 'agent_toolset_20260401', default_config: { permission_policy: { type: 'always_ask' } } }],
+  });
+  const asked = (await client.beta.sessions.create({ agent: agent.id, environment_id: environmentId })).id;
+  await client.beta.sessions.events.send(asked, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'Run it.' }] }],
+  });
+  const askedUse = await eventually(async () =>
+    (await eventsOf(asked)).find((event) => event.type === 'agent.tool_use' && event.evaluated_permission === 'ask'),
+  );
+  await expect(
+    client.beta.sessions.events.send(asked, {
+      events: [{ type: 'user.tool_result', tool_use_id: askedUse.id, content: [{ type: 'text', text: 'too early' }] }],
+    }),
+  ).rejects.toMatchObject({ status: 400 });
+  await client.beta.sessions.archive(asked);
 });

@@ -125,7 +125,7 @@ it('serves a session with the official runner: bash, write and read in its workd
   const lastRequest = harness.platform.fakeModel.requests(model).at(-1);
   expect(JSON.stringify(lastRequest?.body)).toContain('hello from the runner');
 
-  await recordHistory(harness.platform.client, sessionWorkflowId(sessionId), 'self-hosted-runner');
+  await recordHistory(harness.platform.client, sessionWorkflowId(sessionId), 'self-hosted-runner-at-turn-start');
   // The trace closes each call with the runner's result.
   const trace = (await (await harness.request(`/v1/sessions/${sessionId}/trace`)).json()) as SessionTrace;
   const spans = trace.turns.flatMap((turn) => turn.spans).filter((span): span is ToolSpan => span.kind === 'tool');
@@ -167,7 +167,7 @@ it('re-delivers the item after a killed runner’s lease lapses; the next runner
   expect(uses).toHaveLength(2);
   expect(results.map((event) => event.tool_use_id)).toEqual(uses.map((event) => event.id));
   expect(events.at(-1)).toMatchObject({ type: 'session.status_idle', stop_reason: { type: 'end_turn' } });
-  await recordHistory(harness.platform.client, sessionWorkflowId(sessionId), 'self-hosted-runner-crash');
+  await recordHistory(harness.platform.client, sessionWorkflowId(sessionId), 'self-hosted-runner-crash-at-turn-start');
 });
 
 it('honours always_ask: the runner runs an allowed call once confirmed, and never a denied one', async () => {
@@ -217,6 +217,6 @@ it('honours always_ask: the runner runs an allowed call once confirmed, and neve
     tool_use_id: denied!.id,
     is_error: true,
   });
-  await recordHistory(harness.platform.client, sessionWorkflowId(sessionId), 'self-hosted-runner-ask');
+  await recordHistory(harness.platform.client, sessionWorkflowId(sessionId), 'self-hosted-runner-ask-at-turn-start');
   await runner.stop('SIGTERM');
 });

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { platformFailureConverterPath } from '../../codec/data-converter.ts';
 import { batchPerActivationPatch, handOffPatch } from '../../workflows/event-journal.ts';
+import { queueAtTurnStartPatch, validateRunnerInputPatch } from '../../workflows/runner-work.ts';
 import { validateToolInputPatch } from '../../workflows/tool-execution.ts';
 import { historiesDir } from '../support/histories.ts';
 import { testDataConverter } from '../support/platform.ts';
@@ -55,7 +56,13 @@ describe('replay gate', () => {
         const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : null;
         return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
       });
-    for (const patch of [batchPerActivationPatch, handOffPatch, validateToolInputPatch]) {
+    for (const patch of [
+      batchPerActivationPatch,
+      handOffPatch,
+      validateToolInputPatch,
+      queueAtTurnStartPatch,
+      validateRunnerInputPatch,
+    ]) {
       expect(files.filter((file) => patchesOf(file).includes(patch)).length, `after ${patch}`).toBeGreaterThan(0);
       expect(files.filter((file) => !patchesOf(file).includes(patch)).length, `before ${patch}`).toBeGreaterThan(0);
     }
