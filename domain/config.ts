@@ -87,6 +87,12 @@ export const configSchema = z.object({
   AGENTS_SANDBOX_REAPER_INTERVAL_MS: nonNegativeInt(60_000),
   /** How long one sandbox operation waits for an unreachable Docker daemon (a restart) before failing retryably. */
   AGENTS_SANDBOX_DOCKER_OUTAGE_WAIT_MS: nonNegativeInt(60_000),
+  /**
+   * Host folder for the sandboxes' exec agents (one bind-mounted folder with a Unix socket per container); unset: the
+   * system temp folder's `agents-sandbox-agent`. `off` runs every command through `docker exec` (needed when the
+   * Docker engine is on another machine, which cannot bind-mount this host's folders).
+   */
+  AGENTS_SANDBOX_AGENT_DIR: optionalString,
   /** Folder of the egress proxy's per-sandbox Unix sockets (keep it short: socket paths are limited to 107 bytes). */
   AGENTS_EGRESS_SOCKET_DIR: z.string().default('/run/agents-egress'),
   /** A PEM bundle the egress proxy trusts for upstream TLS on hosts it intercepts (besides the public roots). */

@@ -40,6 +40,8 @@ export interface SandboxWorkerOptions {
   dockerOutageWaitMs?: number;
   /** The host's egress proxy (activities/sandbox/egress/): without it, sandboxes with an allow-list cannot be made. */
   egress?: Omit<EgressGatewayOptions, 'docker' | 'pool' | 'onError'>;
+  /** Host folder of the exec agents' sockets (activities/sandbox/agent-host.ts); null: docker exec only. */
+  agentRoot?: string | null;
 }
 
 export interface SandboxHostOptions extends SandboxWorkerOptions {
@@ -71,7 +73,7 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
     options.log?.warn({ err: error instanceof Error ? error.message : String(error) }, what);
   const egress = options.egress ? await startEgress(options, reportError) : undefined;
   // Pools and reaper see only this host's containers (the host label is among the sandbox's extra labels).
-  const sandbox = new DockerSandbox(options.docker, { extraLabels, egress });
+  const sandbox = new DockerSandbox(options.docker, { extraLabels, egress, agentRoot: options.agentRoot });
   const warmPools = (options.warmPools ?? [])
     .filter((pool) => pool.min > 0)
     .map(
@@ -102,6 +104,7 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
     buildCaCertificates: options.buildCaCertificates,
     daemonOutageWaitMs: options.dockerOutageWaitMs,
     egress,
+    agentRoot: options.agentRoot,
   });
   const common = {
     connection: options.connection,
@@ -190,6 +193,7 @@ if (isMainModule(import.meta.url)) {
     extraLabels: config.AGENTS_SANDBOX_EXTRA_LABELS,
     maxConcurrency: config.AGENTS_SANDBOX_MAX_CONCURRENCY,
     dockerOutageWaitMs: config.AGENTS_SANDBOX_DOCKER_OUTAGE_WAIT_MS,
+    agentRoot: config.AGENTS_SANDBOX_AGENT_DIR === 'off' ? null : config.AGENTS_SANDBOX_AGENT_DIR,
     egress: {
       secretBox: new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
       socketDir: config.AGENTS_EGRESS_SOCKET_DIR,

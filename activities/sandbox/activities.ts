@@ -50,6 +50,8 @@ export interface SandboxActivityDeps {
   daemonOutageWaitMs?: number;
   /** The host's egress proxy (egress/gateway.ts): needed for sandboxes with `egress` networking or credentials. */
   egress?: EgressGateway;
+  /** Host folder of the exec agents' sockets (agent-host.ts); null: docker exec only; unset: the default folder. */
+  agentRoot?: string | null;
 }
 
 /** Heartbeats when called inside an activity; a no-op elsewhere (unit tests call the functions directly). */
@@ -76,7 +78,12 @@ function activityWarning(message: string): void {
 
 export function createSandboxActivities(deps: SandboxActivityDeps) {
   const snapshots = new SnapshotStore(deps.pool);
-  const sandbox = new DockerSandbox(deps.docker, { snapshots, extraLabels: deps.extraLabels, egress: deps.egress });
+  const sandbox = new DockerSandbox(deps.docker, {
+    snapshots,
+    extraLabels: deps.extraLabels,
+    egress: deps.egress,
+    agentRoot: deps.agentRoot,
+  });
   const heartbeat = deps.heartbeat ?? activityHeartbeat;
   const warmPools = deps.warmPools ?? [];
   const outage = {

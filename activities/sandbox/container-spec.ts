@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { managedLabel, type SandboxOwner, type SandboxSpec } from '../../domain/sandbox.ts';
+import { agentContainerCommand, type AgentMount } from './agent-host.ts';
 import { sandboxUser } from './docker-stream.ts';
 import { workspaceDir } from './files.ts';
 import { sessionMountDir } from './session-files.ts';
@@ -36,12 +37,14 @@ export function sandboxContainerOptions(options: {
   tmpSizeMb: number;
   /** The egress trust store (egress/gateway.ts). */
   extraMounts?: Docker.MountSettings[];
+  /** The exec agent's folder (agent-host.ts); without it the container only sleeps and every exec is a docker exec. */
+  agent?: AgentMount;
 }): Docker.ContainerCreateOptions {
-  const { spec } = options;
+  const { spec, agent } = options;
   return {
     name: options.name,
     Image: spec.image,
-    Cmd: ['sleep', 'infinity'],
+    Cmd: agent ? agentContainerCommand : ['sleep', 'infinity'],
     User: sandboxUser,
     WorkingDir: workspaceDir,
     Labels: options.labels,
@@ -61,7 +64,11 @@ export function sandboxContainerOptions(options: {
         '/tmp': `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=1777`,
         [sessionMountDir]: `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=755`,
       },
-      Mounts: [{ Type: 'volume', Source: options.volumeName, Target: workspaceDir }, ...(options.extraMounts ?? [])],
+      Mounts: [
+        { Type: 'volume', Source: options.volumeName, Target: workspaceDir },
+        ...(agent ? [agent.mount] : []),
+        ...(options.extraMounts ?? []),
+      ],
     },
   };
 }

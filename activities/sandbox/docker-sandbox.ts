@@ -13,8 +13,10 @@ import {
   sandboxContainerOptions,
   sandboxLabels,
 } from './container-spec.ts';
-import { runProcess, type ProcessOptions, type ProcessResult } from './docker-stream.ts';
-import { execCommand, type ExecOptions, type SandboxExecResult } from './exec.ts';
+import { agentHostFor, type AgentHost } from './agent-host.ts';
+import { AgentUnavailableError, runThroughAgent } from './agent-client.ts';
+import { runProcess, sandboxUser, type ProcessOptions, type ProcessResult } from './docker-stream.ts';
+import { agentHelloTimeoutMs, execCommand, type ExecOptions, type SandboxExecResult } from './exec.ts';
 import {
   archiveWorkspace,
   listSandboxFolder,
@@ -40,6 +42,11 @@ export interface DockerSandboxOptions {
   maxFileBytes?: number;
   /** Sets up `egress` containers (activities/sandbox/egress/gateway.ts); without it they cannot be created. */
   egress?: EgressHooks;
+  /**
+   * Host folder under which each container gets its exec agent's folder (agent-host.ts); null runs every command
+   * through docker exec (a Docker engine on another machine, which cannot bind-mount this host's folders).
+   */
+  agentRoot?: string | null;
 }
 
 /** The container is gone (removed, killed, its host lost): the session must recreate it. */
@@ -60,10 +67,12 @@ export class DockerSandbox {
   readonly maxFileBytes: number;
   readonly docker: Docker;
   private readonly options: DockerSandboxOptions;
+  private readonly agents: AgentHost | undefined;
 
   constructor(docker: Docker, options: DockerSandboxOptions = {}) {
     this.docker = docker;
     this.options = options;
+    this.agents = options.agentRoot === null ? undefined : agentHostFor(docker, options.agentRoot);
     this.extraLabels = options.extraLabels ?? {};
     this.tmpSizeMb = options.tmpSizeMb ?? 256;
     this.maxSnapshotBytes = options.maxSnapshotBytes ?? 512 * mebibyte;
@@ -75,16 +84,18 @@ export class DockerSandbox {
     const name = owner ? containerNameFor(owner) : `${poolContainerNamePrefix}${randomBytes(4).toString('hex')}`;
     const volumeName = `${name}-workspace`;
     const egress = this.egressSettings(spec, owner);
+    const agent = await this.agents?.prepare();
     const labels: Record<string, string> = {
       ...egress?.labels,
+      ...agent?.labels,
       ...this.extraLabels,
       ...extraLabels,
       [sandboxLabels.managed]: 'true',
       [sandboxLabels.volume]: volumeName,
       ...(owner ? { [sandboxLabels.tenant]: owner.tenantId, [sandboxLabels.session]: owner.sessionId } : {}),
     };
-    await this.docker.createVolume({ Name: volumeName, Labels: labels });
     try {
+      await this.docker.createVolume({ Name: volumeName, Labels: labels });
       const container = await this.docker.createContainer(
         sandboxContainerOptions({
           name,
@@ -93,12 +104,15 @@ export class DockerSandbox {
           volumeName,
           tmpSizeMb: this.tmpSizeMb,
           extraMounts: egress?.mounts,
+          agent,
         }),
       );
       await container.start();
+      if (agent) this.agents?.started(container.id, agent.dir);
       if (egress) await this.options.egress?.attach(container.id);
       return container.id;
     } catch (error) {
+      if (agent) await this.agents?.removeDir(agent.dir);
       await this.docker
         .getContainer(name)
         .remove({ force: true })
@@ -122,7 +136,8 @@ export class DockerSandbox {
 
   /** Runs a bash command; see exec.ts for the timeout, the output cap and at-most-once execution. */
   async exec(containerId: string, options: SandboxExecOptions): Promise<SandboxExecResult> {
-    return this.guard(containerId, () => execCommand(this.docker.getContainer(containerId), options));
+    const socket = await this.agents?.socketFor(containerId);
+    return this.guard(containerId, () => execCommand(this.docker.getContainer(containerId), options, socket));
   }
 
   /** The recorded result of an at-most-once exec (waiting for it if still running), or undefined if it never ran. */
@@ -131,21 +146,37 @@ export class DockerSandbox {
     execId: string,
     options: { waitMs: number; maxOutputBytes: number; onProgress?: () => void },
   ): Promise<SandboxExecResult | undefined> {
+    const socket = await this.agents?.socketFor(containerId);
     return this.guard(containerId, () =>
-      execCommand(this.docker.getContainer(containerId), {
-        command: '',
-        execId,
-        peekOnly: true,
-        timeoutMs: options.waitMs,
-        maxOutputBytes: options.maxOutputBytes,
-        onProgress: options.onProgress,
-      }),
+      execCommand(
+        this.docker.getContainer(containerId),
+        {
+          command: '',
+          execId,
+          peekOnly: true,
+          timeoutMs: options.waitMs,
+          maxOutputBytes: options.maxOutputBytes,
+          onProgress: options.onProgress,
+        },
+        socket,
+      ),
     );
   }
 
   /** Runs one process directly (no shell wrapper): for the tools' own small helper commands. */
   async runProcess(containerId: string, options: ProcessOptions): Promise<ProcessResult> {
-    return this.guard(containerId, () => runProcess(this.docker.getContainer(containerId), options));
+    const asSandboxUser = options.user === undefined || options.user === sandboxUser;
+    const socket = asSandboxUser ? await this.agents?.socketFor(containerId) : undefined;
+    return this.guard(containerId, async () => {
+      if (socket) {
+        try {
+          return await runThroughAgent(socket, options, agentHelloTimeoutMs);
+        } catch (error) {
+          if (!(error instanceof AgentUnavailableError)) throw error;
+        }
+      }
+      return runProcess(this.docker.getContainer(containerId), options);
+    });
   }
 
   async readFile(containerId: string, path: string): Promise<Buffer> {
@@ -301,6 +332,7 @@ export class DockerSandbox {
       .catch((error: unknown) => {
         if (statusOf(error) !== 404) throw error;
       });
+    await this.agents?.remove(containerId, labels);
     const volume = labels[sandboxLabels.volume];
     if (volume) {
       await this.docker

@@ -14,9 +14,13 @@
 // /tmp is a tmpfs: the markers vanish with the container, exactly when the command's effects on /tmp vanish too, and
 // they stay out of /workspace (never snapshotted, never seen by the agent's tools). Writes (write/edit) go through the
 // same wrapper with the new content on stdin, so they are applied at most once as well.
+// The in-sandbox exec agent (scripts/sandbox-image/sandbox-agent, reached through agent-client.ts) does the same with
+// the same marker folders, in single milliseconds; this wrapper over `docker exec` is the fallback when it does not
+// answer, and either one finds and honours the other's claims.
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { ExecResult } from '../../domain/sandbox.ts';
+import { AgentUnavailableError, callAgent, type AgentAnswer } from './agent-client.ts';
 import { runProcess } from './docker-stream.ts';
 
 export const execRoot = '/tmp/.agents/exec';
@@ -107,7 +111,12 @@ export interface ExecOptions {
   onProgress?: () => void;
   /** Runs nothing: returns (or waits for) the recorded result of execId, or undefined when there is none. */
   peekOnly?: boolean;
+  /** The output's head as the agent streams it (not called on the docker exec fallback). */
+  onOutput?: (chunk: Buffer) => void;
 }
+
+/** How long the agent may take to greet before the exec goes through docker exec instead (a paused container). */
+export const agentHelloTimeoutMs = 500;
 
 /** Slack on top of the command's own timeout before the worker stops waiting (the reader grace, process start-up). */
 const answerGraceMs = 30_000;
@@ -120,17 +129,31 @@ export interface SandboxExecResult extends ExecResult {
 export async function execCommand(
   container: Docker.Container,
   options: ExecOptions & { peekOnly: true },
+  agentSocket?: string,
 ): Promise<SandboxExecResult | undefined>;
-export async function execCommand(container: Docker.Container, options: ExecOptions): Promise<SandboxExecResult>;
 export async function execCommand(
   container: Docker.Container,
   options: ExecOptions,
+  agentSocket?: string,
+): Promise<SandboxExecResult>;
+export async function execCommand(
+  container: Docker.Container,
+  options: ExecOptions,
+  agentSocket?: string,
 ): Promise<SandboxExecResult | undefined> {
   const tailBytes = Math.floor(options.maxOutputBytes / 4);
   const headBytes = options.maxOutputBytes - tailBytes;
   const id = options.execId ?? `once-${randomBytes(8).toString('hex')}`;
   const cwd = options.cwd ?? '/workspace';
   const command = `cd -- ${shellQuote(cwd)} || exit 1\n${options.command}`;
+  const request = { id, headBytes, tailBytes, command };
+  if (agentSocket) {
+    try {
+      return await execThroughAgent(agentSocket, options, request);
+    } catch (error) {
+      if (!(error instanceof AgentUnavailableError)) throw error;
+    }
+  }
   const result = await runProcess(container, {
     argv: [
       'bash',
@@ -162,39 +185,98 @@ export async function execCommand(
   return parseWrapperOutput(result.stdout);
 }
 
+async function execThroughAgent(
+  socket: string,
+  options: ExecOptions,
+  request: { id: string; headBytes: number; tailBytes: number; command: string },
+): Promise<SandboxExecResult | undefined> {
+  const answer = await callAgent(
+    socket,
+    {
+      op: 'exec',
+      root: execRoot,
+      ...request,
+      timeoutMs: options.timeoutMs,
+      keep: options.execId !== undefined,
+      peek: options.peekOnly === true,
+      env: options.env ?? {},
+      ...(options.stdin ? { stdin: options.stdin.toString('base64') } : {}),
+    },
+    {
+      helloTimeoutMs: agentHelloTimeoutMs,
+      deadlineMs: options.timeoutMs + answerGraceMs,
+      onProgress: options.onProgress,
+      onOutput: options.onOutput,
+    },
+  );
+  return agentExecResult(answer);
+}
+
+function agentExecResult(answer: AgentAnswer & { output: Buffer }): SandboxExecResult | undefined {
+  if (answer.absent) return undefined;
+  if (answer.interrupted) return interruptedResult;
+  const done = answer.done;
+  if (!done) throw new Error(`sandbox agent failed: ${answer.error ?? 'no result'}`);
+  return composeResult({
+    code: done.exitCode,
+    timedOut: done.timedOut === true,
+    stopped: done.backgroundStopped === true,
+    truncated: done.truncated === true,
+    head: answer.output,
+    tail: Buffer.from(done.tail ?? '', 'base64'),
+  });
+}
+
+const interruptedResult: SandboxExecResult = {
+  exitCode: -1,
+  output:
+    'An earlier attempt of this command was interrupted before it finished; its effects are unknown. ' +
+    'Check the state of the files it touches before running it again.',
+  truncated: false,
+  timedOut: false,
+  backgroundStopped: false,
+};
+
 function parseWrapperOutput(stdout: Buffer): SandboxExecResult {
   const newline = stdout.indexOf(10);
   const statusLine = stdout.subarray(0, newline).toString('utf8');
-  if (statusLine === 'interrupted') {
-    return {
-      exitCode: -1,
-      output:
-        'An earlier attempt of this command was interrupted before it finished; its effects are unknown. ' +
-        'Check the state of the files it touches before running it again.',
-      truncated: false,
-      timedOut: false,
-      backgroundStopped: false,
-    };
-  }
+  if (statusLine === 'interrupted') return interruptedResult;
   const [code, timedOut, headSize, tailSize, stopped, truncatedFlag] = statusLine.split(' ').map(Number);
   if (code === undefined || headSize === undefined || tailSize === undefined || Number.isNaN(code)) {
     throw new Error(`unreadable sandbox exec status: ${JSON.stringify(statusLine.slice(0, 200))}`);
   }
   const truncated = truncatedFlag === 1;
-  const head = stdout.subarray(newline + 1, newline + 1 + headSize);
-  let tail = stdout.subarray(newline + 1 + headSize, newline + 1 + headSize + tailSize);
-  if (truncated) tail = tail.subarray(1);
+  const tail = stdout.subarray(newline + 1 + headSize, newline + 1 + headSize + tailSize);
+  return composeResult({
+    code,
+    timedOut: timedOut === 1,
+    stopped: stopped === 1,
+    truncated,
+    head: stdout.subarray(newline + 1, newline + 1 + headSize),
+    tail: truncated ? tail.subarray(1) : tail,
+  });
+}
+
+function composeResult(parts: {
+  code: number;
+  timedOut: boolean;
+  stopped: boolean;
+  truncated: boolean;
+  head: Buffer;
+  tail: Buffer;
+}): SandboxExecResult {
+  const { head, tail, truncated, stopped } = parts;
   let output = head.toString('utf8');
   if (truncated) {
     output += `\n\n[... output truncated: showing the first ${head.length} and last ${tail.length} bytes ...]\n\n`;
   }
   output += tail.toString('utf8');
-  if (stopped === 1) {
+  if (stopped) {
     output +=
       '\n[background processes still held the output open when the command ended, so they were stopped. Start ' +
       'long-running processes with their output redirected, e.g. `nohup cmd > /tmp/cmd.log 2>&1 &`.]';
   }
-  return { exitCode: code, output, truncated, timedOut: timedOut === 1, backgroundStopped: stopped === 1 };
+  return { exitCode: parts.code, output, truncated, timedOut: parts.timedOut, backgroundStopped: stopped };
 }
 
 /** Quotes one word for bash: everything inside single quotes, single quotes spelled '\''. */
