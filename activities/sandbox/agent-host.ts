@@ -45,8 +45,10 @@ export interface AgentMount {
 export class AgentHost {
   private readonly root: string;
   private readonly docker: Docker;
-  /** containerId → its socket once known to listen, undefined when it has none; a promise while a new one starts. */
-  private readonly sockets = new Map<string, Promise<string | undefined>>();
+  /** containerId → its agent folder (undefined: created without one). */
+  private readonly dirs = new Map<string, Promise<string | undefined>>();
+  /** Containers just started by this process, until their agent listens (or stopped, or the wait ran out). */
+  private readonly starting = new Map<string, Promise<unknown>>();
 
   constructor(docker: Docker, root: string) {
     this.docker = docker;
@@ -66,42 +68,43 @@ export class AgentHost {
     };
   }
 
-  /** The container just started with this folder: its first request waits (briefly) for the agent to listen. */
+  /** The container just started with this folder: requests wait (briefly) for its agent to listen. */
   started(containerId: string, dir: string): void {
-    const waiting: Promise<string | undefined> = waitForAgent(dir).then((socket) => {
-      // Not up in time (a starved host): look again at the next request rather than give up on it for good.
-      if (socket === undefined && this.sockets.get(containerId) === waiting) this.sockets.delete(containerId);
-      return socket;
-    });
-    this.sockets.set(containerId, waiting);
+    this.dirs.set(containerId, Promise.resolve(dir));
+    this.starting.set(
+      containerId,
+      waitForAgent(dir).finally(() => this.starting.delete(containerId)),
+    );
   }
 
   /** The agent's socket, or undefined when the container has no agent listening (use docker exec). */
-  socketFor(containerId: string): Promise<string | undefined> {
-    let known = this.sockets.get(containerId);
+  async socketFor(containerId: string): Promise<string | undefined> {
+    await this.starting.get(containerId);
+    let known = this.dirs.get(containerId);
     if (!known) {
       known = this.lookUp(containerId);
-      this.sockets.set(containerId, known);
+      this.dirs.set(containerId, known);
     }
-    return known;
+    const dir = await known;
+    if (!dir) return undefined;
+    const socket = join(dir, socketName);
+    return (await exists(socket)) ? socket : undefined;
   }
 
-  /** A container created by an earlier worker process: its label names the folder; no waiting. */
+  /** A container this process did not start (an earlier worker process did): its label names the folder. */
   private async lookUp(containerId: string): Promise<string | undefined> {
     try {
       const info = await this.docker.getContainer(containerId).inspect();
-      const dir = info.Config.Labels?.[agentDirLabel];
-      if (!dir || (await exists(join(dir, stoppedName)))) return undefined;
-      return (await exists(join(dir, socketName))) ? join(dir, socketName) : undefined;
+      return info.Config.Labels?.[agentDirLabel];
     } catch {
-      this.sockets.delete(containerId);
+      this.dirs.delete(containerId);
       return undefined;
     }
   }
 
   /** Removes a removed container's folder (named by its label). */
   async remove(containerId: string, labels: Record<string, string>): Promise<void> {
-    this.sockets.delete(containerId);
+    this.dirs.delete(containerId);
     const dir = labels[agentDirLabel];
     if (dir?.startsWith(`${this.root}/`)) await rm(dir, { recursive: true, force: true });
   }
@@ -122,13 +125,10 @@ export function agentHostFor(docker: Docker, root = defaultAgentRoot): AgentHost
   return host;
 }
 
-async function waitForAgent(dir: string): Promise<string | undefined> {
-  const socket = join(dir, socketName);
+async function waitForAgent(dir: string): Promise<void> {
   const giveUp = performance.now() + readyWaitMs;
   while (performance.now() < giveUp) {
-    if (await exists(socket)) return socket;
-    if (await exists(join(dir, stoppedName))) return undefined;
+    if ((await exists(join(dir, socketName))) || (await exists(join(dir, stoppedName)))) return;
     await sleep(readyPollMs);
   }
-  return undefined;
 }

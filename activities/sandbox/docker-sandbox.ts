@@ -134,6 +134,11 @@ export class DockerSandbox {
     return this.options.egress.containerSettings(spec, owner);
   }
 
+  /** Resolves when a container this process just created has its exec agent listening (or has none, or it is late). */
+  async agentReady(containerId: string): Promise<void> {
+    await this.agents?.socketFor(containerId);
+  }
+
   /** Runs a bash command; see exec.ts for the timeout, the output cap and at-most-once execution. */
   async exec(containerId: string, options: SandboxExecOptions): Promise<SandboxExecResult> {
     const socket = await this.agents?.socketFor(containerId);

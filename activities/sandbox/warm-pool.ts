@@ -53,6 +53,8 @@ export class WarmPool {
       this.creating++;
       try {
         const id = await this.sandbox.create(this.options.spec, undefined, { [sandboxLabels.pool]: 'true' });
+        // Paused only once its exec agent listens: a claim then answers its first command at once.
+        await this.sandbox.agentReady(id);
         await this.sandbox.pause(id);
         if (this.stopped) await this.sandbox.destroy(id);
         else this.ready.push(id);

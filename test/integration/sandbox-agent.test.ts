@@ -99,6 +99,17 @@ describe('the exec agent', () => {
     expect((await sh('ls -A /run/sandbox-agent')).output).toBe('agent.sock\n');
   });
 
+  it('survives a fork bomb and a memory hog (the commands are the OOM killer’s first choice), and stops them', async () => {
+    const agentPid = async () => (await sh('echo $PPID')).output;
+    const before = await agentPid();
+    const bomb = await sh(':(){ :|:& };:', { timeoutMs: 3_000 });
+    expect(bomb.exitCode === 0 && !bomb.timedOut && !bomb.backgroundStopped).toBe(false);
+    const hog = await sh(`python3 -c "a = ['x' * 1048576 for _ in range(2048)]"`);
+    expect(hog.exitCode).toBe(137);
+    expect(await agentPid()).toBe(before);
+    expect((await sh('pgrep -c bash || true')).output.trim()).toBe('1');
+  });
+
   it('falls back to docker exec when the container is paused, and answers again after', async () => {
     await sandbox.pause(containerId);
     expect(await sh('echo back')).toMatchObject({ exitCode: 0, output: 'back\n' });
