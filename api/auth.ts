@@ -7,9 +7,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { authenticateApiKey, type Caller } from '../db/repositories/api-keys.ts';
 import { environmentKeyPrefix, findEnvironmentKey } from '../db/repositories/environment-keys.ts';
+import { sessionPinsSkill } from '../db/repositories/sessions.ts';
 import { findWorkItemById } from '../db/repositories/work-items.ts';
 import { ApiError, sendError } from './errors.ts';
-import { permits, type Principal } from './principal.ts';
+import { permits, runnerSkillRoutes, type Principal } from './principal.ts';
 import type { WorkTokens } from './work-tokens.ts';
 
 declare module 'fastify' {
@@ -73,6 +74,20 @@ async function resolveRunnerCredential(
   return { tenantId: item.tenantId, principal };
 }
 
+/** A sessions token reaches a skill's versions only when its session's agent pins that skill. */
+async function grantsSkill(
+  pool: pg.Pool,
+  runner: { tenantId: string; principal: Principal },
+  method: string,
+  url: string | undefined,
+  params: Record<string, string | undefined>,
+): Promise<boolean> {
+  if (!runnerSkillRoutes.has(`${method === 'HEAD' ? 'GET' : method} ${url}`)) return true;
+  const { principal } = runner;
+  if (principal.kind !== 'work_token' || !params.skill_id) return false;
+  return sessionPinsSkill(pool, runner.tenantId, principal.sessionId, params.skill_id);
+}
+
 export function registerAuthentication(app: FastifyInstance, pool: pg.Pool, workTokens: WorkTokens): void {
   app.decorateRequest('tenantId', '');
   app.decorateRequest('caller', null);
@@ -87,7 +102,10 @@ export function registerAuthentication(app: FastifyInstance, pool: pg.Pool, work
     const runner = key.length <= 256 ? await resolveRunnerCredential(pool, workTokens, key) : undefined;
     if (runner) {
       const params = (request.params ?? {}) as Record<string, string | undefined>;
-      if (!permits(runner.principal, request.method, request.routeOptions.url, params)) {
+      if (
+        !permits(runner.principal, request.method, request.routeOptions.url, params) ||
+        !(await grantsSkill(pool, runner, request.method, request.routeOptions.url, params))
+      ) {
         const what = runner.principal.kind === 'environment_key' ? 'an environment key' : 'a sessions token';
         return sendError(request, reply, new ApiError(403, 'permission_error', `${what} does not grant this request`));
       }

@@ -1,6 +1,6 @@
 // What a self-hosted runner's credentials may reach (tenant API keys: api/auth.ts). An environment key reaches only its environment's work queue (poll, list, ack, heartbeat,
 // stop). A work item's sessions token reaches only that item's work calls and its one session: retrieve, the event
-// list and stream, and sending events — nothing else, and only while the item is not stopped.
+// list and stream, sending events, and its agent's skills — nothing else, and only while the item is not stopped.
 
 export type Principal =
   | { kind: 'environment_key'; environmentId: string; keyId: string }
@@ -24,6 +24,15 @@ const sessionRoutes = new Set([
   'GET /v1/sessions/:session_id/events/stream',
 ]);
 
+/**
+ * The skill downloads the SDK's runner makes (`setupSkills`). A sessions token reaches them only for the skills its
+ * session's agent pins: permits() lets the routes through and the caller checks the skill (sessionPinsSkill).
+ */
+export const runnerSkillRoutes = new Set([
+  'GET /v1/skills/:skill_id/versions/:version',
+  'GET /v1/skills/:skill_id/versions/:version/content',
+]);
+
 /** Whether `principal` may call the route `url` (Fastify's pattern) with these raw path parameters. */
 export function permits(
   principal: Principal,
@@ -37,6 +46,7 @@ export function permits(
     return environmentKeyRoutes.has(route) && params.environment_id === principal.environmentId;
   }
   if (sessionRoutes.has(route)) return params.session_id === principal.sessionId;
+  if (runnerSkillRoutes.has(route)) return true;
   return (
     itemCalls.has(route) && params.environment_id === principal.environmentId && params.work_id === principal.workId
   );

@@ -39,25 +39,35 @@ export const pinnedSkills = (skills: readonly unknown[] | undefined): PinnedSkil
       typeof (skill as PinnedSkill).version === 'string',
   );
 
+/** Where a self-hosted runner puts skills: `skills/<name>/` in its working directory (the SDK's `setupSkills`). */
+export const runnerSkillsDir = 'skills';
+
 /** The system prompt section that tells the model which skills it has and where their files are. */
-function skillsSection(skills: PinnedSkill[]): string {
+function skillsSection(skills: PinnedSkill[], dir: string): string {
   const lines = skills.map(
-    (skill) => `- ${skill.name}: ${skill.description.replace(/\s+/g, ' ').trim()} (${skillMountPath(skill.name)}/)`,
+    (skill) => `- ${skill.name}: ${skill.description.replace(/\s+/g, ' ').trim()} (${dir}/${skill.name}/)`,
   );
   return [
     '<skills>',
-    `You have these skills. Each is a folder in the sandbox under ${skillsMountDir}/. Before you use one, read its ` +
-      'SKILL.md (for example with `cat`) for its instructions; it may point to further files in the same folder.',
+    `You have these skills. Each is a folder under ${dir}/. Before you use one, read its SKILL.md (for example ` +
+      'with `cat`) for its instructions; it may point to further files in the same folder.',
     ...lines,
     '</skills>',
   ].join('\n');
 }
 
-/** The agent's system prompt with its skills listed after it; unchanged when the agent has no pinned skills. */
-export function systemWithSkills(system: string | null, skills: readonly unknown[] | undefined): string | undefined {
+/**
+ * The agent's system prompt with its skills listed after it; unchanged when the agent has no pinned skills. `dir` is
+ * where the files are: the sandbox's skillsMountDir, or runnerSkillsDir for a self-hosted environment's runner.
+ */
+export function systemWithSkills(
+  system: string | null,
+  skills: readonly unknown[] | undefined,
+  dir: string = skillsMountDir,
+): string | undefined {
   const pinned = pinnedSkills(skills);
   if (pinned.length === 0) return system ?? undefined;
-  const section = skillsSection(pinned);
+  const section = skillsSection(pinned, dir);
   return system ? `${system}\n\n${section}` : section;
 }
 

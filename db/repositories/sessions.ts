@@ -64,6 +64,16 @@ export async function insertSession(db: Queryable, tenantId: string, session: Ne
 
 const sessions = tenantTable<SessionRow, SessionRow>({ table: 'sessions', toRecord: (row) => row });
 
+/** Whether the session's pinned agent has this skill (what a self-hosted runner may download). */
+export async function sessionPinsSkill(db: Queryable, tenantId: string, id: string, skillId: string): Promise<boolean> {
+  const { rows } = await db.query(
+    `select 1 from sessions where tenant_id = $1 and id = $2
+     and agent_snapshot -> 'skills' @> jsonb_build_array(jsonb_build_object('skill_id', $3::text))`,
+    [tenantId, id, skillId],
+  );
+  return rows.length > 0;
+}
+
 export const getSessionRow = (pool: pg.Pool, tenantId: string, id: string): Promise<SessionRow | undefined> =>
   sessions.get(pool, { tenant_id: tenantId, id });
 
