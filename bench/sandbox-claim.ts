@@ -74,15 +74,18 @@ async function measureCold(): Promise<Samples> {
 }
 
 /** Tool calls in one running sandbox: through the agent (the default path) and, for comparison, a bare docker exec. */
-async function measureToolRoundTrip(): Promise<{ tool: number[]; dockerExec: number[] }> {
+async function measureToolRoundTrip(): Promise<{ tool: number[]; dockerExec: number[]; agentRun: number[] }> {
   const id = await sandbox.create(spec, ownerFor(5000));
-  const samples = { tool: [] as number[], dockerExec: [] as number[] };
+  const samples = { tool: [] as number[], dockerExec: [] as number[], agentRun: [] as number[] };
   try {
     for (let i = 0; i < 10; i++) await execTrue(id);
     for (let i = 0; i < toolReps; i++) {
       let started = now();
       await execTrue(id);
       samples.tool.push(now() - started);
+      started = now();
+      await sandbox.runProcess(id, { argv: ['true'], maxBytes: 1024 });
+      samples.agentRun.push(now() - started);
       if (i % 4 !== 0) continue;
       started = now();
       await dockerExecTrue(id);
@@ -161,9 +164,9 @@ async function profileCold(count: number): Promise<Record<string, Stats>> {
   return Object.fromEntries(Object.entries(steps).map(([step, samples]) => [step, stats(samples)]));
 }
 
-/** Where a warm claim's time goes: rename, inspect + unpause (what WarmPool.take does), first exec. */
+/** Where a warm claim's time goes: rename, unpause (what WarmPool.take does), first command. */
 async function profileWarm(count: number): Promise<Record<string, Stats>> {
-  const steps: Record<string, number[]> = { rename: [], inspectAndUnpause: [], firstCommand: [] };
+  const steps: Record<string, number[]> = { rename: [], unpause: [], firstCommand: [] };
   for (let i = 0; i < count; i++) {
     const id = await sandbox.create(spec);
     await sandbox.agentReady(id);
@@ -176,8 +179,8 @@ async function profileWarm(count: number): Promise<Record<string, Stats>> {
     };
     await docker.getContainer(id).rename({ name: `sandbox.tnt_bench.sesn_profile_${runId}_${i}.x` });
     lap('rename');
-    await sandbox.unpause(id);
-    lap('inspectAndUnpause');
+    await docker.getContainer(id).unpause();
+    lap('unpause');
     await execTrue(id);
     lap('firstCommand');
     await sandbox.destroy(id);
@@ -220,6 +223,7 @@ function markdownLines(result: BenchResult): string[] {
     '| ms | n | p50 | p95 | min | max |',
     '| --- | --- | --- | --- | --- | --- |',
     row('**bash tool round trip, running sandbox**', result.tool),
+    row('agent round trip alone: `true` without a shell or markers', result.agentRun),
     row('bare docker exec, running sandbox', result.dockerExec),
     row('warm claim, running', result.warm.running),
     row('**warm claim + first command**', result.warm.firstExec),
@@ -248,6 +252,7 @@ interface BenchResult {
   reps: number;
   machine: Awaited<ReturnType<typeof dockerFacts>>;
   tool: Stats;
+  agentRun: Stats;
   dockerExec: Stats;
   warm: { running: Stats; firstExec: Stats };
   cold: { running: Stats; firstExec: Stats };
@@ -275,6 +280,7 @@ async function main(): Promise<void> {
       reps,
       machine,
       tool: stats(roundTrip.tool),
+      agentRun: stats(roundTrip.agentRun),
       dockerExec: stats(roundTrip.dockerExec),
       warm: { running: stats(warm.running), firstExec: stats(warm.firstExec) },
       cold: { running: stats(cold.running), firstExec: stats(cold.firstExec) },

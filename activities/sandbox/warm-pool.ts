@@ -77,7 +77,9 @@ export class WarmPool {
       if (!id) break;
       try {
         await this.sandbox.docker.getContainer(id).rename({ name: containerNameFor(owner) });
-        await this.sandbox.unpause(id);
+        // The pool paused it: unpause without the inspect sandbox.unpause makes (a container that is not paused any
+        // more, e.g. stopped by a daemon restart, fails here and is dropped below).
+        await this.sandbox.docker.getContainer(id).unpause();
         this.refillInBackground();
         return id;
       } catch (error) {

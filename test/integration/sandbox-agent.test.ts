@@ -13,7 +13,12 @@ import { runProcess } from '../../activities/sandbox/docker-stream.ts';
 import { execCommand } from '../../activities/sandbox/exec.ts';
 
 const docker = new Docker();
-const testRunLabels = { [sandboxLabels.managed]: 'true', 'io.temporal-agents.test-run': inject('testRunId') };
+// Its own label too: afterAll removes what it lists, and other files of the same run may have containers up.
+const testRunLabels = {
+  [sandboxLabels.managed]: 'true',
+  'io.temporal-agents.test-run': inject('testRunId'),
+  'io.temporal-agents.test-file': 'sandbox-agent',
+};
 const spec: SandboxSpec = { ...defaultSandboxSpec(inject('sandboxImage')), memoryMb: 256, pidsLimit: 128 };
 const owner = { tenantId: 'tnt_agent', sessionId: `sesn_agent_${randomBytes(3).toString('hex')}` };
 
