@@ -8,6 +8,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { ErrorCode, PlatformError } from '../domain/errors.ts';
 import { makeId } from '../domain/ids.ts';
+import { MemoryConflictError } from '../domain/memory.ts';
 
 export type ApiErrorType =
   | 'invalid_request_error'
@@ -17,7 +18,10 @@ export type ApiErrorType =
   | 'request_too_large'
   | 'rate_limit_error'
   | 'api_error'
-  | 'overloaded_error';
+  | 'overloaded_error'
+  | 'conflict_error'
+  | 'memory_path_conflict_error'
+  | 'memory_precondition_failed_error';
 
 /** Where each code lands at the API edge; codes not listed are the server's fault (500). */
 const httpOf: Partial<Record<ErrorCode, { status: number; type: ApiErrorType }>> = {
@@ -105,6 +109,12 @@ function isPostgresDataException(error: unknown): error is Error & { code: strin
 
 function classify(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
+  if (error instanceof MemoryConflictError) {
+    const conflicting = error.conflictingPath
+      ? { conflicting_path: error.conflictingPath, conflicting_memory_id: error.conflictingMemoryId ?? '' }
+      : undefined;
+    return new ApiError(409, error.type, error.message, conflicting);
+  }
   if (error instanceof PlatformError) {
     const http = httpOf[error.code];
     if (http) return new ApiError(http.status, http.type, error.message);

@@ -13,6 +13,8 @@ import { getFile, getSessionResource } from '../db/repositories/files.ts';
 import { getSessionRow } from '../db/repositories/sessions.ts';
 import { getSkill, getSkillVersion } from '../db/repositories/skills.ts';
 import { getCredential, getVault } from '../db/repositories/vaults.ts';
+import { getMemory } from '../db/repositories/memories.ts';
+import { getMemoryStore } from '../db/repositories/memory-stores.ts';
 import { notFound } from './errors.ts';
 
 /** A path id: what every `:…_id` segment accepts. */
@@ -147,4 +149,22 @@ export const skillVersions = resourceKind({
   params: skills.params.extend({ version: pathIdSchema }),
   idParam: 'version',
   find: (pool, tenantId, params) => getSkillVersion(pool, tenantId, params.skill_id, params.version),
+});
+
+export const memoryStores = resourceKind({
+  name: 'memory store',
+  params: idParams('memory_store_id'),
+  idParam: 'memory_store_id',
+  find: (pool, tenantId, params) => getMemoryStore(pool, tenantId, params.memory_store_id),
+});
+
+/** A memory of a store the tenant owns (the store's lookup scopes it to the tenant). */
+export const memories = resourceKind({
+  name: 'memory',
+  params: memoryStores.params.extend({ memory_id: pathIdSchema }),
+  idParam: 'memory_id',
+  find: async (pool, tenantId, params) =>
+    (await getMemoryStore(pool, tenantId, params.memory_store_id))
+      ? getMemory(pool, params.memory_store_id, params.memory_id)
+      : undefined,
 });

@@ -40,6 +40,7 @@ import { registerDeploymentRunRoutes } from './routes/deployment-runs.ts';
 import { registerDeploymentRoutes } from './routes/deployments.ts';
 import { registerEnvironmentRoutes } from './routes/environments.ts';
 import { registerFileRoutes } from './routes/files.ts';
+import { registerMemoryStoreRoutes } from './routes/memory-stores.ts';
 import { registerSessionEventRoutes } from './routes/session-events.ts';
 import { registerSessionStreamRoute } from './routes/session-stream.ts';
 import { registerSessionRoutes } from './routes/sessions.ts';
@@ -166,6 +167,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   registerSessionStreamRoute(typed, context);
   registerFileRoutes(typed, context);
   registerSkillRoutes(typed, context);
+  registerMemoryStoreRoutes(typed, context);
   registerVaultRoutes(typed, context);
   registerDeploymentRoutes(typed, context);
   registerWebhookEndpointRoutes(typed, context);

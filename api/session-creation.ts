@@ -6,7 +6,13 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type pg from 'pg';
 import { getAgent } from '../db/repositories/agents.ts';
 import { getEnvironment } from '../db/repositories/environments.ts';
-import { addSessionResource, defaultMountPath, existingFileIds } from '../db/repositories/files.ts';
+import { memoryStoresByIds } from '../db/repositories/memory-stores.ts';
+import {
+  addSessionMemoryStore,
+  addSessionResource,
+  defaultMountPath,
+  existingFileIds,
+} from '../db/repositories/files.ts';
 import type { Metadata } from '../db/repositories/pagination.ts';
 import { getSessionRow, insertSession, type SessionRow } from '../db/repositories/sessions.ts';
 import { existingVaultIds } from '../db/repositories/vaults.ts';
@@ -15,6 +21,7 @@ import type { PlatformConfig } from '../domain/config.ts';
 import type { RunErrorType, SessionPreconditionFailure } from '../domain/deployments.ts';
 import type { UserContent, UserMessageEvent } from '../domain/events.ts';
 import { makeId } from '../domain/ids.ts';
+import { memoryMountPaths, memorySystemSection } from '../domain/memory.ts';
 import type { SessionSettings } from '../domain/session.ts';
 import { ApiError, invalidRequest } from './errors.ts';
 import type { SessionDriver } from './session-driver.ts';
@@ -33,7 +40,14 @@ export interface SessionRequest {
   title?: string | null;
   metadata?: Metadata;
   vaultIds?: string[];
-  resources?: Array<{ type: string; file_id?: string; mount_path?: string | null }>;
+  resources?: Array<{
+    type: string;
+    file_id?: string;
+    mount_path?: string | null;
+    memory_store_id?: string;
+    access?: 'read_write' | 'read_only' | null;
+    instructions?: string | null;
+  }>;
   initialEvents?: Array<{ type: 'user.message'; content: UserContent[] }>;
   /** Decided by the caller when a retry must not create a second session (deployment runs); else a new id. */
   sessionId?: string;
@@ -51,6 +65,45 @@ export class SessionPreconditionError extends ApiError implements SessionPrecond
 
 const missing = (what: string, id: string, runErrorType: RunErrorType) =>
   new SessionPreconditionError(404, runErrorType, `${what} ${JSON.stringify(id)} was not found`);
+
+/** The memory stores a session attaches, as its resources record them: each store live, each attached once. */
+async function resolveMemoryStoreResources(
+  pool: pg.Pool,
+  tenantId: string,
+  resources: NonNullable<SessionRequest['resources']>,
+) {
+  const requested = resources.flatMap((resource) =>
+    resource.type === 'memory_store' && resource.memory_store_id ? [{ ...resource, id: resource.memory_store_id }] : [],
+  );
+  if (new Set(requested.map((store) => store.id)).size !== requested.length) {
+    throw invalidRequest('a memory store can be attached to a session once');
+  }
+  const stores = await memoryStoresByIds(
+    pool,
+    tenantId,
+    requested.map((store) => store.id),
+  );
+  for (const { id } of requested) {
+    const store = stores.get(id);
+    if (!store)
+      throw new SessionPreconditionError(404, 'session_creation_rejected_error', `memory store ${id} was not found`);
+    if (store.archived_at) {
+      throw new SessionPreconditionError(400, 'session_creation_rejected_error', `memory store ${id} is archived`);
+    }
+  }
+  const mountPaths = memoryMountPaths(requested.map((store) => stores.get(store.id)?.name ?? ''));
+  return requested.map((resource, index) => {
+    const store = stores.get(resource.id);
+    return {
+      memory_store_id: resource.id,
+      access: resource.access ?? ('read_write' as const),
+      instructions: resource.instructions ?? null,
+      name: store?.name ?? '',
+      description: store?.description ?? '',
+      mount_path: mountPaths[index] ?? '',
+    };
+  });
+}
 
 /** Checks what a session would reference; throws the error the API answers (and a run records). */
 export async function resolveSessionReferences(
@@ -72,11 +125,13 @@ export async function resolveSessionReferences(
   const vaults = await existingVaultIds(pool, tenantId, vaultIds);
   const missingVault = vaultIds.find((id) => !vaults.has(id));
   if (missingVault) throw missing('vault', missingVault, 'vault_not_found_error');
-  const fileResources = (request.resources ?? []).map((resource) => {
+  const resources = request.resources ?? [];
+  const fileResources = resources.flatMap((resource) => {
+    if (resource.type === 'memory_store') return [];
     if (resource.type !== 'file' || !resource.file_id) {
       throw invalidRequest(`${resource.type} resources are not supported yet`);
     }
-    return { fileId: resource.file_id, mountPath: resource.mount_path ?? defaultMountPath(resource.file_id) };
+    return [{ fileId: resource.file_id, mountPath: resource.mount_path ?? defaultMountPath(resource.file_id) }];
   });
   const files = await existingFileIds(
     pool,
@@ -85,7 +140,8 @@ export async function resolveSessionReferences(
   );
   const missingFile = fileResources.find((resource) => !files.has(resource.fileId));
   if (missingFile) throw missing('file', missingFile.fileId, 'file_not_found_error');
-  return { agent, environment, vaultIds, fileResources };
+  const memoryStores = await resolveMemoryStoreResources(pool, tenantId, resources);
+  return { agent, environment, vaultIds, fileResources, memoryStores };
 }
 
 /** Creates and starts a session; with a caller-decided `sessionId`, a repeated call returns the session made first. */
@@ -98,7 +154,11 @@ export async function createSession(
     const existing = await getSessionRow(deps.pool, tenantId, request.sessionId);
     if (existing) return existing;
   }
-  const { agent, environment, vaultIds, fileResources } = await resolveSessionReferences(deps.pool, tenantId, request);
+  const { agent, environment, vaultIds, fileResources, memoryStores } = await resolveSessionReferences(
+    deps.pool,
+    tenantId,
+    request,
+  );
   const sessionId = request.sessionId ?? makeId('session', randomUUID());
   const initialEvents: UserMessageEvent[] = (request.initialEvents ?? []).map((event) => ({
     ...event,
@@ -117,6 +177,8 @@ export async function createSession(
     vaultIds,
     initialEvents,
   });
+  const memoryContext = memorySystemSection(memoryStores.map((store) => ({ ...store, mountPath: store.mount_path })));
+  if (memoryContext) input.systemContext = memoryContext;
   return withTransaction(deps.pool, async (client) => {
     const inserted = await insertSession(client, tenantId, {
       id: sessionId,
@@ -129,6 +191,7 @@ export async function createSession(
       vaultIds,
     });
     for (const resource of fileResources) await addSessionResource(client, tenantId, sessionId, resource);
+    for (const store of memoryStores) await addSessionMemoryStore(client, tenantId, sessionId, store);
     try {
       await deps.driver.start(input);
     } catch (error) {

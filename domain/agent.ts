@@ -115,3 +115,7 @@ export interface AgentSnapshot {
 }
 
 export const defaultLimits = { max_turns: 50, max_output_tokens: 4096 } as const;
+
+/** The system prompt a model call gets: the agent's own, then the session's pinned context (memory stores). */
+export const withSystemContext = (system: string | null, context: string | undefined): string | undefined =>
+  [system, context].filter((part): part is string => Boolean(part)).join('\n\n') || undefined;

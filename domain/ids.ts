@@ -19,6 +19,10 @@ export const idPrefix = {
   deploymentRun: 'drun_',
   webhookEndpoint: 'whep_',
   webhookEvent: 'wevt_',
+  memoryStore: 'memstore_',
+  memory: 'mem_',
+  memoryVersion: 'memver_',
+  dream: 'drm_',
 } as const;
 
 export type IdKind = keyof typeof idPrefix;

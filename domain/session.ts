@@ -78,6 +78,8 @@ export interface SessionWorkflowInput {
   settings: SessionSettings;
   /** Set when this session is a sub-agent: it runs `initialMessage` to the end of one turn and returns the answer. */
   parent?: { sessionId: string; toolUseId: string };
+  /** Appended to the agent's system prompt on every model call: the attached memory stores' section, pinned at creation. */
+  systemContext?: string;
   /** Events to process at start (sub-agent prompt; API `initial_events`). */
   initialEvents?: UserEvent[];
   /** State carried across continue-as-new; absent on the first run. */

@@ -20,7 +20,7 @@ import type {
   SubAgentResult,
 } from '../domain/session.ts';
 import { routeSessionTool, sessionToolSpecs } from '../domain/runner-routing.ts';
-import { runnerSkillsDir, skillsMountDir, systemWithSkills } from '../domain/skills.ts';
+import { sessionSystemPrompt } from '../domain/system-prompt.ts';
 import { EventIdMemory } from './event-id-memory.ts';
 import { EventJournal } from './event-journal.ts';
 import type { IncomingUserEvent } from './messages.ts';
@@ -206,11 +206,7 @@ export class SessionRuntime {
           model: { provider: agent.model.provider ?? 'anthropic', id: agent.model.id, baseUrl: agent.model.base_url },
           tenantId: this.input.tenantId,
           vaultIds: this.input.vaultIds,
-          system: systemWithSkills(
-            agent.system,
-            agent.skills,
-            this.input.environment.selfHosted ? runnerSkillsDir : skillsMountDir,
-          ),
+          system: sessionSystemPrompt(this.input, agent),
           tools,
           maxOutputTokens: agent.limits?.max_output_tokens ?? defaultLimits.max_output_tokens,
         },

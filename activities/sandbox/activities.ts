@@ -30,6 +30,7 @@ import { planEgress, type EgressGateway } from './egress/gateway.ts';
 import { SnapshotStore } from './snapshot-store.ts';
 import { captureSessionOutputs, mountSessionFiles } from './session-files.ts';
 import { mountSessionSkills } from './session-skills.ts';
+import { mountSessionMemory, syncSessionMemory } from './session-memory.ts';
 import { runSandboxTool } from './tools.ts';
 import type { WarmPool } from './warm-pool.ts';
 
@@ -142,6 +143,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       const container = deps.docker.getContainer(containerId);
       await mountSessionFiles(deps.pool, container, input.owner, activityWarning);
       await mountSessionSkills(deps.pool, container, input.owner, input.skills ?? [], activityWarning);
+      await mountSessionMemory(deps.pool, container, input.owner);
     } catch (error) {
       await sandbox.destroy(containerId);
       throw error;
@@ -168,6 +170,28 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       });
     } catch (error) {
       activityWarning(`outputs of container ${containerId} not captured: ${String(error)}`);
+    }
+  }
+
+  /**
+   * Writes the agent's memory changes back as memory versions. Best effort like the capture: a failed sync leaves the
+   * mount's bases where they were, so the next sync (next turn's end, or the removal) writes the same changes.
+   */
+  async function syncMemory(containerId: string): Promise<void> {
+    try {
+      await sandbox.guard(containerId, async () => {
+        const owner = await sandbox.owner(containerId);
+        if (!owner) return;
+        const report = await syncSessionMemory(deps.pool, deps.docker.getContainer(containerId), owner);
+        if (report.conflicts.length > 0) {
+          activityWarning(
+            `memory changed since the mount; recorded as further versions: ${report.conflicts.join(', ')}`,
+          );
+        }
+        if (report.skipped.length > 0) activityWarning(`memory not synced: ${report.skipped.join('; ')}`);
+      });
+    } catch (error) {
+      activityWarning(`memory of container ${containerId} not synced: ${String(error)}`);
     }
   }
 
@@ -221,16 +245,18 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       await resumeSandboxRun(deps.pool, input.lease.containerId);
     },
 
-    /** Captures the outputs folder as session files, then stores /workspace in PostgreSQL; returns the snapshot id. */
+    /** Captures the outputs folder, syncs memory stores back, then stores /workspace in PostgreSQL; returns its id. */
     async snapshotSandbox(input: SandboxLeaseInput): Promise<string> {
       heartbeat();
       await captureOutputs(input.lease.containerId);
+      await syncMemory(input.lease.containerId);
       return onContainer(() => sandbox.snapshot(input.lease.containerId));
     },
 
     /** Removes the lease's container (if any) and every container of the session on this host; idempotent. */
     async destroySandbox(input: DestroySandboxInput): Promise<void> {
       if (input.lease && !input.deleteSnapshots) await captureOutputs(input.lease.containerId);
+      if (input.lease) await syncMemory(input.lease.containerId);
       await withDaemon(async () => {
         if (input.lease) await sandbox.destroy(input.lease.containerId);
         await sandbox.destroyOwned(input.owner);

@@ -4,6 +4,7 @@
 // the sandbox (docker-sandbox.ts), the warm pool and the P3 benchmark all use it.
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
+import { memoryMountRoot } from '../../domain/memory.ts';
 import { managedLabel, type SandboxOwner, type SandboxSpec } from '../../domain/sandbox.ts';
 import { agentContainerCommand, type AgentMount } from './agent-host.ts';
 import { sandboxUser } from './docker-stream.ts';
@@ -63,6 +64,8 @@ export function sandboxContainerOptions(options: {
       Tmpfs: {
         '/tmp': `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=1777`,
         [sessionMountDir]: `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=755`,
+        // Memory stores (session-memory.ts): outside /workspace, so no snapshot ever holds memory content.
+        [memoryMountRoot]: `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=755`,
       },
       Mounts: [
         { Type: 'volume', Source: options.volumeName, Target: workspaceDir },

@@ -68,7 +68,8 @@ async function runAsRoot(container: Docker.Container, argv: string[], stdin?: Bu
   if (result.exitCode !== 0) throw new Error(`${argv.at(-1)}: ${result.stderr.toString().trim()}`);
 }
 
-async function regularFiles(archive: Buffer): Promise<{ path: string; data: Buffer }[]> {
+/** The regular files of a tar archive (paths relative, no `..`); links and folders are left out. */
+export async function regularFiles(archive: Buffer): Promise<{ path: string; data: Buffer }[]> {
   const extract = tar.extract();
   const files: { path: string; data: Buffer }[] = [];
   const done = (async () => {

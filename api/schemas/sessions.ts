@@ -27,6 +27,13 @@ export const githubResourceSchema = z.object({
   mount_path: z.string().nullish(),
 });
 
+export const memoryStoreResourceSchema = z.object({
+  type: z.literal('memory_store'),
+  memory_store_id: z.string().min(1).max(128),
+  access: z.enum(['read_write', 'read_only']).nullish(),
+  instructions: z.string().max(4096).nullish(),
+});
+
 export const sessionCreateSchema = z.object({
   agent: agentReference,
   environment_id: z.string().min(1).max(128),
@@ -34,7 +41,7 @@ export const sessionCreateSchema = z.object({
   metadata: metadataSchema.optional(),
   vault_ids: z.array(z.string().min(1).max(128)).max(20).optional(),
   resources: z
-    .array(z.discriminatedUnion('type', [fileResourceSchema, githubResourceSchema]))
+    .array(z.discriminatedUnion('type', [fileResourceSchema, githubResourceSchema, memoryStoreResourceSchema]))
     .max(999)
     .optional(),
   initial_events: z.array(userMessageSchema).max(50).optional(),
@@ -68,15 +75,30 @@ export const sessionListQuerySchema = z.object({
   statuses: queryArray(statusEnum).optional(),
 });
 
+const fileResourceView = z.object({
+  id: z.string(),
+  type: z.literal('file'),
+  file_id: z.string(),
+  mount_path: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+const memoryStoreResourceView = z.object({
+  id: z.string(),
+  type: z.literal('memory_store'),
+  memory_store_id: z.string(),
+  access: z.enum(['read_write', 'read_only']),
+  instructions: z.string().nullable(),
+  name: z.string(),
+  description: z.string(),
+  mount_path: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
 export const resourceSchema = z
-  .object({
-    id: z.string(),
-    type: z.literal('file'),
-    file_id: z.string(),
-    mount_path: z.string(),
-    created_at: z.string(),
-    updated_at: z.string(),
-  })
+  .discriminatedUnion('type', [fileResourceView, memoryStoreResourceView])
   .meta({ id: 'SessionResource' });
 
 export const sessionSchema = z

@@ -89,7 +89,7 @@ export const listFiles = (
 
 // ---- session resources ---------------------------------------------------------------------------------------------
 
-export interface SessionResourceRecord {
+export interface FileResourceRecord {
   id: string;
   type: 'file';
   file_id: string;
@@ -98,24 +98,54 @@ export interface SessionResourceRecord {
   updated_at: string;
 }
 
+/** A memory store attached to a session; name and description as they were at attach time. */
+export interface MemoryStoreResourceRecord {
+  id: string;
+  type: 'memory_store';
+  memory_store_id: string;
+  access: 'read_write' | 'read_only';
+  instructions: string | null;
+  name: string;
+  description: string;
+  mount_path: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type SessionResourceRecord = FileResourceRecord | MemoryStoreResourceRecord;
+
 interface ResourceRow {
   id: string;
   position: string;
-  type: 'file';
+  type: 'file' | 'memory_store';
   file_id: string;
   mount_path: string;
+  memory_store_id: string | null;
+  access: 'read_write' | 'read_only' | null;
+  instructions: string | null;
+  name: string | null;
+  description: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
-const toResource = (row: ResourceRow): SessionResourceRecord => ({
-  id: row.id,
-  type: row.type,
-  file_id: row.file_id,
-  mount_path: row.mount_path,
-  created_at: row.created_at.toISOString(),
-  updated_at: row.updated_at.toISOString(),
-});
+const toResource = (row: ResourceRow): SessionResourceRecord => {
+  const times = { created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
+  if (row.type === 'memory_store') {
+    return {
+      id: row.id,
+      type: 'memory_store',
+      memory_store_id: row.memory_store_id ?? '',
+      access: row.access ?? 'read_write',
+      instructions: row.instructions,
+      name: row.name ?? '',
+      description: row.description ?? '',
+      mount_path: row.mount_path,
+      ...times,
+    };
+  }
+  return { id: row.id, type: 'file', file_id: row.file_id, mount_path: row.mount_path, ...times };
+};
 
 const resources = tenantTable({ table: 'session_resources', toRecord: toResource, archivable: false });
 
@@ -131,6 +161,31 @@ export async function addSessionResource(
     `insert into session_resources (id, tenant_id, session_id, type, file_id, mount_path)
      values ($1, $2, $3, 'file', $4, $5) returning *`,
     [makeId('sessionResource', randomUUID()), tenantId, sessionId, resource.fileId, resource.mountPath],
+  );
+  return toResource(rows[0] as ResourceRow);
+}
+
+/** Attaches a memory store (the store's name and description are snapshotted with it). */
+export async function addSessionMemoryStore(
+  db: Queryable,
+  tenantId: string,
+  sessionId: string,
+  resource: Omit<MemoryStoreResourceRecord, 'id' | 'type' | 'created_at' | 'updated_at'>,
+): Promise<SessionResourceRecord> {
+  const { rows } = await db.query<ResourceRow>(
+    `insert into session_resources (id, tenant_id, session_id, type, memory_store_id, access, instructions, name,
+       description, mount_path) values ($1, $2, $3, 'memory_store', $4, $5, $6, $7, $8, $9) returning *`,
+    [
+      makeId('sessionResource', randomUUID()),
+      tenantId,
+      sessionId,
+      resource.memory_store_id,
+      resource.access,
+      resource.instructions,
+      resource.name,
+      resource.description,
+      resource.mount_path,
+    ],
   );
   return toResource(rows[0] as ResourceRow);
 }

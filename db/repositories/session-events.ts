@@ -241,3 +241,27 @@ export async function deleteSessionEvents(pool: pg.Pool, sessionId: string, dele
     await client.query(`delete from session_events where session_id = $1 and type <> 'session.deleted'`, [sessionId]);
   });
 }
+
+/**
+ * Replaces each of `texts` wherever it occurs in the events of `sessionIds` (a redacted memory version's content the
+ * agent wrote or read through a tool): the log keeps the event, without the text. Returns how many events changed.
+ */
+export async function redactTextInSessionEvents(
+  db: Queryable,
+  sessionIds: string[],
+  texts: string[],
+  replacement: string,
+): Promise<number> {
+  let changed = 0;
+  // Inside jsonb's text form a string appears JSON-escaped, as JSON.stringify writes it (without the quotes).
+  const escaped = (text: string) => JSON.stringify(text).slice(1, -1);
+  for (const text of texts) {
+    const result = await db.query(
+      `update session_events set body = replace(body::text, $2, $3)::jsonb
+       where session_id = any($1) and strpos(body::text, $2) > 0`,
+      [sessionIds, escaped(text), escaped(replacement)],
+    );
+    changed += result.rowCount ?? 0;
+  }
+  return changed;
+}
