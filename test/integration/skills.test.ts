@@ -6,6 +6,8 @@ import Anthropic, { toFile } from '@anthropic-ai/sdk';
 import { unzipSync, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenantWithKey } from '../../db/repositories/tenants.ts';
+import { sessionWorkflowId } from '../../domain/ids.ts';
+import { recordHistory } from '../support/histories.ts';
 import { startApiHarness, type ApiHarness } from '../support/api-harness.ts';
 import { listEvents, post, waitForIdle } from '../fixtures/trace/scenario.ts';
 
@@ -120,6 +122,7 @@ describe('skills', () => {
     expect(text(0)).toContain('The magic word is PAPRIKA.');
     expect(text(0)).toContain('collect.sh');
     expect(text(1)).toMatch(/Permission denied|refused/);
+    await recordHistory(harness.platform.client, sessionWorkflowId(session.id), 'skills-session');
   });
 
   it('accepts a zip and refuses bad uploads and references with 400s', async () => {
