@@ -102,6 +102,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   const sessionSettings: SessionSettings = {
     ...defaultSessionSettings,
     taskQueuePrefix: config.AGENTS_TASK_QUEUE_PREFIX,
+    ...config.AGENTS_SESSION_SETTINGS,
     ...options.sessionSettings,
   };
   const schedules = new DeploymentSchedules(options.temporalClient, {

@@ -7,6 +7,23 @@ const optionalString = z
   .string()
   .optional()
   .transform((value) => (value === '' ? undefined : value));
+const sessionTimingsSchema = z
+  .object({
+    idlePauseMs: z.number().int().positive(),
+    idleSnapshotMs: z.number().int().positive(),
+    modelMaxAttempts: z.number().int().positive(),
+    modelRetryInitialMs: z.number().int().positive(),
+    modelRetryMaxMs: z.number().int().positive(),
+    modelTimeoutMs: z.number().int().positive(),
+    modelHeartbeatTimeoutMs: z.number().int().positive(),
+    sandboxHostTimeoutMs: z.number().int().positive(),
+    sandboxHeartbeatTimeoutMs: z.number().int().positive(),
+    toolTimeoutMs: z.number().int().positive(),
+    continueAsNewEveryTurns: z.number().int().min(0),
+    mcpToolTimeoutMs: z.number().int().positive(),
+  })
+  .partial()
+  .strict();
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
@@ -179,6 +196,21 @@ export const configSchema = z.object({
         return priceTableSchema.parse(JSON.parse(value));
       } catch {
         context.addIssue({ code: 'custom', message: 'expected a JSON price table' });
+        return z.NEVER;
+      }
+    }),
+  /** Session timings for new sessions, JSON `{"sandboxHeartbeatTimeoutMs": 10000, …}` over the defaults
+   * (domain/session.ts SessionSettings: idle pause/snapshot, model retries and timeouts, sandbox host and heartbeat
+   * timeouts, tool timeout). */
+  AGENTS_SESSION_SETTINGS: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      if (!value) return {};
+      try {
+        return sessionTimingsSchema.parse(JSON.parse(value));
+      } catch {
+        context.addIssue({ code: 'custom', message: 'expected a JSON object of session timings (milliseconds)' });
         return z.NEVER;
       }
     }),

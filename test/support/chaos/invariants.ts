@@ -1,0 +1,142 @@
+// What must hold after the chaos soak, checked from the platform's own records: each session's event log, the tool
+// side effects read back from its sandbox, the usage ledger against the events, and nothing left behind.
+import { readdirSync, readFileSync } from 'node:fs';
+import type Docker from 'dockerode';
+import type pg from 'pg';
+import type { usageBySession } from '../../../db/repositories/session-events.ts';
+import { readEvents } from '../../../db/repositories/session-events.ts';
+import type { SessionEvent } from '../../../domain/events.ts';
+import type { DrivenSession } from './sessions.ts';
+
+export interface InvariantResult {
+  checked: number;
+  violations: string[];
+}
+export type InvariantReport = Record<string, InvariantResult>;
+
+export class Invariants {
+  readonly report: InvariantReport = {};
+  /** Effects the read-back lacks in sessions whose sandbox was lost (restored from a snapshot taken before them). */
+  lostEffects = 0;
+  sandboxLostErrors = 0;
+  stopReasons: Record<string, number> = {};
+  /** Model requests that answered, per session (failed attempts are journaled too, with no tokens, and not billed). */
+  private readonly answeredRequests = new Map<string, number>();
+
+  check(name: string, ok: boolean, violation: () => string): void {
+    const entry = (this.report[name] ??= { checked: 0, violations: [] });
+    entry.checked += 1;
+    if (!ok) entry.violations.push(violation());
+  }
+
+  get violations(): string[] {
+    return Object.entries(this.report).flatMap(([name, entry]) => entry.violations.map((text) => `${name}: ${text}`));
+  }
+
+  async checkSession(pool: pg.Pool, session: DrivenSession): Promise<void> {
+    const id = session.id;
+    this.check('every turn ended', session.stuck === undefined, () => `${id}: ${session.stuck}`);
+    const entries = await readEvents(pool, id);
+    const log = entries.map((entry) => entry.event);
+    this.check(
+      'event log gap-free',
+      entries.every((entry, index) => entry.seq === index + 1),
+      () => `${id}: seqs ${entries.map((entry) => entry.seq).join(',')}`,
+    );
+    this.check(
+      'event ids unique',
+      new Set(log.map((event) => event.id)).size === log.length,
+      () => `${id}: duplicate event ids`,
+    );
+    const statuses = log.filter((event) => event.type.startsWith('session.status_'));
+    const last = statuses.at(-1);
+    this.check('session ends idle', last?.type === 'session.status_idle', () => `${id}: last status ${last?.type}`);
+    for (const event of log) {
+      if (event.type === 'session.status_idle') {
+        this.stopReasons[event.stop_reason.type] = (this.stopReasons[event.stop_reason.type] ?? 0) + 1;
+      }
+    }
+    const messages = log.filter((event) => event.type === 'user.message');
+    this.check(
+      'each message once',
+      messages.length === session.turns,
+      () => `${id}: ${messages.length} user.message for ${session.turns} turns sent`,
+    );
+    this.answeredRequests.set(
+      id,
+      log.filter((event) => event.type === 'span.model_request_end' && !event.is_error).length,
+    );
+    this.checkToolPairs(id, log);
+    this.checkEffects(session, log);
+  }
+
+  private checkToolPairs(id: string, log: SessionEvent[]): void {
+    const results = new Map<string, number>();
+    for (const event of log) {
+      if (event.type === 'agent.tool_result') results.set(event.tool_use_id, (results.get(event.tool_use_id) ?? 0) + 1);
+    }
+    for (const event of log) {
+      if (event.type !== 'agent.tool_use') continue;
+      const count = results.get(event.id) ?? 0;
+      this.check('one result per tool call', count === 1, () => `${id}: tool call ${event.id} has ${count} results`);
+    }
+  }
+
+  /** The read-back turn's output: every token at most once; a missing one only where the sandbox was lost. */
+  private checkEffects(session: DrivenSession, log: SessionEvent[]): void {
+    const lost = log.filter((event) => event.type === 'session.error' && event.error.type === 'sandbox_lost_error');
+    this.sandboxLostErrors += lost.length;
+    const readBack = log.filter((event) => event.type === 'agent.tool_result').at(-1);
+    const text = (readBack?.type === 'agent.tool_result' ? (readBack.content ?? []) : []).map((b) => b.text).join('');
+    const lines = text.split('\n').filter((line) => line.startsWith(session.id));
+    const counts = new Map<string, number>();
+    for (const line of lines) counts.set(line, (counts.get(line) ?? 0) + 1);
+    for (const token of session.tokens) {
+      const count = counts.get(token) ?? 0;
+      this.check('each tool effect at most once', count <= 1, () => `${token} applied ${count} times`);
+      if (count === 0) {
+        this.check('an effect is missing only where its sandbox was lost', lost.length > 0, () => `${token} missing`);
+        this.lostEffects += 1;
+      }
+    }
+    const unknown = [...counts.keys()].filter((line) => !session.tokens.includes(line));
+    this.check('no effect from nowhere', unknown.length === 0, () => `${session.id}: ${unknown.join(', ')}`);
+  }
+
+  /** The ledger's per-session model tokens and answered requests equal what the events say. */
+  checkLedger(ledger: Array<Record<string, number | string>>, fromEvents: Awaited<ReturnType<typeof usageBySession>>) {
+    for (const [sessionId, expected] of fromEvents) {
+      const row = ledger.find((entry) => entry.session_id === sessionId);
+      const same =
+        row !== undefined &&
+        row.input_tokens === expected.input_tokens &&
+        row.output_tokens === expected.output_tokens &&
+        row.model_requests === this.answeredRequests.get(sessionId);
+      this.check(
+        'usage ledger equals the events',
+        same,
+        () => `${sessionId}: ledger ${JSON.stringify(row)} events ${JSON.stringify(expected)}`,
+      );
+    }
+  }
+
+  async checkNoContainers(docker: Docker, prefix: string): Promise<void> {
+    const left = await docker.listContainers({ all: true });
+    this.check('no container left behind', left.length === 0, () => `${left.length} containers (${prefix})`);
+  }
+
+  /** No process still carries this run's task-queue prefix in its environment once the stack has stopped. */
+  checkNoProcesses(prefix: string): void {
+    const needle = `AGENTS_TASK_QUEUE_PREFIX=${prefix}\0`;
+    const left: string[] = [];
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      if (Number(pid) === process.pid) continue;
+      try {
+        if (`${readFileSync(`/proc/${pid}/environ`, 'latin1')}\0`.includes(needle)) left.push(pid);
+      } catch {
+        // gone meanwhile, or not ours to read
+      }
+    }
+    this.check('no process left behind', left.length === 0, () => `pids ${left.join(', ')}`);
+  }
+}
