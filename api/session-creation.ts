@@ -121,6 +121,11 @@ export async function resolveSessionReferences(
   if (environment.archived_at) {
     throw new SessionPreconditionError(400, 'environment_archived_error', `environment ${environment.id} is archived`);
   }
+  if (environment.config.type === 'self_hosted' && request.resources?.some((r) => r.type === 'memory_store')) {
+    // The SDK's runner would mount them through memory endpoints a sessions token does not reach, fail the item, and
+    // the session's next item the same way: refused here instead.
+    throw invalidRequest('memory stores cannot be attached to a session in a self_hosted environment yet');
+  }
   const vaultIds = [...new Set(request.vaultIds ?? [])];
   const vaults = await existingVaultIds(pool, tenantId, vaultIds);
   const missingVault = vaultIds.find((id) => !vaults.has(id));

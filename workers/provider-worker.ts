@@ -99,7 +99,7 @@ export async function startProviderWorker(options: ProviderWorkerOptions): Promi
                 (error: unknown) => error instanceof NotFoundError,
               )
             : false;
-        return providerToolset(sandboxes, sessionId, { sessionEnded });
+        return providerToolset(sandboxes, sessionId, { sessionEnded, skillsDir: join(context.workdir, 'skills') });
       },
     })
     .run(controller.signal)

@@ -6,6 +6,8 @@
 // re-delivery on this host (its at-most-once exec records are inside), and swept once its session has no open work
 // item — removed without a snapshot, since another host may have served the session since (the workspace goes back
 // to the last item that ended, as when a host is lost).
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import type Docker from 'dockerode';
 import type { SandboxOwner, SandboxSpec } from '../../domain/sandbox.ts';
 import { DockerSandbox } from './docker-sandbox.ts';
@@ -71,6 +73,19 @@ export class ProviderSandboxes {
     const { spec } = await planEgress(this.egress, this.options.spec, owner);
     const [latest] = await this.options.snapshots.idsForSession(owner);
     return latest ? this.sandbox.restore(spec, owner, latest) : this.sandbox.create(spec, owner);
+  }
+
+  /**
+   * Copies the skills the runner set up in its own workdir (`skills/<name>/…`, see the SDK's setupSkills) into the
+   * container's /workspace/skills, where the session's model was told they are (relative to the working directory).
+   */
+  async installSkills(containerId: string, skillsDir: string): Promise<void> {
+    const entries = await readdir(skillsDir, { recursive: true, withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const path = join(entry.parentPath, entry.name);
+      await this.sandbox.writeFile(containerId, `/workspace/skills/${relative(skillsDir, path)}`, await readFile(path));
+    }
   }
 
   /** The item is over: the workspace is snapshotted (unless the session ended), the container removed. */

@@ -35,6 +35,8 @@ const toSandboxInput: Record<SandboxToolName, (input: Input) => Input> = {
 /** What the toolset needs of the runner's per-item context: is the session over (then its workspace goes too)? */
 export interface ProviderItemContext {
   sessionEnded: () => Promise<boolean>;
+  /** Where the runner set up the session's skills on this host (copied into the container at its first call). */
+  skillsDir?: string;
 }
 
 /**
@@ -49,7 +51,11 @@ export function providerToolset(
   sandboxes.serve(sessionId);
   let container: Promise<string> | undefined;
   let released: Promise<void> | undefined;
-  const containerId = () => (container ??= sandboxes.containerFor(sessionId));
+  const containerId = () =>
+    (container ??= sandboxes.containerFor(sessionId).then(async (id) => {
+      if (item.skillsDir) await sandboxes.installSkills(id, item.skillsDir);
+      return id;
+    }));
   const release = async () => {
     const id = container ? await container.catch(() => undefined) : undefined;
     const ended = await item.sessionEnded().catch(() => false);

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp } from 'node:fs/promises';
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { toFile } from '@anthropic-ai/sdk';
 import type { BetaManagedAgentsSessionEvent } from '@anthropic-ai/sdk/resources/beta/sessions/events';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
@@ -86,7 +86,7 @@ it('serves a self-hosted session in Docker sandboxes with the egress allow-list,
     {
       toolCalls: [
         { name: 'write', input: { file_path: 'notes.txt', content: 'kept in the sandbox\n' } },
-        { name: 'bash', input: { command: 'pwd; id -u; cat notes.txt' } },
+        { name: 'bash', input: { command: 'pwd; id -u; cat notes.txt; cat skills/provider-notes/SKILL.md' } },
       ],
     },
     {
@@ -106,7 +106,16 @@ it('serves a self-hosted session in Docker sandboxes with the egress allow-list,
     { toolCalls: [{ name: 'bash', input: { command: 'cat notes.txt; echo more >> notes.txt' } }] },
     { text: 'Found it again.' },
   ]);
-  const agent = await client.beta.agents.create({ name: model, model, tools: [{ type: 'agent_toolset_20260401' }] });
+  const skillMd = '---\nname: provider-notes\ndescription: Notes the provider keeps.\n---\n\nThe word is THYME.\n';
+  const skill = await client.beta.skills.create({
+    files: [await toFile(Buffer.from(skillMd), 'provider-notes/SKILL.md', { type: 'text/markdown' })],
+  });
+  const agent = await client.beta.agents.create({
+    name: model,
+    model,
+    tools: [{ type: 'agent_toolset_20260401' }],
+    skills: [{ type: 'custom', skill_id: skill.id }],
+  });
   const session = await client.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
   const owner = { tenantId: `provider:${environment.id}`, sessionId: session.id };
   const snapshots = new SnapshotStore(harness.platform.pool);
@@ -134,6 +143,7 @@ it('serves a self-hosted session in Docker sandboxes with the egress allow-list,
   expect(results).toHaveLength(4);
   expect(results.every((event) => event.type === 'user.tool_result' && !event.is_error)).toBe(true);
   expect(resultText(results[1]!)).toMatch(/\/workspace\s+1000\s+kept in the sandbox/);
+  expect(resultText(results[1]!)).toContain('The word is THYME.'); // the skill the runner set up, in the container
   expect(resultText(results[2]!)).toContain('kept in the sandbox');
   // The allow-list: the allowed host answered through the proxy, the other was refused by it.
   expect(resultText(results[3]!)).toContain('hello from 127.0.0.4');
