@@ -32,6 +32,7 @@ const benchLabel = 'io.temporal-agents.bench';
 const runId = randomBytes(3).toString('hex');
 /** P3′ (issue 19), p50: the tool round trip, and claim or create until the first command has answered. */
 const targets = { toolP50Ms: 5, warmFirstCommandP50Ms: 20, coldFirstCommandP50Ms: 150 };
+const round1 = (value: number) => Math.round(value * 10) / 10;
 const toolReps = Number(process.env.BENCH_P3_TOOL_REPS ?? 200);
 
 const docker = new Docker();
@@ -230,6 +231,10 @@ function markdownLines(result: BenchResult): string[] {
     row('cold create, running', result.cold.running),
     row('**cold create + first command**', result.cold.firstExec),
     '',
+    `Load average (1 min) ${result.loadAverage.start} at the start, ${result.loadAverage.end} at the end, on ` +
+      `${result.machine.nproc} cores: other jobs share the machine, and every figure above is inflated accordingly ` +
+      '(compare the bare docker exec row with an earlier run on a quieter machine: 51.6 ms p50).',
+    '',
     `Targets (issue 19, p50): tool round trip ≤ ${targets.toolP50Ms} ms — ${verdict(result.tool.p50, targets.toolP50Ms)}; ` +
       `warm claim to first command ≤ ${targets.warmFirstCommandP50Ms} ms — ` +
       `${verdict(result.warm.firstExec.p50, targets.warmFirstCommandP50Ms)}; cold create to first command ≤ ` +
@@ -284,7 +289,7 @@ async function main(): Promise<void> {
       dockerExec: stats(roundTrip.dockerExec),
       warm: { running: stats(warm.running), firstExec: stats(warm.firstExec) },
       cold: { running: stats(cold.running), firstExec: stats(cold.firstExec) },
-      loadAverage: { start: loadStart, end: loadavg()[0] ?? 0 },
+      loadAverage: { start: round1(loadStart), end: round1(loadavg()[0] ?? 0) },
       targets,
       profileReps,
       profile,

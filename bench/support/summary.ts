@@ -78,13 +78,14 @@ export function writeSummary(): void {
     );
   }
   const claim = read('sandbox-claim');
+  if (claim) {
+    rows.push(
+      `| sandbox claim p50 until running (P3) | warm ≤ 50 ms, cold ≤ 600 ms | warm ${claim.warm.running.p50} ms, cold ${claim.cold.running.p50} ms | ${verdict(claim.warm.running.p50 <= 50 && claim.cold.running.p50 <= 600)} |`,
+    );
+  }
   if (claim?.tool) {
     rows.push(
       `| sandbox tool round trip; claim / create to first command, p50 (P3′) | ≤ 5 ms; warm ≤ 20 ms, cold ≤ 150 ms | ${claim.tool.p50} ms (p95 ${claim.tool.p95}); warm ${claim.warm.firstExec.p50} ms, cold ${claim.cold.firstExec.p50} ms | ${verdict(claim.tool.p50 <= 5 && claim.warm.firstExec.p50 <= 20 && claim.cold.firstExec.p50 <= 150)} |`,
-    );
-  } else if (claim) {
-    rows.push(
-      `| sandbox claim p50 (P3) | warm ≤ 50 ms, cold ≤ 600 ms | warm ${claim.warm.running.p50} ms (${claim.warm.firstExec.p50} ms with first exec), cold ${claim.cold.running.p50} ms | ${verdict(claim.warm.running.p50 <= 50 && claim.cold.running.p50 <= 600)} |`,
     );
   }
   const section = [
