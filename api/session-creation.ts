@@ -7,12 +7,8 @@ import type pg from 'pg';
 import { getAgent } from '../db/repositories/agents.ts';
 import { getEnvironment } from '../db/repositories/environments.ts';
 import { memoryStoresByIds } from '../db/repositories/memory-stores.ts';
-import {
-  addSessionMemoryStore,
-  addSessionResource,
-  defaultMountPath,
-  existingFileIds,
-} from '../db/repositories/files.ts';
+import { addSessionMemoryStore, addSessionResource, existingFileIds } from '../db/repositories/files.ts';
+import { addRepositoryResource } from '../db/repositories/repository-resources.ts';
 import type { Metadata } from '../db/repositories/pagination.ts';
 import { getSessionRow, insertSession, type SessionRow } from '../db/repositories/sessions.ts';
 import { existingVaultIds } from '../db/repositories/vaults.ts';
@@ -23,8 +19,14 @@ import type { UserContent, UserMessageEvent } from '../domain/events.ts';
 import { makeId } from '../domain/ids.ts';
 import { memoryMountPaths, memorySystemSection } from '../domain/memory.ts';
 import type { SessionSettings } from '../domain/session.ts';
+import { defaultFileMountPath, type RepositoryCheckout } from '../domain/session-resources.ts';
 import { ApiError, invalidRequest } from './errors.ts';
 import type { SessionDriver } from './session-driver.ts';
+import {
+  prepareRepositoryResource,
+  type RepositoryResourceDeps,
+  type RepositoryResourceRequest,
+} from './repository-resources.ts';
 import { buildSessionInput } from './session-input.ts';
 
 export interface SessionCreationDeps {
@@ -32,6 +34,8 @@ export interface SessionCreationDeps {
   config: PlatformConfig;
   settings: SessionSettings;
   driver: SessionDriver;
+  /** Needed for github_repository resources (POST /v1/sessions); deployments refuse them (their rows keep no token). */
+  repositories?: RepositoryResourceDeps;
 }
 
 export interface SessionRequest {
@@ -47,6 +51,9 @@ export interface SessionRequest {
     memory_store_id?: string;
     access?: 'read_write' | 'read_only' | null;
     instructions?: string | null;
+    url?: string;
+    authorization_token?: string;
+    checkout?: RepositoryCheckout | null;
   }>;
   initialEvents?: Array<{ type: 'user.message'; content: UserContent[] }>;
   /** Decided by the caller when a retry must not create a second session (deployment runs); else a new id. */
@@ -110,6 +117,7 @@ export async function resolveSessionReferences(
   pool: pg.Pool,
   tenantId: string,
   request: Omit<SessionRequest, 'environmentId'> & { environmentId: string },
+  options: { repositories?: RepositoryResourceDeps } = {},
 ) {
   const agent = await getAgent(pool, tenantId, request.agent.id, request.agent.version);
   if (!agent) throw missing('agent', request.agent.id, 'agent_archived_error');
@@ -131,13 +139,21 @@ export async function resolveSessionReferences(
   const missingVault = vaultIds.find((id) => !vaults.has(id));
   if (missingVault) throw missing('vault', missingVault, 'vault_not_found_error');
   const resources = request.resources ?? [];
-  const fileResources = resources.flatMap((resource) => {
-    if (resource.type === 'memory_store') return [];
-    if (resource.type !== 'file' || !resource.file_id) {
-      throw invalidRequest(`${resource.type} resources are not supported yet`);
+  const fileResources: Array<{ fileId: string; mountPath: string }> = [];
+  const repositoryResources: Array<{ index: number; resource: RepositoryResourceRequest }> = [];
+  for (const [index, resource] of resources.entries()) {
+    if (resource.type === 'memory_store') continue;
+    if (resource.type === 'file' && resource.file_id) {
+      fileResources.push({
+        fileId: resource.file_id,
+        mountPath: resource.mount_path ?? defaultFileMountPath(resource.file_id),
+      });
+    } else if (resource.type === 'github_repository' && options.repositories && resource.url) {
+      repositoryResources.push({ index, resource: { ...resource, type: 'github_repository', url: resource.url } });
+    } else {
+      throw invalidRequest(`${resource.type} resources are not supported here`);
     }
-    return [{ fileId: resource.file_id, mountPath: resource.mount_path ?? defaultMountPath(resource.file_id) }];
-  });
+  }
   const files = await existingFileIds(
     pool,
     tenantId,
@@ -146,7 +162,10 @@ export async function resolveSessionReferences(
   const missingFile = fileResources.find((resource) => !files.has(resource.fileId));
   if (missingFile) throw missing('file', missingFile.fileId, 'file_not_found_error');
   const memoryStores = await resolveMemoryStoreResources(pool, tenantId, resources);
-  return { agent, environment, vaultIds, fileResources, memoryStores };
+  const repositories = await Promise.all(
+    repositoryResources.map(({ index, resource }) => prepareRepositoryResource(options.repositories!, resource, index)),
+  );
+  return { agent, environment, vaultIds, fileResources, memoryStores, repositories };
 }
 
 /** Creates and starts a session; with a caller-decided `sessionId`, a repeated call returns the session made first. */
@@ -159,10 +178,11 @@ export async function createSession(
     const existing = await getSessionRow(deps.pool, tenantId, request.sessionId);
     if (existing) return existing;
   }
-  const { agent, environment, vaultIds, fileResources, memoryStores } = await resolveSessionReferences(
+  const { agent, environment, vaultIds, fileResources, memoryStores, repositories } = await resolveSessionReferences(
     deps.pool,
     tenantId,
     request,
+    { repositories: deps.repositories },
   );
   const sessionId = request.sessionId ?? makeId('session', randomUUID());
   const initialEvents: UserMessageEvent[] = (request.initialEvents ?? []).map((event) => ({
@@ -197,6 +217,9 @@ export async function createSession(
     });
     for (const resource of fileResources) await addSessionResource(client, tenantId, sessionId, resource);
     for (const store of memoryStores) await addSessionMemoryStore(client, tenantId, sessionId, store);
+    for (const resource of repositories) {
+      await addRepositoryResource(client, deps.repositories!.secretBox, tenantId, sessionId, resource);
+    }
     try {
       await deps.driver.start(input);
     } catch (error) {

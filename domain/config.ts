@@ -75,6 +75,19 @@ export const configSchema = z.object({
         .map((entry) => entry.trim())
         .filter((entry) => entry !== ''),
     ),
+  /**
+   * Hosts that github_repository resources may be cloned from (comma-separated, exact host names; default github.com).
+   * The URL guard (AGENTS_PRIVATE_NETWORK_ALLOWLIST) applies on top (see README "Repositories in the sandbox").
+   */
+  AGENTS_REPOSITORY_HOSTS: z
+    .string()
+    .default('github.com')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim().toLowerCase())
+        .filter((entry) => entry !== ''),
+    ),
   /** A model server for providers without a key (the fake model server in development and tests). */
   AGENTS_FAKE_MODEL_URL: optionalString,
   /** A workflow bundle built ahead of time (bundleWorkflowCode); otherwise session workers bundle at start. */

@@ -109,6 +109,8 @@ export type SessionLifecycleEvent =
         vault_id?: string;
         /** `mcp_*_error`: the MCP server. */
         mcp_server_name?: string;
+        /** `repository_*_error`: the repository resource's URL. */
+        repository_url?: string | null;
       };
     })
   | (EventBase & { type: 'session.deleted' });

@@ -67,15 +67,30 @@ export class UrlGuard {
     url: string | URL,
     options: { allowUnresolvable?: boolean; lookupTimeoutMs?: number } = {},
   ): Promise<void> {
+    await this.checkedAddresses(url, options);
+  }
+
+  /**
+   * check(), returning the addresses it allowed (an IP literal is its own; empty for an unresolvable name passed by
+   * `allowUnresolvable`) — for clients that connect on their own (git) and must be pinned to them.
+   */
+  async checkedAddresses(
+    url: string | URL,
+    options: { allowUnresolvable?: boolean; lookupTimeoutMs?: number } = {},
+  ): Promise<string[]> {
     const parsed = parseUrl(url);
     const host = stripBrackets(parsed.hostname);
-    if (isIP(host)) return this.assertAllowed(host, [host]);
+    if (isIP(host)) {
+      this.assertAllowed(host, [host]);
+      return [host];
+    }
     const addresses = await resolveAll(host, options.lookupTimeoutMs);
     if (addresses === undefined) {
-      if (options.allowUnresolvable) return;
+      if (options.allowUnresolvable) return [];
       throw new UrlRefusedError(`${host} does not resolve`);
     }
     this.assertAllowed(host, addresses);
+    return addresses;
   }
 
   /** fetch() whose every connection (redirects included) is checked at connect time. */

@@ -10,7 +10,7 @@ import type { DataConverter } from '@temporalio/common';
 import type Docker from 'dockerode';
 import DockerClient from 'dockerode';
 import type pg from 'pg';
-import { createSandboxActivities } from '../activities/sandbox/activities.ts';
+import { createSandboxActivities, type RepositoryDeps } from '../activities/sandbox/activities.ts';
 import { DockerSandbox } from '../activities/sandbox/docker-sandbox.ts';
 import { EgressGateway, type EgressGatewayOptions } from '../activities/sandbox/egress/gateway.ts';
 import { SecretBox } from '../db/repositories/secret-box.ts';
@@ -42,6 +42,8 @@ export interface SandboxWorkerOptions {
   egress?: Omit<EgressGatewayOptions, 'docker' | 'pool' | 'onError'>;
   /** Host folder of the exec agents' sockets (activities/sandbox/agent-host.ts); null: docker exec only. */
   agentRoot?: string | null;
+  /** Cloning github_repository resources on this host (activities/sandbox/repository-clone.ts). */
+  repositories?: RepositoryDeps;
 }
 
 export interface SandboxHostOptions extends SandboxWorkerOptions {
@@ -105,6 +107,7 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
     daemonOutageWaitMs: options.dockerOutageWaitMs,
     egress,
     agentRoot: options.agentRoot,
+    repositories: options.repositories,
   });
   const common = {
     connection: options.connection,
@@ -181,6 +184,7 @@ if (isMainModule(import.meta.url)) {
   const reaperConnection =
     config.AGENTS_SANDBOX_REAPER_INTERVAL_MS > 0 ? Connection.lazy({ address: config.TEMPORAL_ADDRESS }) : undefined;
   const urlGuard = new UrlGuard(config.AGENTS_PRIVATE_NETWORK_ALLOWLIST);
+  const secretBox = new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey);
   const host = await createSandboxHost({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -194,8 +198,9 @@ if (isMainModule(import.meta.url)) {
     maxConcurrency: config.AGENTS_SANDBOX_MAX_CONCURRENCY,
     dockerOutageWaitMs: config.AGENTS_SANDBOX_DOCKER_OUTAGE_WAIT_MS,
     agentRoot: config.AGENTS_SANDBOX_AGENT_DIR === 'off' ? null : config.AGENTS_SANDBOX_AGENT_DIR,
+    repositories: { secretBox, urlGuard, allowedHosts: config.AGENTS_REPOSITORY_HOSTS },
     egress: {
-      secretBox: new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
+      secretBox,
       socketDir: config.AGENTS_EGRESS_SOCKET_DIR,
       isAllowedAddress: (address) => urlGuard.isAllowedAddress(address),
       upstreamCaCertificates: config.AGENTS_EGRESS_UPSTREAM_CA_FILE

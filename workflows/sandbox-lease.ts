@@ -6,11 +6,15 @@ import { ActivityFailure, ApplicationFailure, patched, TimeoutFailure } from '@t
 import type { CredentialHostUnreachable } from '../domain/egress.ts';
 import { FailureType } from '../domain/errors.ts';
 import type { SandboxLease, ToolOutcome } from '../domain/sandbox.ts';
+import type { RepositoryFailure } from '../domain/session-resources.ts';
 import type { SessionWorkflowInput } from '../domain/session.ts';
 import { pinnedSkills } from '../domain/skills.ts';
 import type { SkillMount } from '../domain/contracts/sandbox-activity.ts';
 import { sandboxCreationActivities, sandboxHostActivities } from './activity-proxies.ts';
 import { handOffPatch, type EventJournal } from './event-journal.ts';
+
+/** Repositories the sandbox could not fetch become the API's `repository_*_error` session errors. */
+export const repositoryErrorsPatch = 'repository-resource-errors';
 
 export class SandboxLeaseManager {
   private ensuring: Promise<SandboxLease> | undefined;
@@ -68,7 +72,7 @@ export class SandboxLeaseManager {
       }
     }
     const summary = this.lastSnapshotId ? 'restore sandbox from snapshot' : 'create sandbox';
-    const { unreachableCredentials, ...lease } = await sandboxCreationActivities(
+    const { unreachableCredentials, repositoryErrors, ...lease } = await sandboxCreationActivities(
       this.input.settings,
     ).createSandbox.executeWithOptions({ summary }, [
       {
@@ -82,6 +86,7 @@ export class SandboxLeaseManager {
     ]);
     // Only sandboxes with egress credentials report these, so histories from before them replay unchanged.
     for (const credential of unreachableCredentials ?? []) this.reportUnreachable(credential);
+    this.reportRepositories(repositoryErrors);
     this.lease = lease;
     return this.lease;
   }
@@ -108,6 +113,24 @@ export class SandboxLeaseManager {
     });
   }
 
+  /** Only sessions with repository resources report these, so earlier histories replay unchanged. */
+  private reportRepositories(failures: RepositoryFailure[] | undefined): void {
+    if (!failures?.length || !patched(repositoryErrorsPatch)) return;
+    for (const failure of failures) {
+      this.journal.emit({
+        type: 'session.error',
+        error: {
+          type: failure.type,
+          message: failure.message,
+          // Not retried by itself: the session goes on without the repository; a rotated token
+          // (resources.update) tries again before the next sandboxed tool call.
+          retry_status: { type: 'exhausted' },
+          repository_url: failure.repositoryUrl,
+        },
+      });
+    }
+  }
+
   /** Runs a sandbox tool; a lost container or host is recreated from the last snapshot and the call tried once more. */
   async runTool(toolUseId: string, name: string, input: Record<string, unknown>): Promise<ToolOutcome> {
     for (let attempt = 1; ; attempt++) {
@@ -116,17 +139,21 @@ export class SandboxLeaseManager {
       const unwrittenEvents = patched(handOffPatch) ? this.journal.takeForActivity() : undefined;
       try {
         this.dirty = true;
-        const outcome = await this.host(lease).runTool.executeWithOptions({ summary: toolSummary(name, input) }, [
-          {
-            lease,
-            toolUseId,
-            name,
-            input,
-            env: this.input.environment.sandbox.env,
-            ...(unwrittenEvents ? { unwrittenEvents } : {}),
-          },
-        ]);
+        const { repositoryErrors, ...outcome } = await this.host(lease).runTool.executeWithOptions(
+          { summary: toolSummary(name, input) },
+          [
+            {
+              lease,
+              toolUseId,
+              name,
+              input,
+              env: this.input.environment.sandbox.env,
+              ...(unwrittenEvents ? { unwrittenEvents } : {}),
+            },
+          ],
+        );
         if (unwrittenEvents) this.journal.settleHandOff(true);
+        this.reportRepositories(repositoryErrors);
         return outcome;
       } catch (error) {
         if (unwrittenEvents) this.journal.settleHandOff(false);

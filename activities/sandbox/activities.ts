@@ -11,7 +11,7 @@ import {
   startSandboxRun,
 } from '../../db/repositories/sandbox-runs.ts';
 import { appendSessionEvents } from '../../db/repositories/session-events.ts';
-import type { ToolOutcome } from '../../domain/sandbox.ts';
+import type { SandboxOwner } from '../../domain/sandbox.ts';
 import type {
   CreateSandboxInput,
   CreatedSandbox,
@@ -19,16 +19,21 @@ import type {
   EnvironmentImage,
   PrepareEnvironmentImageInput,
   RunToolInput,
+  RunToolResult,
   SandboxLeaseInput,
 } from '../../domain/contracts/sandbox-activity.ts';
+import type { SecretBox } from '../../db/repositories/secret-box.ts';
 import type { EnvironmentPackages } from '../../domain/session.ts';
+import type { UrlGuard } from '../../net/url-guard.ts';
 import { toApplicationFailure } from '../failures.ts';
 import { daemonOutageFailure } from './daemon-outage.ts';
 import { DockerSandbox, SandboxGoneError } from './docker-sandbox.ts';
 import { ensureEnvironmentImage, EnvironmentImageError, hasPackages } from './environment-image.ts';
 import { planEgress, type EgressGateway } from './egress/gateway.ts';
 import { SnapshotStore } from './snapshot-store.ts';
-import { captureSessionOutputs, mountSessionFiles } from './session-files.ts';
+import { RepositoryCloner } from './repository-clone.ts';
+import { captureSessionOutputs, prepareSessionMounts } from './session-files.ts';
+import { SessionResourceSync } from './session-resources.ts';
 import { mountSessionSkills } from './session-skills.ts';
 import { mountSessionMemory, syncSessionMemory } from './session-memory.ts';
 import { runSandboxTool } from './tools.ts';
@@ -53,6 +58,17 @@ export interface SandboxActivityDeps {
   egress?: EgressGateway;
   /** Host folder of the exec agents' sockets (agent-host.ts); null: docker exec only; unset: the default folder. */
   agentRoot?: string | null;
+  /** What cloning github_repository resources needs; without it they fail with repository_clone_error. */
+  repositories?: RepositoryDeps;
+}
+
+export interface RepositoryDeps {
+  /** Opens repository resources' tokens (AGENTS_VAULT_KEY). */
+  secretBox: SecretBox;
+  /** Checks repository URLs when git connects (AGENTS_PRIVATE_NETWORK_ALLOWLIST). */
+  urlGuard: UrlGuard;
+  /** AGENTS_REPOSITORY_HOSTS. */
+  allowedHosts: readonly string[];
 }
 
 /** Heartbeats when called inside an activity; a no-op elsewhere (unit tests call the functions directly). */
@@ -87,6 +103,26 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
   });
   const heartbeat = deps.heartbeat ?? activityHeartbeat;
   const warmPools = deps.warmPools ?? [];
+  const repositories = deps.repositories;
+  const resources = new SessionResourceSync({
+    pool: deps.pool,
+    repositories: repositories && {
+      secretBox: repositories.secretBox,
+      cloner: new RepositoryCloner({
+        guard: repositories.urlGuard,
+        allowedHosts: repositories.allowedHosts,
+        onProgress: heartbeat,
+      }),
+    },
+    onWarning: activityWarning,
+  });
+  /** Who a container belongs to, remembered from its creation (asked of Docker once after a worker restart). */
+  const owners = new Map<string, SandboxOwner>();
+  const ownerOf = async (containerId: string): Promise<SandboxOwner | undefined> => {
+    const known = owners.get(containerId) ?? (await sandbox.owner(containerId));
+    if (known) owners.set(containerId, known);
+    return known;
+  };
   const outage = {
     docker: deps.docker,
     heartbeat,
@@ -139,15 +175,18 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       (input.snapshotId
         ? await sandbox.restore(spec, input.owner, input.snapshotId)
         : await sandbox.create(spec, input.owner));
+    let repositoryErrors;
     try {
       const container = deps.docker.getContainer(containerId);
-      await mountSessionFiles(deps.pool, container, input.owner, activityWarning);
+      await prepareSessionMounts(container);
+      repositoryErrors = await resources.sync(container, input.owner, true);
       await mountSessionSkills(deps.pool, container, input.owner, input.skills ?? [], activityWarning);
       await mountSessionMemory(deps.pool, container, input.owner);
     } catch (error) {
       await sandbox.destroy(containerId);
       throw error;
     }
+    owners.set(containerId, input.owner);
     await startSandboxRun(deps.pool, containerId, input.owner);
     return {
       containerId,
@@ -155,6 +194,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       state: 'running',
       ...(input.snapshotId ? { snapshotId: input.snapshotId } : {}),
       ...(planned.unreachable.length > 0 ? { unreachableCredentials: planned.unreachable } : {}),
+      ...(repositoryErrors.length > 0 ? { repositoryErrors } : {}),
     };
   }
 
@@ -210,12 +250,17 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
       return withDaemon(() => environmentImage(input.baseImage, input.packages));
     },
 
-    async runTool(input: RunToolInput): Promise<ToolOutcome> {
+    /** Brings the container's resources up to date (see session-resources.ts), then runs the tool. */
+    async runTool(input: RunToolInput): Promise<RunToolResult> {
       if (input.unwrittenEvents) {
         await appendSessionEvents(deps.pool, input.unwrittenEvents);
       }
       const { containerId } = input.lease;
       return onContainer(async () => {
+        const owner = await ownerOf(containerId);
+        const repositoryErrors = owner
+          ? await sandbox.guard(containerId, () => resources.sync(deps.docker.getContainer(containerId), owner, false))
+          : [];
         await deps.egress?.ensure(containerId);
         const outcome = await runSandboxTool(
           {
@@ -228,10 +273,11 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
           input.name,
           input.input,
         );
-        if (!deps.egress) return outcome;
+        const reported = repositoryErrors.length > 0 ? { repositoryErrors } : {};
+        if (!deps.egress) return { ...outcome, ...reported };
         // The tool's connections are in the egress log before its result is.
         await deps.egress.flush();
-        return { ...outcome, content: deps.egress.redact(containerId, outcome.content) };
+        return { ...outcome, content: deps.egress.redact(containerId, outcome.content), ...reported };
       });
     },
 
@@ -261,6 +307,10 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
         if (input.lease) await sandbox.destroy(input.lease.containerId);
         await sandbox.destroyOwned(input.owner);
       });
+      if (input.lease) {
+        owners.delete(input.lease.containerId);
+        resources.forget(input.lease.containerId);
+      }
       await endSessionSandboxRuns(deps.pool, input.owner);
       if (input.deleteSnapshots) await snapshots.deleteForSession(input.owner);
     },

@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import type Docker from 'dockerode';
 import type pg from 'pg';
 import tar from 'tar-stream';
-import { saveSessionOutput, sessionFileMounts } from '../../db/repositories/files.ts';
+import { saveSessionOutput } from '../../db/repositories/files.ts';
 import type { SandboxOwner } from '../../domain/sandbox.ts';
 import { runProcess } from './docker-stream.ts';
 
@@ -19,27 +19,33 @@ const maxOutputsBytes = 64 * 1024 * 1024;
 
 const isUnder = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
 
-/** Writes the session's file resources into the container, and creates the (agent-writable) outputs folder. */
-export async function mountSessionFiles(
-  pool: pg.Pool,
-  container: Docker.Container,
-  owner: SandboxOwner,
-  onSkipped: (message: string) => void,
-): Promise<void> {
+/** Creates the (agent-writable) outputs folder; file and repository resources follow (session-resources.ts). */
+export async function prepareSessionMounts(container: Docker.Container): Promise<void> {
   await runAsRoot(container, ['bash', '-c', 'mkdir -p -- "$1" && chmod 1777 -- "$1"', 'outputs', outputsDir]);
-  for (const file of await sessionFileMounts(pool, owner.tenantId, owner.sessionId)) {
-    const path = posix.normalize(file.mountPath);
-    // The rest of the root filesystem is read-only; the API documents /mnt/session/uploads/<file_id> as the default.
-    if (!isUnder(path, sessionMountDir) || path === sessionMountDir || isUnder(path, outputsDir)) {
-      onSkipped(`file ${file.fileId} not mounted: ${file.mountPath} is outside ${sessionMountDir} or in its outputs`);
-      continue;
-    }
-    await runAsRoot(
-      container,
-      ['bash', '-c', 'mkdir -p -- "${1%/*}" && cat > "$1" && chmod 0444 -- "$1"', 'mount', path],
-      file.data,
-    );
+}
+
+/** Why a file resource cannot be mounted at this path, or undefined. */
+export function fileMountProblem(mountPath: string): string | undefined {
+  const path = posix.normalize(mountPath);
+  // The rest of the root filesystem is read-only; the API documents /mnt/session/uploads/<file_id> as the default.
+  if (!isUnder(path, sessionMountDir) || path === sessionMountDir || isUnder(path, outputsDir)) {
+    return `${mountPath} is outside ${sessionMountDir} or in its outputs`;
   }
+  return undefined;
+}
+
+/** Writes one file resource read-only (root-owned, mode 0444) at its mount path. */
+export async function writeMountedFile(container: Docker.Container, mountPath: string, data: Buffer): Promise<void> {
+  await runAsRoot(
+    container,
+    ['bash', '-c', 'mkdir -p -- "${1%/*}" && rm -f -- "$1" && cat > "$1" && chmod 0444 -- "$1"', 'mount', mountPath],
+    data,
+  );
+}
+
+/** Removes a file resource that was detached from the session. */
+export async function removeMountedFile(container: Docker.Container, mountPath: string): Promise<void> {
+  await runAsRoot(container, ['rm', '-f', '--', posix.normalize(mountPath)]);
 }
 
 /** Records every regular file under the outputs folder as a session-scoped file; returns how many were new. */
@@ -63,7 +69,7 @@ export async function captureSessionOutputs(
   return added;
 }
 
-async function runAsRoot(container: Docker.Container, argv: string[], stdin?: Buffer): Promise<void> {
+export async function runAsRoot(container: Docker.Container, argv: string[], stdin?: Buffer): Promise<void> {
   const result = await runProcess(container, { argv, user: rootUser, maxBytes: 4096, ...(stdin ? { stdin } : {}) });
   if (result.exitCode !== 0) throw new Error(`${argv.at(-1)}: ${result.stderr.toString().trim()}`);
 }

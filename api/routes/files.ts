@@ -1,20 +1,23 @@
-// /v1/files (upload as multipart/form-data, kept in PostgreSQL) and /v1/sessions/:id/resources (file resources).
+// /v1/files (upload as multipart/form-data, kept in PostgreSQL) and /v1/sessions/:id/resources (files added and
+// removed; a repository's token rotated by update). A running sandbox picks the change up before its next tool call.
 import {
   addSessionResource,
   createFile,
-  defaultMountPath,
   deleteFile,
   deleteSessionResource,
   existingFileIds,
   getFileContent,
+  getSessionResource,
   listFiles,
   pageSessionResources,
 } from '../../db/repositories/files.ts';
+import { rotateRepositoryToken } from '../../db/repositories/repository-resources.ts';
+import { defaultFileMountPath } from '../../domain/session-resources.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
 import { crudRoutes } from '../crud-routes.ts';
 import { invalidRequest, notFound } from '../errors.ts';
 import { fileListQuerySchema, fileSchema } from '../schemas/files.ts';
-import { fileResourceSchema, resourceSchema } from '../schemas/sessions.ts';
+import { fileResourceSchema, resourceSchema, resourceUpdateSchema } from '../schemas/sessions.ts';
 import { files, orNotFound, sessionResources, sessions } from '../resources.ts';
 
 /** Reads the `file` part of a multipart body with the platform's own form parser (no extra dependency). */
@@ -38,7 +41,7 @@ async function uploadedFile(
   };
 }
 
-export function registerFileRoutes(app: ZodApp, { pool }: ApiContext): void {
+export function registerFileRoutes(app: ZodApp, { pool, secretBox }: ApiContext): void {
   crudRoutes(app, pool, { kind: files, path: '/v1/files', tags: ['files'], schema: fileSchema })
     .create({ summary: 'Upload a file (multipart/form-data, part "file")' }, async ({ tenantId, request }) =>
       createFile(pool, tenantId, await uploadedFile(request.body, request.headers['content-type'] ?? '')),
@@ -83,7 +86,7 @@ export function registerFileRoutes(app: ZodApp, { pool }: ApiContext): void {
         if (!(await existingFileIds(pool, tenantId, [fileId])).has(fileId)) throw notFound('file', fileId);
         return addSessionResource(pool, tenantId, session.id, {
           fileId,
-          mountPath: body.mount_path ?? defaultMountPath(fileId),
+          mountPath: body.mount_path ?? defaultFileMountPath(fileId),
         });
       },
     )
@@ -91,6 +94,19 @@ export function registerFileRoutes(app: ZodApp, { pool }: ApiContext): void {
       pageSessionResources(pool, tenantId, session.id, { limit: query.limit, page: query.page }),
     )
     .retrieve({ summary: 'Get a session resource' })
+    .update(
+      { summary: "Rotate a repository resource's authorization token", body: resourceUpdateSchema },
+      async ({ tenantId, params, body }) => {
+        const target = { tenantId, sessionId: params.session_id, resourceId: params.resource_id };
+        const rotated = await rotateRepositoryToken(pool, secretBox, target, body.authorization_token);
+        if (rotated) return rotated;
+        // The resource exists but is a file: nothing about it can change.
+        if (await getSessionResource(pool, tenantId, params.session_id, params.resource_id)) {
+          throw invalidRequest('only github_repository resources can be updated (their authorization_token)');
+        }
+        return undefined;
+      },
+    )
     .remove(
       { summary: 'Detach a resource from a session', deletedType: 'session_resource_deleted' },
       async ({ tenantId, params }) => deleteSessionResource(pool, tenantId, params.session_id, params.resource_id),

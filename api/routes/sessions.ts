@@ -44,9 +44,10 @@ function createFromBody(
   body: SessionCreateBody,
   idempotentId: string | undefined,
 ): Promise<SessionRow> {
-  const { pool, config, driver, sessionSettings } = context;
+  const { pool, config, driver, sessionSettings, secretBox, urlGuard } = context;
   const agent = typeof body.agent === 'string' ? { id: body.agent, version: undefined } : body.agent;
-  return createSession({ pool, config, settings: sessionSettings, driver }, tenantId, {
+  const repositories = { secretBox, urlGuard, allowedHosts: config.AGENTS_REPOSITORY_HOSTS };
+  return createSession({ pool, config, settings: sessionSettings, driver, repositories }, tenantId, {
     agent: { id: agent.id, version: agent.version },
     environmentId: body.environment_id,
     title: body.title ?? null,

@@ -19,13 +19,25 @@ export const fileResourceSchema = z.object({
   mount_path: z.string().min(1).max(1024).startsWith('/').nullish(),
 });
 
+export const repositoryCheckoutSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('branch'), name: z.string().min(1).max(255) }),
+  z.object({
+    type: z.literal('commit'),
+    sha: z.string().regex(/^[0-9a-fA-F]{40}$/, 'a full 40-character commit SHA'),
+  }),
+]);
+
 export const githubResourceSchema = z.object({
   type: z.literal('github_repository'),
-  url: z.string(),
-  authorization_token: z.string().optional(),
-  checkout: z.unknown().optional(),
-  mount_path: z.string().nullish(),
+  url: z.string().min(1).max(2048),
+  authorization_token: z.string().min(1).max(4096).optional(),
+  checkout: repositoryCheckoutSchema.nullish(),
+  mount_path: z.string().min(1).max(1024).startsWith('/').nullish(),
 });
+export type GithubResourceBody = z.infer<typeof githubResourceSchema>;
+
+/** The SDK's ResourceUpdateParams: a repository's token is the one thing that changes. */
+export const resourceUpdateSchema = z.object({ authorization_token: z.string().min(1).max(4096) });
 
 export const memoryStoreResourceSchema = z.object({
   type: z.literal('memory_store'),
@@ -97,8 +109,18 @@ const memoryStoreResourceView = z.object({
   updated_at: z.string(),
 });
 
+const repositoryResourceView = z.object({
+  id: z.string(),
+  type: z.literal('github_repository'),
+  url: z.string(),
+  checkout: repositoryCheckoutSchema.nullable(),
+  mount_path: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
 export const resourceSchema = z
-  .discriminatedUnion('type', [fileResourceView, memoryStoreResourceView])
+  .discriminatedUnion('type', [fileResourceView, memoryStoreResourceView, repositoryResourceView])
   .meta({ id: 'SessionResource' });
 
 export const sessionSchema = z

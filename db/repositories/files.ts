@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Queryable } from '../queryable.ts';
 import { makeId } from '../../domain/ids.ts';
+import type { RepositoryCheckout } from '../../domain/session-resources.ts';
 import type { ListOptions, Page } from './pagination.ts';
 import { tenantTable } from './tenant-table.ts';
 
@@ -89,36 +90,41 @@ export const listFiles = (
 
 // ---- session resources ---------------------------------------------------------------------------------------------
 
-export interface FileResourceRecord {
+interface ResourceTimes {
   id: string;
-  type: 'file';
-  file_id: string;
   mount_path: string;
   created_at: string;
   updated_at: string;
 }
 
+export type FileResourceRecord = ResourceTimes & { type: 'file'; file_id: string };
+
 /** A memory store attached to a session; name and description as they were at attach time. */
-export interface MemoryStoreResourceRecord {
-  id: string;
+export type MemoryStoreResourceRecord = ResourceTimes & {
   type: 'memory_store';
   memory_store_id: string;
   access: 'read_write' | 'read_only';
   instructions: string | null;
   name: string;
   description: string;
-  mount_path: string;
-  created_at: string;
-  updated_at: string;
-}
+};
 
-export type SessionResourceRecord = FileResourceRecord | MemoryStoreResourceRecord;
+/** A repository (db/repositories/repository-resources.ts); its token never leaves the row. */
+export type RepositoryResourceRecord = ResourceTimes & {
+  type: 'github_repository';
+  url: string;
+  checkout: RepositoryCheckout | null;
+};
 
-interface ResourceRow {
+export type SessionResourceRecord = FileResourceRecord | MemoryStoreResourceRecord | RepositoryResourceRecord;
+
+export interface ResourceRow {
   id: string;
   position: string;
-  type: 'file' | 'memory_store';
-  file_id: string;
+  type: SessionResourceRecord['type'];
+  file_id: string | null;
+  url: string | null;
+  checkout: RepositoryCheckout | null;
   mount_path: string;
   memory_store_id: string | null;
   access: 'read_write' | 'read_only' | null;
@@ -129,27 +135,41 @@ interface ResourceRow {
   updated_at: Date;
 }
 
-const toResource = (row: ResourceRow): SessionResourceRecord => {
-  const times = { created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
+export function toResource(row: ResourceRow): SessionResourceRecord {
+  const times = {
+    id: row.id,
+    mount_path: row.mount_path,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
   if (row.type === 'memory_store') {
     return {
-      id: row.id,
+      ...times,
       type: 'memory_store',
       memory_store_id: row.memory_store_id ?? '',
       access: row.access ?? 'read_write',
       instructions: row.instructions,
       name: row.name ?? '',
       description: row.description ?? '',
-      mount_path: row.mount_path,
-      ...times,
     };
   }
-  return { id: row.id, type: 'file', file_id: row.file_id, mount_path: row.mount_path, ...times };
-};
+  if (row.type === 'github_repository') {
+    return { ...times, type: 'github_repository', url: row.url ?? '', checkout: row.checkout };
+  }
+  return { ...times, type: 'file', file_id: row.file_id ?? '' };
+}
 
-const resources = tenantTable({ table: 'session_resources', toRecord: toResource, archivable: false });
+/** Every column but a repository's sealed token. */
+export const resourceColumns =
+  'id, position, type, file_id, url, checkout, mount_path, memory_store_id, access, instructions, name, ' +
+  'description, created_at, updated_at';
 
-export const defaultMountPath = (fileId: string): string => `/mnt/session/uploads/${fileId}`;
+const resources = tenantTable({
+  table: 'session_resources',
+  toRecord: toResource,
+  columns: resourceColumns,
+  archivable: false,
+});
 
 export async function addSessionResource(
   db: Queryable,
@@ -159,7 +179,7 @@ export async function addSessionResource(
 ): Promise<SessionResourceRecord> {
   const { rows } = await db.query<ResourceRow>(
     `insert into session_resources (id, tenant_id, session_id, type, file_id, mount_path)
-     values ($1, $2, $3, 'file', $4, $5) returning *`,
+     values ($1, $2, $3, 'file', $4, $5) returning ${resourceColumns}`,
     [makeId('sessionResource', randomUUID()), tenantId, sessionId, resource.fileId, resource.mountPath],
   );
   return toResource(rows[0] as ResourceRow);
@@ -174,7 +194,7 @@ export async function addSessionMemoryStore(
 ): Promise<SessionResourceRecord> {
   const { rows } = await db.query<ResourceRow>(
     `insert into session_resources (id, tenant_id, session_id, type, memory_store_id, access, instructions, name,
-       description, mount_path) values ($1, $2, $3, 'memory_store', $4, $5, $6, $7, $8, $9) returning *`,
+       description, mount_path) values ($1, $2, $3, 'memory_store', $4, $5, $6, $7, $8, $9) returning ${resourceColumns}`,
     [
       makeId('sessionResource', randomUUID()),
       tenantId,
@@ -207,7 +227,8 @@ export async function listSessionResources(
   const bySession = new Map<string, SessionResourceRecord[]>();
   if (sessionIds.length === 0) return bySession;
   const { rows } = await pool.query<ResourceRow & { session_id: string }>(
-    'select * from session_resources where tenant_id = $1 and session_id = any($2) order by position',
+    `select session_id, ${resourceColumns} from session_resources where tenant_id = $1 and session_id = any($2)
+     order by position`,
     [tenantId, sessionIds],
   );
   for (const row of rows) {
@@ -242,21 +263,6 @@ export const pageSessionResources = (
   resources.list(pool, { tenant_id: tenantId, session_id: sessionId }, { ...options, order: 'asc' });
 
 // ---- files in the sandbox ------------------------------------------------------------------------------------------
-
-/** The session's file resources with their content: what the sandbox mounts at create and restore. */
-export async function sessionFileMounts(
-  pool: pg.Pool,
-  tenantId: string,
-  sessionId: string,
-): Promise<{ fileId: string; mountPath: string; data: Buffer }[]> {
-  const { rows } = await pool.query<{ file_id: string; mount_path: string; data: Buffer }>(
-    `select r.file_id, r.mount_path, f.data from session_resources r
-     join files f on f.tenant_id = r.tenant_id and f.id = r.file_id
-     where r.tenant_id = $1 and r.session_id = $2 and r.type = 'file' order by r.position`,
-    [tenantId, sessionId],
-  );
-  return rows.map((row) => ({ fileId: row.file_id, mountPath: row.mount_path, data: row.data }));
-}
 
 /**
  * Records one file the agent wrote under the outputs folder as a session-scoped file. The same path with the same

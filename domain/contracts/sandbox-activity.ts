@@ -1,7 +1,8 @@
 // The sandbox activities' contract (activities/sandbox/activities.ts implements them; workflows/sandbox-lease.ts calls
 // them). Results: a SandboxLease from createSandbox, a ToolOutcome from runTool (domain/sandbox.ts), a snapshot id.
 import type { CredentialHostUnreachable } from '../egress.ts';
-import type { SandboxLease, SandboxOwner, SandboxSpec } from '../sandbox.ts';
+import type { SandboxLease, SandboxOwner, SandboxSpec, ToolOutcome } from '../sandbox.ts';
+import type { RepositoryFailure } from '../session-resources.ts';
 import type { EnvironmentPackages } from '../session.ts';
 import type { JournalBatch } from './journal-batch.ts';
 
@@ -9,6 +10,13 @@ import type { JournalBatch } from './journal-batch.ts';
 export interface CreatedSandbox extends SandboxLease {
   /** Credentials the environment's network policy keeps from their hosts (`credential_host_unreachable_error`). */
   unreachableCredentials?: CredentialHostUnreachable[];
+  /** github_repository resources the sandbox did not receive (`repository_*_error`); absent when none. */
+  repositoryErrors?: RepositoryFailure[];
+}
+
+/** What runTool returns: the tool's outcome, and repositories a resource change brought that could not be fetched. */
+export interface RunToolResult extends ToolOutcome {
+  repositoryErrors?: RepositoryFailure[];
 }
 
 export interface CreateSandboxInput {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { platformFailureConverterPath } from '../../codec/data-converter.ts';
 import { batchPerActivationPatch, handOffPatch } from '../../workflows/event-journal.ts';
 import { queueAtTurnStartPatch, validateRunnerInputPatch } from '../../workflows/runner-work.ts';
+import { repositoryErrorsPatch } from '../../workflows/sandbox-lease.ts';
 import { validateToolInputPatch } from '../../workflows/tool-execution.ts';
 import { historiesDir } from '../support/histories.ts';
 import { testDataConverter } from '../support/platform.ts';
@@ -62,6 +63,7 @@ describe('replay gate', () => {
       validateToolInputPatch,
       queueAtTurnStartPatch,
       validateRunnerInputPatch,
+      repositoryErrorsPatch,
     ]) {
       expect(files.filter((file) => patchesOf(file).includes(patch)).length, `after ${patch}`).toBeGreaterThan(0);
       expect(files.filter((file) => !patchesOf(file).includes(patch)).length, `before ${patch}`).toBeGreaterThan(0);

@@ -125,6 +125,11 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
       extraLabels: testContainerLabels(),
       // This machine reaches PyPI and npm through a TLS-intercepting proxy; image builds must trust its CA.
       buildCaCertificates: existsSync(systemCaBundle) ? readFileSync(systemCaBundle) : undefined,
+      repositories: {
+        secretBox: new SecretBox(developmentVaultKey),
+        urlGuard: guard,
+        allowedHosts: platformConfig(prefix, options.env).AGENTS_REPOSITORY_HOSTS,
+      },
       egress: egressSocketDir
         ? {
             secretBox: new SecretBox(developmentVaultKey),
