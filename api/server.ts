@@ -15,7 +15,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { SecretBox } from '../db/repositories/secret-box.ts';
 import { UrlGuard } from '../net/url-guard.ts';
-import { developmentVaultKey, type PlatformConfig } from '../domain/config.ts';
+import { developmentVaultKey, sessionSettingsFromConfig, type PlatformConfig } from '../domain/config.ts';
 import { makeId } from '../domain/ids.ts';
 import { defaultSessionSettings, type SessionSettings } from '../domain/session.ts';
 import { registerAuthentication } from './auth.ts';
@@ -101,7 +101,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   const driver = new SessionDriver(options.temporalClient, options.temporalTimeoutMs);
   const sessionSettings: SessionSettings = {
     ...defaultSessionSettings,
-    taskQueuePrefix: config.AGENTS_TASK_QUEUE_PREFIX,
+    ...sessionSettingsFromConfig(config),
     ...config.AGENTS_SESSION_SETTINGS,
     ...options.sessionSettings,
   };

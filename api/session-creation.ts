@@ -15,12 +15,14 @@ import { existingVaultIds } from '../db/repositories/vaults.ts';
 import { withTransaction } from '../db/transaction.ts';
 import type { PlatformConfig } from '../domain/config.ts';
 import type { RunErrorType, SessionPreconditionFailure } from '../domain/deployments.ts';
-import type { UserContent, UserMessageEvent } from '../domain/events.ts';
+import type { UserContent, UserEvent } from '../domain/events.ts';
 import { makeId } from '../domain/ids.ts';
 import { memoryMountPaths, memorySystemSection } from '../domain/memory.ts';
 import type { SessionSettings } from '../domain/session.ts';
 import { defaultFileMountPath, type RepositoryCheckout } from '../domain/session-resources.ts';
 import { ApiError, invalidRequest } from './errors.ts';
+import { resolveOutcome } from './outcome-events.ts';
+import type { DefineOutcomeBody } from './schemas/events.ts';
 import type { SessionDriver } from './session-driver.ts';
 import {
   prepareRepositoryResource,
@@ -55,7 +57,7 @@ export interface SessionRequest {
     authorization_token?: string;
     checkout?: RepositoryCheckout | null;
   }>;
-  initialEvents?: Array<{ type: 'user.message'; content: UserContent[] }>;
+  initialEvents?: Array<{ type: 'user.message'; content: UserContent[] } | DefineOutcomeBody>;
   /** Decided by the caller when a retry must not create a second session (deployment runs); else a new id. */
   sessionId?: string;
 }
@@ -185,11 +187,14 @@ export async function createSession(
     { repositories: deps.repositories },
   );
   const sessionId = request.sessionId ?? makeId('session', randomUUID());
-  const initialEvents: UserMessageEvent[] = (request.initialEvents ?? []).map((event) => ({
-    ...event,
-    id: makeId('event', randomUUID()),
-    processed_at: null,
-  }));
+  const initialEvents: UserEvent[] = await Promise.all(
+    (request.initialEvents ?? []).map(async (event) => {
+      const id = makeId('event', randomUUID());
+      const resolved =
+        event.type === 'user.define_outcome' ? await resolveOutcome(deps.pool, tenantId, event, id) : event;
+      return { ...resolved, id, processed_at: null };
+    }),
+  );
   const input = await buildSessionInput({
     pool: deps.pool,
     config: deps.config,

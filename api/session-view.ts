@@ -3,7 +3,8 @@
 import type pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SessionResourceRecord } from '../db/repositories/files.ts';
-import { emptyTotals, usageBySession, type UsageTotals } from '../db/repositories/session-events.ts';
+import { emptyTotals, readEventsOfTypes, usageBySession, type UsageTotals } from '../db/repositories/session-events.ts';
+import { outcomeEvaluations, outcomeEventTypes, type OutcomeEvaluation } from '../domain/outcomes.ts';
 import { journalStatusOf, type SessionRow } from '../db/repositories/sessions.ts';
 import type { SessionStatus } from '../domain/events.ts';
 import type { SessionStateView } from '../domain/session.ts';
@@ -61,7 +62,17 @@ export async function liveState(
 
 const round = (seconds: number): number => Math.round(seconds * 1000) / 1000;
 
-export function sessionResponse(row: SessionRow, live: LiveState, resources: SessionResourceRecord[]) {
+/** The session's outcomes, read back from its log (domain/outcomes.ts). */
+export async function sessionOutcomes(pool: pg.Pool, sessionId: string): Promise<OutcomeEvaluation[]> {
+  return outcomeEvaluations(await readEventsOfTypes(pool, sessionId, outcomeEventTypes));
+}
+
+export function sessionResponse(
+  row: SessionRow,
+  live: LiveState,
+  resources: SessionResourceRecord[],
+  outcomes: OutcomeEvaluation[] = [],
+) {
   const end = row.archived_at ?? new Date();
   return {
     id: row.id,
@@ -88,7 +99,7 @@ export function sessionResponse(row: SessionRow, live: LiveState, resources: Ses
       },
     },
     budget: null,
-    outcome_evaluations: [],
+    outcome_evaluations: outcomes,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
     archived_at: row.archived_at ? row.archived_at.toISOString() : null,

@@ -227,6 +227,10 @@ export const configSchema = z.object({
         return z.NEVER;
       }
     }),
+  /** Context compaction: past this share of the model's context window, older turns are summarised (0 < share ≤ 1). */
+  AGENTS_COMPACTION_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.8),
+  /** Overrides the per-model context window table (domain/compaction.ts) for every model, in tokens. */
+  AGENTS_CONTEXT_WINDOW_TOKENS: z.coerce.number().int().positive().optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -259,6 +263,13 @@ export function parsePayloadKeys(value: string): { keys: Map<string, Uint8Array>
   }
   return { keys, currentKeyId };
 }
+
+/** The session settings that come from configuration (merged over the defaults by whoever starts sessions). */
+export const sessionSettingsFromConfig = (config: PlatformConfig) => ({
+  taskQueuePrefix: config.AGENTS_TASK_QUEUE_PREFIX,
+  compactionThreshold: config.AGENTS_COMPACTION_THRESHOLD,
+  ...(config.AGENTS_CONTEXT_WINDOW_TOKENS ? { contextWindowTokens: config.AGENTS_CONTEXT_WINDOW_TOKENS } : {}),
+});
 
 /** The platform's default limits (domain/tenant-limits.ts), from configuration. */
 export const limitDefaults = (config: PlatformConfig) => ({

@@ -53,12 +53,33 @@ export type UserToolResultEvent = EventBase & {
   content?: UserContent[];
   is_error?: boolean;
 };
+/** How a grader judges an outcome; file rubrics are resolved to their text before they reach the session. */
+export type OutcomeRubric = { type: 'text'; content: string };
+/** A task with a rubric: the agent works on it, a grader evaluates each attempt (workflows/outcome.ts). */
+export type UserDefineOutcomeEvent = EventBase & {
+  type: 'user.define_outcome';
+  description: string;
+  rubric: OutcomeRubric;
+  max_iterations: number | null;
+  /** `outc_…`, assigned when the session takes the outcome up. */
+  outcome_id?: string;
+};
+/** System-role text appended to the conversation; it reaches the model with the next turn. */
+export type SystemMessageEvent = EventBase & { type: 'system.message'; content: TextContent[] };
 export type UserEvent =
-  UserMessageEvent | UserInterruptEvent | UserToolConfirmationEvent | UserCustomToolResultEvent | UserToolResultEvent;
+  | UserMessageEvent
+  | UserInterruptEvent
+  | UserToolConfirmationEvent
+  | UserCustomToolResultEvent
+  | UserToolResultEvent
+  | UserDefineOutcomeEvent
+  | SystemMessageEvent;
 
 export type AgentEvent =
   | (EventBase & { type: 'agent.message'; content: TextContent[] })
   | (EventBase & { type: 'agent.thinking' })
+  /** Older turns were replaced by a summary in what later model requests carry (the log keeps them). */
+  | (EventBase & { type: 'agent.thread_context_compacted' })
   | (EventBase & {
       type: 'agent.tool_use';
       name: string;
@@ -113,7 +134,31 @@ export type SessionLifecycleEvent =
         repository_url?: string | null;
       };
     })
-  | (EventBase & { type: 'session.deleted' });
+  | (EventBase & { type: 'session.deleted' })
+  | (EventBase & { type: 'session.usage'; usage: SessionUsageSnapshot; budget?: SessionBudget | null })
+  | (EventBase & {
+      type: 'session.updated';
+      title?: string | null;
+      metadata?: Record<string, string>;
+      budget?: SessionBudget | null;
+    });
+
+/** The API's spend ceiling: list cost in minor units of USD (`"2500"` is $25.00). */
+export interface SessionBudget {
+  type: 'limit';
+  max_list_cost: { amount: string; currency: 'USD' };
+}
+
+export interface SessionUsageSnapshot {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  active_seconds: number;
+  list_cost?: { amount: string; currency: 'USD' };
+}
+
+/** A grader's verdict on one attempt (`span.outcome_evaluation_end.result`). */
+export type OutcomeResult = 'satisfied' | 'needs_revision' | 'max_iterations_reached' | 'failed' | 'interrupted';
 
 export type SpanEvent =
   | (EventBase & { type: 'span.model_request_start'; model?: string; summary?: string })
@@ -122,6 +167,17 @@ export type SpanEvent =
       model_request_start_id: string;
       is_error: boolean | null;
       model_usage: ModelUsageWire;
+    })
+  | (EventBase & { type: 'span.outcome_evaluation_start'; outcome_id: string; iteration: number })
+  | (EventBase & { type: 'span.outcome_evaluation_ongoing'; outcome_id: string; iteration: number })
+  | (EventBase & {
+      type: 'span.outcome_evaluation_end';
+      outcome_id: string;
+      iteration: number;
+      outcome_evaluation_start_id: string;
+      result: OutcomeResult;
+      explanation: string;
+      usage: ModelUsageWire;
     });
 
 export type SessionEvent = UserEvent | AgentEvent | SessionLifecycleEvent | SpanEvent;
@@ -142,4 +198,6 @@ export const userEventTypes = [
   'user.tool_confirmation',
   'user.custom_tool_result',
   'user.tool_result',
+  'user.define_outcome',
+  'system.message',
 ] as const;

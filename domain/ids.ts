@@ -23,6 +23,8 @@ export const idPrefix = {
   memory: 'mem_',
   memoryVersion: 'memver_',
   dream: 'drm_',
+  outcome: 'outc_',
+  contextSummary: 'csum_',
 } as const;
 
 export type IdKind = keyof typeof idPrefix;

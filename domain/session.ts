@@ -2,6 +2,7 @@
 // continue-as-new, and what its query returns. Any Temporal client can start and drive a session with these.
 import type { AgentSnapshot } from './agent.ts';
 import type { SessionStatus, StopReason, UserEvent } from './events.ts';
+import type { ContextRef } from './contracts/model-activity.ts';
 import type { ModelUsage } from './model.ts';
 import { defaultSandboxSpec, type SandboxLease, type SandboxSpec } from './sandbox.ts';
 import type { McpCatalog } from './tools/mcp-tools.ts';
@@ -51,6 +52,10 @@ export interface SessionSettings {
   taskQueuePrefix: string;
   /** One MCP tool call's timeout (default 60 s; absent in sessions started before MCP). */
   mcpToolTimeoutMs?: number;
+  /** Share of the model's context window past which older turns are compacted (absent: the default, 0.8). */
+  compactionThreshold?: number;
+  /** The context window in tokens, overriding the per-model table (domain/compaction.ts); tests make it small. */
+  contextWindowTokens?: number;
 }
 
 export const defaultSessionSettings: SessionSettings = {
@@ -106,6 +111,14 @@ export interface CarriedSessionState {
   runsSoFar: number;
   /** The MCP tools each server listed, discovered once per session (absent before MCP, or without MCP toolsets). */
   mcpCatalog?: McpCatalog;
+  /** The compacted context (absent before compaction, or never compacted). */
+  context?: CarriedContext;
+}
+
+export interface CarriedContext {
+  ref?: ContextRef;
+  /** Tokens of the last model request and its answer (the base of the next request's estimate). */
+  requestTokens: number;
 }
 
 export interface PendingAction {

@@ -2,6 +2,11 @@
 // in it rather than the messages themselves, which keeps workflow history linear in the conversation's size.
 import type { SessionEvent, TextContent, UserContent } from './events.ts';
 import type { AssistantContentBlock, ModelMessage, TextBlock, UserContentBlock } from './model.ts';
+import { outcomeTaskText, revisionRequest } from './outcomes.ts';
+
+/** What a compacted transcript starts with: the summary of the events it no longer carries. */
+export const summaryPreamble = (summary: string): string =>
+  `<summary_of_earlier_conversation>\n${summary}\n</summary_of_earlier_conversation>`;
 
 const textOf = (content: UserContent[] | undefined): TextBlock[] =>
   (content ?? []).map((block): TextBlock =>
@@ -16,8 +21,11 @@ const nonEmpty = (blocks: TextBlock[], fallback: string): TextBlock[] =>
  * with calls whatever ids the provider first gave. A call that never got a result (the turn was interrupted) gets an
  * error result, so every provider accepts the transcript.
  */
-export function buildTranscript(events: SessionEvent[]): ModelMessage[] {
+export function buildTranscript(events: SessionEvent[], options: { summary?: string } = {}): ModelMessage[] {
   const messages: ModelMessage[] = [];
+  if (options.summary !== undefined) {
+    messages.push({ role: 'user', content: [{ type: 'text', text: summaryPreamble(options.summary) }] });
+  }
   const openCalls = new Set<string>();
 
   const pushUser = (blocks: UserContentBlock[]) => {
@@ -58,6 +66,19 @@ export function buildTranscript(events: SessionEvent[]): ModelMessage[] {
         closeOpenCalls();
         pushUser(nonEmpty(textOf(event.content), '(empty message)'));
         break;
+      case 'user.define_outcome':
+        closeOpenCalls();
+        pushUser([{ type: 'text', text: outcomeTaskText(event.description, event.rubric.content) }]);
+        break;
+      case 'system.message':
+        closeOpenCalls();
+        pushUser(event.content.map((block): TextBlock => ({ type: 'text', text: `<system>${block.text}</system>` })));
+        break;
+      case 'span.outcome_evaluation_end': {
+        const text = revisionRequest(event.result, event.iteration, event.explanation);
+        if (text) pushUser([{ type: 'text', text }]);
+        break;
+      }
       case 'agent.message':
         pushAssistant(event.content.map((block: TextContent): TextBlock => ({ type: 'text', text: block.text })));
         break;
@@ -90,4 +111,27 @@ export function buildTranscript(events: SessionEvent[]): ModelMessage[] {
   }
   closeOpenCalls();
   return messages;
+}
+
+const clip = (text: string, max: number): string =>
+  text.length <= max
+    ? text
+    : `${text.slice(0, max / 2)}\n[… ${text.length - max} characters left out …]\n${text.slice(-max / 2)}`;
+
+/** A transcript as plain text, for a model that reads it rather than continues it (the grader, the summariser). */
+export function transcriptText(messages: ModelMessage[], maxBlockChars = 20_000): string {
+  const lines: string[] = [];
+  for (const message of messages) {
+    for (const block of message.content) {
+      if (block.type === 'text')
+        lines.push(`${message.role === 'user' ? 'User' : 'Agent'}: ${clip(block.text, maxBlockChars)}`);
+      else if (block.type === 'tool_use')
+        lines.push(`Agent called ${block.name}: ${clip(JSON.stringify(block.input), maxBlockChars)}`);
+      else {
+        const text = block.content.map((part) => part.text).join('');
+        lines.push(`Tool result${block.isError ? ' (error)' : ''}: ${clip(text, maxBlockChars)}`);
+      }
+    }
+  }
+  return lines.join('\n\n');
 }

@@ -16,7 +16,7 @@ import { UrlGuard } from '../net/url-guard.ts';
 import { DeploymentSchedules } from '../api/deployment-schedules.ts';
 import { sessionAdmission } from '../api/session-admission.ts';
 import { SessionDriver } from '../api/session-driver.ts';
-import { developmentVaultKey, type PlatformConfig } from '../domain/config.ts';
+import { developmentVaultKey, sessionSettingsFromConfig, type PlatformConfig } from '../domain/config.ts';
 import { defaultSessionSettings, type SessionSettings } from '../domain/session.ts';
 import { taskQueues, withPrefix } from '../domain/task-queues.ts';
 import { bootstrapWorkerProcess, isMainModule, runUntilSignalled } from './bootstrap.ts';
@@ -41,7 +41,11 @@ export async function createAutomationWorker(
 ): Promise<{ worker: Worker; sweep: () => Promise<void> }> {
   const { config, pool, client } = options;
   const taskQueuePrefix = config.AGENTS_TASK_QUEUE_PREFIX;
-  const settings: SessionSettings = { ...defaultSessionSettings, taskQueuePrefix, ...options.sessionSettings };
+  const settings: SessionSettings = {
+    ...defaultSessionSettings,
+    ...sessionSettingsFromConfig(config),
+    ...options.sessionSettings,
+  };
   const schedules = new DeploymentSchedules(client, {
     taskQueuePrefix,
     catchupWindowMs: config.AGENTS_DEPLOYMENT_CATCHUP_WINDOW_MS,

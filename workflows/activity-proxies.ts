@@ -32,6 +32,24 @@ export function modelActivities(settings: SessionSettings) {
   });
 }
 
+/**
+ * The grader and the summariser (model calls beside the agent's turn): retried by Temporal, not announced one by one —
+ * their spans and events say what they did.
+ */
+export function modelSideActivities(settings: SessionSettings) {
+  return proxyActivities<ModelActivities>({
+    taskQueue: withPrefix(settings.taskQueuePrefix, taskQueues.model),
+    startToCloseTimeout: settings.modelTimeoutMs,
+    heartbeatTimeout: settings.modelHeartbeatTimeoutMs,
+    retry: {
+      initialInterval: settings.modelRetryInitialMs,
+      maximumInterval: settings.modelRetryMaxMs,
+      maximumAttempts: settings.modelMaxAttempts,
+      nonRetryableErrorTypes: nonRetryableFailureTypes,
+    },
+  });
+}
+
 /** Creation goes to the shared sandbox queue: any Docker host may take it. */
 export function sandboxCreationActivities(settings: SessionSettings) {
   return proxyActivities<SandboxActivities>({

@@ -32,6 +32,7 @@ export class EventJournal {
   private handedOff: JournaledEvent[] | undefined;
   private readonly sessionId: string;
   private nextSeq: number;
+  private charsEmitted = 0;
 
   constructor(sessionId: string, nextSeq: number) {
     this.sessionId = sessionId;
@@ -46,6 +47,7 @@ export class EventJournal {
   emit<E extends NewEvent>(event: E): SessionEvent {
     const full = { ...event, id: event.id ?? this.newId(), processed_at: new Date().toISOString() } as SessionEvent;
     this.pending.push({ seq: this.nextSeq++, event: full });
+    this.charsEmitted += JSON.stringify(full).length;
     this.writing ??= this.drain();
     return full;
   }
@@ -53,6 +55,11 @@ export class EventJournal {
   /** The seq of the last event emitted (written or not). */
   get lastSeq(): number {
     return this.nextSeq - 1;
+  }
+
+  /** Characters of every event emitted by this run (what context compaction estimates request growth by). */
+  get emittedChars(): number {
+    return this.charsEmitted;
   }
 
   get seqToCarry(): number {

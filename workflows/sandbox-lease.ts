@@ -2,7 +2,7 @@
 // and removed while idle, resumed or restored on the next call, recreated from the last snapshot when its container or
 // its host is lost.
 import { TimeoutType } from '@temporalio/common';
-import { ActivityFailure, ApplicationFailure, patched, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, patched, TimeoutFailure } from '@temporalio/workflow';
 import type { CredentialHostUnreachable } from '../domain/egress.ts';
 import { FailureType } from '../domain/errors.ts';
 import type { SandboxLease, ToolOutcome } from '../domain/sandbox.ts';
@@ -179,6 +179,16 @@ export class SandboxLeaseManager {
       this.reportLost(error);
       this.lease = undefined;
     }
+  }
+
+  /** Waits until `hasWork`; meanwhile an idle sandbox is paused, then snapshotted and removed. */
+  async idleUntil(hasWork: () => boolean): Promise<void> {
+    const { idlePauseMs, idleSnapshotMs } = this.input.settings;
+    if (this.state === 'running' && !(await condition(hasWork, idlePauseMs))) await this.pause();
+    if (this.state === 'paused' && !(await condition(hasWork, Math.max(0, idleSnapshotMs - idlePauseMs)))) {
+      await this.snapshotAndRemove();
+    }
+    await condition(hasWork);
   }
 
   async pause(): Promise<void> {

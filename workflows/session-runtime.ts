@@ -25,7 +25,9 @@ import { EventIdMemory } from './event-id-memory.ts';
 import { EventJournal } from './event-journal.ts';
 import type { IncomingUserEvent } from './messages.ts';
 import { McpSessionTools } from './mcp-session.ts';
+import { ContextCompactor, sideCallOf } from './compaction.ts';
 import { callModel } from './model-call.ts';
+import { queuedTypes, takeUp, type OutcomeHost, type TurnAnswer } from './outcome.ts';
 import { SandboxLeaseManager } from './sandbox-lease.ts';
 import { SessionStatusTracker } from './session-status.ts';
 import { awaitingRunner, handConfirmedCallsToRunner, RunnerWork, type PendingEntry } from './runner-work.ts';
@@ -47,6 +49,7 @@ export class SessionRuntime {
   private cancellable: CancellationScope | undefined;
   private turnsThisRun = 0;
   private readonly runnerWork: RunnerWork;
+  private readonly context: ContextCompactor;
 
   private readonly input: SessionWorkflowInput;
 
@@ -62,6 +65,7 @@ export class SessionRuntime {
     this.usage = carried?.usage ?? emptyModelUsage();
     this.stats = carried?.stats ?? { activeMs: 0, turns: 0, modelCalls: 0, toolCalls: 0 };
     this.runnerWork = new RunnerWork(input, this.journal);
+    this.context = new ContextCompactor(input.settings, this.journal, carried?.context);
   }
 
   // ---- messages -------------------------------------------------------------------------------------------------
@@ -77,11 +81,9 @@ export class SessionRuntime {
           this.interruptEventId ??= id;
           this.cancellable?.cancel();
           break;
-        case 'user.message':
-          this.queue.push(event);
-          break;
         default:
-          this.resolve(event);
+          if (queuedTypes.has(event.type)) this.queue.push(event);
+          else this.resolve(event);
       }
     }
   }
@@ -136,15 +138,17 @@ export class SessionRuntime {
   async run(): Promise<SubAgentResult | undefined> {
     this.receive(this.input.initialEvents ?? []);
     for (;;) {
-      await this.waitForWork();
+      await this.sandbox.idleUntil(this.hasWork);
       if (this.terminateReason) return this.terminate(this.terminateReason);
       if (this.interruptEventId && this.queue.length === 0) {
         this.applyInterrupt(); // nothing running: the interrupt is simply recorded
         continue;
       }
-      const message = this.queue.shift();
-      if (message?.type !== 'user.message') continue;
-      const answer = await this.runTurn(message);
+      const answer = await takeUp(this.host(), this.queue.shift());
+      if (!answer) continue;
+      this.applyInterrupt();
+      this.status.idle(answer.stop);
+      await this.sandbox.snapshotIfDirty();
       if (this.input.parent) return this.finishSubAgent(answer);
       if (this.shouldContinueAsNew()) await this.continueAsNew();
     }
@@ -153,21 +157,19 @@ export class SessionRuntime {
   private hasWork = (): boolean =>
     this.queue.length > 0 || this.interruptEventId !== undefined || this.terminateReason !== undefined;
 
-  /** Waits for the next event; meanwhile an idle sandbox is paused, then snapshotted and removed. */
-  private async waitForWork(): Promise<void> {
-    const { idlePauseMs, idleSnapshotMs } = this.input.settings;
-    if (this.sandbox.state === 'running' && !(await condition(this.hasWork, idlePauseMs))) await this.sandbox.pause();
-    if (
-      this.sandbox.state === 'paused' &&
-      !(await condition(this.hasWork, Math.max(0, idleSnapshotMs - idlePauseMs)))
-    ) {
-      await this.sandbox.snapshotAndRemove();
-    }
-    await condition(this.hasWork);
-  }
+  private host = (): OutcomeHost => ({
+    settings: this.input.settings,
+    journal: this.journal,
+    status: this.status,
+    interrupted: () => this.interruptEventId !== undefined || this.terminateReason !== undefined,
+    setCancellable: (scope) => (this.cancellable = scope),
+    call: sideCallOf(this.input),
+    runTurn: (message) => this.runTurn(message),
+    addUsage: (usage) => (this.usage = addModelUsage(this.usage, usage)),
+  });
 
-  private async runTurn(message: UserMessageEvent): Promise<{ text: string; stop: StopReason }> {
-    this.journal.emit(message);
+  private async runTurn(message: UserMessageEvent | undefined): Promise<TurnAnswer> {
+    if (message) this.journal.emit(message);
     this.status.running();
     this.stats.turns++;
     this.turnsThisRun++;
@@ -193,22 +195,18 @@ export class SessionRuntime {
         stop = { type: 'budget_reached' };
         break;
       }
+      const room = this.context.makeRoom(this.host()); // 'ok' at once when there is room
+      if (room !== 'ok' && (await room) === 'limit') {
+        stop = { type: 'retries_exhausted' };
+        break;
+      }
       const outcome = await callModel(
+        this.host(),
         {
-          settings: this.input.settings,
-          journal: this.journal,
-          status: this.status,
-          interrupted: () => this.interruptEventId !== undefined || this.terminateReason !== undefined,
-          setCancellable: (scope) => (this.cancellable = scope),
-        },
-        {
-          sessionId: this.input.sessionId,
-          model: { provider: agent.model.provider ?? 'anthropic', id: agent.model.id, baseUrl: agent.model.base_url },
-          tenantId: this.input.tenantId,
-          vaultIds: this.input.vaultIds,
+          ...sideCallOf(this.input),
           system: sessionSystemPrompt(this.input, agent),
           tools,
-          maxOutputTokens: agent.limits?.max_output_tokens ?? defaultLimits.max_output_tokens,
+          ...(this.context.context ? { context: this.context.context } : {}),
         },
         `${agent.model.id} turn ${this.stats.turns}${step > 1 ? ` step ${step}` : ''}`,
       );
@@ -218,6 +216,7 @@ export class SessionRuntime {
 
       this.stats.modelCalls++;
       this.usage = addModelUsage(this.usage, outcome.response.usage);
+      this.context.noteResponse(outcome.response.usage);
       const text = outcome.response.content.flatMap((block) => (block.type === 'text' ? [block] : []));
       if (text.length > 0) {
         this.journal.emit({ type: 'agent.message', id: outcome.messageEventId, content: text });
@@ -230,10 +229,6 @@ export class SessionRuntime {
       }
       if ((await this.runTools(uses)) === 'interrupted') break;
     }
-
-    this.applyInterrupt();
-    this.status.idle(stop);
-    await this.sandbox.snapshotIfDirty();
     return { text: lastText, stop };
   }
 
@@ -357,7 +352,7 @@ export class SessionRuntime {
     return undefined;
   }
 
-  private async finishSubAgent(answer: { text: string; stop: StopReason }): Promise<SubAgentResult> {
+  private async finishSubAgent(answer: TurnAnswer): Promise<SubAgentResult> {
     await this.sandbox.destroy(true);
     this.status.terminated();
     await this.journal.flushed();
@@ -387,6 +382,7 @@ export class SessionRuntime {
       queue: this.queue,
       runsSoFar: (this.input.carried?.runsSoFar ?? 0) + 1,
       ...(this.mcp.carried ? { mcpCatalog: this.mcp.carried } : {}),
+      ...(this.context.carried ? { context: this.context.carried } : {}),
     };
     await continueAsNew<(input: SessionWorkflowInput) => Promise<SubAgentResult | undefined>>({
       ...this.input,

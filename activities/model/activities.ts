@@ -1,97 +1,57 @@
-// The model activity: reads the transcript from the event journal, calls the provider through its adapter with
-// streaming, publishes live deltas in batches, heartbeats, and returns the whole response. Retries belong to the
+// The model activities: the agent's turn (invokeModel) reads the transcript from the event journal, calls the
+// provider through its adapter with streaming, publishes live deltas in batches, and returns the whole response;
+// the outcome grader and the context summariser are side calls (side-calls.ts). Retries of the turn belong to the
 // workflow (it announces them as events); provider SDK retries are off.
-import { Context } from '@temporalio/activity';
-import type pg from 'pg';
 import { appendSessionEvents, readEvents } from '../../db/repositories/session-events.ts';
-import type { SecretBox } from '../../db/repositories/secret-box.ts';
-import { resolveSessionCredentials } from '../../db/repositories/vault-secrets.ts';
+import { readContextSummary } from '../../db/repositories/context-summaries.ts';
 import type { JournaledEvent } from '../../domain/events.ts';
 import type { InvokeModelInput } from '../../domain/contracts/model-activity.ts';
 import type { JournalBatch } from '../../domain/contracts/journal-batch.ts';
 import type { ModelResponse } from '../../domain/model.ts';
 import { buildTranscript } from '../../domain/transcript.ts';
-import { UrlGuard } from '../../net/url-guard.ts';
-import { adapterFor } from './adapter.ts';
 import { DeltaPublisher } from './delta-publisher.ts';
-import { resolveModelEndpoint, type ModelEndpoints } from './endpoint.ts';
-import { ProviderLimiter } from './provider-limits.ts';
-import { assertWithinBudget, defaultMetering, meterResponse, type MeteringOptions } from './usage-metering.ts';
+import { createProviderCaller, type ModelActivityDeps } from './provider-call.ts';
+import { createSideCallActivities } from './side-calls.ts';
 
 export type { ModelEndpoints } from './endpoint.ts';
-
-export interface ModelActivityDeps {
-  pool: pg.Pool;
-  endpoints: ModelEndpoints;
-  limiter?: ProviderLimiter;
-  /** Checks and connects to tenant endpoints (an agent's model.base_url that is not the operator's). */
-  urlGuard?: UrlGuard;
-  /** Opens the tenant's own model key from the session's vaults, for tenant endpoints. */
-  secretBox?: SecretBox;
-  /** Price table and default daily token budget for the usage ledger (usage-metering.ts). */
-  metering?: MeteringOptions;
-}
+export type { ModelActivityDeps } from './provider-call.ts';
 
 export function createModelActivities(deps: ModelActivityDeps) {
-  const limiter = deps.limiter ?? new ProviderLimiter({ maxConcurrent: 100, maxPerSecond: 1_000 });
-  const urlGuard = deps.urlGuard ?? new UrlGuard();
-  const metering = deps.metering ?? defaultMetering;
-  const resolveEndpoint = (input: InvokeModelInput) =>
-    resolveModelEndpoint({
-      endpoints: deps.endpoints,
-      model: input.model,
-      guard: urlGuard,
-      tenantCredentials: async (name) =>
-        deps.secretBox && input.tenantId
-          ? resolveSessionCredentials(deps.pool, deps.secretBox, input.tenantId, input.vaultIds ?? [], {
-              type: 'environment_variable',
-              authKey: `env:${name}`,
-            })
-          : [],
-    });
+  const callProvider = createProviderCaller(deps);
 
   return {
     async invokeModel(input: InvokeModelInput): Promise<ModelResponse> {
-      const context = Context.current();
-      const endpoint = await resolveEndpoint(input);
-      if (input.tenantId) await assertWithinBudget(deps.pool, metering, input.tenantId);
       const unwritten = handedOffBatch(input);
       if (unwritten) await appendSessionEvents(deps.pool, unwritten);
-      const events = await readEvents(deps.pool, input.sessionId, { throughSeq: input.throughSeq });
-      const messages = buildTranscript(events.map((journaled) => journaled.event));
+      // A compacted session carries the summary, then only the events after what it summarised.
+      const summary = input.context ? await readContextSummary(deps.pool, input.context.summaryId) : undefined;
+      const events = await readEvents(deps.pool, input.sessionId, {
+        afterSeq: input.context?.afterSeq,
+        throughSeq: input.throughSeq,
+      });
+      const messages = buildTranscript(
+        events.map((journaled) => journaled.event),
+        { summary },
+      );
       const deltas = new DeltaPublisher(deps.pool, input.sessionId, input.messageEventId, input.thinkingEventId);
-      // Heartbeats also while waiting for a provider slot, so a long wait is not taken for a dead worker.
-      const heartbeat = setInterval(() => context.heartbeat(), 1_000);
-      let release: (() => void) | undefined;
       try {
-        release = await limiter.acquire(input.model.provider, context.cancellationSignal);
-        context.heartbeat();
-        const response = await adapterFor(input.model.provider).call(
-          {
-            model: { ...input.model, baseUrl: endpoint.baseUrl },
-            system: input.system,
-            messages,
-            tools: input.tools,
-            maxOutputTokens: input.maxOutputTokens,
-          },
-          {
-            apiKey: endpoint.apiKey,
-            fetch: endpoint.fetch,
-            signal: context.cancellationSignal,
-            onPart: (part) => {
-              deltas.push(part);
-              context.heartbeat();
-            },
-          },
-        );
-        await meterResponse(deps.pool, metering, input, response);
-        return response;
+        return await callProvider({
+          sessionId: input.sessionId,
+          model: input.model,
+          tenantId: input.tenantId,
+          vaultIds: input.vaultIds,
+          entryKey: `model:${input.messageEventId}`,
+          system: input.system,
+          messages,
+          tools: input.tools,
+          maxOutputTokens: input.maxOutputTokens,
+          onPart: (part) => deltas.push(part),
+        });
       } finally {
-        release?.();
-        clearInterval(heartbeat);
         await deltas.close();
       }
     },
+    ...createSideCallActivities(deps.pool, callProvider),
   };
 }
 

@@ -4,7 +4,6 @@
 // response's event id so a retried activity writes it once.
 import type pg from 'pg';
 import { recordModelUsage, tenantTokenBudget } from '../../db/repositories/usage-ledger.ts';
-import type { InvokeModelInput } from '../../domain/contracts/model-activity.ts';
 import { ErrorCode, PlatformError } from '../../domain/errors.ts';
 import type { ModelResponse } from '../../domain/model.ts';
 import { costOf, defaultPriceTable, type PriceTable } from '../../domain/model-prices.ts';
@@ -30,7 +29,7 @@ export async function assertWithinBudget(pool: pg.Pool, options: MeteringOptions
 export async function meterResponse(
   pool: pg.Pool,
   options: MeteringOptions,
-  input: InvokeModelInput,
+  input: { tenantId?: string; sessionId: string; model: { id: string }; entryKey: string },
   response: ModelResponse,
 ): Promise<void> {
   if (!input.tenantId) return;
@@ -41,7 +40,7 @@ export async function meterResponse(
     cache_creation_input_tokens: response.usage.cacheCreationInputTokens,
   };
   await recordModelUsage(pool, {
-    entryKey: `model:${input.messageEventId}`,
+    entryKey: input.entryKey,
     tenantId: input.tenantId,
     sessionId: input.sessionId,
     model: input.model.id,

@@ -8,7 +8,9 @@ import { z } from 'zod';
 import { recordEventActors } from '../../db/repositories/event-actors.ts';
 import { listEventsPage } from '../../db/repositories/session-events.ts';
 import { journalStatusOf } from '../../db/repositories/sessions.ts';
+import type { UserDefineOutcomeEvent } from '../../domain/events.ts';
 import { makeId } from '../../domain/ids.ts';
+import { resolveOutcome } from '../outcome-events.ts';
 import type { IncomingUserEvent } from '../../workflows/messages.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
 import { idempotencyToken } from '../idempotency.ts';
@@ -22,7 +24,10 @@ import { SessionClosedError } from '../session-driver.ts';
 const tags = ['events'];
 
 /** The event as the workflow takes it: null optionals dropped. */
-function toIncoming(event: UserEventBody, id: string): IncomingUserEvent {
+function toIncoming(
+  event: UserEventBody | Omit<UserDefineOutcomeEvent, 'id' | 'processed_at'>,
+  id: string,
+): IncomingUserEvent {
   const cleaned = Object.fromEntries(
     Object.entries(event).filter(([, value]) => value !== null && value !== undefined),
   );
@@ -68,14 +73,19 @@ export function registerSessionEventRoutes(app: ZodApp, { pool, driver, quotas }
       const row = await sessions.require(pool, request.tenantId, request.params);
       if (row.archived_at) throw conflict('the session is archived and accepts no more events');
       const { events } = request.body;
-      if (events.some((event) => event.type === 'user.message')) {
+      if (events.some((event) => event.type === 'user.message' || event.type === 'user.define_outcome')) {
         const status = await journalStatusOf(pool, row.id);
         if (status !== 'running' && status !== 'rescheduling') await quotas.assertCanStartSession(request, row.id);
       }
       // With an Idempotency-Key the ids come from it: a retry after a crash sends the same ids, which the workflow
       // recognises as already received.
-      const accepted = events.map((event, index) =>
-        toIncoming(event, makeId('event', idempotencyToken(request, index) ?? randomUUID())),
+      const accepted = await Promise.all(
+        events.map(async (event, index) => {
+          const id = makeId('event', idempotencyToken(request, index) ?? randomUUID());
+          const resolved =
+            event.type === 'user.define_outcome' ? await resolveOutcome(pool, request.tenantId, event, id) : event;
+          return toIncoming(resolved, id);
+        }),
       );
       await recordEventActors(pool, {
         tenantId: request.tenantId,

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { listSessionResources } from '../../db/repositories/files.ts';
 import { stopSessionWorkItems } from '../../db/repositories/work-items.ts';
 import { patchMetadata } from '../../db/repositories/pagination.ts';
+import { deleteContextSummaries } from '../../db/repositories/context-summaries.ts';
 import { deleteEgressRecords } from '../../db/repositories/egress-log.ts';
 import { deleteSessionEvents, emptyTotals, usageBySession } from '../../db/repositories/session-events.ts';
 import {
@@ -28,7 +29,7 @@ import {
 } from '../schemas/sessions.ts';
 import { createSession } from '../session-creation.ts';
 import { idempotencyToken } from '../idempotency.ts';
-import { liveState, sessionResponse, type LiveState } from '../session-view.ts';
+import { liveState, sessionOutcomes, sessionResponse, type LiveState } from '../session-view.ts';
 
 const tags = ['sessions'];
 const deleteWaitMs = 5_000;
@@ -95,8 +96,11 @@ export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
   const { pool, driver } = context;
 
   const respond = async (tenantId: string, row: SessionRow, live: LiveState) => {
-    const resources = (await listSessionResources(pool, tenantId, [row.id])).get(row.id) ?? [];
-    return sessionResponse(row, live, resources);
+    const [resources, outcomes] = await Promise.all([
+      listSessionResources(pool, tenantId, [row.id]),
+      sessionOutcomes(pool, row.id),
+    ]);
+    return sessionResponse(row, live, resources.get(row.id) ?? [], outcomes);
   };
 
   crudRoutes(app, pool, { kind: sessions, path: '/v1/sessions', tags, schema: sessionSchema })
@@ -157,6 +161,7 @@ export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
           if (!(await driver.waitClosed(row.id, deleteWaitMs))) await driver.forceTerminate(row.id, 'deleted');
         }
         await deleteSessionEvents(pool, row.id, makeId('event', randomUUID()));
+        await deleteContextSummaries(pool, row.id);
         await deleteEgressRecords(pool, tenantId, row.id);
         await deleteSessionRow(pool, tenantId, row.id);
         await stopSessionWorkItems(pool, tenantId, row.id, true);

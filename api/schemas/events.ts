@@ -42,12 +42,32 @@ const toolResultSchema = z.object({
   is_error: z.boolean().nullish(),
 });
 
+/** A task with a rubric, graded after each turn (workflows/outcome.ts); a file rubric is read as UTF-8 text. */
+export const defineOutcomeSchema = z.object({
+  type: z.literal('user.define_outcome'),
+  description: z.string().min(1).max(262_144),
+  rubric: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('text'), content: z.string().min(1).max(262_144) }),
+    z.object({ type: z.literal('file'), file_id: z.string().min(1).max(128) }),
+  ]),
+  max_iterations: z.number().int().min(1).max(20).nullish(),
+});
+export type DefineOutcomeBody = z.infer<typeof defineOutcomeSchema>;
+
+/** System-role text for the next turn's request. */
+const systemMessageSchema = z.object({
+  type: z.literal('system.message'),
+  content: z.array(textBlock).min(1).max(100),
+});
+
 export const userEventSchema = z.discriminatedUnion('type', [
   userMessageSchema,
   userInterruptSchema,
   toolConfirmationSchema,
   customToolResultSchema,
   toolResultSchema,
+  defineOutcomeSchema,
+  systemMessageSchema,
 ]);
 export type UserEventBody = z.infer<typeof userEventSchema>;
 

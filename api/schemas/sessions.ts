@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { metadataPatchSchema, metadataSchema, queryArray, timestampSchema } from './common.ts';
 import { agentSnapshotFields } from './agents.ts';
-import { userMessageSchema } from './events.ts';
+import { defineOutcomeSchema, userMessageSchema } from './events.ts';
 
 export const agentReference = z.union([
   z.string().min(1).max(128),
@@ -56,7 +56,10 @@ export const sessionCreateSchema = z.object({
     .array(z.discriminatedUnion('type', [fileResourceSchema, githubResourceSchema, memoryStoreResourceSchema]))
     .max(999)
     .optional(),
-  initial_events: z.array(userMessageSchema).max(50).optional(),
+  initial_events: z
+    .array(z.discriminatedUnion('type', [userMessageSchema, defineOutcomeSchema]))
+    .max(50)
+    .optional(),
 });
 export type SessionCreateBody = z.infer<typeof sessionCreateSchema>;
 
@@ -143,7 +146,17 @@ export const sessionSchema = z
       cache_creation: z.object({ ephemeral_5m_input_tokens: z.number(), ephemeral_1h_input_tokens: z.number() }),
     }),
     budget: z.null(),
-    outcome_evaluations: z.array(z.unknown()),
+    outcome_evaluations: z.array(
+      z.object({
+        type: z.literal('outcome_evaluation'),
+        outcome_id: z.string(),
+        description: z.string(),
+        result: z.string(),
+        iteration: z.number(),
+        explanation: z.string().nullable(),
+        completed_at: z.string().nullable(),
+      }),
+    ),
     created_at: z.string(),
     updated_at: z.string(),
     archived_at: z.string().nullable(),

@@ -77,6 +77,15 @@ export async function readEvents(
   return rows.map((row) => ({ seq: Number(row.seq), event: row.body }));
 }
 
+/** A session's events of the given types, in order (the outcomes of a session, say). */
+export async function readEventsOfTypes(db: Queryable, sessionId: string, types: string[]): Promise<SessionEvent[]> {
+  const { rows } = await db.query<{ body: SessionEvent }>(
+    'select body from session_events where session_id = $1 and type = any($2) order by seq',
+    [sessionId, types],
+  );
+  return rows.map((row) => row.body);
+}
+
 /** The seq of the session's last journaled event (0 when there is none): where a fresh stream starts. */
 export async function lastEventSeq(db: Queryable, sessionId: string): Promise<number> {
   const { rows } = await db.query<{ seq: string | null }>(

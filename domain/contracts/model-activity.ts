@@ -1,6 +1,6 @@
 // The model activity's contract (activities/model/activities.ts implements it; workflows/model-call.ts calls it).
 // Its result is a ModelResponse (domain/model.ts).
-import type { ModelSpec, ToolSpec } from '../model.ts';
+import type { ModelSpec, ModelUsage, ToolSpec } from '../model.ts';
 import type { JournalBatch } from './journal-batch.ts';
 
 export interface InvokeModelInput {
@@ -20,4 +20,49 @@ export interface InvokeModelInput {
   /** The session's tenant and vaults: where a tenant endpoint's own key is looked up (ids only, never secrets). */
   tenantId?: string;
   vaultIds?: string[];
+  /** The session's context was compacted: the transcript is this summary, then the events after it. */
+  context?: ContextRef;
 }
+
+/** A compacted context: the summary that stands for every event through `afterSeq`. */
+export interface ContextRef {
+  summaryId: string;
+  afterSeq: number;
+}
+
+interface SideCallInput {
+  sessionId: string;
+  model: ModelSpec;
+  tenantId?: string;
+  vaultIds?: string[];
+  maxOutputTokens: number;
+}
+
+/** The outcome grader's call: the work from the `user.define_outcome` event (at `outcomeSeq`) through `throughSeq`. */
+export interface EvaluateOutcomeInput extends SideCallInput {
+  outcomeSeq: number;
+  throughSeq: number;
+  /** The evaluation's `span.outcome_evaluation_start` id (the usage-ledger key). */
+  evaluationId: string;
+}
+
+export interface EvaluateOutcomeResult {
+  result: 'satisfied' | 'needs_revision' | 'failed';
+  explanation: string;
+  usage: ModelUsage;
+}
+
+/** The summariser's call: older events (after the current summary, if any) summarised so the rest fits. */
+export interface CompactContextInput extends SideCallInput {
+  context?: ContextRef;
+  throughSeq: number;
+  /** How many tokens (estimated) of the latest events to keep verbatim. */
+  keepTokens: number;
+  /** The new summary's id, drawn by the workflow (a retried call stores one summary). */
+  summaryId: string;
+}
+
+export type CompactContextResult =
+  | { kind: 'compacted'; context: ContextRef; estimatedTokens: number; usage: ModelUsage }
+  /** Nothing older than the latest turn is left to summarise. */
+  | { kind: 'no_room' };

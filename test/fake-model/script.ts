@@ -65,6 +65,13 @@ export interface ResolvedTurn {
   fault: FakeFault | undefined;
 }
 
+/** Whether a request is the platform's context summariser's (compaction), by its system prompt. */
+export const isSummariserRequest = (body: Record<string, unknown>): boolean =>
+  JSON.stringify(body).includes('You compact the context of a long-running agent session');
+
+/** A turn chosen by looking at the request (undefined: the script answers). */
+export type FakeResponder = (body: Record<string, unknown>) => FakeTurn | undefined;
+
 export type NextTurn = { kind: 'scripted'; turn: FakeTurn } | { kind: 'exhausted' } | { kind: 'unscripted' };
 
 const credentialHeaders = new Set(['authorization', 'x-api-key', 'api-key']);
@@ -74,12 +81,20 @@ export class FakeScripts {
   private readonly scripts = new Map<string, FakeTurn[]>();
   private readonly received = new Map<string, RecordedRequest[]>();
   private readonly served = new Map<string, FakeFault[]>();
+  private readonly responders = new Map<string, FakeResponder>();
 
   setScript(model: string, turns: FakeTurn[]): void {
     this.scripts.set(model, [...turns]);
   }
 
-  next(model: string): NextTurn {
+  /** Answers by the request's content, before the script (a grader's or summariser's request, say). */
+  setResponder(model: string, responder: FakeResponder): void {
+    this.responders.set(model, responder);
+  }
+
+  next(model: string, body: Record<string, unknown> = {}): NextTurn {
+    const answered = this.responders.get(model)?.(body);
+    if (answered) return { kind: 'scripted', turn: answered };
     const turns = this.scripts.get(model);
     if (!turns) return { kind: 'unscripted' };
     const turn = turns.shift();

@@ -15,6 +15,7 @@ import {
   resolveTurn,
   withoutCredentials,
   type FakeFault,
+  type FakeResponder,
   type FakeTurn,
   type RecordedRequest,
 } from './script.ts';
@@ -26,6 +27,8 @@ export interface FakeModelServer {
   port: number;
   close(): Promise<void>;
   setScript(model: string, turns: FakeTurn[]): void;
+  /** Answers `model`'s requests by their content first (in-process only); the script answers when it returns nothing. */
+  setResponder(model: string, responder: FakeResponder): void;
   requests(model: string): RecordedRequest[];
   /** The faults served to `model`'s requests so far, in order (what a fault-injection test compares its log with). */
   faults(model: string): FakeFault[];
@@ -78,7 +81,7 @@ export async function startFakeModelServer(options: { port?: number; host?: stri
       return;
     }
     scripts.record(model, { protocol: protocol.name, path, body, headers: withoutCredentials(request.headers) });
-    const next = scripts.next(model);
+    const next = scripts.next(model, body);
     if (next.kind === 'exhausted') {
       sendJson(response, 400, protocol.errorBody(400, `fake model: script for ${model} exhausted`));
       return;
@@ -209,6 +212,7 @@ export async function startFakeModelServer(options: { port?: number; host?: stri
         server.closeAllConnections();
       }),
     setScript: (model, turns) => scripts.setScript(model, turns),
+    setResponder: (model, responder) => scripts.setResponder(model, responder),
     requests: (model) => scripts.requests(model),
     faults: (model) => scripts.faults(model),
     release: (key) => holds.release(key),

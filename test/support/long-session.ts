@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { sessionWorkflowId } from '../../domain/ids.ts';
+import { isSummariserRequest } from '../fake-model/script.ts';
 import type { TestPlatform } from './platform.ts';
 import { agentSnapshot, fastSettings, WorkflowSession, turnEnds } from './workflow-session.ts';
 
@@ -23,6 +24,10 @@ export async function runLongSession(
       },
       { text: `${options.marker}-answer-${turn}` },
     ]).flat(),
+  );
+  // Past the model's context window share, older turns are compacted: the summariser's requests get a summary.
+  platform.fakeModel.setResponder(model, (body) =>
+    isSummariserRequest(body) ? { text: `${options.marker}: summary of the earlier turns` } : undefined,
   );
   const agent = agentSnapshot({
     model: { id: model },

@@ -1,0 +1,94 @@
+// One provider call as every model activity makes it: the endpoint (operator's or the tenant's, through the URL
+// guard), the tenant's daily budget, the provider's concurrency slot, heartbeats, the adapter, and the usage ledger.
+// The agent's turn (activities.ts), the outcome grader and the context summariser (side-calls.ts) share it.
+import { Context } from '@temporalio/activity';
+import type pg from 'pg';
+import { resolveSessionCredentials } from '../../db/repositories/vault-secrets.ts';
+import type { SecretBox } from '../../db/repositories/secret-box.ts';
+import type { ModelMessage, ModelResponse, ModelSpec, ModelStreamPart, ToolSpec } from '../../domain/model.ts';
+import { UrlGuard } from '../../net/url-guard.ts';
+import { adapterFor } from './adapter.ts';
+import { resolveModelEndpoint, type ModelEndpoints } from './endpoint.ts';
+import { ProviderLimiter } from './provider-limits.ts';
+import { assertWithinBudget, defaultMetering, meterResponse, type MeteringOptions } from './usage-metering.ts';
+
+export interface ModelActivityDeps {
+  pool: pg.Pool;
+  endpoints: ModelEndpoints;
+  limiter?: ProviderLimiter;
+  /** Checks and connects to tenant endpoints (an agent's model.base_url that is not the operator's). */
+  urlGuard?: UrlGuard;
+  /** Opens the tenant's own model key from the session's vaults, for tenant endpoints. */
+  secretBox?: SecretBox;
+  /** Price table and default daily token budget for the usage ledger (usage-metering.ts). */
+  metering?: MeteringOptions;
+}
+
+export interface ProviderCall {
+  sessionId: string;
+  model: ModelSpec;
+  tenantId?: string;
+  vaultIds?: string[];
+  /** The usage-ledger row's key: one row per response, however often the activity is retried. */
+  entryKey: string;
+  system?: string;
+  messages: ModelMessage[];
+  tools: ToolSpec[];
+  maxOutputTokens: number;
+  onPart?: (part: ModelStreamPart) => void;
+}
+
+export type CallProvider = (call: ProviderCall) => Promise<ModelResponse>;
+
+export function createProviderCaller(deps: ModelActivityDeps): CallProvider {
+  const limiter = deps.limiter ?? new ProviderLimiter({ maxConcurrent: 100, maxPerSecond: 1_000 });
+  const urlGuard = deps.urlGuard ?? new UrlGuard();
+  const metering = deps.metering ?? defaultMetering;
+
+  return async (call) => {
+    const context = Context.current();
+    const endpoint = await resolveModelEndpoint({
+      endpoints: deps.endpoints,
+      model: call.model,
+      guard: urlGuard,
+      tenantCredentials: async (name) =>
+        deps.secretBox && call.tenantId
+          ? resolveSessionCredentials(deps.pool, deps.secretBox, call.tenantId, call.vaultIds ?? [], {
+              type: 'environment_variable',
+              authKey: `env:${name}`,
+            })
+          : [],
+    });
+    if (call.tenantId) await assertWithinBudget(deps.pool, metering, call.tenantId);
+    // Heartbeats also while waiting for a provider slot, so a long wait is not taken for a dead worker.
+    const heartbeat = setInterval(() => context.heartbeat(), 1_000);
+    let release: (() => void) | undefined;
+    try {
+      release = await limiter.acquire(call.model.provider, context.cancellationSignal);
+      context.heartbeat();
+      const response = await adapterFor(call.model.provider).call(
+        {
+          model: { ...call.model, baseUrl: endpoint.baseUrl },
+          system: call.system,
+          messages: call.messages,
+          tools: call.tools,
+          maxOutputTokens: call.maxOutputTokens,
+        },
+        {
+          apiKey: endpoint.apiKey,
+          fetch: endpoint.fetch,
+          signal: context.cancellationSignal,
+          onPart: (part) => {
+            call.onPart?.(part);
+            context.heartbeat();
+          },
+        },
+      );
+      await meterResponse(deps.pool, metering, call, response);
+      return response;
+    } finally {
+      release?.();
+      clearInterval(heartbeat);
+    }
+  };
+}
