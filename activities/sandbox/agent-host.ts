@@ -4,7 +4,7 @@
 // the agent. The container's command starts the agent and, should it ever stop (or the image have none), writes
 // `stopped` there and sleeps; the worker then uses `docker exec`, as it does for a container created without a folder.
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, rm, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -107,6 +107,30 @@ export class AgentHost {
     this.dirs.delete(containerId);
     const dir = labels[agentDirLabel];
     if (dir?.startsWith(`${this.root}/`)) await rm(dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Removes folders no container names any more (containers removed by other means: `docker rm`, a test's cleanup, a
+   * worker that died between the two removals). Only folders older than minAgeMs: a younger one may belong to a
+   * container another process is creating right now (the folder is made first).
+   */
+  async sweepOrphans(minAgeMs: number): Promise<number> {
+    const inUse = new Set(
+      (await this.docker.listContainers({ all: true, filters: { label: [agentDirLabel] } })).map(
+        (info) => info.Labels[agentDirLabel],
+      ),
+    );
+    const names = await readdir(this.root).catch(() => [] as string[]);
+    let removed = 0;
+    for (const name of names) {
+      const dir = join(this.root, name);
+      if (inUse.has(dir)) continue;
+      const info = await stat(dir).catch(() => undefined);
+      if (!info || Date.now() - info.mtimeMs < minAgeMs) continue;
+      await rm(dir, { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
   }
 
   async removeDir(dir: string): Promise<void> {

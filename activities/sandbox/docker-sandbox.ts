@@ -297,6 +297,8 @@ export class DockerSandbox {
     }
     // Volumes whose container was removed by other means (docker rm, a crash between the two removals).
     await this.removeDanglingVolumes(isGone, [sandboxLabels.session]);
+    // Exec-agent folders likewise (an hour old at least: see sweepOrphans).
+    await this.agents?.sweepOrphans(60 * 60_000);
     return removed;
   }
 

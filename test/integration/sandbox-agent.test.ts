@@ -3,6 +3,8 @@
 // a stopped agent or a paused container falls back to docker exec, and the agent listens on nothing but its own socket.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdir, rmdir, utimes } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultSandboxSpec, type SandboxSpec } from '../../domain/sandbox.ts';
@@ -150,5 +152,24 @@ describe('the exec agent', () => {
     expect(after.output).not.toContain('python');
     await sandbox.destroy(id);
     expect(existsSync(agentDir)).toBe(false);
+  });
+
+  it('the reaper removes agent folders no container names any more, once they are old', async () => {
+    const info = await docker.getContainer(containerId).inspect();
+    const live = info.Config.Labels[agentDirLabel] ?? '';
+    const root = dirname(live);
+    const orphan = join(root, `orphan-${randomBytes(4).toString('hex')}`);
+    const young = join(root, `young-${randomBytes(4).toString('hex')}`);
+    await mkdir(orphan);
+    await mkdir(young);
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60_000);
+    await utimes(orphan, twoHoursAgo, twoHoursAgo);
+    await utimes(live, twoHoursAgo, twoHoursAgo);
+    await sandbox.removeContainersWhere(() => false);
+    expect(existsSync(orphan)).toBe(false);
+    expect(existsSync(young)).toBe(true);
+    await rmdir(young);
+    expect(existsSync(live)).toBe(true);
+    expect((await sh('echo still')).output).toBe('still\n');
   });
 });
