@@ -95,6 +95,13 @@ export const configSchema = z.object({
   /** Sessions a session worker keeps in memory (Temporal's workflow cache); an evicted idle session replays on its
    * next event. Unset: the SDK's default, sized from the machine's memory. */
   AGENTS_SESSION_CACHE_SIZE: z.coerce.number().int().min(0).optional(),
+  /**
+   * Worker versioning: the Worker Deployment the session workers are versions of (README "Worker versioning"). Unset:
+   * session workers are unversioned and every session replays on the newest code.
+   */
+  AGENTS_WORKER_DEPLOYMENT: optionalString,
+  /** This session worker's build id within the deployment; unset: derived from its workflow bundle (a hash). */
+  AGENTS_WORKER_BUILD_ID: optionalString,
   AGENTS_MODEL_MAX_CONCURRENCY: positiveInt(20),
   /** Model calls started per second across all model workers of the queue. */
   AGENTS_MODEL_MAX_PER_SECOND: z.coerce.number().positive().default(50),

@@ -14,6 +14,11 @@ import {
   type WorkerBaseOptions,
 } from './bootstrap.ts';
 import { missingLaunchSettings } from './process-launch.ts';
+import {
+  sessionWorkerVersionFromConfig,
+  versionedWorkerOptions,
+  type SessionWorkerVersion,
+} from './worker-versioning.ts';
 
 export const workflowsPath = new URL('../workflows/index.ts', import.meta.url).pathname;
 
@@ -21,6 +26,8 @@ export interface SessionWorkerOptions extends WorkerBaseOptions {
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxCachedWorkflows?: number;
+  /** Run as this version of a Worker Deployment (sessions pinned to it); unset: unversioned. */
+  version?: SessionWorkerVersion;
 }
 
 export async function createSessionWorker(options: SessionWorkerOptions): Promise<Worker> {
@@ -29,17 +36,20 @@ export async function createSessionWorker(options: SessionWorkerOptions): Promis
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities: { ...createJournalActivities(options.pool), ...createWorkQueueActivities(options.pool) },
     maxCachedWorkflows: options.maxCachedWorkflows,
+    ...(options.version ? versionedWorkerOptions(options.version) : {}),
   });
 }
 
 if (isMainModule(import.meta.url)) {
   const deps = await bootstrapWorkerProcess('session-worker');
+  const versioned = await sessionWorkerVersionFromConfig(deps.config, workflowsPath);
   const worker = await createSessionWorker({
     ...workerBaseFromDeps(deps),
     maxCachedWorkflows: deps.config.AGENTS_SESSION_CACHE_SIZE,
-    workflowBundle: deps.config.AGENTS_WORKFLOW_BUNDLE_PATH
-      ? { codePath: deps.config.AGENTS_WORKFLOW_BUNDLE_PATH }
-      : undefined,
+    workflowBundle:
+      versioned?.workflowBundle ??
+      (deps.config.AGENTS_WORKFLOW_BUNDLE_PATH ? { codePath: deps.config.AGENTS_WORKFLOW_BUNDLE_PATH } : undefined),
+    version: versioned?.version,
   });
   // eslint-disable-next-line no-restricted-syntax -- the process entry point checks how it was launched
   const missing = missingLaunchSettings('session', process.execArgv, process.env);
@@ -50,7 +60,11 @@ if (isMainModule(import.meta.url)) {
     );
   }
   deps.logger.info(
-    { taskQueue: worker.options.taskQueue, maxCachedWorkflows: worker.options.maxCachedWorkflows },
+    {
+      taskQueue: worker.options.taskQueue,
+      maxCachedWorkflows: worker.options.maxCachedWorkflows,
+      workerDeployment: versioned?.version ?? 'unversioned',
+    },
     'session worker started',
   );
   await runUntilSignalled(deps, [worker]);

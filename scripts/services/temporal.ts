@@ -11,6 +11,8 @@ export interface TemporalDevServerOptions {
   dbFile?: string;
   logFile: string;
   codecEndpoint?: string;
+  /** Dynamic config values (`--dynamic-config-value key=value`; the value is YAML, e.g. a duration as '"5s"'). */
+  dynamicConfig?: Record<string, string>;
 }
 
 export interface TemporalDevServer {
@@ -25,6 +27,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   else args.push('--headless');
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {}))
+    args.push('--dynamic-config-value', `${key}=${value}`);
   for (const [name, type] of Object.entries(sessionSearchAttributes))
     args.push('--search-attribute', `${name}=${type}`);
   const process = startProcess('temporal', options.bin, args, { logFile: options.logFile });

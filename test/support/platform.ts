@@ -61,6 +61,8 @@ export interface PlatformOptions {
   egress?: { upstreamCaCertificates?: Buffer };
   /** Configuration of the automation worker (and of an API on this platform), e.g. AGENTS_DEPLOYMENT_SECONDS_CRON. */
   env?: Record<string, string>;
+  /** A Temporal server of the test's own (default: the run's dev server). */
+  temporalAddress?: string;
 }
 
 let runtimeInstalled = false;
@@ -75,8 +77,9 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
   const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 10 });
   const dataConverter = testDataConverter(pool);
   const fakeModel = await startFakeModelServer();
-  const nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
-  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  const temporalAddress = options.temporalAddress ?? inject('temporalAddress');
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+  const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection, dataConverter });
   const workers = new Map<string, Worker>();
   const wanted = options.workers ?? ['session', 'model', 'sandbox', 'backend'];
