@@ -5,6 +5,7 @@ import type { AgentModel, AgentSnapshot, AgentTool, JsonObjectSchema, Permission
 import { getAgent, type AgentDefinition, type AgentRecord, type StoredAgentTool } from '../db/repositories/agents.ts';
 import { invalidRequest } from './errors.ts';
 import { pinSkills, resolveSkills } from './agent-skills.ts';
+import { normalizeMultiagent, pinRoster } from './multiagent-config.ts';
 import type { AgentCreateBody, AgentToolBody, AgentUpdateBody } from './schemas/agents.ts';
 
 const maxSubAgentDepth = 3;
@@ -121,6 +122,7 @@ export async function definitionFromCreate(
     metadata: body.metadata ?? {},
   };
   if (body.limits) definition.limits = body.limits;
+  if (body.multiagent) definition.multiagent = await normalizeMultiagent(pool, tenantId, body.multiagent);
   checkMcpReferences(definition);
   return definition;
 }
@@ -163,6 +165,8 @@ export async function applyUpdate(
     if (body.limits === null) delete next.limits;
     else next.limits = body.limits;
   }
+  if (body.multiagent === null) delete next.multiagent;
+  else if (body.multiagent) next.multiagent = await normalizeMultiagent(pool, tenantId, body.multiagent);
   checkMcpReferences(next);
   return next;
 }
@@ -204,5 +208,9 @@ export async function pinAgent(
     skills: await pinSkills(pool, tenantId, record.skills),
   };
   if (record.limits) snapshot.limits = record.limits;
+  if (record.multiagent) {
+    const agents = await pinRoster(pool, tenantId, record, (target) => pinAgent(pool, tenantId, target, depth + 1));
+    snapshot.multiagent = { type: 'coordinator', agents };
+  }
   return snapshot;
 }

@@ -43,6 +43,7 @@ import { registerFileRoutes } from './routes/files.ts';
 import { registerMemoryStoreRoutes } from './routes/memory-stores.ts';
 import { registerSessionEventRoutes } from './routes/session-events.ts';
 import { registerSessionStreamRoute } from './routes/session-stream.ts';
+import { registerSessionThreadRoutes } from './routes/session-threads.ts';
 import { registerSessionRoutes } from './routes/sessions.ts';
 import { registerSkillRoutes } from './routes/skills.ts';
 import { registerTraceRoutes } from './routes/trace.ts';
@@ -166,6 +167,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   registerSessionRoutes(typed, context);
   registerSessionEventRoutes(typed, context);
   registerSessionStreamRoute(typed, context);
+  registerSessionThreadRoutes(typed, context);
   registerFileRoutes(typed, context);
   registerSkillRoutes(typed, context);
   registerMemoryStoreRoutes(typed, context);

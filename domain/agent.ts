@@ -112,6 +112,14 @@ export interface AgentSnapshot {
   /** Pinned with name and description (domain/skills.ts); sessions from before skills may hold bare references. */
   skills: PinnedSkill[];
   limits?: AgentLimits;
+  /** The `multiagent` coordinator config, its roster pinned (domain/threads.ts); absent for a single-thread agent. */
+  multiagent?: MultiagentSnapshot;
+}
+
+/** A coordinator's roster as a session pins it: each entry the agent's pinned snapshot (`self` resolved). */
+export interface MultiagentSnapshot {
+  type: 'coordinator';
+  agents: AgentSnapshot[];
 }
 
 export const defaultLimits = { max_turns: 50, max_output_tokens: 4096 } as const;

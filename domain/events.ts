@@ -33,18 +33,23 @@ interface EventBase {
 }
 
 export type UserMessageEvent = EventBase & { type: 'user.message'; content: UserContent[] };
-export type UserInterruptEvent = EventBase & { type: 'user.interrupt' };
+/** `session_thread_id`: only that thread is interrupted; absent, every thread of the session is. */
+export type UserInterruptEvent = EventBase & { type: 'user.interrupt'; session_thread_id?: string | null };
 export type UserToolConfirmationEvent = EventBase & {
   type: 'user.tool_confirmation';
   tool_use_id: string;
   result: 'allow' | 'deny';
   deny_message?: string;
+  /** Set by the session to the thread the confirmation was routed to. */
+  session_thread_id?: string;
 };
 export type UserCustomToolResultEvent = EventBase & {
   type: 'user.custom_tool_result';
   custom_tool_use_id: string;
   content?: UserContent[];
   is_error?: boolean;
+  /** Set by the session to the thread the result was routed to. */
+  session_thread_id?: string;
 };
 /** A built-in tool's result from a self-hosted environment's runner, answering an `agent.tool_use`. */
 export type UserToolResultEvent = EventBase & {
@@ -85,9 +90,16 @@ export type AgentEvent =
       name: string;
       input: Record<string, unknown>;
       evaluated_permission?: 'allow' | 'ask' | 'deny';
+      /** Set on a thread's permission request cross-posted to the primary thread's stream. */
+      session_thread_id?: string;
     })
   | (EventBase & { type: 'agent.tool_result'; tool_use_id: string; content?: TextContent[]; is_error?: boolean })
-  | (EventBase & { type: 'agent.custom_tool_use'; name: string; input: Record<string, unknown> })
+  | (EventBase & {
+      type: 'agent.custom_tool_use';
+      name: string;
+      input: Record<string, unknown>;
+      session_thread_id?: string;
+    })
   | McpToolUseEvent
   | (EventBase & {
       type: 'agent.mcp_tool_result';
@@ -180,7 +192,39 @@ export type SpanEvent =
       usage: ModelUsageWire;
     });
 
-export type SessionEvent = UserEvent | AgentEvent | SessionLifecycleEvent | SpanEvent;
+/** Multiagent sessions (Anthropic's session threads): how threads start, change status and talk to each other. */
+export type ThreadMessageReceivedEvent = EventBase & {
+  type: 'agent.thread_message_received';
+  content: TextContent[];
+  from_session_thread_id: string;
+  from_agent_name?: string | null;
+};
+export type ThreadEvent =
+  | ThreadMessageReceivedEvent
+  | (EventBase & {
+      type: 'agent.thread_message_sent';
+      content: TextContent[];
+      to_session_thread_id: string;
+      to_agent_name?: string | null;
+    })
+  | (EventBase & {
+      type: 'session.thread_created';
+      session_thread_id: string;
+      agent_name: string;
+      workflow_run_id: string | null;
+    })
+  | (EventBase & { type: 'session.thread_status_running'; session_thread_id: string; agent_name: string })
+  | (EventBase & {
+      type: 'session.thread_status_idle';
+      session_thread_id: string;
+      agent_name: string;
+      stop_reason: StopReason;
+      stop_details: null;
+    })
+  | (EventBase & { type: 'session.thread_status_rescheduled'; session_thread_id: string; agent_name: string })
+  | (EventBase & { type: 'session.thread_status_terminated'; session_thread_id: string; agent_name: string });
+
+export type SessionEvent = UserEvent | AgentEvent | SessionLifecycleEvent | SpanEvent | ThreadEvent;
 export type SessionEventType = SessionEvent['type'];
 
 /** Omit over each member of a union (Omit on the union itself would keep only the common keys). */

@@ -4,6 +4,7 @@ export const idPrefix = {
   agent: 'agent_',
   environment: 'env_',
   session: 'sesn_',
+  thread: 'sthr_',
   event: 'sevt_',
   sessionResource: 'sesrsc_',
   vault: 'vlt_',

@@ -1,10 +1,11 @@
 // The session workflow's contract: its input (everything pinned at creation), the state it carries across
 // continue-as-new, and what its query returns. Any Temporal client can start and drive a session with these.
 import type { AgentSnapshot } from './agent.ts';
-import type { SessionStatus, StopReason, UserEvent } from './events.ts';
+import type { SessionStatus, StopReason, ThreadMessageReceivedEvent, UserEvent } from './events.ts';
 import type { ContextRef } from './contracts/model-activity.ts';
 import type { ModelUsage } from './model.ts';
 import { defaultSandboxSpec, type SandboxLease, type SandboxSpec } from './sandbox.ts';
+import type { ThreadContext, ThreadRecord } from './threads.ts';
 import type { McpCatalog } from './tools/mcp-tools.ts';
 
 export const sessionWorkflowType = 'sessionWorkflow';
@@ -85,6 +86,8 @@ export interface SessionWorkflowInput {
   parent?: { sessionId: string; toolUseId: string };
   /** Appended to the agent's system prompt on every model call: the attached memory stores' section, pinned at creation. */
   systemContext?: string;
+  /** Set when this workflow is a session thread other than the primary (domain/threads.ts). */
+  thread?: ThreadContext;
   /** Events to process at start (sub-agent prompt; API `initial_events`). */
   initialEvents?: UserEvent[];
   /** State carried across continue-as-new; absent on the first run. */
@@ -107,12 +110,14 @@ export interface CarriedSessionState {
   lastSnapshotId?: string;
   /** User event ids already accepted, for idempotent signals (bounded). */
   seenEventIds: string[];
-  queue: UserEvent[];
+  queue: QueuedEvent[];
   runsSoFar: number;
   /** The MCP tools each server listed, discovered once per session (absent before MCP, or without MCP toolsets). */
   mcpCatalog?: McpCatalog;
   /** The compacted context (absent before compaction, or never compacted). */
   context?: CarriedContext;
+  /** The session threads the primary thread started (absent without any). */
+  threads?: ThreadRecord[];
 }
 
 export interface CarriedContext {
@@ -120,6 +125,9 @@ export interface CarriedContext {
   /** Tokens of the last model request and its answer (the base of the next request's estimate). */
   requestTokens: number;
 }
+
+/** What waits in a session's queue: user events, and (in a session thread) messages from other threads. */
+export type QueuedEvent = UserEvent | ThreadMessageReceivedEvent;
 
 export interface PendingAction {
   /**

@@ -5,6 +5,7 @@ import type { ToolSpec } from './model.ts';
 import { isSandboxToolName, sandboxToolNames, type SandboxToolName } from './sandbox.ts';
 import { sandboxTools } from './tools/sandbox-tools.ts';
 import type { McpToolEntry } from './tools/mcp-tools.ts';
+import { delegateToolDefinition, delegateToolName } from './tools/delegate-tool.ts';
 import { subAgentToolDefinition } from './tools/sub-agent-tool.ts';
 import { toolSpecOf, type ToolDefinition } from './tools/tool-definition.ts';
 
@@ -16,6 +17,8 @@ export type ToolRoute =
   | { kind: 'backend'; tool: BackendTool; policy: PermissionPolicy['type'] }
   | { kind: 'sub_agent'; tool: SubAgentTool; policy: PermissionPolicy['type'] }
   | { kind: 'mcp'; entry: McpToolEntry; policy: PermissionPolicy['type'] }
+  /** A coordinator's delegation to a session thread (workflows/threads.ts). */
+  | { kind: 'thread'; policy: PermissionPolicy['type'] }
   | { kind: 'unknown'; name: string };
 
 const allow = 'always_allow' as const;
@@ -49,6 +52,7 @@ export function routeTool(agent: AgentSnapshot, name: string, mcpTools: McpToolE
       return { kind: 'sub_agent', tool, policy: tool.permission_policy?.type ?? allow };
     }
   }
+  if (agent.multiagent && name === delegateToolName) return { kind: 'thread', policy: allow };
   const mcp = mcpTools.find((entry) => entry.modelName === name);
   if (mcp) return { kind: 'mcp', entry: mcp, policy: mcp.policy };
   return { kind: 'unknown', name };
@@ -83,5 +87,6 @@ export function toolSpecsFor(agent: AgentSnapshot): ToolSpec[] {
       specs.push(toolSpecOf(subAgentToolDefinition(tool)));
     }
   }
+  if (agent.multiagent) specs.push(toolSpecOf(delegateToolDefinition(agent)));
   return specs;
 }

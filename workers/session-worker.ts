@@ -3,6 +3,7 @@
 // Entry: `npm run worker:session`.
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createJournalActivities } from '../activities/store/journal-activities.ts';
+import { createThreadActivities } from '../activities/store/thread-activities.ts';
 import { createWorkQueueActivities } from '../activities/store/work-queue-activities.ts';
 import { taskQueues } from '../domain/task-queues.ts';
 import {
@@ -34,7 +35,11 @@ export async function createSessionWorker(options: SessionWorkerOptions): Promis
   return Worker.create({
     ...baseWorkerCreateOptions(options, taskQueues.session),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    activities: { ...createJournalActivities(options.pool), ...createWorkQueueActivities(options.pool) },
+    activities: {
+      ...createJournalActivities(options.pool),
+      ...createWorkQueueActivities(options.pool),
+      ...createThreadActivities(options.pool),
+    },
     maxCachedWorkflows: options.maxCachedWorkflows,
     ...(options.version ? versionedWorkerOptions(options.version) : {}),
   });

@@ -6,6 +6,7 @@ import type { JournalActivities } from '../activities/store/journal-activities.t
 import type { McpActivities } from '../activities/mcp/activities.ts';
 import type { ModelActivities } from '../activities/model/activities.ts';
 import type { SandboxActivities } from '../activities/sandbox/activities.ts';
+import type { ThreadActivities } from '../activities/store/thread-activities.ts';
 import type { WorkQueueActivities } from '../activities/store/work-queue-activities.ts';
 import { nonRetryableFailureTypes } from '../domain/errors.ts';
 import type { BackendToolInput, BackendToolOutput } from '../domain/backend-tools.ts';
@@ -19,6 +20,12 @@ export const journalActivities = proxyLocalActivities<JournalActivities>({
 
 /** A self-hosted session's work item: queued on the session worker, which reaches PostgreSQL. */
 export const workQueueActivities = proxyLocalActivities<WorkQueueActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', maximumInterval: '5s', backoffCoefficient: 2 },
+});
+
+/** Session threads are recorded on the session worker, which reaches PostgreSQL. */
+export const threadActivities = proxyLocalActivities<ThreadActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '200ms', maximumInterval: '5s', backoffCoefficient: 2 },
 });

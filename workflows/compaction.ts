@@ -21,6 +21,8 @@ const keepShareOfThreshold = 0.5;
 
 export interface CompactionCall {
   sessionId: string;
+  /** A session thread's call: the session its usage is metered against. */
+  meteredSessionId?: string;
   model: ModelSpec;
   tenantId?: string;
   vaultIds?: string[];
@@ -132,6 +134,7 @@ export function sideCallOf(input: SessionWorkflowInput): CompactionCall {
   const { agent } = input;
   return {
     sessionId: input.sessionId,
+    ...(input.thread ? { meteredSessionId: input.thread.sessionId } : {}),
     model: { provider: agent.model.provider ?? 'anthropic', id: agent.model.id, baseUrl: agent.model.base_url },
     tenantId: input.tenantId,
     vaultIds: input.vaultIds,

@@ -14,6 +14,7 @@ import { addModelUsage, emptyModelUsage, type ModelUsage, type ToolUseBlock } fr
 import type {
   CarriedSessionState,
   PendingAction,
+  QueuedEvent,
   SessionStateView,
   SessionStats,
   SessionWorkflowInput,
@@ -32,6 +33,9 @@ import { SandboxLeaseManager } from './sandbox-lease.ts';
 import { SessionStatusTracker } from './session-status.ts';
 import { awaitingRunner, handConfirmedCallsToRunner, RunnerWork, type PendingEntry } from './runner-work.ts';
 import { executeTool, type ToolCall } from './tool-execution.ts';
+import { announceToolUse, emitLimitError, emitToolResult } from './tool-events.ts';
+import { ThreadRole, type ThreadMessageEvent } from './thread-role.ts';
+import { SessionThreads } from './threads.ts';
 import { answerOf, logStrayAnswer, validateUserEvents } from './user-event-validation.ts';
 
 export class SessionRuntime {
@@ -39,7 +43,7 @@ export class SessionRuntime {
   private readonly status: SessionStatusTracker;
   private readonly sandbox: SandboxLeaseManager;
   private readonly mcp: McpSessionTools;
-  private readonly queue: UserEvent[];
+  private readonly queue: QueuedEvent[];
   private readonly seen: EventIdMemory;
   private readonly pending = new Map<string, PendingEntry>();
   private usage: ModelUsage;
@@ -50,6 +54,8 @@ export class SessionRuntime {
   private turnsThisRun = 0;
   private readonly runnerWork: RunnerWork;
   private readonly context: ContextCompactor;
+  readonly threads: SessionThreads;
+  private readonly threadRole: ThreadRole | undefined;
 
   private readonly input: SessionWorkflowInput;
 
@@ -66,6 +72,8 @@ export class SessionRuntime {
     this.stats = carried?.stats ?? { activeMs: 0, turns: 0, modelCalls: 0, toolCalls: 0 };
     this.runnerWork = new RunnerWork(input, this.journal);
     this.context = new ContextCompactor(input.settings, this.journal, carried?.context);
+    this.threads = new SessionThreads(input, this.journal, this.status, carried?.threads);
+    this.threadRole = ThreadRole.of(input, this.journal, this.status, () => this.usage, this.pending);
   }
 
   // ---- messages -------------------------------------------------------------------------------------------------
@@ -78,6 +86,7 @@ export class SessionRuntime {
       const event = { ...incoming, id, processed_at: null } as UserEvent;
       switch (event.type) {
         case 'user.interrupt':
+          if (this.threads.interrupt(event.session_thread_id)) break; // that thread only
           this.interruptEventId ??= id;
           this.cancellable?.cancel();
           break;
@@ -90,6 +99,7 @@ export class SessionRuntime {
 
   /** An answer (a confirmation, a custom tool result, a runner's tool result) resolves what awaits it, if anything. */
   private resolve(event: UserEvent): void {
+    if (this.threads.forward(event)) return;
     const answer = answerOf(event);
     const entry =
       answer && this.awaiting(answer.toolUseId) === answer.kind ? this.pending.get(answer.toolUseId) : undefined;
@@ -103,7 +113,7 @@ export class SessionRuntime {
 
   private awaiting(toolUseId: string): PendingAction['kind'] | undefined {
     const entry = this.pending.get(toolUseId);
-    return entry && !entry.resolution ? entry.kind : undefined;
+    return entry && !entry.resolution ? entry.kind : this.threads.awaiting(toolUseId); // or one of its threads
   }
 
   /** The update's validator: throws when receive() would drop an answer, or the session is ending. */
@@ -112,9 +122,15 @@ export class SessionRuntime {
     validateUserEvents(events, { ending, received: this.seen.ids, awaiting: (id) => this.awaiting(id) });
   }
 
+  /** A message from another thread of the session: queued like a user message. */
+  receiveThreadMessage(event: ThreadMessageEvent): void {
+    if (this.seen.remember(event.id)) this.queue.push(event);
+  }
+
   requestTermination(reason: 'archived' | 'deleted' | 'terminated'): void {
     this.terminateReason ??= reason;
     this.cancellable?.cancel();
+    this.threads.terminateAll(reason);
   }
 
   view(): SessionStateView {
@@ -125,7 +141,7 @@ export class SessionRuntime {
       pendingActions: [...this.pending.values()]
         .filter((entry) => !entry.resolution)
         .map(({ eventId, kind, name }) => ({ eventId, kind, name })),
-      usage: this.usage,
+      usage: addModelUsage(this.usage, this.threads.usage()),
       stats: { ...this.stats, activeMs: this.status.currentActiveMs() },
       lastSeq: this.journal.lastSeq,
       sandbox: { state: this.sandbox.state, hostQueue: this.sandbox.lease?.hostQueue },
@@ -144,9 +160,12 @@ export class SessionRuntime {
         this.applyInterrupt(); // nothing running: the interrupt is simply recorded
         continue;
       }
-      const answer = await takeUp(this.host(), this.queue.shift());
+      const next = this.queue.shift();
+      const answer =
+        next?.type === 'agent.thread_message_received' ? await this.runTurn(next) : await takeUp(this.host(), next);
       if (!answer) continue;
       this.applyInterrupt();
+      this.threadRole?.finishTurn(answer.text, answer.stop);
       this.status.idle(answer.stop);
       await this.sandbox.snapshotIfDirty();
       if (this.input.parent) return this.finishSubAgent(answer);
@@ -168,7 +187,7 @@ export class SessionRuntime {
     addUsage: (usage) => (this.usage = addModelUsage(this.usage, usage)),
   });
 
-  private async runTurn(message: UserMessageEvent | undefined): Promise<TurnAnswer> {
+  private async runTurn(message: UserMessageEvent | ThreadMessageEvent | undefined): Promise<TurnAnswer> {
     if (message) this.journal.emit(message);
     this.status.running();
     this.stats.turns++;
@@ -183,10 +202,8 @@ export class SessionRuntime {
     for (let step = 1; ; step++) {
       if (this.interruptEventId || this.terminateReason) break;
       if (step > maxSteps) {
-        this.emitLimitError(
-          'tool_use_limit_reached_error',
-          `The agent reached its limit of ${maxSteps} model calls per turn.`,
-        );
+        const limitMessage = `The agent reached its limit of ${maxSteps} model calls per turn.`;
+        emitLimitError(this.journal, 'tool_use_limit_reached_error', limitMessage);
         stop = { type: 'retries_exhausted' };
         break;
       }
@@ -267,7 +284,7 @@ export class SessionRuntime {
       const resolution = entry.resolution;
       if (!resolution || 'custom' in resolution) continue;
       if (resolution.allow) approved.push(entry.call);
-      else this.emitToolResult(entry.call, resolution.denyMessage ?? 'The user denied this tool call.', true);
+      else emitToolResult(this.journal, entry.call, resolution.denyMessage ?? 'The user denied this tool call.', true);
     }
     this.pending.clear();
     await Promise.all(approved.map((call) => this.execute(call)));
@@ -291,16 +308,16 @@ export class SessionRuntime {
         this.journal.emit({ type: 'agent.custom_tool_use', id: call.eventId, name: call.name, input: call.input });
         this.pending.set(call.eventId, { eventId: call.eventId, kind: 'custom_tool_result', name: call.name, call });
       } else if (route.kind === 'unknown' || invalid !== undefined) {
-        this.announceToolUse(call, 'deny');
-        this.emitToolResult(call, invalid ?? `There is no tool named "${call.name}".`, true);
+        announceToolUse(this.journal, call, 'deny');
+        emitToolResult(this.journal, call, invalid ?? `There is no tool named "${call.name}".`, true);
       } else if (route.kind === 'mcp') {
         if (this.mcp.announce(call, route.entry) === 'allow') runNow.push(call);
         else this.pending.set(call.eventId, { eventId: call.eventId, kind: 'confirmation', name: call.name, call });
       } else if (route.policy === 'always_ask') {
-        this.announceToolUse(call, 'ask');
+        announceToolUse(this.journal, call, 'ask');
         this.pending.set(call.eventId, { eventId: call.eventId, kind: 'confirmation', name: call.name, call });
       } else {
-        this.announceToolUse(call, 'allow');
+        announceToolUse(this.journal, call, 'allow');
         if (route.kind === 'runner') {
           this.stats.toolCalls++;
           this.pending.set(call.eventId, awaitingRunner(call));
@@ -313,27 +330,9 @@ export class SessionRuntime {
   private async execute(call: ToolCall): Promise<void> {
     this.stats.toolCalls++;
     const { route } = call;
-    const outcome =
-      route.kind === 'mcp' ? await this.mcp.run(call, route.entry) : await executeTool(call, this.input, this.sandbox);
-    this.emitToolResult(call, outcome.content, outcome.isError);
-  }
-
-  private announceToolUse(call: ToolCall, permission: 'allow' | 'ask' | 'deny'): void {
-    const { eventId: id, name, input } = call;
-    this.journal.emit({ type: 'agent.tool_use', id, name, input, evaluated_permission: permission });
-  }
-
-  private emitToolResult(call: ToolCall, text: string, isError: boolean): void {
-    const content = [{ type: 'text' as const, text }];
-    if (call.route.kind === 'mcp') {
-      this.journal.emit({ type: 'agent.mcp_tool_result', mcp_tool_use_id: call.eventId, content, is_error: isError });
-    } else {
-      this.journal.emit({ type: 'agent.tool_result', tool_use_id: call.eventId, content, is_error: isError });
-    }
-  }
-
-  private emitLimitError(type: string, message: string): void {
-    this.journal.emit({ type: 'session.error', error: { type, message, retry_status: { type: 'exhausted' } } });
+    const run = () => executeTool(call, this.input, this.sandbox, this.threads);
+    const outcome = route.kind === 'mcp' ? await this.mcp.run(call, route.entry) : await run();
+    emitToolResult(this.journal, call, outcome.content, outcome.isError);
   }
 
   private applyInterrupt(): void {
@@ -345,10 +344,12 @@ export class SessionRuntime {
   // ---- endings --------------------------------------------------------------------------------------------------
 
   private async terminate(reason: 'archived' | 'deleted' | 'terminated'): Promise<undefined> {
+    if (this.threads.toCarry()) await this.threads.allEnded(); // no extra await without threads: replay
     await this.sandbox.destroy(reason === 'deleted');
     this.status.terminated();
     if (reason === 'deleted') this.journal.emit({ type: 'session.deleted' });
     await this.journal.flushed();
+    if (this.threadRole) await this.threadRole.reported();
     return undefined;
   }
 
@@ -383,6 +384,7 @@ export class SessionRuntime {
       runsSoFar: (this.input.carried?.runsSoFar ?? 0) + 1,
       ...(this.mcp.carried ? { mcpCatalog: this.mcp.carried } : {}),
       ...(this.context.carried ? { context: this.context.carried } : {}),
+      ...(this.threads.toCarry() ? { threads: this.threads.toCarry() } : {}),
     };
     await continueAsNew<(input: SessionWorkflowInput) => Promise<SubAgentResult | undefined>>({
       ...this.input,

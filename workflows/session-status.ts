@@ -12,6 +12,8 @@ export class SessionStatusTracker {
 
   private readonly journal: EventJournal;
   activeMs: number;
+  /** Told of every change (a session thread reports it to the primary thread: workflows/thread-role.ts). */
+  listener?: (status: SessionStatus, stopReason: StopReason | null) => void;
 
   constructor(journal: EventJournal, activeMs: number) {
     this.journal = journal;
@@ -23,6 +25,7 @@ export class SessionStatusTracker {
     this.enter('running');
     this.stopReason = null;
     this.journal.emit({ type: 'session.status_running' });
+    this.listener?.('running', null);
   }
 
   rescheduling(): void {
@@ -34,11 +37,13 @@ export class SessionStatusTracker {
     this.enter('idle');
     this.stopReason = stopReason;
     this.journal.emit({ type: 'session.status_idle', stop_reason: stopReason });
+    this.listener?.('idle', stopReason);
   }
 
   terminated(): void {
     this.enter('terminated');
     this.journal.emit({ type: 'session.status_terminated' });
+    this.listener?.('terminated', null);
   }
 
   /** Active milliseconds including the current running stretch. */

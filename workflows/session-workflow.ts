@@ -10,6 +10,8 @@ import {
   type IncomingUserEvent,
 } from './messages.ts';
 import { SessionRuntime } from './session-runtime.ts';
+import { threadMessageSignal, threadReportSignal } from './thread-messages.ts';
+import { threadMessageEvent } from './thread-role.ts';
 
 export async function sessionWorkflow(input: SessionWorkflowInput): Promise<SubAgentResult | undefined> {
   const runtime = new SessionRuntime(withSessionDefaults(input));
@@ -19,5 +21,7 @@ export async function sessionWorkflow(input: SessionWorkflowInput): Promise<SubA
   });
   setHandler(terminateSessionSignal, ({ reason }) => runtime.requestTermination(reason));
   setHandler(sessionStateQuery, () => runtime.view());
+  setHandler(threadReportSignal, (report) => runtime.threads.report(report));
+  setHandler(threadMessageSignal, (message) => runtime.receiveThreadMessage(threadMessageEvent(message)));
   return runtime.run();
 }

@@ -1,5 +1,6 @@
 // Runs one approved tool call where it belongs: sandbox tools in the session's container, backend tools as an
-// activity on the operator's queue, sub-agents as child sessions. Always yields a result for the model; a failure
+// activity on the operator's queue, delegations to session threads (workflows/threads.ts), and (in histories recorded
+// before threads) sub-agents as child sessions. Always yields a result for the model; a failure
 // becomes an error result the model can read. Input the platform defines (domain/tools) is validated first, so an
 // invalid call never acquires a container or starts a child session.
 import { executeChild, patched, uuid4 } from '@temporalio/workflow';
@@ -13,6 +14,7 @@ import { toolDefinitionOf, type ToolRoute } from '../domain/tool-routing.ts';
 import { checkToolInput } from '../domain/tools/tool-definition.ts';
 import { backendToolActivity } from './activity-proxies.ts';
 import type { SandboxLeaseManager } from './sandbox-lease.ts';
+import type { SessionThreads } from './threads.ts';
 
 export interface ToolCall {
   /** The `agent.tool_use` event id, also the tool_use id the model sees. */
@@ -32,6 +34,7 @@ export async function executeTool(
   call: ToolCall,
   session: SessionWorkflowInput,
   sandbox: SandboxLeaseManager,
+  threads: SessionThreads,
 ): Promise<ToolOutcome> {
   const { route } = call;
   const invalid = invalidInput(call);
@@ -56,6 +59,8 @@ export async function executeTool(
         });
         return { content: output.content, isError: output.is_error ?? false };
       }
+      case 'thread':
+        return await threads.delegate(call);
       case 'sub_agent': {
         const result = await runSubAgent(route.tool, call, session);
         return { content: result.text, isError: result.isError };

@@ -37,6 +37,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
       try {
         return await callProvider({
           sessionId: input.sessionId,
+          meteredSessionId: input.meteredSessionId,
           model: input.model,
           tenantId: input.tenantId,
           vaultIds: input.vaultIds,

@@ -26,6 +26,8 @@ export interface ModelActivityDeps {
 
 export interface ProviderCall {
   sessionId: string;
+  /** A session thread's call: the session its usage is metered against (default `sessionId`). */
+  meteredSessionId?: string;
   model: ModelSpec;
   tenantId?: string;
   vaultIds?: string[];
@@ -84,7 +86,12 @@ export function createProviderCaller(deps: ModelActivityDeps): CallProvider {
           },
         },
       );
-      await meterResponse(deps.pool, metering, call, response);
+      await meterResponse(
+        deps.pool,
+        metering,
+        { ...call, sessionId: call.meteredSessionId ?? call.sessionId },
+        response,
+      );
       return response;
     } finally {
       release?.();

@@ -7,6 +7,8 @@
 // repeated. Opt-in live deltas (`event_deltas[]=agent.message`) are never replayed. Closes after
 // `session.deleted`.
 import { once } from 'node:events';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
 import { lastEventSeq, readEventsAfter } from '../../db/repositories/session-events.ts';
 import type { DeltaMessage } from '../../domain/contracts/delta-message.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
@@ -23,10 +25,11 @@ function parseLastEventId(header: string | string[] | undefined): number | undef
   return Number(value);
 }
 
-export function registerSessionStreamRoute(
-  app: ZodApp,
-  { pool, notifier, heartbeatMs, openStreams }: ApiContext,
-): void {
+export type StreamRequest = Pick<FastifyRequest, 'headers' | 'log' | 'raw' | 'id' | 'method'> & {
+  query: z.infer<typeof streamQuerySchema>;
+};
+
+export function registerSessionStreamRoute(app: ZodApp, context: ApiContext): void {
   app.get(
     '/v1/sessions/:session_id/events/stream',
     {
@@ -38,128 +41,141 @@ export function registerSessionStreamRoute(
       },
     },
     async (request, reply) => {
-      const row = await sessions.require(pool, request.tenantId, request.params);
-      const resumeAfter = parseLastEventId(request.headers['last-event-id']) ?? request.query.after;
-      const wantedDeltas = new Set(request.query['event_deltas[]'] ?? request.query.event_deltas ?? []);
-      // HEAD gets the stream's headers and ends: an open stream could never end, and a keep-alive client would wait
-      // behind it on the same connection.
-      if (request.method === 'HEAD') return reply.type('text/event-stream; charset=utf-8').send();
-      const sessionId = row.id;
-      const raw = reply.raw;
-
-      let lastSeq = 0;
-      let ready = false;
-      let closed = false;
-      let pumping = false;
-      let again = false;
-      const startedEvents = new Set<string>();
-      const finishedEvents = new Set<string>();
-
-      const write = async (frame: string): Promise<void> => {
-        if (closed) return;
-        if (!raw.write(frame)) await Promise.race([once(raw, 'drain'), once(raw, 'close')]);
-      };
-
-      const close = () => {
-        if (closed) return;
-        closed = true;
-        clearInterval(timers.heartbeat);
-        unsubscribe?.();
-        openStreams.delete(close);
-        raw.end();
-      };
-
-      const pump = async (): Promise<void> => {
-        if (pumping) {
-          again = true;
-          return;
-        }
-        pumping = true;
-        try {
-          do {
-            again = false;
-            for (;;) {
-              const batch = await readEventsAfter(pool, sessionId, lastSeq, batchSize);
-              for (const { seq, event } of batch) {
-                if (closed) return;
-                lastSeq = seq;
-                if (event.type === 'agent.message' || event.type === 'agent.thinking') finishedEvents.add(event.id);
-                await write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\nid: ${seq}\n\n`);
-                if (event.type === 'session.deleted') return close();
-              }
-              if (batch.length < batchSize) break;
-            }
-          } while (again && !closed);
-        } catch (error) {
-          request.log.warn(
-            { err: error, sessionId },
-            'event stream failed; closing it (the client resumes with Last-Event-ID)',
-          );
-          const body = {
-            type: 'error',
-            error: { type: 'api_error', message: 'the event stream was interrupted; reconnect' },
-          };
-          await write(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
-          close();
-        } finally {
-          pumping = false;
-        }
-      };
-
-      const onDelta = (notice: DeltaMessage): void => {
-        if (!ready || closed || !wantedDeltas.has(notice.event_type) || finishedEvents.has(notice.event_id)) return;
-        let frames = '';
-        if (!startedEvents.has(notice.event_id)) {
-          startedEvents.add(notice.event_id);
-          const start = { type: 'event_start', event: { type: notice.event_type, id: notice.event_id } };
-          frames += `event: event_start\ndata: ${JSON.stringify(start)}\n\n`;
-        }
-        const delta = {
-          type: 'event_delta',
-          event_id: notice.event_id,
-          delta: { type: 'content_delta', index: notice.index, content: { type: 'text', text: notice.text } },
-        };
-        frames += `event: event_delta\ndata: ${JSON.stringify(delta)}\n\n`;
-        void write(frames);
-      };
-
-      // Listen before reading, so an event committed in between is either read now or announced later.
-      const timers: { heartbeat?: NodeJS.Timeout } = {};
-      const unsubscribe = await notifier.subscribe(sessionId, {
-        wake: () => {
-          if (ready) void pump();
-        },
-        delta: onDelta,
-      });
-      try {
-        if (resumeAfter !== undefined) lastSeq = resumeAfter;
-        else lastSeq = await lastEventSeq(pool, sessionId);
-      } catch (error) {
-        unsubscribe();
-        throw error;
-      }
-
-      reply.hijack();
-      if (raw.destroyed) {
-        // The client left while the session was looked up: its 'close' has fired already and would never run close().
-        unsubscribe();
-        return;
-      }
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-        'request-id': String(request.id),
-      });
-      raw.write(': stream open\n\n');
-      timers.heartbeat = setInterval(() => void write('event: ping\ndata: {"type":"ping"}\n\n'), heartbeatMs);
-      openStreams.add(close);
-      request.raw.on('close', close);
-      raw.on('close', close);
-      raw.on('error', close);
-      ready = true;
-      void pump();
+      const row = await sessions.require(context.pool, request.tenantId, request.params);
+      await serveEventStream(context, request, reply, row.id);
     },
   );
+}
+
+/** Streams one event log (a session's, or a session thread's: its id keys the log) as SSE, resumable by seq. */
+export async function serveEventStream(
+  { pool, notifier, heartbeatMs, openStreams }: ApiContext,
+  request: StreamRequest,
+  reply: FastifyReply,
+  logId: string,
+): Promise<void> {
+  const resumeAfter = parseLastEventId(request.headers['last-event-id']) ?? request.query.after;
+  const wantedDeltas = new Set(request.query['event_deltas[]'] ?? request.query.event_deltas ?? []);
+  // HEAD gets the stream's headers and ends: an open stream could never end, and a keep-alive client would wait
+  // behind it on the same connection.
+  if (request.method === 'HEAD') {
+    await reply.type('text/event-stream; charset=utf-8').send();
+    return;
+  }
+  const sessionId = logId;
+  const raw = reply.raw;
+
+  let lastSeq = 0;
+  let ready = false;
+  let closed = false;
+  let pumping = false;
+  let again = false;
+  const startedEvents = new Set<string>();
+  const finishedEvents = new Set<string>();
+
+  const write = async (frame: string): Promise<void> => {
+    if (closed) return;
+    if (!raw.write(frame)) await Promise.race([once(raw, 'drain'), once(raw, 'close')]);
+  };
+
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(timers.heartbeat);
+    unsubscribe?.();
+    openStreams.delete(close);
+    raw.end();
+  };
+
+  const pump = async (): Promise<void> => {
+    if (pumping) {
+      again = true;
+      return;
+    }
+    pumping = true;
+    try {
+      do {
+        again = false;
+        for (;;) {
+          const batch = await readEventsAfter(pool, sessionId, lastSeq, batchSize);
+          for (const { seq, event } of batch) {
+            if (closed) return;
+            lastSeq = seq;
+            if (event.type === 'agent.message' || event.type === 'agent.thinking') finishedEvents.add(event.id);
+            await write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\nid: ${seq}\n\n`);
+            if (event.type === 'session.deleted') return close();
+          }
+          if (batch.length < batchSize) break;
+        }
+      } while (again && !closed);
+    } catch (error) {
+      request.log.warn(
+        { err: error, sessionId },
+        'event stream failed; closing it (the client resumes with Last-Event-ID)',
+      );
+      const body = {
+        type: 'error',
+        error: { type: 'api_error', message: 'the event stream was interrupted; reconnect' },
+      };
+      await write(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
+      close();
+    } finally {
+      pumping = false;
+    }
+  };
+
+  const onDelta = (notice: DeltaMessage): void => {
+    if (!ready || closed || !wantedDeltas.has(notice.event_type) || finishedEvents.has(notice.event_id)) return;
+    let frames = '';
+    if (!startedEvents.has(notice.event_id)) {
+      startedEvents.add(notice.event_id);
+      const start = { type: 'event_start', event: { type: notice.event_type, id: notice.event_id } };
+      frames += `event: event_start\ndata: ${JSON.stringify(start)}\n\n`;
+    }
+    const delta = {
+      type: 'event_delta',
+      event_id: notice.event_id,
+      delta: { type: 'content_delta', index: notice.index, content: { type: 'text', text: notice.text } },
+    };
+    frames += `event: event_delta\ndata: ${JSON.stringify(delta)}\n\n`;
+    void write(frames);
+  };
+
+  // Listen before reading, so an event committed in between is either read now or announced later.
+  const timers: { heartbeat?: NodeJS.Timeout } = {};
+  const unsubscribe = await notifier.subscribe(sessionId, {
+    wake: () => {
+      if (ready) void pump();
+    },
+    delta: onDelta,
+  });
+  try {
+    if (resumeAfter !== undefined) lastSeq = resumeAfter;
+    else lastSeq = await lastEventSeq(pool, sessionId);
+  } catch (error) {
+    unsubscribe();
+    throw error;
+  }
+
+  reply.hijack();
+  if (raw.destroyed) {
+    // The client left while the session was looked up: its 'close' has fired already and would never run close().
+    unsubscribe();
+    return;
+  }
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'request-id': String(request.id),
+  });
+  raw.write(': stream open\n\n');
+  timers.heartbeat = setInterval(() => void write('event: ping\ndata: {"type":"ping"}\n\n'), heartbeatMs);
+  openStreams.add(close);
+  request.raw.on('close', close);
+  raw.on('close', close);
+  raw.on('error', close);
+  ready = true;
+  void pump();
 }

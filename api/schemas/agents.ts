@@ -119,6 +119,13 @@ const skillSchema = z.object({
   version: z.string().nullish(),
 });
 
+/** Anthropic's coordinator topology: 1–20 roster entries (an agent id, a versioned reference, or `self`). */
+const rosterEntrySchema = z.union([agentReferenceSchema, z.object({ type: z.literal('self') })]);
+export const multiagentSchema = z.object({
+  type: z.literal('coordinator'),
+  agents: z.array(rosterEntrySchema).min(1).max(20),
+});
+
 export const agentCreateSchema = z.object({
   name: z.string().min(1).max(256),
   model: modelSchema,
@@ -129,6 +136,7 @@ export const agentCreateSchema = z.object({
   skills: z.array(skillSchema).max(20).optional(),
   metadata: metadataSchema.optional(),
   limits: limitsSchema.optional(),
+  multiagent: multiagentSchema.nullish(),
 });
 
 export const agentUpdateSchema = z.object({
@@ -142,11 +150,13 @@ export const agentUpdateSchema = z.object({
   skills: z.array(skillSchema).max(20).nullish(),
   metadata: metadataPatchSchema.nullish(),
   limits: limitsSchema.nullish(),
+  multiagent: multiagentSchema.nullish(),
 });
 
 export type AgentCreateBody = z.infer<typeof agentCreateSchema>;
 export type AgentUpdateBody = z.infer<typeof agentUpdateSchema>;
 export type AgentToolBody = z.infer<typeof agentToolSchema>;
+export type MultiagentBody = z.infer<typeof multiagentSchema>;
 
 export const modelOutputSchema = z.object({
   id: z.string(),
@@ -171,6 +181,11 @@ export const agentSnapshotFields = {
   mcp_servers: z.array(z.unknown()),
   skills: z.array(z.unknown()),
   limits: limitsSchema.optional(),
+  multiagent: z
+    .object({ type: z.literal('coordinator'), agents: z.array(z.unknown()) })
+    .nullable()
+    .optional()
+    .describe('The coordinator roster: versioned agent references (on a session: the pinned agents)'),
 };
 
 export const agentSchema = z

@@ -17,7 +17,11 @@ export const userMessageSchema = z.object({
   type: z.literal('user.message'),
   content: z.array(userContentSchema).min(1).max(100),
 });
-const userInterruptSchema = z.object({ type: z.literal('user.interrupt') });
+/** `session_thread_id`: interrupt that thread only; absent, every thread of the session. */
+const userInterruptSchema = z.object({
+  type: z.literal('user.interrupt'),
+  session_thread_id: z.string().min(1).max(128).nullish(),
+});
 const toolConfirmationSchema = z.object({
   type: z.literal('user.tool_confirmation'),
   tool_use_id: z.string().min(1).max(128),

@@ -29,6 +29,12 @@ export interface SubAgentToolReference {
 
 export type StoredAgentTool = AgentToolset | McpToolset | CustomTool | BackendTool | SubAgentToolReference;
 
+/** A coordinator's roster as stored: versioned references (resolved at creation) and at most one `self`. */
+export interface StoredMultiagent {
+  type: 'coordinator';
+  agents: ({ type: 'agent'; id: string; version: number } | { type: 'self' })[];
+}
+
 export interface AgentDefinition {
   name: string;
   description: string | null;
@@ -39,6 +45,7 @@ export interface AgentDefinition {
   skills: SkillReference[];
   metadata: Metadata;
   limits?: AgentLimits;
+  multiagent?: StoredMultiagent;
 }
 
 export interface AgentRecord extends AgentDefinition {

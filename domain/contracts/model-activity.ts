@@ -4,7 +4,10 @@ import type { ModelSpec, ModelUsage, ToolSpec } from '../model.ts';
 import type { JournalBatch } from './journal-batch.ts';
 
 export interface InvokeModelInput {
+  /** Whose event log the call reads and writes: the session's, or a session thread's (its sthr_ id). */
   sessionId: string;
+  /** A session thread's call: the session its usage is metered against (default `sessionId`). */
+  meteredSessionId?: string;
   /** The transcript is the session's events up to and including this seq. */
   throughSeq: number;
   /** The session's last events, not yet in the journal: written here first (idempotently), then read back. */

@@ -1,0 +1,33 @@
+// The coordinator's one thread tool. Delegation follows Anthropic's multiagent sessions: each call sends a message to
+// a session thread — a new one running a roster agent, or (with `session_thread_id`) one the coordinator started
+// before, which keeps its whole context — and the call's result is that thread's reply at the end of its turn.
+// Several calls in one response run at once, one thread each.
+import { z } from 'zod';
+import type { AgentSnapshot } from '../agent.ts';
+import { defineTool, type ToolDefinition } from './tool-definition.ts';
+
+export const delegateToolName = 'delegate';
+
+export function delegateToolDefinition(agent: AgentSnapshot): ToolDefinition {
+  const roster = agent.multiagent?.agents ?? [];
+  const names = roster.map((entry) => entry.name);
+  const described = roster
+    .map((entry) => `- ${entry.name}${entry.description ? `: ${entry.description}` : ''}`)
+    .join('\n');
+  return defineTool({
+    name: delegateToolName,
+    description:
+      'Delegate work to another agent, which runs in its own session thread with its own context, tools and ' +
+      'model, and answer with its reply when it has finished. Call it several times in one response to run ' +
+      'agents in parallel. To follow up with an agent you delegated to before, pass the session_thread_id its ' +
+      `earlier reply named; it remembers everything from its earlier turns. Agents:\n${described}`,
+    input: z.object({
+      agent: z.enum(names.length > 0 ? (names as [string, ...string[]]) : ['']).describe('The agent to delegate to.'),
+      message: z.string().min(1).describe('The task or follow-up for the agent: everything it needs to know.'),
+      session_thread_id: z
+        .string()
+        .optional()
+        .describe('A thread started earlier, to continue it; omit to start a new thread.'),
+    }),
+  });
+}
