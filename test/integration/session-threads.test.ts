@@ -315,6 +315,16 @@ it('delegates to three threads at once; approval, streams, interrupt and usage t
   );
   await waitFor(seen, 'terminated threads', (event) => event.type === 'session.thread_status_terminated', 5);
   await waitFor(seen, 'terminated session', (event) => event.type === 'session.status_terminated');
+  // Running time: the ledger meters every thread's running stretches under the session.
+  let activeSeconds = 0;
+  for await (const thread of client.beta.sessions.threads.list(session.id)) {
+    activeSeconds += thread.stats?.active_seconds ?? 0;
+  }
+  const ledgerAfter = (await (await harness.request(`/v1/usage?group_by=session`)).json()) as {
+    data: { session_id: string; active_seconds: number }[];
+  };
+  expect(activeSeconds).toBeGreaterThan(0);
+  expect(ledgerAfter.data.find((row) => row.session_id === session.id)?.active_seconds).toBeCloseTo(activeSeconds, 2);
   stream.controller.abort();
   await reading;
 
