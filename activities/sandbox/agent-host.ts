@@ -4,7 +4,7 @@
 // the agent. The container's command starts the agent and, should it ever stop (or the image have none), writes
 // `stopped` there and sleeps; the worker then uses `docker exec`, as it does for a container created without a folder.
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -49,6 +49,7 @@ export class AgentHost {
   private readonly dirs = new Map<string, Promise<string | undefined>>();
   /** Containers just started by this process, until their agent listens (or stopped, or the wait ran out). */
   private readonly starting = new Map<string, Promise<unknown>>();
+  private rootReady: Promise<void> | undefined;
 
   constructor(docker: Docker, root: string) {
     this.docker = docker;
@@ -57,8 +58,12 @@ export class AgentHost {
 
   /** A fresh folder for a container about to be created: its mount and label. */
   async prepare(): Promise<AgentMount> {
+    // The root is the worker's alone: the folders in it belong to the sandbox uid, which on the host may be some
+    // unrelated user, who must not reach the sockets (the bind mount needs no access to the parent).
+    this.rootReady ??= privateFolder(this.root);
+    await this.rootReady;
     const dir = join(this.root, randomBytes(8).toString('hex'));
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await mkdir(dir, { mode: 0o700 });
     // The agent runs as the sandbox user and must create its socket here.
     await chown(dir, 1000, 1000).catch(() => chmod(dir, 0o777));
     return {
@@ -136,6 +141,18 @@ export class AgentHost {
   async removeDir(dir: string): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The root, made if missing; refused when someone else owns it (a folder planted in /tmp). */
+async function privateFolder(root: string): Promise<void> {
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  const info = await lstat(root);
+  if (!info.isDirectory() || info.uid !== process.getuid?.()) {
+    throw new Error(
+      `exec agent folder ${root} is not a folder of this process's user; remove it or set AGENTS_SANDBOX_AGENT_DIR`,
+    );
+  }
+  await chmod(root, 0o700);
 }
 
 const hosts = new WeakMap<Docker, Map<string, AgentHost>>();
