@@ -7,6 +7,33 @@ const optionalString = z
   .string()
   .optional()
   .transform((value) => (value === '' ? undefined : value));
+/** A comma-separated list; blanks dropped, an empty string is no entries. */
+const commaList = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ''),
+  );
+
+/** A JSON value checked by `schema`; `fallback` when unset. */
+function jsonSetting<Schema extends z.ZodType>(schema: Schema, fallback: z.output<Schema>, message: string) {
+  return z
+    .string()
+    .optional()
+    .transform((value, context): z.output<Schema> => {
+      if (!value) return fallback;
+      try {
+        return schema.parse(JSON.parse(value));
+      } catch {
+        context.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+    });
+}
+
 const sessionTimingsSchema = z
   .object({
     idlePauseMs: z.number().int().positive(),
@@ -66,15 +93,7 @@ export const configSchema = z.object({
    * Non-public address ranges (CIDRs, comma-separated) that tenant-supplied URLs — model base_url, MCP servers,
    * webhooks, repositories — may reach. Empty: only public unicast addresses (see README "Credentials and MCP").
    */
-  AGENTS_PRIVATE_NETWORK_ALLOWLIST: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((entry) => entry.trim())
-        .filter((entry) => entry !== ''),
-    ),
+  AGENTS_PRIVATE_NETWORK_ALLOWLIST: commaList,
   /**
    * Hosts that github_repository resources may be cloned from (comma-separated, exact host names; default github.com).
    * The URL guard (AGENTS_PRIVATE_NETWORK_ALLOWLIST) applies on top (see README "Repositories in the sandbox").
@@ -159,15 +178,7 @@ export const configSchema = z.object({
   AGENTS_PROVIDER_ENVIRONMENT_KEY: optionalString,
   /** Hosts the provider's sandboxes may reach through its egress proxy (comma-separated, `*.example.com` for
    * subdomains); empty: no network at all. */
-  AGENTS_PROVIDER_ALLOWED_HOSTS: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((host) => host.trim())
-        .filter((host) => host !== ''),
-    ),
+  AGENTS_PROVIDER_ALLOWED_HOSTS: commaList,
   /** Firings a deployment's schedule missed while Temporal or the workers were down are taken late if not older than
    * this (ms); older ones are dropped. */
   AGENTS_DEPLOYMENT_CATCHUP_WINDOW_MS: positiveInt(10 * 60_000),
@@ -207,33 +218,15 @@ export const configSchema = z.object({
   AGENTS_IDEMPOTENCY_LEASE_S: positiveInt(60),
   /** The usage ledger's price table, JSON `{"<model id or prefix>": {"input": usd per Mtok, "output": …,
    * "cache_read"?: …, "cache_creation"?: …}}`; replaces the built-in one (domain/model-prices.ts). */
-  AGENTS_MODEL_PRICES: z
-    .string()
-    .optional()
-    .transform((value, context) => {
-      if (!value) return defaultPriceTable;
-      try {
-        return priceTableSchema.parse(JSON.parse(value));
-      } catch {
-        context.addIssue({ code: 'custom', message: 'expected a JSON price table' });
-        return z.NEVER;
-      }
-    }),
+  AGENTS_MODEL_PRICES: jsonSetting(priceTableSchema, defaultPriceTable, 'expected a JSON price table'),
   /** Session timings for new sessions, JSON `{"sandboxHeartbeatTimeoutMs": 10000, …}` over the defaults
    * (domain/session.ts SessionSettings: idle pause/snapshot, model retries and timeouts, sandbox host and heartbeat
    * timeouts, tool timeout). */
-  AGENTS_SESSION_SETTINGS: z
-    .string()
-    .optional()
-    .transform((value, context) => {
-      if (!value) return {};
-      try {
-        return sessionTimingsSchema.parse(JSON.parse(value));
-      } catch {
-        context.addIssue({ code: 'custom', message: 'expected a JSON object of session timings (milliseconds)' });
-        return z.NEVER;
-      }
-    }),
+  AGENTS_SESSION_SETTINGS: jsonSetting(
+    sessionTimingsSchema,
+    {},
+    'expected a JSON object of session timings (milliseconds)',
+  ),
   /** Context compaction: past this share of the model's context window, older turns are summarised (0 < share ≤ 1). */
   AGENTS_COMPACTION_THRESHOLD: z.coerce.number().gt(0).max(1).default(0.8),
   /** Overrides the per-model context window table (domain/compaction.ts) for every model, in tokens. */
