@@ -3,7 +3,8 @@
 // tenant's key never does. A self-hosted environment's key and a work item's sessions token resolve to their tenant
 // too, and reach only what api/principal.ts grants them. Keys are looked up on every request (one indexed query), so
 // revocation is immediate.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import type pg from 'pg';
 import { authenticateApiKey, type Caller } from '../db/repositories/api-keys.ts';
 import { environmentKeyPrefix, findEnvironmentKey } from '../db/repositories/environment-keys.ts';
@@ -30,7 +31,7 @@ const isPublicAsset = (path: string): boolean => path.startsWith('/ui/');
 export const isAdminPath = (path: string): boolean => path === '/v1/admin' || path.startsWith('/v1/admin/');
 const readMethods = new Set(['GET', 'HEAD']);
 
-export function presentedKey(request: FastifyRequest): string | undefined {
+export function presentedKey(request: { headers: IncomingHttpHeaders }): string | undefined {
   const header = request.headers['x-api-key'];
   if (typeof header === 'string' && header.length > 0) return header;
   const authorization = request.headers.authorization;

@@ -13,7 +13,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { SecretBox } from '../db/repositories/secret-box.ts';
+import { vaultSecretBox } from '../db/repositories/secret-box.ts';
 import { UrlGuard } from '../net/url-guard.ts';
 import { developmentVaultKey, sessionSettingsFromConfig, type PlatformConfig } from '../domain/config.ts';
 import { makeId } from '../domain/ids.ts';
@@ -27,6 +27,8 @@ import { clientErrorHandler, frameworkErrorHandler, registerErrorHandling } from
 import { EventNotifier } from './event-notifier.ts';
 import { createApiLogger } from './logger.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import { registerAdminEncryptionRoutes } from './routes/admin-encryption.ts';
+import { createTenantKeyring, platformPayloadProtection } from '../codec/data-converter.ts';
 import type { PlatformEventSink } from './deployment-runner.ts';
 import { DeploymentSchedules } from './deployment-schedules.ts';
 import { sessionAdmission } from './session-admission.ts';
@@ -118,7 +120,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
     quotas,
     driver,
     notifier: new EventNotifier(pool, logger),
-    secretBox: new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
+    secretBox: vaultSecretBox(config),
     urlGuard: new UrlGuard(config.AGENTS_PRIVATE_NETWORK_ALLOWLIST),
     workTokens,
     sessionSettings,
@@ -179,6 +181,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   registerUsageRoutes(typed, context);
   registerTraceRoutes(typed, context, options.temporalClient);
   registerAdminRoutes(typed, context);
+  registerAdminEncryptionRoutes(typed, context, createTenantKeyring(platformPayloadProtection(config, pool)));
   registerUiRoutes(typed);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

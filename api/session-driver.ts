@@ -7,6 +7,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
+import { encodingForTenant } from '../codec/tenant-hint.ts';
 import { ConflictError, FailureType, InvalidInputError } from '../domain/errors.ts';
 import { sessionWorkflowId } from '../domain/ids.ts';
 import { agentIdKey, environmentIdKey, sessionStatusKey, tenantIdKey } from '../domain/search-attributes.ts';
@@ -51,20 +52,23 @@ export class SessionDriver {
   }
 
   async start(input: SessionWorkflowInput): Promise<void> {
-    await this.bounded(() =>
-      this.client.workflow.start(sessionWorkflowType, {
-        taskQueue: withPrefix(input.settings.taskQueuePrefix, taskQueues.session),
-        workflowId: sessionWorkflowId(input.sessionId),
-        args: [input],
-        typedSearchAttributes: [
-          { key: sessionStatusKey, value: 'idle' },
-          { key: agentIdKey, value: input.agent.id },
-          { key: tenantIdKey, value: input.tenantId },
-          { key: environmentIdKey, value: input.environment.id },
-        ],
-        memo: { title: input.title },
-        staticSummary: `${input.agent.name}${input.title ? `: ${input.title}` : ''}`,
-      }),
+    // The session's row is not committed yet: the hint lets the codec encrypt the start under the tenant's key.
+    await encodingForTenant(input.tenantId, () =>
+      this.bounded(() =>
+        this.client.workflow.start(sessionWorkflowType, {
+          taskQueue: withPrefix(input.settings.taskQueuePrefix, taskQueues.session),
+          workflowId: sessionWorkflowId(input.sessionId),
+          args: [input],
+          typedSearchAttributes: [
+            { key: sessionStatusKey, value: 'idle' },
+            { key: agentIdKey, value: input.agent.id },
+            { key: tenantIdKey, value: input.tenantId },
+            { key: environmentIdKey, value: input.environment.id },
+          ],
+          memo: { title: input.title },
+          staticSummary: `${input.agent.name}${input.title ? `: ${input.title}` : ''}`,
+        }),
+      ),
     );
   }
 

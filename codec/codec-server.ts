@@ -2,17 +2,25 @@
 // payloads without the keys ever reaching Temporal: POST …/encode and POST …/decode take and return
 // `{"payloads":[{"metadata":{"<key>":"<base64>"},"data":"<base64>"}]}` (proto3 JSON, so every bytes field is base64),
 // with the namespace in an `X-Namespace` header. The UI calls it from the browser, hence CORS with preflight.
-// Anyone who can reach /decode can read every conversation: mount it behind authentication (see `authorize`).
+// Mount it behind authentication (see `authorize`): an operator's access decodes every payload, a tenant's only its own
+// (a payload it is not entitled to answers 403 and nothing of the batch).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { PayloadAccessDenied, type CodecAccess } from './codec-access.ts';
 
 export interface CodecServerOptions {
-  codec: PayloadCodec;
+  /** With `forAccess`, each request decodes through the codec of its caller's access. */
+  codec: PayloadCodec & { forAccess?: (access: CodecAccess) => PayloadCodec };
   /** Browser origins allowed to call (the UI's, e.g. http://localhost:8233); '*' allows any, without credentials. */
   allowedOrigins: readonly string[];
-  /** Rejects a request before any payload is touched; the UI can forward cookies or an Authorization header. */
-  authorize?: (request: IncomingMessage) => boolean | Promise<boolean>;
+  /**
+   * Rejects a request (false or undefined: 401) before any payload is touched, or says what it may read (true: all).
+   * The UI can forward cookies or an Authorization header.
+   */
+  authorize?: (
+    request: IncomingMessage,
+  ) => boolean | CodecAccess | undefined | Promise<boolean | CodecAccess | undefined>;
   maxBodyBytes?: number;
 }
 
@@ -22,7 +30,7 @@ interface JsonPayload {
 }
 
 const routePattern = /(?:^|\/)(encode|decode)$/;
-const allowedRequestHeaders = 'Content-Type, X-Namespace, Authorization';
+const allowedRequestHeaders = 'Content-Type, X-Namespace, Authorization, X-Api-Key';
 
 /** A plain node:http handler, mountable in another server (it matches any path ending in /encode or /decode). */
 export function createCodecServerHandler(
@@ -61,8 +69,10 @@ async function handle(
   if (!route) return sendJson(response, 404, { error: 'not found: use POST /encode or POST /decode' });
   if (request.method !== 'POST')
     return sendJson(response, 405, { error: 'method not allowed' }, { Allow: 'POST, OPTIONS' });
-  if (options.authorize && !(await options.authorize(request)))
-    return sendJson(response, 401, { error: 'unauthorized' });
+  const granted = options.authorize ? await options.authorize(request) : true;
+  if (!granted) return sendJson(response, 401, { error: 'unauthorized' });
+  const access: CodecAccess = granted === true ? { kind: 'all' } : granted;
+  const codec = options.codec.forAccess?.(access) ?? options.codec;
 
   const body = await readBody(request, maxBodyBytes);
   if (body === undefined) return sendJson(response, 413, { error: `body larger than ${maxBodyBytes} bytes` });
@@ -72,8 +82,13 @@ async function handle(
   } catch (error) {
     return sendJson(response, 400, { error: errorMessage(error) });
   }
-  const result = route === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
-  sendJson(response, 200, { payloads: result.map(toJsonPayload) });
+  try {
+    const result = route === 'encode' ? await codec.encode(payloads) : await codec.decode(payloads);
+    sendJson(response, 200, { payloads: result.map(toJsonPayload) });
+  } catch (error) {
+    if (error instanceof PayloadAccessDenied) return sendJson(response, 403, { error: error.message });
+    throw error;
+  }
 }
 
 export interface RunningCodecServer {

@@ -1,4 +1,5 @@
-// The one data converter shared by every worker and client: payloads are encrypted (AES-256-GCM, rotating keys), then any
+// The one data converter shared by every worker and client: payloads are encrypted (AES-256-GCM: a tenant's workflows
+// under its own data key, the rest under the platform key; see tenant-encryption-codec.ts), then any
 // encrypted payload at or above the threshold is moved to Postgres `payload_blobs`, leaving a small reference in history.
 // Encryption comes first, so the blob store only ever sees ciphertext.
 //
@@ -13,10 +14,14 @@ import { type DataConverter, ExternalStorage, type Payload, type PayloadCodec } 
 import type { Pool } from 'pg';
 import { developmentPayloadKeys, parsePayloadKeys, type PlatformConfig } from '../domain/config.ts';
 import { ClaimCheckCodec } from './claim-check-codec.ts';
+import type { CodecAccess } from './codec-access.ts';
 import { EncryptionCodec } from './encryption-codec.ts';
 import { ExternalReferenceCodec } from './external-reference-codec.ts';
 import { PostgresBlobStore } from './postgres-blob-store.ts';
 import { PostgresStorageDriver } from './postgres-storage-driver.ts';
+import { TenantEncryptionCodec } from './tenant-encryption-codec.ts';
+import { TenantKeyring } from './tenant-keyring.ts';
+import { tenantOfWorkflow } from '../db/repositories/tenant-data-keys.ts';
 
 export const defaultClaimCheckThresholdBytes = 32 * 1024;
 
@@ -34,6 +39,13 @@ export interface PayloadProtectionConfig {
   blobCacheMaxBytes?: number;
   /** How large payloads leave history (default 'external-storage', Temporal's own; see the top of this file). */
   largePayloads?: 'claim-check' | 'external-storage';
+  /** How long a process keeps using a tenant's current data key before re-reading it (default 60 s). */
+  tenantKeyRefreshMs?: number;
+}
+
+/** The codec server's codec: decodes everything, or, for one caller, only what that caller is entitled to. */
+export interface CodecServerCodec extends PayloadCodec {
+  forAccess(access: CodecAccess): PayloadCodec;
 }
 
 /**
@@ -59,13 +71,16 @@ export function createDataConverter(config: PayloadProtectionConfig): DataConver
  * The codec the codec server runs for Temporal UI / CLI: decode resolves blob references of either kind, then decrypts;
  * encode mirrors the workers' codecs.
  */
-export function createCodecServerCodec(config: PayloadProtectionConfig): PayloadCodec {
+export function createCodecServerCodec(config: PayloadProtectionConfig): CodecServerCodec {
   const blobStore = createBlobStore(config);
-  return chainCodecs([
-    createEncryptionCodec(config),
-    createClaimCheckCodec(config, blobStore),
-    new ExternalReferenceCodec(createExternalStorage(config, blobStore)),
-  ]);
+  const encryption = createEncryptionCodec(config);
+  const chainFor = (codec: PayloadCodec) =>
+    chainCodecs([
+      codec,
+      createClaimCheckCodec(config, blobStore),
+      new ExternalReferenceCodec(createExternalStorage(config, blobStore)),
+    ]);
+  return { ...chainFor(encryption), forAccess: (access) => chainFor(encryption.forAccess(access)) };
 }
 
 /** Applies codecs like a DataConverter does: encode in array order, decode in reverse. */
@@ -84,8 +99,22 @@ export function chainCodecs(codecs: readonly PayloadCodec[]): PayloadCodec {
   };
 }
 
-function createEncryptionCodec(config: PayloadProtectionConfig): EncryptionCodec {
-  return new EncryptionCodec({ keys: config.keys, currentKeyId: config.currentKeyId });
+function createEncryptionCodec(config: PayloadProtectionConfig): TenantEncryptionCodec {
+  return new TenantEncryptionCodec({
+    platform: new EncryptionCodec({ keys: config.keys, currentKeyId: config.currentKeyId }),
+    keyring: createTenantKeyring(config),
+    tenantOfWorkflow: (workflowId) => tenantOfWorkflow(config.pool, workflowId),
+  });
+}
+
+/** The keyring of per-tenant data keys, wrapped by the platform's payload keys (rotation: TenantKeyring.rotate). */
+export function createTenantKeyring(config: PayloadProtectionConfig): TenantKeyring {
+  return new TenantKeyring({
+    pool: config.pool,
+    platformKeys: config.keys,
+    currentPlatformKeyId: config.currentKeyId,
+    refreshMs: config.tenantKeyRefreshMs,
+  });
 }
 
 function createBlobStore(config: PayloadProtectionConfig): PostgresBlobStore {
@@ -112,11 +141,17 @@ export function createPlatformDataConverter(config: PlatformConfig, pool: Pool):
 }
 
 /** The codec the platform's codec server runs, with the same keys and blob store as the workers. */
-export function createPlatformCodecServerCodec(config: PlatformConfig, pool: Pool): PayloadCodec {
+export function createPlatformCodecServerCodec(config: PlatformConfig, pool: Pool): CodecServerCodec {
   return createCodecServerCodec(platformPayloadProtection(config, pool));
 }
 
-function platformPayloadProtection(config: PlatformConfig, pool: Pool): PayloadProtectionConfig {
+export function platformPayloadProtection(config: PlatformConfig, pool: Pool): PayloadProtectionConfig {
   const { keys, currentKeyId } = parsePayloadKeys(config.AGENTS_PAYLOAD_KEYS ?? developmentPayloadKeys);
-  return { pool, keys, currentKeyId, claimCheckThresholdBytes: config.AGENTS_CLAIM_CHECK_THRESHOLD };
+  return {
+    pool,
+    keys,
+    currentKeyId,
+    claimCheckThresholdBytes: config.AGENTS_CLAIM_CHECK_THRESHOLD,
+    tenantKeyRefreshMs: config.AGENTS_TENANT_KEY_REFRESH_SECONDS * 1000,
+  };
 }

@@ -83,8 +83,12 @@ export const configSchema = z.object({
   AGENTS_PAYLOAD_KEYS: payloadKeys.optional(),
   /** Payloads at least this large leave history for the Postgres blob store (bytes). */
   AGENTS_CLAIM_CHECK_THRESHOLD: positiveInt(32 * 1024),
+  /** How long a process encrypts with a tenant's current data key before re-reading it (a rotation's reach). */
+  AGENTS_TENANT_KEY_REFRESH_SECONDS: positiveInt(60),
   /** Key that encrypts vault credentials at rest (base64, 32 bytes). */
   AGENTS_VAULT_KEY: optionalString,
+  /** More vault keys (base64, comma-separated) that open sealed secrets but never seal: a rotation's other key. */
+  AGENTS_VAULT_EXTRA_KEYS: optionalString,
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: optionalString,
   OPENAI_API_KEY: optionalString,
@@ -212,6 +216,7 @@ export const configSchema = z.object({
   AGENTS_TENANT_REQUESTS_PER_SECOND: nonNegativeInt(200),
   AGENTS_TENANT_MAX_RUNNING_SESSIONS: nonNegativeInt(100),
   AGENTS_TENANT_MODEL_TOKENS_PER_DAY: nonNegativeInt(0),
+  AGENTS_TENANT_MAX_LIVE_SANDBOXES: nonNegativeInt(0),
   /** Default requests per second per API key, on top of its tenant's limit (0: only the tenant's). */
   AGENTS_KEY_REQUESTS_PER_SECOND: nonNegativeInt(0),
   /** Seconds after which an Idempotency-Key claim still without an answer (its API process died) may be retried. */
@@ -277,6 +282,7 @@ export const limitDefaults = (config: PlatformConfig) => ({
     requests_per_second: config.AGENTS_TENANT_REQUESTS_PER_SECOND,
     max_running_sessions: config.AGENTS_TENANT_MAX_RUNNING_SESSIONS,
     model_tokens_per_day: config.AGENTS_TENANT_MODEL_TOKENS_PER_DAY,
+    max_live_sandboxes: config.AGENTS_TENANT_MAX_LIVE_SANDBOXES,
   },
   key: { requests_per_second: config.AGENTS_KEY_REQUESTS_PER_SECOND },
 });

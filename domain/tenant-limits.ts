@@ -12,6 +12,9 @@ export const tenantLimitsSchema = z.object({
   max_running_sessions: limit.optional(),
   /** Model tokens (input + output) per UTC day: a session over it ends its turn with `budget_reached`. */
   model_tokens_per_day: limit.optional(),
+  /** Sandbox containers running at once: a session needing one more waits (its sandbox creation retries) until one
+   * pauses or goes. */
+  max_live_sandboxes: limit.optional(),
 });
 export type TenantLimitOverrides = z.infer<typeof tenantLimitsSchema>;
 export type TenantLimits = Required<TenantLimitOverrides>;

@@ -11,12 +11,12 @@ import { createDeploymentActivities } from '../activities/deployments/activities
 import { createWebhookActivities } from '../activities/webhooks/activities.ts';
 import { runDeployment } from '../api/deployment-runner.ts';
 import { WebhookDispatcher, webhookEvent } from '../api/webhook-dispatch.ts';
-import { SecretBox } from '../db/repositories/secret-box.ts';
+import { vaultSecretBox } from '../db/repositories/secret-box.ts';
 import { UrlGuard } from '../net/url-guard.ts';
 import { DeploymentSchedules } from '../api/deployment-schedules.ts';
 import { sessionAdmission } from '../api/session-admission.ts';
 import { SessionDriver } from '../api/session-driver.ts';
-import { developmentVaultKey, sessionSettingsFromConfig, type PlatformConfig } from '../domain/config.ts';
+import { sessionSettingsFromConfig, type PlatformConfig } from '../domain/config.ts';
 import { defaultSessionSettings, type SessionSettings } from '../domain/session.ts';
 import { taskQueues, withPrefix } from '../domain/task-queues.ts';
 import { bootstrapWorkerProcess, isMainModule, runUntilSignalled } from './bootstrap.ts';
@@ -72,7 +72,7 @@ export async function createAutomationWorker(
       }),
       ...createWebhookActivities({
         pool,
-        secretBox: new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
+        secretBox: vaultSecretBox(config),
         fetch: new UrlGuard(config.AGENTS_PRIVATE_NETWORK_ALLOWLIST).fetch,
         attemptTimeoutMs: config.AGENTS_WEBHOOK_ATTEMPT_TIMEOUT_MS,
         disableAfterFailures: config.AGENTS_WEBHOOK_DISABLE_AFTER_FAILURES,

@@ -3,8 +3,7 @@
 // Entry: `npm run worker:mcp`.
 import { Worker } from '@temporalio/worker';
 import { createMcpActivities } from '../activities/mcp/activities.ts';
-import { SecretBox } from '../db/repositories/secret-box.ts';
-import { developmentVaultKey } from '../domain/config.ts';
+import { type SecretBox, vaultSecretBox } from '../db/repositories/secret-box.ts';
 import { taskQueues } from '../domain/task-queues.ts';
 import { UrlGuard } from '../net/url-guard.ts';
 import {
@@ -39,7 +38,7 @@ if (isMainModule(import.meta.url)) {
   const { config } = deps;
   const worker = await createMcpWorker({
     ...workerBaseFromDeps(deps),
-    secretBox: new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
+    secretBox: vaultSecretBox(config),
     urlGuard: new UrlGuard(config.AGENTS_PRIVATE_NETWORK_ALLOWLIST),
   });
   deps.logger.info({ taskQueue: worker.options.taskQueue }, 'mcp worker started');

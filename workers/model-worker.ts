@@ -4,7 +4,7 @@ import { Worker } from '@temporalio/worker';
 import { createModelActivities, type ModelEndpoints } from '../activities/model/activities.ts';
 import type { MeteringOptions } from '../activities/model/usage-metering.ts';
 import { ProviderLimiter } from '../activities/model/provider-limits.ts';
-import { SecretBox } from '../db/repositories/secret-box.ts';
+import { SecretBox, vaultSecretBox } from '../db/repositories/secret-box.ts';
 import { developmentVaultKey } from '../domain/config.ts';
 import { taskQueues } from '../domain/task-queues.ts';
 import { UrlGuard } from '../net/url-guard.ts';
@@ -59,7 +59,7 @@ if (isMainModule(import.meta.url)) {
     maxConcurrency: config.AGENTS_MODEL_MAX_CONCURRENCY,
     maxPerSecond: config.AGENTS_MODEL_MAX_PER_SECOND,
     urlGuard: new UrlGuard(config.AGENTS_PRIVATE_NETWORK_ALLOWLIST),
-    secretBox: new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
+    secretBox: vaultSecretBox(config),
     metering: { prices: config.AGENTS_MODEL_PRICES, defaultTokensPerDay: config.AGENTS_TENANT_MODEL_TOKENS_PER_DAY },
     providerLimiter: new ProviderLimiter(
       { maxConcurrent: config.AGENTS_MODEL_MAX_CONCURRENCY, maxPerSecond: config.AGENTS_MODEL_MAX_PER_SECOND },

@@ -14,8 +14,8 @@ import { EgressGateway, type EgressGatewayOptions } from '../activities/sandbox/
 import { ProviderSandboxes } from '../activities/sandbox/provider-sandboxes.ts';
 import { providerToolset } from '../activities/sandbox/provider-toolset.ts';
 import { SnapshotStore } from '../activities/sandbox/snapshot-store.ts';
-import { SecretBox } from '../db/repositories/secret-box.ts';
-import { developmentVaultKey, loadConfig } from '../domain/config.ts';
+import { vaultSecretBox } from '../db/repositories/secret-box.ts';
+import { loadConfig } from '../domain/config.ts';
 import { defaultSandboxSpec, type SandboxSpec } from '../domain/sandbox.ts';
 import { UrlGuard } from '../net/url-guard.ts';
 import { createLogger, isMainModule } from './bootstrap.ts';
@@ -168,7 +168,7 @@ if (isMainModule(import.meta.url)) {
     image: config.AGENTS_SANDBOX_IMAGE,
     allowedHosts: config.AGENTS_PROVIDER_ALLOWED_HOSTS,
     egress: {
-      secretBox: new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey),
+      secretBox: vaultSecretBox(config),
       socketDir: config.AGENTS_EGRESS_SOCKET_DIR,
       isAllowedAddress: (address) => urlGuard.isAllowedAddress(address),
       upstreamCaCertificates: config.AGENTS_EGRESS_UPSTREAM_CA_FILE

@@ -13,8 +13,7 @@ import type pg from 'pg';
 import { createSandboxActivities, type RepositoryDeps } from '../activities/sandbox/activities.ts';
 import { DockerSandbox } from '../activities/sandbox/docker-sandbox.ts';
 import { EgressGateway, type EgressGatewayOptions } from '../activities/sandbox/egress/gateway.ts';
-import { SecretBox } from '../db/repositories/secret-box.ts';
-import { developmentVaultKey } from '../domain/config.ts';
+import { vaultSecretBox } from '../db/repositories/secret-box.ts';
 import { UrlGuard } from '../net/url-guard.ts';
 import { SandboxReaper, temporalSessionGoneCheck } from '../activities/sandbox/reaper.ts';
 import { removeStalePoolContainers, WarmPool } from '../activities/sandbox/warm-pool.ts';
@@ -184,7 +183,7 @@ if (isMainModule(import.meta.url)) {
   const reaperConnection =
     config.AGENTS_SANDBOX_REAPER_INTERVAL_MS > 0 ? Connection.lazy({ address: config.TEMPORAL_ADDRESS }) : undefined;
   const urlGuard = new UrlGuard(config.AGENTS_PRIVATE_NETWORK_ALLOWLIST);
-  const secretBox = new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey);
+  const secretBox = vaultSecretBox(config);
   const host = await createSandboxHost({
     connection: deps.connection,
     namespace: config.TEMPORAL_NAMESPACE,

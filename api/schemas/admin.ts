@@ -66,3 +66,25 @@ export const apiKeySchema = z
 export const issuedApiKeySchema = apiKeySchema
   .extend({ key: z.string().describe('the secret: shown this once, stored only as a hash') })
   .meta({ id: 'IssuedApiKey' });
+
+export const dataKeySchema = z
+  .object({
+    id: z.string(),
+    type: z.literal('tenant_data_key'),
+    tenant_id: z.string(),
+    wrapping_key_id: z.string().describe('the platform payload key (AGENTS_PAYLOAD_KEYS) that wraps it'),
+    created_at: z.string(),
+  })
+  .meta({ id: 'TenantDataKey' });
+
+export const dataKeyListSchema = z.object({ data: z.array(dataKeySchema) }).meta({ id: 'TenantDataKeyList' });
+
+export const vaultResealSchema = z
+  .object({
+    type: z.literal('vault_key_reseal'),
+    key_id: z.string().describe('fingerprint of the current vault key, which every sealed secret is now under'),
+    resealed: z.number().int(),
+    unchanged: z.number().int(),
+    unreadable: z.number().int().describe('rows no configured key opens: keep the key that sealed them'),
+  })
+  .meta({ id: 'VaultKeyReseal' });
