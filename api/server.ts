@@ -13,7 +13,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { vaultSecretBox } from '../db/repositories/secret-box.ts';
+import { vaultExtraKeys, vaultSecretBox } from '../db/repositories/secret-box.ts';
 import { UrlGuard } from '../net/url-guard.ts';
 import { developmentVaultKey, sessionSettingsFromConfig, type PlatformConfig } from '../domain/config.ts';
 import { makeId } from '../domain/ids.ts';
@@ -96,7 +96,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
 
   // Rate limits around authentication (a known flooding key refused before its lookup, then counting after it):
   // hooks run in registration order, before every route's.
-  const workTokens = new WorkTokens(config.AGENTS_VAULT_KEY ?? developmentVaultKey);
+  const workTokens = new WorkTokens(config.AGENTS_VAULT_KEY ?? developmentVaultKey, vaultExtraKeys(config));
   const quotas = await registerQuotas(app, config, options.temporalClient, () =>
     registerAuthentication(app, pool, workTokens),
   );

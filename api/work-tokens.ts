@@ -6,15 +6,20 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export const workTokenPrefix = 'sk-agents-work.';
 
 export class WorkTokens {
-  private readonly key: Buffer;
+  private readonly keys: Buffer[];
 
-  /** `secretKey`: the deployment's vault key (base64); tokens are bound to it. */
-  constructor(secretKey: string) {
-    this.key = createHmac('sha256', Buffer.from(secretKey, 'base64')).update('work-sessions-token').digest();
+  /**
+   * `secretKey`: the deployment's vault key (base64); tokens are bound to it. `extraKeys` (the vault's extra keys
+   * during a rotation) still verify tokens issued under them.
+   */
+  constructor(secretKey: string, extraKeys: readonly string[] = []) {
+    this.keys = [secretKey, ...extraKeys].map((key) =>
+      createHmac('sha256', Buffer.from(key, 'base64')).update('work-sessions-token').digest(),
+    );
   }
 
-  private mac(workId: string): string {
-    return createHmac('sha256', this.key).update(workId).digest('base64url');
+  private mac(workId: string, key = this.keys[0]!): string {
+    return createHmac('sha256', key).update(workId).digest('base64url');
   }
 
   tokenFor(workId: string): string {
@@ -26,9 +31,12 @@ export class WorkTokens {
     if (!token.startsWith(workTokenPrefix)) return undefined;
     const [workId, mac] = token.slice(workTokenPrefix.length).split('.');
     if (!workId || !mac) return undefined;
-    const expected = Buffer.from(this.mac(workId));
     const given = Buffer.from(mac);
-    return given.length === expected.length && timingSafeEqual(given, expected) ? workId : undefined;
+    const matches = this.keys.some((key) => {
+      const expected = Buffer.from(this.mac(workId, key));
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    });
+    return matches ? workId : undefined;
   }
 
   secretFor(workId: string, apiBaseUrl: string): string {

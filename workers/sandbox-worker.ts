@@ -13,6 +13,7 @@ import type pg from 'pg';
 import { createSandboxActivities, type RepositoryDeps } from '../activities/sandbox/activities.ts';
 import { DockerSandbox } from '../activities/sandbox/docker-sandbox.ts';
 import { EgressGateway, type EgressGatewayOptions } from '../activities/sandbox/egress/gateway.ts';
+import { tenantLiveSandboxLimit, type LiveSandboxLimit } from '../activities/sandbox/sandbox-quota.ts';
 import { vaultSecretBox } from '../db/repositories/secret-box.ts';
 import { UrlGuard } from '../net/url-guard.ts';
 import { SandboxReaper, temporalSessionGoneCheck } from '../activities/sandbox/reaper.ts';
@@ -37,6 +38,8 @@ export interface SandboxWorkerOptions {
   buildCaCertificates?: Buffer;
   /** How long one sandbox activity attempt waits for an unreachable Docker daemon (activities/sandbox/daemon-outage.ts). */
   dockerOutageWaitMs?: number;
+  /** The tenants' `max_live_sandboxes` (activities/sandbox/sandbox-quota.ts); absent, sandboxes are not limited. */
+  liveSandboxLimit?: LiveSandboxLimit;
   /** The host's egress proxy (activities/sandbox/egress/): without it, sandboxes with an allow-list cannot be made. */
   egress?: Omit<EgressGatewayOptions, 'docker' | 'pool' | 'onError'>;
   /** Host folder of the exec agents' sockets (activities/sandbox/agent-host.ts); null: docker exec only. */
@@ -107,6 +110,7 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
     egress,
     agentRoot: options.agentRoot,
     repositories: options.repositories,
+    liveSandboxLimit: options.liveSandboxLimit,
   });
   const common = {
     connection: options.connection,
@@ -198,6 +202,7 @@ if (isMainModule(import.meta.url)) {
     dockerOutageWaitMs: config.AGENTS_SANDBOX_DOCKER_OUTAGE_WAIT_MS,
     agentRoot: config.AGENTS_SANDBOX_AGENT_DIR === 'off' ? null : config.AGENTS_SANDBOX_AGENT_DIR,
     repositories: { secretBox, urlGuard, allowedHosts: config.AGENTS_REPOSITORY_HOSTS },
+    liveSandboxLimit: tenantLiveSandboxLimit(deps.pool, config),
     egress: {
       secretBox,
       socketDir: config.AGENTS_EGRESS_SOCKET_DIR,

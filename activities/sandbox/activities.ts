@@ -9,6 +9,7 @@ import {
   endSessionSandboxRuns,
   resumeSandboxRun,
   startSandboxRun,
+  tenantOfContainer,
 } from '../../db/repositories/sandbox-runs.ts';
 import { appendSessionEvents } from '../../db/repositories/session-events.ts';
 import type { SandboxOwner } from '../../domain/sandbox.ts';
@@ -37,6 +38,7 @@ import { SessionResourceSync } from './session-resources.ts';
 import { mountSessionSkills } from './session-skills.ts';
 import { mountSessionMemory, syncSessionMemory } from './session-memory.ts';
 import { runSandboxTool } from './tools.ts';
+import { waitForSandboxSlot, type LiveSandboxLimit } from './sandbox-quota.ts';
 import type { WarmPool } from './warm-pool.ts';
 
 export interface SandboxActivityDeps {
@@ -60,6 +62,8 @@ export interface SandboxActivityDeps {
   agentRoot?: string | null;
   /** What cloning github_repository resources needs; without it they fail with repository_clone_error. */
   repositories?: RepositoryDeps;
+  /** The tenants' `max_live_sandboxes` (sandbox-quota.ts); absent, sandboxes are not limited. */
+  liveSandboxLimit?: LiveSandboxLimit;
 }
 
 export interface RepositoryDeps {
@@ -130,6 +134,17 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     onOutage: activityWarning,
   };
 
+  /** Waits while the tenant runs its `max_live_sandboxes` already (the session waits; see sandbox-quota.ts). */
+  async function sandboxSlot(tenantId: string): Promise<void> {
+    if (!deps.liveSandboxLimit) return;
+    const sleep = async (ms: number) => {
+      heartbeat();
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      heartbeat();
+    };
+    await waitForSandboxSlot({ pool: deps.pool, limit: deps.liveSandboxLimit, sleep }, tenantId);
+  }
+
   /** A restarting or stopped daemon is waited out (see daemon-outage.ts) before the attempt fails. */
   async function withDaemon<T>(operation: () => Promise<T>): Promise<T> {
     try {
@@ -164,6 +179,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
 
   /** A container for the owner: claimed from a warm pool, restored from a snapshot, or new. */
   async function createSandbox(input: CreateSandboxInput): Promise<CreatedSandbox> {
+    await sandboxSlot(input.owner.tenantId);
     const planned = await planEgress(deps.egress, input.spec, input.owner);
     const spec = hasPackages(input.packages)
       ? { ...planned.spec, image: (await environmentImage(input.spec.image, input.packages ?? {})).image }
@@ -287,6 +303,8 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     },
 
     async resumeSandbox(input: SandboxLeaseInput): Promise<void> {
+      const tenantId = deps.liveSandboxLimit && (await tenantOfContainer(deps.pool, input.lease.containerId));
+      if (tenantId) await sandboxSlot(tenantId);
       await onContainer(() => sandbox.unpause(input.lease.containerId));
       await resumeSandboxRun(deps.pool, input.lease.containerId);
     },

@@ -43,3 +43,21 @@ export async function endSandboxRun(pool: pg.Pool, containerId: string): Promise
 export async function endSessionSandboxRuns(pool: pg.Pool, owner: SandboxOwner): Promise<void> {
   await pool.query(closeAndMeter('session_id = $1'), [owner.sessionId]);
 }
+
+/** Containers of the tenant running now (open stretches; paused ones are not counted). */
+export async function countLiveSandboxes(pool: pg.Pool, tenantId: string): Promise<number> {
+  const { rows } = await pool.query<{ count: string }>(
+    'select count(*) from sandbox_runs where tenant_id = $1 and ended_at is null',
+    [tenantId],
+  );
+  return Number(rows[0]?.count ?? 0);
+}
+
+/** The tenant whose container this is (from its last stretch), or undefined for one never run. */
+export async function tenantOfContainer(pool: pg.Pool, containerId: string): Promise<string | undefined> {
+  const { rows } = await pool.query<{ tenant_id: string }>(
+    'select tenant_id from sandbox_runs where container_id = $1 order by id desc limit 1',
+    [containerId],
+  );
+  return rows[0]?.tenant_id;
+}

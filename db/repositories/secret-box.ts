@@ -76,9 +76,13 @@ function openWith(key: Buffer, body: Buffer, associatedData: string): string {
 
 /** The platform's vault box from configuration (the development key when AGENTS_VAULT_KEY is unset). */
 export function vaultSecretBox(config: PlatformConfig): SecretBox {
-  const extra = (config.AGENTS_VAULT_EXTRA_KEYS ?? '')
+  return new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey, vaultExtraKeys(config));
+}
+
+/** AGENTS_VAULT_EXTRA_KEYS as a list. */
+export function vaultExtraKeys(config: PlatformConfig): string[] {
+  return (config.AGENTS_VAULT_EXTRA_KEYS ?? '')
     .split(',')
     .map((key) => key.trim())
     .filter((key) => key !== '');
-  return new SecretBox(config.AGENTS_VAULT_KEY ?? developmentVaultKey, extra);
 }

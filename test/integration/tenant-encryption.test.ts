@@ -44,7 +44,7 @@ afterAll(async () => {
 const toJson = (payloads: Payload[]) => ({
   payloads: payloads.map((payload) => ({
     metadata: Object.fromEntries(
-      Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value!).toString('base64')]),
+      Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
     ),
     data: Buffer.from(payload.data ?? []).toString('base64'),
   })),

@@ -17,6 +17,7 @@ import { UrlGuard } from '../../net/url-guard.ts';
 import { createMcpWorker } from '../../workers/mcp-worker.ts';
 import { createModelWorker } from '../../workers/model-worker.ts';
 import { createSandboxHost, type SandboxHost } from '../../workers/sandbox-worker.ts';
+import { tenantLiveSandboxLimit } from '../../activities/sandbox/sandbox-quota.ts';
 import { SecretBox } from '../../db/repositories/secret-box.ts';
 import { createSessionWorker } from '../../workers/session-worker.ts';
 import { startFakeModelServer, type FakeModelServer } from '../fake-model/server.ts';
@@ -126,6 +127,8 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
       docker: new Docker(),
       dataConverter,
       extraLabels: testContainerLabels(),
+      // The platform default (unlimited) unless a test gives its tenant a `max_live_sandboxes`.
+      liveSandboxLimit: tenantLiveSandboxLimit(pool, loadConfig(options.env ?? {})),
       // This machine reaches PyPI and npm through a TLS-intercepting proxy; image builds must trust its CA.
       buildCaCertificates: existsSync(systemCaBundle) ? readFileSync(systemCaBundle) : undefined,
       repositories: {

@@ -191,7 +191,7 @@ describe('ClaimCheckCodec on PostgresBlobStore', () => {
       largePayloads: 'claim-check',
     });
     expect(converter.payloadCodecs?.map((codec) => codec.constructor.name)).toEqual([
-      'EncryptionCodec',
+      'TenantEncryptionCodec',
       'ClaimCheckCodec',
     ]);
     expect(converter.failureConverterPath).toMatch(/failure-converter\.ts$/);
