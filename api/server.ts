@@ -41,6 +41,7 @@ import { registerEnvironmentWorkRoutes } from './routes/environment-work.ts';
 import { registerDeploymentRunRoutes } from './routes/deployment-runs.ts';
 import { registerDeploymentRoutes } from './routes/deployments.ts';
 import { registerEnvironmentRoutes } from './routes/environments.ts';
+import { registerDreamRoutes } from './routes/dreams.ts';
 import { registerFileRoutes } from './routes/files.ts';
 import { registerMemoryStoreRoutes } from './routes/memory-stores.ts';
 import { registerSessionEventRoutes } from './routes/session-events.ts';
@@ -180,6 +181,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   registerUsageAndHealthRoutes(typed, context);
   registerUsageRoutes(typed, context);
   registerTraceRoutes(typed, context, options.temporalClient);
+  registerDreamRoutes(typed, context, options.temporalClient);
   registerAdminRoutes(typed, context);
   registerAdminEncryptionRoutes(typed, context, createTenantKeyring(platformPayloadProtection(config, pool)));
   registerUiRoutes(typed);

@@ -1,5 +1,5 @@
-// Automation workers run what the platform does on its own: deployment runs started by Temporal Schedules and webhook
-// deliveries, on the `agents-automation` queue. A run creates its session through the
+// Automation workers run what the platform does on its own: deployment runs started by Temporal Schedules, webhook
+// deliveries and dreams (workflows/dream-workflow.ts), on the `agents-automation` queue. A run creates its session through the
 // API's own session-creation path (api/session-creation.ts via api/deployment-runner.ts), injected into the activity.
 // Entry: `npm run worker:automation`.
 import { Client, Connection } from '@temporalio/client';
@@ -8,6 +8,7 @@ import { Worker, type NativeConnection, type WorkerOptions, type WorkerPlugin } 
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { createDeploymentActivities } from '../activities/deployments/activities.ts';
+import { createDreamActivities } from '../activities/dreams/activities.ts';
 import { createWebhookActivities } from '../activities/webhooks/activities.ts';
 import { runDeployment } from '../api/deployment-runner.ts';
 import { WebhookDispatcher, webhookEvent } from '../api/webhook-dispatch.ts';
@@ -70,6 +71,7 @@ export async function createAutomationWorker(
           return run && { runId: run.id, sessionId: run.session_id, error: run.error };
         },
       }),
+      ...createDreamActivities({ pool }),
       ...createWebhookActivities({
         pool,
         secretBox: vaultSecretBox(config),

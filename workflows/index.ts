@@ -2,3 +2,4 @@
 export { sessionWorkflow } from './session-workflow.ts';
 export { deploymentRunWorkflow } from './deployment-run-workflow.ts';
 export { webhookDeliveryWorkflow } from './webhook-delivery-workflow.ts';
+export { dreamWorkflow } from './dream-workflow.ts';

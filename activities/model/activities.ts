@@ -5,7 +5,7 @@
 import { appendSessionEvents, readEvents } from '../../db/repositories/session-events.ts';
 import { readContextSummary } from '../../db/repositories/context-summaries.ts';
 import type { JournaledEvent } from '../../domain/events.ts';
-import type { InvokeModelInput } from '../../domain/contracts/model-activity.ts';
+import type { InvokeModelInput, InvokeModelOnMessagesInput } from '../../domain/contracts/model-activity.ts';
 import type { JournalBatch } from '../../domain/contracts/journal-batch.ts';
 import type { ModelResponse } from '../../domain/model.ts';
 import { buildTranscript } from '../../domain/transcript.ts';
@@ -51,6 +51,19 @@ export function createModelActivities(deps: ModelActivityDeps) {
       } finally {
         await deltas.close();
       }
+    },
+    /** One model call on the messages given (a dream's step): no transcript, no deltas; metered under `meterAs`. */
+    async invokeModelOnMessages(input: InvokeModelOnMessagesInput): Promise<ModelResponse> {
+      return callProvider({
+        sessionId: input.meterAs,
+        model: input.model,
+        tenantId: input.tenantId,
+        entryKey: `dream:${input.callId}`,
+        system: input.system,
+        messages: input.messages,
+        tools: input.tools,
+        maxOutputTokens: input.maxOutputTokens,
+      });
     },
     ...createSideCallActivities(deps.pool, callProvider),
   };

@@ -354,3 +354,38 @@ export async function memoriesOfStore(db: Queryable, storeId: string): Promise<M
   ]);
   return rows;
 }
+
+/**
+ * Applies a batch of writes (content, or null to delete) to a store inside the caller's transaction, the store locked
+ * first: a dream's result lands whole or not at all. A write whose path overlaps another memory is skipped (returned).
+ */
+export async function applyMemoryWrites(
+  client: pg.PoolClient,
+  tenantId: string,
+  storeId: string,
+  writes: { path: string; content: string | null }[],
+  actor: MemoryActor,
+): Promise<string[]> {
+  await lockMemoryStore(client, tenantId, storeId);
+  const skipped: string[] = [];
+  for (const write of writes) {
+    const { rows } = await client.query<MemoryRow>('select * from memories where memory_store_id = $1 and path = $2', [
+      storeId,
+      write.path,
+    ]);
+    const current = rows[0];
+    try {
+      await client.query('savepoint memory_write');
+      if (write.content === null) {
+        if (current) await removeMemory(client, tenantId, current, actor);
+      } else if (current) await modifyMemory(client, tenantId, current, { content: write.content }, actor);
+      else await insertMemory(client, tenantId, storeId, { path: write.path, content: write.content }, actor);
+      await client.query('release savepoint memory_write');
+    } catch (error) {
+      if (!(error instanceof MemoryConflictError)) throw error;
+      await client.query('rollback to savepoint memory_write');
+      skipped.push(`${write.path}: ${error.message}`);
+    }
+  }
+  return skipped;
+}

@@ -1,6 +1,6 @@
 // The model activity's contract (activities/model/activities.ts implements it; workflows/model-call.ts calls it).
 // Its result is a ModelResponse (domain/model.ts).
-import type { ModelSpec, ModelUsage, ToolSpec } from '../model.ts';
+import type { ModelMessage, ModelSpec, ModelUsage, ToolSpec } from '../model.ts';
 import type { JournalBatch } from './journal-batch.ts';
 
 export interface InvokeModelInput {
@@ -69,3 +69,18 @@ export type CompactContextResult =
   | { kind: 'compacted'; context: ContextRef; estimatedTokens: number; usage: ModelUsage }
   /** Nothing older than the latest turn is left to summarise. */
   | { kind: 'no_room' };
+
+/**
+ * A model call outside any session (a dream): the messages travel in the input, no deltas are published, and the
+ * usage is metered under `meterAs` (the dream's id) with `callId` as the ledger entry's key.
+ */
+export interface InvokeModelOnMessagesInput {
+  meterAs: string;
+  callId: string;
+  tenantId: string;
+  model: ModelSpec;
+  system?: string;
+  messages: ModelMessage[];
+  tools: ToolSpec[];
+  maxOutputTokens: number;
+}

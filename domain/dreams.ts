@@ -1,0 +1,54 @@
+// Dreams: durable jobs that read a memory store (and past sessions' transcripts) and write a reorganised store through
+// the model. The workflow (workflows/dream-workflow.ts) keeps the model conversation and the staged writes; the
+// activities (activities/dreams/activities.ts) read the inputs and apply the writes in one transaction at the end.
+import type { ModelSpec, ToolSpec } from './model.ts';
+
+export const dreamWorkflowType = 'dreamWorkflow';
+export const dreamWorkflowId = (dreamId: string): string => `dream-${dreamId}`;
+
+export type DreamStatus = 'pending' | 'running' | 'completed' | 'failed' | 'canceled';
+export const finalDreamStatuses: readonly DreamStatus[] = ['completed', 'failed', 'canceled'];
+
+export interface DreamWorkflowInput {
+  dreamId: string;
+  tenantId: string;
+  model: ModelSpec;
+  /** Task-queue prefix of the deployment (the model queue is reached through it). */
+  taskQueuePrefix: string;
+  /** Model calls at most; the dream fails if the model is still writing after them. */
+  maxSteps: number;
+}
+
+/** What the workflow stages: a memory's new content at a path, or its deletion (null). */
+export interface DreamWrite {
+  path: string;
+  content: string | null;
+}
+
+export const dreamSystemPrompt = [
+  'You consolidate an AI agent’s memory store: the memories it keeps between sessions, as text files at paths.',
+  'Read the current memories and the session transcripts you are given. Produce a reorganised store: merge',
+  'duplicates, fix contradictions in favour of the most recent information, drop what is stale, keep files short and',
+  'well named. Call write_memory for every file of the new store that is new or changes, delete_memory for every',
+  'file that should go, then answer with a one-paragraph summary and no tool calls.',
+].join(' ');
+
+export const dreamTools: ToolSpec[] = [
+  {
+    name: 'write_memory',
+    description: 'Write (create or replace) the memory at `path` with `content` in the reorganised store.',
+    inputSchema: {
+      type: 'object',
+      properties: {
+        path: { type: 'string', description: 'Starts with /, e.g. /preferences/colours.md' },
+        content: { type: 'string' },
+      },
+      required: ['path', 'content'],
+    },
+  },
+  {
+    name: 'delete_memory',
+    description: 'Remove the memory at `path` from the reorganised store.',
+    inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+  },
+];
