@@ -8,6 +8,7 @@ import { patchMetadata } from '../../db/repositories/pagination.ts';
 import { deleteContextSummaries } from '../../db/repositories/context-summaries.ts';
 import { deleteEgressRecords } from '../../db/repositories/egress-log.ts';
 import { deleteSessionEvents, emptyTotals, usageBySession } from '../../db/repositories/session-events.ts';
+import { sessionThreadIds } from '../../db/repositories/session-threads.ts';
 import {
   deleteSessionRow,
   listSessionRows,
@@ -160,8 +161,11 @@ export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
         if (await driver.requestTermination(row.id, 'deleted')) {
           if (!(await driver.waitClosed(row.id, deleteWaitMs))) await driver.forceTerminate(row.id, 'deleted');
         }
-        await deleteSessionEvents(pool, row.id, makeId('event', randomUUID()));
-        await deleteContextSummaries(pool, row.id);
+        // The session's threads' logs go with it (their rows go with the session's, by cascade).
+        for (const logId of [row.id, ...(await sessionThreadIds(pool, row.id))]) {
+          await deleteSessionEvents(pool, logId, makeId('event', randomUUID()));
+          await deleteContextSummaries(pool, logId);
+        }
         await deleteEgressRecords(pool, tenantId, row.id);
         await deleteSessionRow(pool, tenantId, row.id);
         await stopSessionWorkItems(pool, tenantId, row.id, true);

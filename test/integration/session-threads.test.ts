@@ -328,6 +328,15 @@ it('delegates to three threads at once; approval, streams, interrupt and usage t
   stream.controller.abort();
   await reading;
 
+  // Deleting the session removes every thread's log with its own (only each log's session.deleted marker stays).
+  await client.beta.sessions.delete(session.id);
+  const threadLogs = [...threads.slice(1).map((thread) => thread.id), ...second.map((e) => e.session_thread_id)];
+  const { rows: left } = await harness.platform.pool.query<{ n: string }>(
+    `select count(*) as n from session_events where session_id = any($1) and type <> 'session.deleted'`,
+    [threadLogs],
+  );
+  expect(Number(left[0]?.n)).toBe(0);
+
   await recordHistory(harness.platform.client, sessionWorkflowId(session.id), 'threads-coordinator');
   await recordHistory(harness.platform.client, sessionWorkflowId(refunderThread), 'threads-thread-approval');
   await recordHistory(
