@@ -30,3 +30,17 @@ export function readToolsEnv(): ToolsEnv {
     sandboxImage: values.SANDBOX_IMAGE || 'agents-sandbox:latest',
   };
 }
+
+/** Where scripts/setup/temporal-server.sh put temporal-server, temporal-sql-tool and the schema (.tools/cluster-env). */
+export function readClusterServerDir(): string {
+  const file = join(projectRoot, '.tools', 'cluster-env');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`${file} is missing: run \`bash scripts/setup/temporal-server.sh\` (npm run test:cluster does)`);
+  }
+  const line = text.split('\n').find((entry) => entry.startsWith('TEMPORAL_SERVER_DIR='));
+  if (!line) throw new Error(`${file} names no TEMPORAL_SERVER_DIR`);
+  return line.slice('TEMPORAL_SERVER_DIR='.length);
+}

@@ -1,5 +1,7 @@
 // One Temporal dev server (in memory) and one PostgreSQL cluster (in a temp folder) per test run, on free ports; Docker
 // checked once. Tests read the addresses with `inject(...)`. Teardown stops both and removes the run's containers.
+// AGENTS_TEST_TEMPORAL=cluster (npm run test:cluster) runs a Temporal cluster instead of the dev server: the four services
+// as separate processes, two history processes, persistence and visibility in that PostgreSQL (scripts/services/temporal-cluster.ts).
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +14,9 @@ import { migrateDatabase } from '../../db/migrate.ts';
 import { dockerAnswers, managedLabel, removeContainersLabelled } from '../../scripts/services/docker.ts';
 import { freePort } from '../../scripts/services/process.ts';
 import { startLocalPostgres, type LocalPostgres } from '../../scripts/services/postgres.ts';
-import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/services/temporal.ts';
-import { readToolsEnv } from '../../scripts/services/tools-env.ts';
+import { startTemporalDevServer } from '../../scripts/services/temporal.ts';
+import { startTemporalCluster } from '../../scripts/services/temporal-cluster.ts';
+import { readClusterServerDir, readToolsEnv, type ToolsEnv } from '../../scripts/services/tools-env.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,6 +25,8 @@ declare module 'vitest' {
     sandboxImage: string;
     testRunId: string;
     workflowBundlePath: string;
+    /** Cluster profile only: the history processes' pids, for fault tests that kill one (empty on the dev server). */
+    temporalHistoryPids: number[];
   }
 }
 
@@ -30,21 +35,27 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const runDir = mkdtempSync(join(tmpdir(), 'agents-test-'));
   chmodSync(runDir, 0o755); // the postgres system user must reach its data folder inside
   const testRunId = runDir.slice(-6).toLowerCase();
-  let temporal: TemporalDevServer | undefined;
+  let temporal: RunTemporal | undefined;
   let postgres: LocalPostgres | undefined;
 
   const teardown = async (): Promise<void> => {
     await removeContainersLabelled({ [managedLabel]: 'true', 'io.temporal-agents.test-run': testRunId }).catch(() => 0);
-    await Promise.all([temporal?.process.stop(), postgres?.process.stop()]);
+    await temporal?.stop();
+    await postgres?.process.stop();
     rmSync(runDir, { recursive: true, force: true });
   };
 
   try {
     const [temporalPort, postgresPort] = [await freePort(), await freePort()];
-    [temporal, postgres] = await Promise.all([
-      startTemporalDevServer({ bin: tools.temporalBin, port: temporalPort, logFile: join(runDir, 'temporal.log') }),
-      startPostgresForTests(tools.pgBinDir, runDir, postgresPort),
-    ]);
+    if (process.env.AGENTS_TEST_TEMPORAL === 'cluster') {
+      postgres = await startPostgresForTests(tools.pgBinDir, runDir, postgresPort);
+      temporal = await startClusterForTests(postgres.url, runDir);
+    } else {
+      [temporal, postgres] = await Promise.all([
+        startDevServerForTests(tools, runDir, temporalPort),
+        startPostgresForTests(tools.pgBinDir, runDir, postgresPort),
+      ]);
+    }
     await migrateDatabase(postgres.url);
     await dockerAnswers();
     // Bundle the workflows once per run; every test's session worker loads this file.
@@ -64,7 +75,29 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('sandboxImage', tools.sandboxImage);
   project.provide('testRunId', testRunId);
   project.provide('workflowBundlePath', join(runDir, 'workflow-bundle.js'));
+  project.provide('temporalHistoryPids', temporal.historyPids);
   return teardown;
+}
+
+interface RunTemporal {
+  address: string;
+  historyPids: number[];
+  stop(): Promise<void>;
+}
+
+async function startDevServerForTests(tools: ToolsEnv, runDir: string, port: number): Promise<RunTemporal> {
+  const server = await startTemporalDevServer({ bin: tools.temporalBin, port, logFile: join(runDir, 'temporal.log') });
+  return { address: server.address, historyPids: [], stop: () => server.process.stop() };
+}
+
+async function startClusterForTests(postgresUrl: string, runDir: string): Promise<RunTemporal> {
+  const started = Date.now();
+  const cluster = await startTemporalCluster({ serverDir: readClusterServerDir(), postgresUrl, runDir });
+  console.log(`Temporal cluster up in ${Date.now() - started} ms at ${cluster.address} (logs in ${runDir})`);
+  const historyPids = [...cluster.processes.entries()]
+    .filter(([name]) => name.startsWith('history'))
+    .map(([, proc]) => proc.child.pid!);
+  return { address: cluster.address, historyPids, stop: () => cluster.stop() };
 }
 
 async function startPostgresForTests(binDir: string | undefined, runDir: string, port: number): Promise<LocalPostgres> {
