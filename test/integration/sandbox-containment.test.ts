@@ -12,7 +12,13 @@ import { SnapshotStore } from '../../activities/sandbox/snapshot-store.ts';
 import { runSandboxTool } from '../../activities/sandbox/tools.ts';
 
 const docker = new Docker();
-const testRunLabels = { [sandboxLabels.managed]: 'true', 'io.temporal-agents.test-run': inject('testRunId') };
+// Its own label too: afterAll removes every container it lists, and other files of the same run (the warm pool in
+// sandbox-tools.test.ts) have theirs up meanwhile.
+const testRunLabels = {
+  [sandboxLabels.managed]: 'true',
+  'io.temporal-agents.test-run': inject('testRunId'),
+  'io.temporal-agents.test-file': 'sandbox-containment',
+};
 const spec: SandboxSpec = { ...defaultSandboxSpec(inject('sandboxImage')), memoryMb: 256, pidsLimit: 128, cpus: 0.5 };
 const owner: SandboxOwner = {
   tenantId: 'tnt_containment',
