@@ -15,7 +15,9 @@ import { existingVaultIds } from '../db/repositories/vaults.ts';
 import { withTransaction } from '../db/transaction.ts';
 import type { PlatformConfig } from '../domain/config.ts';
 import type { RunErrorType, SessionPreconditionFailure } from '../domain/deployments.ts';
-import type { UserContent, UserEvent } from '../domain/events.ts';
+import type { PinnedBudget } from '../domain/budget.ts';
+import type { SessionBudget, UserContent, UserEvent } from '../domain/events.ts';
+import { priceFor, type PriceTable } from '../domain/model-prices.ts';
 import { makeId } from '../domain/ids.ts';
 import { memoryMountPaths, memorySystemSection } from '../domain/memory.ts';
 import type { SessionSettings } from '../domain/session.ts';
@@ -58,6 +60,8 @@ export interface SessionRequest {
     checkout?: RepositoryCheckout | null;
   }>;
   initialEvents?: Array<{ type: 'user.message'; content: UserContent[] } | DefineOutcomeBody>;
+  /** The API's spend ceiling (list cost); the model must have a list price. */
+  budget?: SessionBudget;
   /** Decided by the caller when a retry must not create a second session (deployment runs); else a new id. */
   sessionId?: string;
 }
@@ -209,6 +213,7 @@ export async function createSession(
   });
   const memoryContext = memorySystemSection(memoryStores.map((store) => ({ ...store, mountPath: store.mount_path })));
   if (memoryContext) input.systemContext = memoryContext;
+  if (request.budget) input.budget = pinBudget(deps.config.AGENTS_MODEL_PRICES, input.agent.model.id, request.budget);
   return withTransaction(deps.pool, async (client) => {
     const inserted = await insertSession(client, tenantId, {
       id: sessionId,
@@ -233,4 +238,12 @@ export async function createSession(
     }
     return inserted;
   });
+}
+
+/** Pins the model's list price with the budget, or refuses a model without one (the API's `model_not_budgetable`). */
+function pinBudget(prices: PriceTable, model: string, limit: SessionBudget): PinnedBudget {
+  const price = priceFor(prices, model);
+  if (!price)
+    throw invalidRequest(`model_not_budgetable: model ${model} has no list price, so a budget cannot track it`);
+  return { limit, prices: { [model]: price }, model };
 }

@@ -3,10 +3,16 @@
 import type pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SessionResourceRecord } from '../db/repositories/files.ts';
-import { emptyTotals, readEventsOfTypes, usageBySession, type UsageTotals } from '../db/repositories/session-events.ts';
+import {
+  emptyTotals,
+  lastEventOfType,
+  readEventsOfTypes,
+  usageBySession,
+  type UsageTotals,
+} from '../db/repositories/session-events.ts';
 import { outcomeEvaluations, outcomeEventTypes, type OutcomeEvaluation } from '../domain/outcomes.ts';
 import { journalStatusOf, type SessionRow } from '../db/repositories/sessions.ts';
-import type { SessionStatus } from '../domain/events.ts';
+import type { SessionBudget, SessionStatus } from '../domain/events.ts';
 import type { SessionStateView } from '../domain/session.ts';
 import { isServiceUnavailable } from './errors.ts';
 import type { SessionDriver } from './session-driver.ts';
@@ -16,6 +22,7 @@ export interface LiveState {
   usage: UsageTotals;
   /** The workflow's view, when it answered. */
   view?: SessionStateView;
+  budget?: SessionBudget | null;
 }
 
 const queryTimeoutForReadsMs = 2_000;
@@ -24,6 +31,7 @@ export function liveFromView(view: SessionStateView): LiveState {
   return {
     status: view.status,
     view,
+    budget: view.budget ?? null,
     usage: {
       input_tokens: view.usage.inputTokens,
       output_tokens: view.usage.outputTokens,
@@ -38,7 +46,10 @@ export function liveFromView(view: SessionStateView): LiveState {
 export async function liveFromJournal(pool: pg.Pool, row: SessionRow, journalStatus?: string): Promise<LiveState> {
   const status = (journalStatus ?? (await journalStatusOf(pool, row.id))) as SessionStatus;
   const usage = (await usageBySession(pool, [row.id])).get(row.id) ?? emptyTotals();
-  return { status: row.archived_at ? 'terminated' : status, usage };
+  // A closed session's budget: as its last session.usage reported it (budgeted sessions write one every turn).
+  const lastUsage = await lastEventOfType(pool, row.id, 'session.usage');
+  const budget = lastUsage?.type === 'session.usage' ? (lastUsage.budget ?? null) : null;
+  return { status: row.archived_at ? 'terminated' : status, usage, budget };
 }
 
 /** Live state of one session: the workflow's answer if it is still open and answers in time, else the journal's. */
@@ -98,7 +109,7 @@ export function sessionResponse(
         ephemeral_1h_input_tokens: 0,
       },
     },
-    budget: null,
+    budget: live.budget ?? null,
     outcome_evaluations: outcomes,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),

@@ -1,7 +1,8 @@
 // The session workflow's contract: its input (everything pinned at creation), the state it carries across
 // continue-as-new, and what its query returns. Any Temporal client can start and drive a session with these.
 import type { AgentSnapshot } from './agent.ts';
-import type { SessionStatus, StopReason, ThreadMessageReceivedEvent, UserEvent } from './events.ts';
+import type { SessionBudget, SessionStatus, StopReason, ThreadMessageReceivedEvent, UserEvent } from './events.ts';
+import type { PinnedBudget } from './budget.ts';
 import type { ContextRef } from './contracts/model-activity.ts';
 import type { ModelUsage } from './model.ts';
 import { defaultSandboxSpec, type SandboxLease, type SandboxSpec } from './sandbox.ts';
@@ -90,6 +91,8 @@ export interface SessionWorkflowInput {
   thread?: ThreadContext;
   /** Events to process at start (sub-agent prompt; API `initial_events`). */
   initialEvents?: UserEvent[];
+  /** The API's session budget (a list-cost ceiling), with the prices it is tracked at; absent: uncapped. */
+  budget?: PinnedBudget;
   /** State carried across continue-as-new; absent on the first run. */
   carried?: CarriedSessionState;
 }
@@ -150,6 +153,8 @@ export interface SessionStateView {
   lastSeq: number;
   sandbox: { state: 'none' | 'running' | 'paused' | 'snapshotted'; hostQueue?: string };
   queuedEvents: number;
+  /** The session's budget, when it has one. */
+  budget?: SessionBudget;
 }
 
 /** What a sub-agent session returns to its parent's tool call. */

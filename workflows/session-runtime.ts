@@ -9,6 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { defaultLimits } from '../domain/agent.ts';
+import { budgetSpent, usageSnapshot } from '../domain/budget.ts';
 import type { StopReason, UserEvent, UserMessageEvent } from '../domain/events.ts';
 import { addModelUsage, emptyModelUsage, type ModelUsage, type ToolUseBlock } from '../domain/model.ts';
 import type {
@@ -146,8 +147,11 @@ export class SessionRuntime {
       lastSeq: this.journal.lastSeq,
       sandbox: { state: this.sandbox.state, hostQueue: this.sandbox.lease?.hostQueue },
       queuedEvents: this.queue.length,
+      ...(this.input.budget ? { budget: this.input.budget.limit } : {}),
     };
   }
+
+  private usageNow = () => usageSnapshot(this.usage, this.status.currentActiveMs(), this.input.budget);
 
   // ---- the loop -------------------------------------------------------------------------------------------------
 
@@ -164,6 +168,8 @@ export class SessionRuntime {
       const answer =
         next?.type === 'agent.thread_message_received' ? await this.runTurn(next) : await takeUp(this.host(), next);
       if (!answer) continue;
+      const budget = this.input.budget; // a budgeted session reports its tracked list cost at each turn's end
+      if (budget) this.journal.emit({ type: 'session.usage', usage: this.usageNow(), budget: budget.limit });
       this.applyInterrupt();
       this.threadRole?.finishTurn(answer.text, answer.stop);
       this.status.idle(answer.stop);
@@ -207,8 +213,7 @@ export class SessionRuntime {
         stop = { type: 'retries_exhausted' };
         break;
       }
-      const budget = agent.limits?.token_budget;
-      if (budget !== undefined && this.usage.inputTokens + this.usage.outputTokens >= budget) {
+      if (budgetSpent(agent.limits, this.input.budget, this.usage)) {
         stop = { type: 'budget_reached' };
         break;
       }

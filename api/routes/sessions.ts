@@ -57,6 +57,7 @@ function createFromBody(
     vaultIds: body.vault_ids,
     resources: body.resources,
     initialEvents: body.initial_events,
+    budget: body.budget,
     sessionId: idempotentId && makeId('session', idempotentId),
   });
 }
@@ -114,6 +115,7 @@ export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
         respond(tenantId, await createFromBody(context, tenantId, body, idempotencyToken(request, 0)), {
           status: 'idle',
           usage: emptyTotals(),
+          budget: body.budget ?? null,
         }),
     )
     .retrieve({ summary: 'Get a session' }, async ({ tenantId, params, log }) => {
@@ -125,6 +127,7 @@ export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
       async ({ tenantId, params, body, log }) => {
         if (body.vault_ids !== undefined) throw invalidRequest('vault_ids cannot be changed after creation');
         if (body.agent !== undefined) throw invalidRequest('updating a session agent is not supported');
+        if (body.budget !== undefined) throw invalidRequest('updating a session budget is not supported yet');
         const current = await sessions.require(pool, tenantId, params);
         const row = await updateSessionRow(pool, tenantId, current.id, {
           title: body.title === undefined ? current.title : body.title,

@@ -46,7 +46,17 @@ export const memoryStoreResourceSchema = z.object({
   instructions: z.string().max(4096).nullish(),
 });
 
+/** The API's spend ceiling: list cost in minor units of USD (`"2500"` is $25.00). */
+export const budgetSchema = z.object({
+  type: z.literal('limit'),
+  max_list_cost: z.object({
+    amount: z.string().regex(/^(0|[1-9][0-9]{0,15})$/, 'an integer amount in minor units, e.g. "2500"'),
+    currency: z.literal('USD'),
+  }),
+});
+
 export const sessionCreateSchema = z.object({
+  budget: budgetSchema.optional(),
   agent: agentReference,
   environment_id: z.string().min(1).max(128),
   title: z.string().max(1000).nullish(),
@@ -68,6 +78,7 @@ export const sessionUpdateSchema = z.object({
   metadata: metadataPatchSchema.nullish(),
   vault_ids: z.array(z.string()).optional(),
   agent: z.unknown().optional(),
+  budget: z.unknown().optional(),
 });
 
 const statusEnum = z.enum(['rescheduling', 'running', 'idle', 'terminated']);
@@ -145,7 +156,7 @@ export const sessionSchema = z
       cache_creation_input_tokens: z.number(),
       cache_creation: z.object({ ephemeral_5m_input_tokens: z.number(), ephemeral_1h_input_tokens: z.number() }),
     }),
-    budget: z.null(),
+    budget: budgetSchema.nullable(),
     outcome_evaluations: z.array(
       z.object({
         type: z.literal('outcome_evaluation'),

@@ -86,6 +86,19 @@ export async function readEventsOfTypes(db: Queryable, sessionId: string, types:
   return rows.map((row) => row.body);
 }
 
+/** The session's last event of a type, if any. */
+export async function lastEventOfType(
+  db: Queryable,
+  sessionId: string,
+  type: string,
+): Promise<SessionEvent | undefined> {
+  const { rows } = await db.query<{ body: SessionEvent }>(
+    'select body from session_events where session_id = $1 and type = $2 order by seq desc limit 1',
+    [sessionId, type],
+  );
+  return rows[0]?.body;
+}
+
 /** The seq of the session's last journaled event (0 when there is none): where a fresh stream starts. */
 export async function lastEventSeq(db: Queryable, sessionId: string): Promise<number> {
   const { rows } = await db.query<{ seq: string | null }>(
