@@ -104,7 +104,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts'],
+    // Code agents' handlers (sdk/agent.ts, an example's agent module) are workflow code in the operator's bundle.
+    files: ['workflows/**/*.ts', 'sdk/agent.ts', 'examples/*/agent.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -154,6 +155,37 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         { patterns: ['../workflows/*', '../activities/*', '../api/*', '../db/*', '../workers/*'] },
+      ],
+    },
+  },
+  {
+    // sdk/: the API of agents defined in code (defineAgent, createAgentWorker); never the HTTP server.
+    files: ['sdk/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../api/*'], message: "The code-agent SDK runs in the operator's worker, not the API." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // examples/: operators' code, written against sdk/ (and the worker bootstrap) only.
+    files: ['examples/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../../api/*', '../../activities/*', '../../db/*', '../../workflows/*', '../../domain/*'],
+              message: 'Examples use the platform through sdk/ only.',
+            },
+          ],
+        },
       ],
     },
   },

@@ -123,6 +123,7 @@ export async function definitionFromCreate(
   };
   if (body.limits) definition.limits = body.limits;
   if (body.multiagent) definition.multiagent = await normalizeMultiagent(pool, tenantId, body.multiagent);
+  if (body.harness) definition.harness = body.harness;
   checkMcpReferences(definition);
   return definition;
 }
@@ -167,6 +168,10 @@ export async function applyUpdate(
   }
   if (body.multiagent === null) delete next.multiagent;
   else if (body.multiagent) next.multiagent = await normalizeMultiagent(pool, tenantId, body.multiagent);
+  if (body.harness !== undefined) {
+    if (body.harness === null) delete next.harness;
+    else next.harness = body.harness;
+  }
   checkMcpReferences(next);
   return next;
 }
@@ -212,5 +217,6 @@ export async function pinAgent(
     const agents = await pinRoster(pool, tenantId, record, (target) => pinAgent(pool, tenantId, target, depth + 1));
     snapshot.multiagent = { type: 'coordinator', agents };
   }
+  if (record.harness) snapshot.harness = record.harness;
   return snapshot;
 }

@@ -56,7 +56,11 @@ export class SessionDriver {
     await encodingForTenant(input.tenantId, () =>
       this.bounded(() =>
         this.client.workflow.start(sessionWorkflowType, {
-          taskQueue: withPrefix(input.settings.taskQueuePrefix, taskQueues.session),
+          // A code-defined agent's session runs in its operator's worker (sdk/), which polls the harness's own queue.
+          taskQueue:
+            input.agent.harness?.type === 'code'
+              ? input.agent.harness.task_queue
+              : withPrefix(input.settings.taskQueuePrefix, taskQueues.session),
           workflowId: sessionWorkflowId(input.sessionId),
           args: [input],
           typedSearchAttributes: [

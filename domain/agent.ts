@@ -99,6 +99,13 @@ export interface AgentLimits {
   token_budget?: number;
 }
 
+/**
+ * Extension: which loop runs the agent's turns. `native` (the default, also when absent) is the platform's own loop;
+ * `code` hands each turn to a handler an operator defined with `defineAgent` (sdk/) and runs in their own worker, which
+ * polls `task_queue` — the session workflow runs there, so the handler is workflow code (README, *Harnesses*).
+ */
+export type AgentHarness = { type: 'native' } | { type: 'code'; name: string; task_queue: string };
+
 export interface AgentSnapshot {
   id: string;
   type: 'agent';
@@ -114,6 +121,8 @@ export interface AgentSnapshot {
   limits?: AgentLimits;
   /** The `multiagent` coordinator config, its roster pinned (domain/threads.ts); absent for a single-thread agent. */
   multiagent?: MultiagentSnapshot;
+  /** Absent: the native loop. */
+  harness?: AgentHarness;
 }
 
 /** A coordinator's roster as a session pins it: each entry the agent's pinned snapshot (`self` resolved). */

@@ -23,6 +23,7 @@ import type {
 } from '../domain/session.ts';
 import { routeSessionTool, sessionToolSpecs } from '../domain/runner-routing.ts';
 import { sessionSystemPrompt } from '../domain/system-prompt.ts';
+import { isCodeTurn, runCodeTurn } from './code-harness.ts';
 import { EventIdMemory } from './event-id-memory.ts';
 import { EventJournal } from './event-journal.ts';
 import type { IncomingUserEvent } from './messages.ts';
@@ -42,13 +43,13 @@ import { answerOf, logStrayAnswer, validateUserEvents } from './user-event-valid
 export class SessionRuntime {
   private readonly journal: EventJournal;
   private readonly status: SessionStatusTracker;
-  private readonly sandbox: SandboxLeaseManager;
+  readonly sandbox: SandboxLeaseManager;
   private readonly mcp: McpSessionTools;
   private readonly queue: QueuedEvent[];
   private readonly seen: EventIdMemory;
   private readonly pending = new Map<string, PendingEntry>();
   private usage: ModelUsage;
-  private readonly stats: SessionStats;
+  readonly stats: SessionStats;
   private interruptEventId: string | undefined;
   private terminateReason: 'archived' | 'deleted' | 'terminated' | undefined;
   private cancellable: CancellationScope | undefined;
@@ -58,7 +59,7 @@ export class SessionRuntime {
   readonly threads: SessionThreads;
   private readonly threadRole: ThreadRole | undefined;
 
-  private readonly input: SessionWorkflowInput;
+  readonly input: SessionWorkflowInput;
 
   constructor(input: SessionWorkflowInput) {
     this.input = input;
@@ -199,6 +200,7 @@ export class SessionRuntime {
     this.stats.turns++;
     this.turnsThisRun++;
     await this.runnerWork.queueAtTurnStart();
+    if (isCodeTurn(this.input)) return runCodeTurn({ ...this.host(), session: this }, message);
     const agent = this.input.agent;
     const maxSteps = agent.limits?.max_turns ?? defaultLimits.max_turns;
     const tools = await this.mcp.toolSpecs(sessionToolSpecs(agent, this.input.environment));

@@ -113,6 +113,7 @@ export function registerTraceRoutes(app: ZodApp, { pool, config }: ApiContext, t
       const namespace = encodeURIComponent(config.TEMPORAL_NAMESPACE);
       return {
         ...trace,
+        harness: row.agent_snapshot.harness ?? { type: 'native' as const },
         ...(sandbox ? { sandbox } : {}),
         ...(egress ? { egress } : {}),
         sub_agents: unclaimed,

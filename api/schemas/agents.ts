@@ -112,6 +112,18 @@ const limitsSchema = z.object({
   token_budget: z.number().int().min(1).optional(),
 });
 
+/** Extension (domain/agent.ts AgentHarness): an unknown `type` is a 400 like any invalid field. */
+export const harnessSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('native') }),
+    z.object({
+      type: z.literal('code'),
+      name: z.string().min(1).max(256),
+      task_queue: z.string().min(1).max(256),
+    }),
+  ])
+  .meta({ description: 'Which loop runs the turns: native (default) or code (an operator-defined handler, sdk/)' });
+
 const mcpServerSchema = z.object({ type: z.literal('url'), name: z.string().min(1).max(255), url: z.url() });
 const skillSchema = z.object({
   type: z.enum(['anthropic', 'custom']),
@@ -137,6 +149,7 @@ export const agentCreateSchema = z.object({
   metadata: metadataSchema.optional(),
   limits: limitsSchema.optional(),
   multiagent: multiagentSchema.nullish(),
+  harness: harnessSchema.optional(),
 });
 
 export const agentUpdateSchema = z.object({
@@ -151,6 +164,7 @@ export const agentUpdateSchema = z.object({
   metadata: metadataPatchSchema.nullish(),
   limits: limitsSchema.nullish(),
   multiagent: multiagentSchema.nullish(),
+  harness: harnessSchema.nullish(),
 });
 
 export type AgentCreateBody = z.infer<typeof agentCreateSchema>;
@@ -186,6 +200,7 @@ export const agentSnapshotFields = {
     .nullable()
     .optional()
     .describe('The coordinator roster: versioned agent references (on a session: the pinned agents)'),
+  harness: harnessSchema.optional(),
 };
 
 export const agentSchema = z

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { withTransaction } from '../transaction.ts';
 import type {
+  AgentHarness,
   AgentLimits,
   AgentModel,
   AgentToolset,
@@ -46,6 +47,7 @@ export interface AgentDefinition {
   metadata: Metadata;
   limits?: AgentLimits;
   multiagent?: StoredMultiagent;
+  harness?: AgentHarness;
 }
 
 export interface AgentRecord extends AgentDefinition {

@@ -201,6 +201,10 @@ export const sessionTraceSchema = z.object({
   event_count: z.number(),
   /** The sandbox lifecycle from Temporal's history; set by the API, absent when history could not be read. */
   sandbox: sandboxTraceSchema.optional(),
+  /** Which loop ran the turns (the agent's harness, domain/agent.ts); set by the API from the pinned agent. */
+  harness: z
+    .object({ type: z.enum(['native', 'code']), name: z.string().optional(), task_queue: z.string().optional() })
+    .optional(),
   /** The sandboxes' connections through the egress proxy; set by the API, absent when there were none. */
   egress: egressTraceSchema.optional(),
 });
