@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { sessionSearchAttributes } from '../../domain/search-attributes.ts';
 import { createDatabaseIfMissing } from './postgres.ts';
-import { freePort, startProcess, waitUntil, type ManagedProcess } from './process.ts';
+import { freePort, portIsFree, startProcess, waitUntil, type ManagedProcess } from './process.ts';
 
 const run = promisify(execFile);
 
@@ -118,7 +118,7 @@ async function allocateProcesses(historyProcesses: number): Promise<ClusterProce
     name,
     service,
     grpcPort: await freePort(),
-    membershipPort: await freePort(),
+    membershipPort: await freeMembershipPort(),
     httpPort: service === 'frontend' ? await freePort() : undefined,
   });
   const layout = [
@@ -128,6 +128,14 @@ async function allocateProcesses(historyProcesses: number): Promise<ClusterProce
   ];
   for (let i = 1; i <= historyProcesses; i++) layout.push(await make(`history-${i}`, 'history'));
   return layout;
+}
+
+/** A free port below 32768: the SQL membership table stores it as a smallint (ephemeral ports are above). */
+async function freeMembershipPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await portIsFree(port)) return port;
+  }
 }
 
 const startOrder: ServiceName[] = ['history', 'matching', 'frontend', 'worker'];
@@ -242,7 +250,7 @@ async function registerNamespace(address: string, namespace: string): Promise<vo
       if (!String(error).includes('already')) throw error;
     }
   });
-  const types = temporal.api.enums.v1.IndexedValueType;
+  const types = proto.temporal.api.enums.v1.IndexedValueType;
   const searchAttributes = Object.fromEntries(
     Object.entries(sessionSearchAttributes).map(([name, type]) => [
       name,
