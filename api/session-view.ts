@@ -11,6 +11,7 @@ import {
   type UsageTotals,
 } from '../db/repositories/session-events.ts';
 import { outcomeEvaluations, outcomeEventTypes, type OutcomeEvaluation } from '../domain/outcomes.ts';
+import { sessionThreadIds } from '../db/repositories/session-threads.ts';
 import { journalStatusOf, type SessionRow } from '../db/repositories/sessions.ts';
 import type { SessionBudget, SessionStatus } from '../domain/events.ts';
 import type { SessionStateView } from '../domain/session.ts';
@@ -45,7 +46,18 @@ export function liveFromView(view: SessionStateView): LiveState {
 
 export async function liveFromJournal(pool: pg.Pool, row: SessionRow, journalStatus?: string): Promise<LiveState> {
   const status = (journalStatus ?? (await journalStatusOf(pool, row.id))) as SessionStatus;
-  const usage = (await usageBySession(pool, [row.id])).get(row.id) ?? emptyTotals();
+  const threadIds = await sessionThreadIds(pool, row.id);
+  const byLog = await usageBySession(pool, [row.id, ...threadIds]);
+  const usage = byLog.get(row.id) ?? emptyTotals();
+  // The threads' tokens count as the session's (as the workflow's view adds them); running time stays the session's.
+  for (const threadId of threadIds) {
+    const thread = byLog.get(threadId);
+    if (!thread) continue;
+    usage.input_tokens += thread.input_tokens;
+    usage.output_tokens += thread.output_tokens;
+    usage.cache_read_input_tokens += thread.cache_read_input_tokens;
+    usage.cache_creation_input_tokens += thread.cache_creation_input_tokens;
+  }
   // A closed session's budget: as its last session.usage reported it (budgeted sessions write one every turn).
   const lastUsage = await lastEventOfType(pool, row.id, 'session.usage');
   const budget = lastUsage?.type === 'session.usage' ? (lastUsage.budget ?? null) : null;

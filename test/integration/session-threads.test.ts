@@ -328,6 +328,12 @@ it('delegates to three threads at once; approval, streams, interrupt and usage t
   stream.controller.abort();
   await reading;
 
+  // A closed session's usage (read from the logs) still includes its threads'.
+  expect((await client.beta.sessions.retrieve(session.id)).usage).toMatchObject({
+    input_tokens: inputTokens,
+    output_tokens: outputTokens,
+  });
+
   // Deleting the session removes every thread's log with its own (only each log's session.deleted marker stays).
   await client.beta.sessions.delete(session.id);
   const threadLogs = [...threads.slice(1).map((thread) => thread.id), ...second.map((e) => e.session_thread_id)];
