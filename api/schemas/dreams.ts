@@ -1,6 +1,6 @@
 // Dream schemas (the SDK's beta/dreams types).
 import { z } from 'zod';
-import { queryArray, timestampSchema } from './common.ts';
+import { listQuerySchema, queryArray, timestampSchema } from './common.ts';
 
 const statusEnum = z.enum(['pending', 'running', 'completed', 'failed', 'canceled']);
 const storeId = z.string().min(1).max(128);
@@ -25,13 +25,7 @@ export const dreamCreateSchema = z.object({
   output_behavior: outputBehavior.optional(),
 });
 
-export const dreamListQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(20),
-  page: z.string().min(1).max(200).optional(),
-  include_archived: z
-    .enum(['true', 'false'])
-    .transform((value) => value === 'true')
-    .optional(),
+export const dreamListQuerySchema = listQuerySchema.extend({
   'created_at[gt]': timestampSchema.optional(),
   'created_at[lt]': timestampSchema.optional(),
   'statuses[]': queryArray(statusEnum).optional(),

@@ -1,7 +1,7 @@
 // Memory store, memory and memory version schemas (the SDK's beta/memory-stores types).
 import { z } from 'zod';
 import { maxMemoryContentBytes } from '../../domain/memory.ts';
-import { metadataPatchSchema, metadataSchema, timestampSchema } from './common.ts';
+import { listQuerySchema, metadataPatchSchema, metadataSchema, timestampSchema } from './common.ts';
 
 const noControl = (value: string) => !/\p{Cc}/u.test(value);
 const storeName = z.string().min(1).max(255).refine(noControl, 'a name cannot contain control characters');
@@ -19,13 +19,7 @@ export const memoryStoreUpdateSchema = z.object({
   metadata: metadataPatchSchema.nullish(),
 });
 
-export const memoryStoreListQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(20),
-  page: z.string().min(1).max(200).optional(),
-  include_archived: z
-    .enum(['true', 'false'])
-    .transform((value) => value === 'true')
-    .optional(),
+export const memoryStoreListQuerySchema = listQuerySchema.extend({
   'created_at[gte]': timestampSchema.optional(),
   'created_at[lte]': timestampSchema.optional(),
 });

@@ -1,6 +1,6 @@
 // Session schemas: create/update bodies, list query, and the session object.
 import { z } from 'zod';
-import { metadataPatchSchema, metadataSchema, queryArray, timestampSchema } from './common.ts';
+import { listQuerySchema, metadataPatchSchema, metadataSchema, queryArray, timestampSchema } from './common.ts';
 import { agentSnapshotFields } from './agents.ts';
 import { defineOutcomeSchema, userMessageSchema } from './events.ts';
 
@@ -83,14 +83,8 @@ export const sessionUpdateSchema = z.object({
 
 const statusEnum = z.enum(['rescheduling', 'running', 'idle', 'terminated']);
 
-export const sessionListQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(20),
-  page: z.string().min(1).max(200).optional(),
+export const sessionListQuerySchema = listQuerySchema.extend({
   order: z.enum(['asc', 'desc']).default('desc'),
-  include_archived: z
-    .enum(['true', 'false'])
-    .transform((value) => value === 'true')
-    .optional(),
   agent_id: z.string().max(128).optional(),
   agent_version: z.coerce.number().int().min(1).max(2_147_483_647).optional(),
   'created_at[gt]': timestampSchema.optional(),
