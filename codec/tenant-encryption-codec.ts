@@ -45,10 +45,19 @@ export class TenantEncryptionCodec implements PayloadCodec {
   }
 
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
-    const tenantId = await this.tenantOf(context);
-    if (tenantId === undefined) return this.options.platform.encode(payloads);
-    const dataKey = await this.options.keyring.currentKey(tenantId);
-    return payloads.map((payload) => encrypt(payload, dataKey));
+    let dataKey: DataKey | undefined;
+    try {
+      const tenantId = await this.tenantOf(context);
+      if (tenantId !== undefined) dataKey = await this.options.keyring.currentKey(tenantId);
+    } catch {
+      // PostgreSQL out of reach (the workflow's tenant or its data key cannot be looked up): the payload goes under
+      // the platform key — still encrypted, decodable by an operator only — rather than failing the worker, which
+      // the SDK would otherwise shut down over a failed completion. Nothing is cached, so the next payload tries again.
+      dataKey = undefined;
+    }
+    if (!dataKey) return this.options.platform.encode(payloads);
+    const key = dataKey;
+    return payloads.map((payload) => encrypt(payload, key));
   }
 
   async decode(payloads: Payload[]): Promise<Payload[]> {

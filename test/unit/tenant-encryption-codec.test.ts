@@ -70,6 +70,24 @@ it('keeps the platform key for workflows without a tenant, and decodes payloads 
   }
 });
 
+it('encodes under the platform key, never fails, while the database is out of reach', async () => {
+  // The sandbox worker once exited when PostgreSQL went down: the SDK shut its worker down over a completion whose
+  // encoding failed on the tenant lookup. Now the payload stays encrypted under the platform key (operator-only).
+  const down = { query: () => Promise.reject(new Error('connect ECONNREFUSED')) };
+  const lookupFails = new TenantEncryptionCodec({
+    platform,
+    keyring: new TenantKeyring({ pool: down, platformKeys: keys, currentPlatformKeyId: 'p1' }),
+    tenantOfWorkflow: () => Promise.reject(new Error('connect ECONNREFUSED')),
+  });
+  const keyFails = codecOn(down, { 'wf-down': tenantA });
+  for (const codec of [lookupFails, keyFails]) {
+    const [encoded] = await codec.encode([plain], context('wf-down'));
+    expect(encoded!.metadata![encryptionTenantMetadataKey]).toBeUndefined();
+    expect(Buffer.from(encoded!.data!).toString('latin1')).not.toContain('tenant secret');
+    expect(Buffer.from((await codecOn(pool).decode([encoded!]))[0]!.data!).toString('utf8')).toBe('"tenant secret"');
+  }
+});
+
 it('rotates: a new data key for new payloads, the old one still decodes', async () => {
   const keyring = new TenantKeyring({ pool, platformKeys: keys, currentPlatformKeyId: 'p1' });
   const codec = new TenantEncryptionCodec({ platform, keyring, tenantOfWorkflow: async () => tenantB });
