@@ -1,19 +1,12 @@
 // The agent loop's state and its main loop. User events queue in arrival order; an interrupt jumps the queue and
 // cancels the model call in flight; approvals and custom tool results resolve pending actions. Each turn: model call →
 // tool calls (run, or wait for the client) → model call … until the model stops, the client must act, or a limit hits.
-import {
-  allHandlersFinished,
-  type CancellationScope,
-  condition,
-  continueAsNew,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { type CancellationScope, condition } from '@temporalio/workflow';
 import { defaultLimits } from '../domain/agent.ts';
 import { budgetSpent, usageSnapshot } from '../domain/budget.ts';
 import type { StopReason, UserEvent, UserMessageEvent } from '../domain/events.ts';
 import { addModelUsage, emptyModelUsage, type ModelUsage, type ToolUseBlock } from '../domain/model.ts';
 import type {
-  CarriedSessionState,
   PendingAction,
   QueuedEvent,
   SessionStateView,
@@ -32,6 +25,7 @@ import { ContextCompactor, sideCallOf } from './compaction.ts';
 import { callModel } from './model-call.ts';
 import { queuedTypes, takeUp, type OutcomeHost, type TurnAnswer } from './outcome.ts';
 import { SandboxLeaseManager } from './sandbox-lease.ts';
+import { continueAsNewDue, continueSessionAsNew, type CarrySources } from './session-continue-as-new.ts';
 import { SessionStatusTracker } from './session-status.ts';
 import { awaitingRunner, handConfirmedCallsToRunner, RunnerWork, type PendingEntry } from './runner-work.ts';
 import { executeTool, type ToolCall } from './tool-execution.ts';
@@ -176,7 +170,7 @@ export class SessionRuntime {
       this.status.idle(answer.stop);
       await this.sandbox.snapshotIfDirty();
       if (this.input.parent) return this.finishSubAgent(answer);
-      if (this.shouldContinueAsNew()) await this.continueAsNew();
+      if (continueAsNewDue(this.input, this.turnsThisRun)) await continueSessionAsNew(this.carrySources());
     }
   }
 
@@ -368,35 +362,18 @@ export class SessionRuntime {
     return { sessionId: this.input.sessionId, text: answer.text || '(the sub-agent gave no answer)', isError };
   }
 
-  private shouldContinueAsNew(): boolean {
-    const every = this.input.settings.continueAsNewEveryTurns;
-    return workflowInfo().continueAsNewSuggested || (every > 0 && this.turnsThisRun >= every);
-  }
-
-  /** Continue-as-new at a quiet point (idle, handlers done, journal flushed), carrying state, not history. */
-  private async continueAsNew(): Promise<void> {
-    await condition(allHandlersFinished);
-    await this.journal.flushed();
-    // What the carried state cannot hold is handled in this run first: a termination or an interrupt that arrived
-    // meanwhile (a signal racing the continue-as-new is delivered to this run, on the retried workflow task).
-    if (this.terminateReason || this.interruptEventId) return;
-    const carried: CarriedSessionState = {
-      nextSeq: this.journal.seqToCarry,
-      usage: this.usage,
-      stats: { ...this.stats, activeMs: this.status.currentActiveMs() },
-      lease: this.sandbox.lease,
-      lastSnapshotId: this.sandbox.lastSnapshotId,
-      seenEventIds: this.seen.toCarry(),
-      queue: this.queue,
-      runsSoFar: (this.input.carried?.runsSoFar ?? 0) + 1,
-      ...(this.mcp.carried ? { mcpCatalog: this.mcp.carried } : {}),
-      ...(this.context.carried ? { context: this.context.carried } : {}),
-      ...(this.threads.toCarry() ? { threads: this.threads.toCarry() } : {}),
-    };
-    await continueAsNew<(input: SessionWorkflowInput) => Promise<SubAgentResult | undefined>>({
-      ...this.input,
-      initialEvents: undefined,
-      carried,
-    });
-  }
+  private carrySources = (): CarrySources => ({
+    input: this.input,
+    journal: this.journal,
+    status: this.status,
+    sandbox: this.sandbox,
+    seen: this.seen,
+    mcp: this.mcp,
+    context: this.context,
+    threads: this.threads,
+    queue: this.queue,
+    stats: this.stats,
+    usage: () => this.usage,
+    busy: () => this.terminateReason !== undefined || this.interruptEventId !== undefined,
+  });
 }
