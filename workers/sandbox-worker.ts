@@ -16,6 +16,7 @@ import { EgressGateway, type EgressGatewayOptions } from '../activities/sandbox/
 import { tenantLiveSandboxLimit, type LiveSandboxLimit } from '../activities/sandbox/sandbox-quota.ts';
 import { vaultSecretBox } from '../db/repositories/secret-box.ts';
 import { UrlGuard } from '../net/url-guard.ts';
+import { RedactedMemorySweeper } from '../activities/sandbox/memory-redaction.ts';
 import { SandboxReaper, temporalSessionGoneCheck } from '../activities/sandbox/reaper.ts';
 import { removeStalePoolContainers, WarmPool } from '../activities/sandbox/warm-pool.ts';
 import { defaultSandboxSpec, hostLabel, type SandboxSpec } from '../domain/sandbox.ts';
@@ -99,6 +100,14 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
           onError: reportError('sandbox reaper sweep failed'),
         })
       : undefined;
+  // Redacted memory leaves this host's sandboxes as soon as the redaction commits (activities/sandbox/memory-redaction.ts).
+  const redactions = new RedactedMemorySweeper({
+    pool: options.pool,
+    docker: options.docker,
+    sandbox,
+    onError: reportError('redacted memory sweep failed'),
+    onScrubbed: (details) => options.log?.info(details, 'redacted memory removed from a sandbox'),
+  });
   const activities = createSandboxActivities({
     docker: options.docker,
     pool: options.pool,
@@ -130,8 +139,10 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
     // Filling runs in the background: until a pool is ready, sessions get cold containers.
     for (const pool of warmPools) pool.refill().catch(reportError('warm pool refill failed'));
     reaper?.start();
+    await redactions.start();
   };
   const stop = async () => {
+    await redactions.stop();
     await reaper?.stop();
     await Promise.all(warmPools.map((pool) => pool.stop()));
     await egress?.stop();

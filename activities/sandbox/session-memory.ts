@@ -61,7 +61,8 @@ export async function mountSessionMemory(pool: pg.Pool, container: Docker.Contai
       stdin: Buffer.concat(chunks),
     });
     if (result.exitCode !== 0) throw new Error(`mounting ${store.mountPath}: ${result.stderr.toString().trim()}`);
-    if (store.access === 'read_write') await resetMountBases(pool, owner, store.memoryStoreId, memories);
+    // Bases of read_only stores too: a redaction finds through them the sandboxes that still hold the content.
+    await resetMountBases(pool, owner, store.memoryStoreId, memories);
   }
 }
 

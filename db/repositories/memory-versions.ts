@@ -14,6 +14,7 @@ import {
   type Page,
 } from './pagination.ts';
 import { redactTextInSessionEvents } from './session-events.ts';
+import { memoryRedactionsChannel } from './session-memory-mounts.ts';
 
 export interface MemoryVersionRecord {
   id: string;
@@ -132,9 +133,9 @@ export async function getMemoryVersion(
 const redactedMark = '[redacted]';
 
 /**
- * Redacts a version: its content, path, size and hash are cleared in the versions table, and the content is replaced
+ * Redacts a version: its content, path, size and hash are cleared in the versions table, the content is replaced
  * wherever it appears in the events of the sessions that had the store attached (an agent that wrote or read it through
- * a tool). The version that is a live memory's current content cannot be redacted: update or delete the memory first
+ * a tool), and the sandbox hosts are told to take it out of the sandboxes that mounted it. The version that is a live memory's current content cannot be redacted: update or delete the memory first
  * (a 409). Undefined when the store or version is absent.
  */
 export async function redactMemoryVersion(
@@ -178,6 +179,8 @@ export async function redactMemoryVersion(
         texts,
         redactedMark,
       );
+      // Delivered at commit: the sandbox hosts then take the content out of the sandboxes that mounted it.
+      await client.query('select pg_notify($1, $2)', [memoryRedactionsChannel, ids.storeId]);
     }
     return toVersion(updated.rows[0] as VersionRow, 'full');
   });

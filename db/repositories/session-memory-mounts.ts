@@ -102,3 +102,40 @@ export async function dropMountBase(db: Queryable, sessionId: string, storeId: s
     path,
   ]);
 }
+
+/** A mounted file whose version was redacted since the mount: the sandbox may still hold the redacted content. */
+export interface RedactedMountBase extends MountBase {
+  memoryStoreId: string;
+  mountPath: string;
+}
+
+/** NOTIFY channel of redactions: sandbox hosts scrub the redacted content from the sandboxes that mounted it. */
+export const memoryRedactionsChannel = 'memory_redactions';
+
+/** The session's mounted files that stand for a version redacted since (see activities/sandbox/memory-redaction.ts). */
+export async function redactedMountBases(db: Queryable, sessionId: string): Promise<RedactedMountBase[]> {
+  const { rows } = await db.query<{
+    memory_store_id: string;
+    mount_path: string;
+    path: string;
+    memory_id: string;
+    memory_version_id: string;
+    content_sha256: string;
+  }>(
+    `select m.memory_store_id, r.mount_path, m.path, m.memory_id, m.memory_version_id, m.content_sha256
+     from session_memory_mounts m
+     join memory_versions v on v.id = m.memory_version_id
+     join session_resources r on r.session_id = m.session_id and r.memory_store_id = m.memory_store_id
+       and r.type = 'memory_store'
+     where m.session_id = $1 and v.redacted_at is not null`,
+    [sessionId],
+  );
+  return rows.map((row) => ({
+    memoryStoreId: row.memory_store_id,
+    mountPath: row.mount_path,
+    path: row.path,
+    memoryId: row.memory_id,
+    memoryVersionId: row.memory_version_id,
+    contentSha256: row.content_sha256,
+  }));
+}

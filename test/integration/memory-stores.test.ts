@@ -1,18 +1,24 @@
 // Memory stores through the official SDK, with sessions whose sandboxes mount them: session 1 writes a memory with
 // bash; after it ended and its sandbox worker was SIGKILLed, session 2 (another sandbox, from a new worker process)
 // reads it and cannot change it through a read_only mount; two sessions that mounted the same memory both write it
-// and both versions are recorded; a redacted version's content is gone from every table of the database.
+// and both versions are recorded; a redacted version's content is gone from every table of the database, from the
+// session's Temporal history, from the running sandbox that mounted it and from its workspace snapshots.
+import { randomUUID } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
+import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ManagedProcess } from '../../scripts/services/process.ts';
 import type { FakeTurn } from '../fake-model/script.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
+import { sessionHistoryText } from '../support/history-text.ts';
 import { testContainerLabels } from '../support/platform.ts';
+import { regularFiles } from '../../activities/sandbox/session-files.ts';
 import { startWorkerProcess } from '../support/worker-processes.ts';
 import { listEvents, post, waitForIdle } from '../fixtures/trace/scenario.ts';
 
 let harness: ApiHarness;
 let client: Anthropic;
+const docker = new Docker();
 const processes: ManagedProcess[] = [];
 
 const startSandboxWorker = async (hostId: string) => {
@@ -237,3 +243,148 @@ it('two sessions writing the same memory: both versions are recorded, neither ov
   const live = await client.beta.memoryStores.memories.retrieve(plan.id, { memory_store_id: store.id });
   expect(live).toMatchObject({ content: 'plan from y', memory_version_id: versions[2]!.id });
 }, 180_000);
+
+async function sessionContainer(sessionId: string): Promise<Docker.Container> {
+  const [info] = await docker.listContainers({
+    all: true,
+    filters: { label: [`io.temporal-agents.session=${sessionId}`] },
+  });
+  if (!info) throw new Error(`no container for ${sessionId}`);
+  return docker.getContainer(info.Id);
+}
+
+/** Runs a script as root in the container (unpaused for the while, if the idle session paused it). */
+async function execAsRoot(container: Docker.Container, script: string): Promise<string> {
+  const paused = (await container.inspect()).State.Paused;
+  if (paused) await container.unpause();
+  try {
+    // A TTY: one plain stream, no multiplexing headers between the lines.
+    const exec = await container.exec({
+      Cmd: ['bash', '-c', script],
+      User: '0:0',
+      Tty: true,
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = await exec.start({ Tty: true });
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await new Promise((resolve) => stream.once('end', resolve));
+    return Buffer.concat(chunks).toString('utf8').replaceAll('\r\n', '\n');
+  } finally {
+    if (paused) await container.pause();
+  }
+}
+
+/** The files of the whole sandbox filesystem holding any of `needles`. */
+async function sandboxFilesHolding(container: Docker.Container, needles: string[]): Promise<string[]> {
+  const patterns = needles.map((needle) => `-e '${needle}'`).join(' ');
+  const output = await execAsRoot(
+    container,
+    `grep -rlF ${patterns} / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev 2>/dev/null; echo scanned`,
+  );
+  expect(output).toContain('scanned');
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('/'))
+    .sort();
+}
+
+/** Per snapshot of the session: the files of its workspace tar holding any of `needles`. */
+async function snapshotFilesHolding(sessionId: string, needles: string[]): Promise<string[][]> {
+  const { rows } = await harness.platform.pool.query<{ data: Buffer }>(
+    'select data from sandbox_snapshots where session_id = $1 order by created_at',
+    [sessionId],
+  );
+  const found: string[][] = [];
+  for (const row of rows) {
+    const files = await regularFiles(row.data);
+    found.push(files.filter((file) => needles.some((needle) => file.data.includes(needle))).map((file) => file.path));
+  }
+  return found;
+}
+
+it('a redacted version is gone from the database, the session history, the running sandbox and its snapshots', async () => {
+  const suffix = randomUUID();
+  const [writable, readable] = [`redact-me-rw-${suffix}`, `redact-me-ro-${suffix}`];
+  const historyMarker = `history-marker-${suffix}`;
+  const workspaceMarker = `workspace-marker-${suffix}`;
+  const notes = await client.beta.memoryStores.create({ name: 'Case Notes' });
+  const refs = await client.beta.memoryStores.create({ name: 'Case Refs' });
+  const note = await client.beta.memoryStores.memories.create(notes.id, { path: '/case/note.md', content: writable });
+  const ref = await client.beta.memoryStores.memories.create(refs.id, { path: '/ref.md', content: readable });
+  if (processes.length === 0) await startSandboxWorker(`${harness.platform.prefix}-host-4`);
+  const { session } = await scriptedSession(
+    'memory-redaction',
+    [
+      // The agent only hashes the memories: their content reaches the sandbox through the mount alone.
+      bash(
+        `sha256sum /mnt/memory/case-notes/case/note.md /mnt/memory/case-refs/ref.md; echo ${workspaceMarker} > marker`,
+      ),
+      { text: 'Hashed.' },
+      bash('cat /mnt/memory/case-notes/case/note.md; echo; cat /mnt/memory/case-refs/ref.md'),
+      { text: 'Read.' },
+    ],
+    [
+      { type: 'memory_store', memory_store_id: notes.id },
+      { type: 'memory_store', memory_store_id: refs.id, access: 'read_only' },
+    ],
+  );
+  await turn(session.id, `Hash the memories (${historyMarker}).`);
+  const container = await sessionContainer(session.id);
+  const snapshotted = await eventually(
+    async () =>
+      (await snapshotFilesHolding(session.id, [workspaceMarker])).some((files) => files.length > 0) ? true : undefined,
+    30_000,
+    'the turn-end workspace snapshot',
+  );
+  expect(snapshotted).toBe(true);
+
+  // Controls: every scan finds what is there, so the absences below mean something.
+  expect(await sandboxFilesHolding(container, [writable, readable])).toEqual([
+    '/mnt/memory/case-notes/case/note.md',
+    '/mnt/memory/case-refs/ref.md',
+  ]);
+  const before = await sessionHistoryText(harness.platform.client, harness.platform.dataConverter, session.id);
+  expect(before.decoded).toContain(historyMarker);
+  expect(before.raw).not.toContain(historyMarker);
+  expect((await placesHolding(writable)).sort()).toEqual(['memories.content', 'memory_versions.content']);
+
+  // The memories move on through the API; their first versions are redacted.
+  await client.beta.memoryStores.memories.update(note.id, { memory_store_id: notes.id, content: 'case closed' });
+  await client.beta.memoryStores.memories.update(ref.id, { memory_store_id: refs.id, content: 'see the ticket' });
+  for (const [storeId, memoryId] of [
+    [notes.id, note.id],
+    [refs.id, ref.id],
+  ] as const) {
+    const [first] = await versionsOf(storeId, memoryId);
+    await client.beta.memoryStores.memoryVersions.redact(first!.id, { memory_store_id: storeId });
+  }
+
+  // The running sandbox: the sandbox host heard the redaction and replaced the files with the current content.
+  await eventually(
+    async () => ((await sandboxFilesHolding(container, [writable, readable])).length === 0 ? true : undefined),
+    30_000,
+    'the redacted content leaving the sandbox',
+  );
+  expect(await sandboxFilesHolding(container, ['case closed', 'see the ticket'])).toEqual([
+    '/mnt/memory/case-notes/case/note.md',
+    '/mnt/memory/case-refs/ref.md',
+  ]);
+  // The database, the session's history (decoded through the platform's codec) and every workspace snapshot.
+  for (const content of [writable, readable]) expect(await placesHolding(content)).toEqual([]);
+  const after = await sessionHistoryText(harness.platform.client, harness.platform.dataConverter, session.id);
+  expect(after.decoded).toContain(historyMarker);
+  for (const text of [after.raw, after.decoded]) {
+    expect(text).not.toContain(writable);
+    expect(text).not.toContain(readable);
+  }
+  const snapshots = await snapshotFilesHolding(session.id, [writable, readable]);
+  expect(snapshots.length).toBeGreaterThan(0);
+  expect(snapshots.flat()).toEqual([]);
+
+  // The agent reads the current content; the turn-end sync finds nothing of its own to write back.
+  await turn(session.id, 'Read them.', 2);
+  expect((await toolResults(session.id))[1]).toMatch(/case closed[\s\S]*see the ticket/);
+  expect((await versionsOf(notes.id, note.id)).map((version) => version.operation)).toEqual(['created', 'modified']);
+}, 240_000);
