@@ -128,6 +128,16 @@ export const configSchema = z.object({
   AGENTS_MODEL_MAX_CONCURRENCY: positiveInt(20),
   /** Model calls started per second across all model workers of the queue. */
   AGENTS_MODEL_MAX_PER_SECOND: z.coerce.number().positive().default(50),
+  /**
+   * The model gateway (README "Model gateway"): the model worker listens here for harnesses inside sandboxes. Unset
+   * port: no gateway. AGENTS_MODEL_GATEWAY_URL is its address as sandboxes reach it through their egress proxy
+   * (its host is added to the allowed hosts of such sessions); default http://<host>:<port>.
+   */
+  AGENTS_MODEL_GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  AGENTS_MODEL_GATEWAY_HOST: z.string().default('127.0.0.1'),
+  AGENTS_MODEL_GATEWAY_URL: optionalString,
+  /** Model requests per session per minute through the gateway (0: unlimited). */
+  AGENTS_MODEL_GATEWAY_REQUESTS_PER_MINUTE: nonNegativeInt(120),
   /** Per provider, in one model worker: calls in flight and calls started per second (Anthropic and OpenAI apart). */
   AGENTS_ANTHROPIC_MAX_CONCURRENCY: positiveInt(20),
   AGENTS_ANTHROPIC_MAX_PER_SECOND: positiveInt(20),

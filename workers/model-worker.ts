@@ -4,6 +4,7 @@ import { Worker } from '@temporalio/worker';
 import { createModelActivities, type ModelEndpoints } from '../activities/model/activities.ts';
 import type { MeteringOptions } from '../activities/model/usage-metering.ts';
 import { ProviderLimiter } from '../activities/model/provider-limits.ts';
+import { startModelGateway } from '../activities/model/gateway/server.ts';
 import { SecretBox, vaultSecretBox } from '../db/repositories/secret-box.ts';
 import { developmentVaultKey } from '../domain/config.ts';
 import { taskQueues } from '../domain/task-queues.ts';
@@ -49,32 +50,54 @@ export async function createModelWorker(options: ModelWorkerOptions): Promise<Wo
 if (isMainModule(import.meta.url)) {
   const deps = await bootstrapWorkerProcess('model-worker');
   const { config } = deps;
+  const endpoints: ModelEndpoints = {
+    anthropic: { apiKey: config.ANTHROPIC_API_KEY, baseUrl: config.ANTHROPIC_BASE_URL },
+    openai: { apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL },
+    fallbackBaseUrl: config.AGENTS_FAKE_MODEL_URL,
+  };
+  const urlGuard = new UrlGuard(config.AGENTS_PRIVATE_NETWORK_ALLOWLIST);
+  const metering = {
+    prices: config.AGENTS_MODEL_PRICES,
+    defaultTokensPerDay: config.AGENTS_TENANT_MODEL_TOKENS_PER_DAY,
+  };
+  const providerLimiter = new ProviderLimiter(
+    { maxConcurrent: config.AGENTS_MODEL_MAX_CONCURRENCY, maxPerSecond: config.AGENTS_MODEL_MAX_PER_SECOND },
+    {
+      anthropic: {
+        maxConcurrent: config.AGENTS_ANTHROPIC_MAX_CONCURRENCY,
+        maxPerSecond: config.AGENTS_ANTHROPIC_MAX_PER_SECOND,
+      },
+      openai: {
+        maxConcurrent: config.AGENTS_OPENAI_MAX_CONCURRENCY,
+        maxPerSecond: config.AGENTS_OPENAI_MAX_PER_SECOND,
+      },
+    },
+  );
   const worker = await createModelWorker({
     ...workerBaseFromDeps(deps),
-    endpoints: {
-      anthropic: { apiKey: config.ANTHROPIC_API_KEY, baseUrl: config.ANTHROPIC_BASE_URL },
-      openai: { apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL },
-      fallbackBaseUrl: config.AGENTS_FAKE_MODEL_URL,
-    },
+    endpoints,
     maxConcurrency: config.AGENTS_MODEL_MAX_CONCURRENCY,
     maxPerSecond: config.AGENTS_MODEL_MAX_PER_SECOND,
-    urlGuard: new UrlGuard(config.AGENTS_PRIVATE_NETWORK_ALLOWLIST),
+    urlGuard,
     secretBox: vaultSecretBox(config),
-    metering: { prices: config.AGENTS_MODEL_PRICES, defaultTokensPerDay: config.AGENTS_TENANT_MODEL_TOKENS_PER_DAY },
-    providerLimiter: new ProviderLimiter(
-      { maxConcurrent: config.AGENTS_MODEL_MAX_CONCURRENCY, maxPerSecond: config.AGENTS_MODEL_MAX_PER_SECOND },
-      {
-        anthropic: {
-          maxConcurrent: config.AGENTS_ANTHROPIC_MAX_CONCURRENCY,
-          maxPerSecond: config.AGENTS_ANTHROPIC_MAX_PER_SECOND,
-        },
-        openai: {
-          maxConcurrent: config.AGENTS_OPENAI_MAX_CONCURRENCY,
-          maxPerSecond: config.AGENTS_OPENAI_MAX_PER_SECOND,
-        },
-      },
-    ),
+    metering,
+    providerLimiter,
   });
+  const gateway =
+    config.AGENTS_MODEL_GATEWAY_PORT === undefined
+      ? undefined
+      : await startModelGateway({
+          pool: deps.pool,
+          endpoints,
+          guard: urlGuard,
+          metering,
+          limiter: providerLimiter,
+          requestsPerMinute: config.AGENTS_MODEL_GATEWAY_REQUESTS_PER_MINUTE,
+          host: config.AGENTS_MODEL_GATEWAY_HOST,
+          port: config.AGENTS_MODEL_GATEWAY_PORT,
+          logger: deps.logger,
+        });
+  if (gateway) deps.logger.info({ url: gateway.url }, 'model gateway listening');
   deps.logger.info(
     {
       taskQueue: worker.options.taskQueue,
@@ -84,4 +107,5 @@ if (isMainModule(import.meta.url)) {
     'model worker started',
   );
   await runUntilSignalled(deps, [worker]);
+  await gateway?.close();
 }

@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import { recordModelUsage, tenantTokenBudget } from '../../db/repositories/usage-ledger.ts';
 import { ErrorCode, PlatformError } from '../../domain/errors.ts';
-import type { ModelResponse } from '../../domain/model.ts';
+import type { ModelResponse, ModelUsage } from '../../domain/model.ts';
 import { costOf, defaultPriceTable, type PriceTable } from '../../domain/model-prices.ts';
 import { toApplicationFailure } from '../failures.ts';
 
@@ -32,12 +32,22 @@ export async function meterResponse(
   input: { tenantId?: string; sessionId: string; model: { id: string }; entryKey: string },
   response: ModelResponse,
 ): Promise<void> {
+  await meterUsage(pool, options, input, response.usage);
+}
+
+/** One ledger row for a model response's usage (also the model gateway's, for harnesses in sandboxes). */
+export async function meterUsage(
+  pool: pg.Pool,
+  options: MeteringOptions,
+  input: { tenantId?: string; sessionId: string; model: { id: string }; entryKey: string },
+  usage: ModelUsage,
+): Promise<void> {
   if (!input.tenantId) return;
   const tokens = {
-    input_tokens: response.usage.inputTokens,
-    output_tokens: response.usage.outputTokens,
-    cache_read_input_tokens: response.usage.cacheReadInputTokens,
-    cache_creation_input_tokens: response.usage.cacheCreationInputTokens,
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    cache_read_input_tokens: usage.cacheReadInputTokens,
+    cache_creation_input_tokens: usage.cacheCreationInputTokens,
   };
   await recordModelUsage(pool, {
     entryKey: input.entryKey,
