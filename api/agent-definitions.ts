@@ -1,14 +1,22 @@
 // Turns agent request bodies into stored definitions (defaults resolved, as Anthropic returns them) and stored
-// agents into the snapshot a session pins (sub-agents resolved to their own pinned snapshots).
+// agents into the snapshot a session pins (roster agents resolved to their own pinned snapshots). The `sub_agent` tool
+// is retired in favour of `multiagent` (session threads): refused on create and update, and a session cannot pin an
+// agent version stored with one (README, *Session threads*). Workflows started with one directly and recorded
+// histories still run the old child-session path (workflows/tool-execution.ts).
 import type pg from 'pg';
 import type { AgentModel, AgentSnapshot, AgentTool, JsonObjectSchema, PermissionPolicy } from '../domain/agent.ts';
-import { getAgent, type AgentDefinition, type AgentRecord, type StoredAgentTool } from '../db/repositories/agents.ts';
-import { invalidRequest } from './errors.ts';
+import { type AgentDefinition, type AgentRecord, type StoredAgentTool } from '../db/repositories/agents.ts';
+import { invalidRequest, type ApiError } from './errors.ts';
 import { pinSkills, resolveSkills } from './agent-skills.ts';
 import { normalizeMultiagent, pinRoster } from './multiagent-config.ts';
 import type { AgentCreateBody, AgentToolBody, AgentUpdateBody } from './schemas/agents.ts';
 
-const maxSubAgentDepth = 3;
+/** The 400 for the retired `sub_agent` tool, which says what to use instead. */
+export const retiredSubAgentTool = (where: string): ApiError =>
+  invalidRequest(
+    `${where}: the sub_agent tool is retired; give the agent a multiagent config instead ` +
+      `({"type": "coordinator", "agents": [...]}): it delegates to those agents as session threads`,
+  );
 
 function normalizeModel(model: AgentCreateBody['model']): AgentModel {
   if (typeof model === 'string') return { id: model };
@@ -25,7 +33,7 @@ const policyOf = (policy: PermissionPolicy | null | undefined, fallback: Permiss
 const withoutNulls = (schema: Record<string, unknown>): JsonObjectSchema =>
   Object.fromEntries(Object.entries(schema).filter(([, value]) => value !== null)) as JsonObjectSchema;
 
-async function normalizeTool(pool: pg.Pool, tenantId: string, tool: AgentToolBody): Promise<StoredAgentTool> {
+function normalizeTool(tool: AgentToolBody): StoredAgentTool {
   switch (tool.type) {
     case 'agent_toolset_20260401': {
       const enabled = tool.default_config?.enabled ?? true;
@@ -59,19 +67,12 @@ async function normalizeTool(pool: pg.Pool, tenantId: string, tool: AgentToolBod
     case 'custom':
     case 'backend':
       return { ...tool, input_schema: withoutNulls(tool.input_schema) };
-    case 'sub_agent': {
-      const reference =
-        typeof tool.agent === 'string'
-          ? { type: 'agent' as const, id: tool.agent }
-          : { ...tool.agent, type: 'agent' as const };
-      const target = await getAgent(pool, tenantId, reference.id, reference.version);
-      if (!target) throw invalidRequest(`sub-agent tool ${tool.name}: agent ${reference.id} not found`);
-      return { ...tool, agent: reference };
-    }
+    case 'sub_agent':
+      throw retiredSubAgentTool(`tool ${tool.name}`);
   }
 }
 
-async function normalizeTools(pool: pg.Pool, tenantId: string, tools: AgentToolBody[]): Promise<StoredAgentTool[]> {
+function normalizeTools(tools: AgentToolBody[]): StoredAgentTool[] {
   const names = new Set<string>();
   const normalized: StoredAgentTool[] = [];
   for (const tool of tools) {
@@ -79,7 +80,7 @@ async function normalizeTools(pool: pg.Pool, tenantId: string, tools: AgentToolB
       if (names.has(tool.name)) throw invalidRequest(`duplicate tool name ${tool.name}`);
       names.add(tool.name);
     }
-    normalized.push(await normalizeTool(pool, tenantId, tool));
+    normalized.push(normalizeTool(tool));
   }
   return normalized;
 }
@@ -116,7 +117,7 @@ export async function definitionFromCreate(
     description: body.description || null,
     system: body.system || null,
     model: normalizeModel(body.model),
-    tools: await normalizeTools(pool, tenantId, body.tools ?? []),
+    tools: normalizeTools(body.tools ?? []),
     mcp_servers: body.mcp_servers ?? [],
     skills: await resolveSkills(pool, tenantId, body.skills ?? []),
     metadata: body.metadata ?? {},
@@ -158,7 +159,7 @@ export async function applyUpdate(
   if (body.model !== undefined) next.model = normalizeModel(body.model);
   if (body.description !== undefined) next.description = body.description || null;
   if (body.system !== undefined) next.system = body.system || null;
-  if (body.tools !== undefined) next.tools = await normalizeTools(pool, tenantId, body.tools ?? []);
+  if (body.tools !== undefined) next.tools = normalizeTools(body.tools ?? []);
   if (body.mcp_servers !== undefined) next.mcp_servers = body.mcp_servers ?? [];
   if (body.skills !== undefined) next.skills = await resolveSkills(pool, tenantId, body.skills ?? []);
   if (body.metadata !== undefined) next.metadata = patchMetadata(current.metadata, body.metadata);
@@ -176,7 +177,7 @@ export async function applyUpdate(
   return next;
 }
 
-/** The snapshot a session pins: this version of the agent, with every sub-agent pinned the same way. */
+/** The snapshot a session pins: this version of the agent, with every roster agent pinned the same way. */
 export async function pinAgent(
   pool: pg.Pool,
   tenantId: string,
@@ -185,20 +186,8 @@ export async function pinAgent(
 ): Promise<AgentSnapshot> {
   const tools: AgentTool[] = [];
   for (const tool of record.tools) {
-    if (tool.type !== 'sub_agent') {
-      tools.push(tool);
-      continue;
-    }
-    if (depth >= maxSubAgentDepth) throw invalidRequest(`sub-agents nest deeper than ${maxSubAgentDepth} levels`);
-    const child = await getAgent(pool, tenantId, tool.agent.id, tool.agent.version);
-    if (!child) throw invalidRequest(`sub-agent tool ${tool.name}: agent ${tool.agent.id} not found`);
-    tools.push({
-      type: 'sub_agent',
-      name: tool.name,
-      description: tool.description,
-      agent: await pinAgent(pool, tenantId, child, depth + 1),
-      ...(tool.permission_policy ? { permission_policy: tool.permission_policy } : {}),
-    });
+    if (tool.type === 'sub_agent') throw retiredSubAgentTool(`agent ${record.id} version ${record.version}`);
+    tools.push(tool);
   }
   const snapshot: AgentSnapshot = {
     id: record.id,

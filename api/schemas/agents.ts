@@ -80,6 +80,7 @@ const agentReferenceSchema = z.union([
   }),
 ]);
 
+/** Retired (400 on create and update; use `multiagent`): parsed only so the refusal can say so. */
 const subAgentToolSchema = z.object({
   type: z.literal('sub_agent'),
   name: toolName,
@@ -180,7 +181,7 @@ export const modelOutputSchema = z.object({
 });
 
 const toolsDescription =
-  'agent_toolset_20260401 or mcp_toolset (resolved: default_config and configs filled), custom, backend or sub_agent tools';
+  'agent_toolset_20260401 or mcp_toolset (resolved: default_config and configs filled), custom or backend tools (agents stored with a retired sub_agent tool show it)';
 
 /** The agent fields a session pins (`session.agent`). */
 export const agentSnapshotFields = {

@@ -19,7 +19,7 @@ import { makeId } from '../../domain/ids.ts';
 import type { SkillReference } from '../../domain/skills.ts';
 import { cursorCondition, isoOrNull, pageOf, type ListOptions, type Metadata, type Page } from './pagination.ts';
 
-/** A sub-agent tool as stored: it names another agent; sessions pin that agent's version when they start. */
+/** A sub-agent tool as stored before it was retired (new ones are refused; a session cannot pin an agent with one). */
 export interface SubAgentToolReference {
   type: 'sub_agent';
   name: string;

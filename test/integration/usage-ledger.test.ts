@@ -1,6 +1,6 @@
-// The usage ledger through /v1/usage (SDK client): a turn whose agent calls a sub-agent is metered as it happens —
-// tokens per model with their price, running time per session, the sub-agent's session included — and the ledger's
-// totals equal what the sessions' events say; deleting the session keeps its bill; time ranges and grouping; a
+// The usage ledger through /v1/usage (SDK client): a turn whose coordinator delegates to a session thread is metered
+// as it happens — tokens per model with their price, running time per session, the thread's counted as its
+// session's — and the ledger's totals equal what the session's and its thread's events say; deleting the session keeps its bill; time ranges and grouping; a
 // sandbox's running time is metered when it stops; and a tenant over its daily model budget has its next turn end
 // with `budget_reached`, without an error event.
 import Anthropic from '@anthropic-ai/sdk';
@@ -49,7 +49,7 @@ it('meters tokens and running time as they happen, equal to the events, and keep
   // Priced by the built-in table's prefix match (claude-haiku-4-5: $1 / $5 per million tokens).
   const childModel = `claude-haiku-4-5-${prefix}`;
   harness.platform.fakeModel.setScript(parentModel, [
-    { toolCalls: [{ name: 'researcher', input: { prompt: 'Find the answer.' } }] },
+    { toolCalls: [{ name: 'delegate', input: { agent: 'researcher', message: 'Find the answer.' } }] },
     { text: 'The researcher says 42.' },
   ]);
   harness.platform.fakeModel.setScript(childModel, [{ text: 'The answer is 42.' }]);
@@ -57,7 +57,7 @@ it('meters tokens and running time as they happen, equal to the events, and keep
   const parent = await client.beta.agents.create({
     name: 'lead',
     model: parentModel,
-    tools: [{ type: 'sub_agent', name: 'researcher', description: 'Researches', agent: child.id }] as never,
+    multiagent: { type: 'coordinator', agents: [child.id] },
   });
   const environment = await client.beta.environments.create({ name: `usage-${prefix}` });
   const session = await client.beta.sessions.create({ agent: parent.id, environment_id: environment.id });
@@ -67,25 +67,34 @@ it('meters tokens and running time as they happen, equal to the events, and keep
   });
   await eventually(async () => ((await idleReasons(session.id)).length === 1 ? true : undefined), 60_000);
 
-  // Two sessions in the ledger: the parent and its sub-agent (which has no sessions row of its own).
-  const bySession = await eventually(async () => {
+  // One session in the ledger: the thread's tokens and running time are its session's.
+  const [row] = await eventually(async () => {
     const rows = (await usage()).data;
-    return rows.length === 2 && rows.every((row) => row.active_seconds > 0) ? rows : undefined;
+    return rows.length === 1 && rows[0]!.model_requests === 3 && rows[0]!.active_seconds > 0 ? rows : undefined;
   });
-  const sessionIds = bySession.map((row) => row.session_id!);
-  expect(sessionIds).toContain(session.id);
-  const fromEvents = await usageBySession(harness.platform.pool, sessionIds);
-  for (const row of bySession) {
-    const expected = fromEvents.get(row.session_id!)!;
-    expect(row).toMatchObject({
-      input_tokens: expected.input_tokens,
-      output_tokens: expected.output_tokens,
-      cache_read_input_tokens: expected.cache_read_input_tokens,
-      cache_creation_input_tokens: expected.cache_creation_input_tokens,
-      model_requests: expected.model_requests,
-    });
-    expect(row.active_seconds).toBeCloseTo(expected.active_seconds, 3);
-  }
+  expect(row!.session_id).toBe(session.id);
+  const threadIds = (await readEvents(harness.platform.pool, session.id)).flatMap(({ event }) =>
+    event.type === 'session.thread_created' ? [event.session_thread_id] : [],
+  );
+  expect(threadIds).toHaveLength(1);
+  const fromEvents = [...(await usageBySession(harness.platform.pool, [session.id, ...threadIds])).values()];
+  const sum = (key: keyof (typeof fromEvents)[number]) => fromEvents.reduce((total, entry) => total + entry[key], 0);
+  expect(row).toMatchObject({
+    input_tokens: sum('input_tokens'),
+    output_tokens: sum('output_tokens'),
+    cache_read_input_tokens: sum('cache_read_input_tokens'),
+    cache_creation_input_tokens: sum('cache_creation_input_tokens'),
+    model_requests: sum('model_requests'),
+  });
+  // Eventually: the thread's last running stretch is metered when its idle status is written.
+  await eventually(async () => {
+    const [latest] = (await usage()).data;
+    const expected = [...(await usageBySession(harness.platform.pool, [session.id, ...threadIds])).values()].reduce(
+      (total, entry) => total + entry.active_seconds,
+      0,
+    );
+    return Math.abs(latest!.active_seconds - expected) < 0.01 ? true : undefined;
+  });
   const { total } = await usage();
   expect(total.model_requests).toBe(3);
 
@@ -112,7 +121,7 @@ it('meters tokens and running time as they happen, equal to the events, and keep
   expect(after.total.active_seconds).toBeGreaterThanOrEqual(total.active_seconds);
   console.log(
     `ledger: ${total.model_requests} model requests, ${total.input_tokens + total.output_tokens} tokens, ` +
-      `${total.active_seconds.toFixed(3)} s running over 2 sessions (one a sub-agent); equal to the events; kept after deletion`,
+      `${total.active_seconds.toFixed(3)} s running in 1 session (with its thread); equal to the events; kept after deletion`,
   );
 });
 
