@@ -1,6 +1,7 @@
 // Quotas and rate limits at the API edge. Requests per second per tenant and per key are counted by
 // @fastify/rate-limit (its limiter used directly, so an overrun is answered in the one error shape: 429
-// `rate_limit_error` with `retry-after`). Running sessions per tenant are counted in Temporal's visibility store when
+// `rate_limit_error` with `retry-after`); a refused key's further requests in that window are refused by the flood
+// gate (api/flood-gate.ts) before authentication. Running sessions per tenant are counted in Temporal's visibility store when
 // a message would start an idle session. Limits: the tenant's and key's overrides over the platform defaults
 // (domain/tenant-limits.ts), read with the key on every request.
 import fastifyRateLimit from '@fastify/rate-limit';
@@ -9,16 +10,18 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { limitDefaults, type PlatformConfig } from '../domain/config.ts';
 import { sessionWorkflowId } from '../domain/ids.ts';
 import { effectiveKeyLimits, effectiveTenantLimits, type TenantLimits } from '../domain/tenant-limits.ts';
-import { hashApiKey, type Caller } from '../db/repositories/api-keys.ts';
-import { presentedKey } from './auth.ts';
 import { ApiError, sendError } from './errors.ts';
+import type { FloodGate } from './flood-gate.ts';
 
 export class QuotaExceededError extends ApiError {
   readonly retryAfterSeconds: number;
+  /** Until the refused window ends, in ms (the flood gate stays closed that long). */
+  readonly windowMs: number;
 
-  constructor(message: string, retryAfterSeconds: number) {
+  constructor(message: string, retryAfterSeconds: number, windowMs = retryAfterSeconds * 1000) {
     super(429, 'rate_limit_error', message);
     this.retryAfterSeconds = retryAfterSeconds;
+    this.windowMs = windowMs;
   }
 }
 
@@ -43,6 +46,7 @@ export async function registerQuotas(
   app: FastifyInstance,
   config: PlatformConfig,
   temporalClient: Client,
+  gate: FloodGate,
   /** Registers authentication; its hook runs between the early refusal and the counting. */
   registerAuthentication: () => void,
 ): Promise<Quotas> {
@@ -61,8 +65,8 @@ export async function registerQuotas(
     max: (request) => keyLimits(request).requests_per_second,
     timeWindow: 1_000,
   });
-  /** The first limit the request is over (counting it, unless `peek`), or undefined. */
-  const overLimit = async (request: FastifyRequest, peek = false): Promise<QuotaExceededError | undefined> => {
+  /** The first limit the request is over (counting it), or undefined. */
+  const overLimit = async (request: FastifyRequest): Promise<QuotaExceededError | undefined> => {
     const checks = [
       { limiter: perKey, max: keyLimits(request).requests_per_second, what: 'this API key' },
       {
@@ -73,47 +77,43 @@ export async function registerQuotas(
     ];
     for (const { limiter, max, what } of checks) {
       if (max === 0) continue;
-      const result = await limiter(request, { increment: !peek });
+      const result = await limiter(request);
       if (!result.isAllowed && result.isExceeded) {
-        return new QuotaExceededError(`rate limit: ${what} may make ${max} requests per second`, result.ttlInSeconds);
+        const message = `rate limit: ${what} may make ${max} requests per second`;
+        return new QuotaExceededError(message, result.ttlInSeconds, result.ttl);
       }
     }
     return undefined;
   };
 
-  // A flood must cost little: a key seen in the last minute whose tenant or own window is already over is refused
-  // before its database lookup. Only ever used to refuse (a revoked key is refused too), never to let a request in.
-  const recentCallers = new Map<string, { caller: Caller; at: number }>();
-  const keyHashes = new WeakMap<FastifyRequest, string>();
+  // A flood must cost little: a key whose window is closed is refused by the gate (api/flood-gate.ts) before its
+  // database lookup, its log lines and its body.
   app.addHook('onRequest', async (request, reply) => {
-    const key = presentedKey(request);
-    if (!key || key.length > 256) return;
-    const hash = hashApiKey(key);
-    keyHashes.set(request, hash);
-    const recent = recentCallers.get(hash);
-    if (!recent || Date.now() - recent.at > 60_000) return;
-    request.caller = recent.caller;
-    request.tenantId = recent.caller.tenantId ?? '';
-    const refused = await overLimit(request, true);
-    request.caller = null;
-    request.tenantId = '';
-    if (refused) return sendQuotaExceeded(request, reply, refused);
+    const { keyHash, refusal } = gate.decide(request);
+    if (!keyHash || !refusal) return;
+    if (refusal.holdMs > 0) {
+      const release = gate.hold(keyHash);
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, refusal.holdMs);
+        request.raw.once('close', () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        });
+      }).finally(release);
+    }
+    return sendQuotaExceeded(request, reply, new QuotaExceededError(refusal.message, refusal.retryAfterSeconds));
   });
 
   registerAuthentication();
 
   // After authentication: only callers with an API key are counted.
   app.addHook('onRequest', async (request, reply) => {
-    const caller = request.caller;
-    if (!caller) return;
-    const hash = keyHashes.get(request);
-    if (hash) {
-      recentCallers.delete(hash);
-      recentCallers.set(hash, { caller, at: Date.now() });
-      if (recentCallers.size > 10_000) recentCallers.delete(recentCallers.keys().next().value ?? '');
-    }
+    if (!request.caller) return;
     const refused = await overLimit(request);
-    if (refused) return sendQuotaExceeded(request, reply, refused);
+    if (!refused) return;
+    const { keyHash } = gate.decide(request);
+    if (keyHash) gate.close(keyHash, refused.windowMs, refused.message);
+    return sendQuotaExceeded(request, reply, refused);
   });
 
   // A quota error thrown by a route reaches the one error handler; this hook (run before it) adds its retry-after.

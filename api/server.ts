@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -20,6 +20,7 @@ import { makeId } from '../domain/ids.ts';
 import { defaultSessionSettings, type SessionSettings } from '../domain/session.ts';
 import { registerAuthentication } from './auth.ts';
 import { registerIdempotency } from './idempotency.ts';
+import { FloodGate } from './flood-gate.ts';
 import { registerQuotas } from './quotas.ts';
 import { registerApiMetrics } from './metrics.ts';
 import type { ApiContext } from './context.ts';
@@ -73,8 +74,14 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   const { config, pool } = options;
   const logger = options.logger ?? createApiLogger(config);
   const baseLogger: FastifyBaseLogger = logger;
+  const floodGate = new FloodGate({
+    onWindowEnd: (keyHash, refused, message) =>
+      logger.info({ keyHash, refused }, `flood gate: ${refused} requests refused in one window (${message})`),
+  });
   const app = Fastify({
     loggerInstance: baseLogger,
+    // A request the flood gate refuses writes no log lines of its own (the gate writes one per window).
+    logController: new LogController({ disableRequestLogging: (request) => !!floodGate.decide(request).refusal }),
     bodyLimit: config.API_BODY_LIMIT_BYTES,
     genReqId: () => makeId('request', randomUUID()),
     requestIdHeader: false,
@@ -98,7 +105,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   // Rate limits around authentication (a known flooding key refused before its lookup, then counting after it):
   // hooks run in registration order, before every route's.
   const workTokens = new WorkTokens(config.AGENTS_VAULT_KEY ?? developmentVaultKey, vaultExtraKeys(config));
-  const quotas = await registerQuotas(app, config, options.temporalClient, () =>
+  const quotas = await registerQuotas(app, config, options.temporalClient, floodGate, () =>
     registerAuthentication(app, pool, workTokens),
   );
   registerIdempotency(app, pool, config.AGENTS_IDEMPOTENCY_LEASE_S);

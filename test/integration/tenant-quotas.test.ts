@@ -117,7 +117,14 @@ it('takes over a claim its API process left unanswered: the retry re-sends the s
 it('isolates tenants: a flood of session creation gets 429s, the other tenant is measured alongside', async () => {
   const flooder = await tenantWith('flooder', { requests_per_second: 2 });
   const steady = await tenantWith('steady', {});
+  const baseline = { ms: [] as number[], statuses: [] as number[] };
+  const during = { ms: [] as number[], statuses: [] as number[] };
+  // CPU of this process (the API and the steady client) per second of each kind of window: what the flood costs it.
+  const cpu = { baseline: { cpuMs: 0, wallMs: 0 }, during: { cpuMs: 0, wallMs: 0 } };
   const sample = async (count: number, into: { ms: number[]; statuses: number[] }) => {
+    const cpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    const window = into === baseline ? cpu.baseline : cpu.during;
     for (let index = 0; index < count; index++) {
       const started = performance.now();
       const response = await createSession(steady.key, steady.agent.id, steady.environment.id);
@@ -125,6 +132,9 @@ it('isolates tenants: a flood of session creation gets 429s, the other tenant is
       into.statuses.push(response.status);
       await response.body?.cancel();
     }
+    const used = process.cpuUsage(cpuBefore);
+    window.cpuMs += (used.user + used.system) / 1000;
+    window.wallMs += performance.now() - wallBefore;
   };
   // The flooder runs in its own process (8 unpaced loops), so what is measured is the API's isolation, not this
   // process's CPU; windows with and without the flood alternate, so the machine's own drift hits both alike.
@@ -143,8 +153,6 @@ it('isolates tenants: a flood of session creation gets 429s, the other tenant is
   );
   const replies = createInterface({ input: flood.stdout })[Symbol.asyncIterator]();
   const tell = (word: string) => flood.stdin.write(`${word}\n`);
-  const baseline = { ms: [] as number[], statuses: [] as number[] };
-  const during = { ms: [] as number[], statuses: [] as number[] };
   let floodMs = 0;
   try {
     for (let window = 0; window < 6; window++) {
@@ -190,12 +198,17 @@ it('isolates tenants: a flood of session creation gets 429s, the other tenant is
       offeredPerSecond: Math.round((counts.ok + counts.limited) / floodSeconds),
     },
     flooderLimit: '2 requests/s',
+    apiProcessCpuMsPerSecond: {
+      baseline: Math.round(cpu.baseline.cpuMs / (cpu.baseline.wallMs / 1000)),
+      duringFlood: Math.round(cpu.during.cpuMs / (cpu.during.wallMs / 1000)),
+    },
   };
   const line =
     `steady tenant session create: baseline p50 ${figures.steadyBaselineMs.p50} ms p95 ${figures.steadyBaselineMs.p95} ms; ` +
     `during the flood p50 ${figures.steadyDuringFloodMs.p50} ms p95 ${figures.steadyDuringFloodMs.p95} ms; ` +
     `flooder (own process): ${counts.ok} accepted, ${counts.limited} × 429 in ${figures.flood.seconds} s ` +
-    `(~${figures.flood.offeredPerSecond} requests/s)`;
+    `(~${figures.flood.offeredPerSecond} requests/s); API process CPU ${figures.apiProcessCpuMsPerSecond.baseline} ms/s ` +
+    `without the flood, ${figures.apiProcessCpuMsPerSecond.duringFlood} ms/s during it`;
   console.log(line);
   if (process.env.QUOTAS_RESULTS === '1') {
     writeResult('tenant-isolation', figures, [
