@@ -1,7 +1,10 @@
 // Dreams: durable jobs that read a memory store (and past sessions' transcripts) and write a reorganised store through
-// the model. The workflow (workflows/dream-workflow.ts) keeps the model conversation and the staged writes; the
-// activities (activities/dreams/activities.ts) read the inputs and apply the writes in one transaction at the end.
-import type { ModelSpec, ToolSpec } from './model.ts';
+// the model. The model conversation and the staged writes are kept in PostgreSQL (dream_conversations) by the
+// activities (activities/dreams/activities.ts, activities/model/dream-step.ts), which apply the writes in one
+// transaction at the end; the workflow (workflows/dream-workflow.ts) passes only ids, paths and hashes. (Dreams
+// started before the patch `dream-content-by-reference` kept both in the workflow's state.)
+import { memoryContentProblem, memoryPathProblem } from './memory.ts';
+import type { ModelSpec, ToolResultBlock, ToolSpec, ToolUseBlock } from './model.ts';
 
 export const dreamWorkflowType = 'dreamWorkflow';
 export const dreamWorkflowId = (dreamId: string): string => `dream-${dreamId}`;
@@ -52,3 +55,20 @@ export const dreamTools: ToolSpec[] = [
     inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
   },
 ];
+
+/**
+ * Applies one tool call of the model to the staged writes (path → content, null to delete) after checking it against
+ * the memory path and size rules; answers what the model reads back.
+ */
+export function stageDreamToolCall(writes: Map<string, string | null>, use: ToolUseBlock): ToolResultBlock {
+  const input = use.input as { path?: unknown; content?: unknown };
+  const path = typeof input.path === 'string' ? input.path : '';
+  const content = use.name === 'write_memory' ? (typeof input.content === 'string' ? input.content : '') : null;
+  const problem =
+    use.name !== 'write_memory' && use.name !== 'delete_memory'
+      ? `unknown tool ${use.name}`
+      : (memoryPathProblem(path) ?? (content === null ? undefined : memoryContentProblem(content)));
+  if (!problem) writes.set(path, content);
+  const text = problem ?? (content === null ? `deleted ${path}` : `wrote ${path}`);
+  return { type: 'tool_result', toolUseId: use.id, content: [{ type: 'text', text }], isError: problem !== undefined };
+}

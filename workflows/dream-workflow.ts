@@ -1,15 +1,22 @@
 // A dream: a durable job that reads a memory store (and sessions' transcripts) and writes a reorganised store. The
-// model works through two tools (write_memory, delete_memory) whose calls are staged here, in the workflow's state;
-// nothing reaches the output store until the last activity applies them all in one transaction. A cancel (the API
-// marks the dream canceled, then cancels this workflow) stops the model call in flight and skips that transaction, so
-// a canceled dream leaves its input store as it was.
-import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities } from '@temporalio/workflow';
+// model works through two tools (write_memory, delete_memory) whose calls are staged; nothing reaches the output store
+// until the last activity applies them all in one transaction. Memory content stays out of this workflow's history:
+// the prompt, the conversation and the staged writes are kept in PostgreSQL by the activities, which answer with
+// paths and hashes (patch `dream-content-by-reference`; dreams started before it kept them in the workflow's state).
+// A cancel (the API marks the dream canceled, then cancels this workflow) stops the model call in flight and skips
+// that transaction, so a canceled dream leaves its input store as it was.
+import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import type { DreamActivities } from '../activities/dreams/activities.ts';
 import type { ModelActivities } from '../activities/model/activities.ts';
-import { dreamSystemPrompt, dreamTools, type DreamStatus, type DreamWorkflowInput } from '../domain/dreams.ts';
+import {
+  dreamSystemPrompt,
+  dreamTools,
+  stageDreamToolCall,
+  type DreamStatus,
+  type DreamWorkflowInput,
+} from '../domain/dreams.ts';
 import { nonRetryableFailureTypes } from '../domain/errors.ts';
-import { memoryContentProblem, memoryPathProblem } from '../domain/memory.ts';
-import type { ModelMessage, ToolResultBlock, ToolUseBlock } from '../domain/model.ts';
+import type { ModelMessage, ToolUseBlock } from '../domain/model.ts';
 import { taskQueues, withPrefix } from '../domain/task-queues.ts';
 
 const store = proxyActivities<DreamActivities>({
@@ -17,27 +24,35 @@ const store = proxyActivities<DreamActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
-/** Applies one tool call to the staged writes; answers what the model reads back. */
-function stage(writes: Map<string, string | null>, use: ToolUseBlock): ToolResultBlock {
-  const input = use.input as { path?: unknown; content?: unknown };
-  const path = typeof input.path === 'string' ? input.path : '';
-  const content = use.name === 'write_memory' ? (typeof input.content === 'string' ? input.content : '') : null;
-  const problem =
-    use.name !== 'write_memory' && use.name !== 'delete_memory'
-      ? `unknown tool ${use.name}`
-      : (memoryPathProblem(path) ?? (content === null ? undefined : memoryContentProblem(content)));
-  if (!problem) writes.set(path, content);
-  const text = problem ?? (content === null ? `deleted ${path}` : `wrote ${path}`);
-  return { type: 'tool_result', toolUseId: use.id, content: [{ type: 'text', text }], isError: problem !== undefined };
-}
+/** Dreams whose prompt, conversation and staged writes never enter this history. */
+export const dreamContentByReferencePatch = 'dream-content-by-reference';
 
-async function consolidate(input: DreamWorkflowInput, prompt: string, maxOutputTokens: number) {
-  const model = proxyActivities<ModelActivities>({
+const modelActivities = (input: DreamWorkflowInput) =>
+  proxyActivities<ModelActivities>({
     taskQueue: withPrefix(input.taskQueuePrefix, taskQueues.model),
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout: '30 seconds',
     retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: nonRetryableFailureTypes },
   });
+
+const stepsExhausted = (input: DreamWorkflowInput) =>
+  ApplicationFailure.nonRetryable(`the model was still writing after ${input.maxSteps} steps`, 'timeout');
+
+/** The model's steps on the conversation kept in PostgreSQL; returns once the model is done writing. */
+async function consolidateByReference(input: DreamWorkflowInput, maxOutputTokens: number): Promise<void> {
+  const model = modelActivities(input);
+  for (let step = 1; step <= input.maxSteps; step++) {
+    const result = await model.invokeDreamStep.executeWithOptions({ summary: `${input.model.id} dream step ${step}` }, [
+      { dreamId: input.dreamId, step, tenantId: input.tenantId, model: input.model, maxOutputTokens },
+    ]);
+    await store.recordDreamUsage({ dreamId: input.dreamId, usage: result.usage });
+    if (result.done) return;
+  }
+  throw stepsExhausted(input);
+}
+
+async function consolidate(input: DreamWorkflowInput, prompt: string, maxOutputTokens: number) {
+  const model = modelActivities(input);
   const messages: ModelMessage[] = [{ role: 'user', content: [{ type: 'text', text: prompt }] }];
   const writes = new Map<string, string | null>();
   for (let step = 1; step <= input.maxSteps; step++) {
@@ -60,15 +75,20 @@ async function consolidate(input: DreamWorkflowInput, prompt: string, maxOutputT
     const uses = response.content.filter((block): block is ToolUseBlock => block.type === 'tool_use');
     if (uses.length === 0) return [...writes].map(([path, content]) => ({ path, content }));
     messages.push({ role: 'assistant', content: response.content });
-    messages.push({ role: 'user', content: uses.map((use) => stage(writes, use)) });
+    messages.push({ role: 'user', content: uses.map((use) => stageDreamToolCall(writes, use)) });
   }
-  throw ApplicationFailure.nonRetryable(`the model was still writing after ${input.maxSteps} steps`, 'timeout');
+  throw stepsExhausted(input);
 }
 
 export async function dreamWorkflow(input: DreamWorkflowInput): Promise<DreamStatus> {
   try {
-    const begun = await store.beginDream({ dreamId: input.dreamId });
+    const byReference = patched(dreamContentByReferencePatch);
+    const begun = await store.beginDream({ dreamId: input.dreamId, ...(byReference ? { byReference } : {}) });
     if (begun.status !== 'running') return begun.status as DreamStatus;
+    if (byReference) {
+      await consolidateByReference(input, begun.maxOutputTokens);
+      return (await store.finishDream({ dreamId: input.dreamId, writes: [], staged: true })).status;
+    }
     const writes = await consolidate(input, begun.prompt, begun.maxOutputTokens);
     return (await store.finishDream({ dreamId: input.dreamId, writes })).status;
   } catch (error) {

@@ -1,15 +1,23 @@
 // The dream activities, registered by the automation worker: start a dream (status running, the output store made as
-// a copy of the input for `create_new`, the prompt read from the store and the sessions), record its token usage,
-// and finish it by applying every staged write to the output store in one transaction — only while the dream is still
-// running, so a dream canceled before that moment changes nothing (and an `update_existing` input stays as it was).
+// a copy of the input for `create_new`, the prompt read from the store and the sessions and kept as the start of the
+// dream's conversation in PostgreSQL), record its token usage, and finish it by applying every staged write to the
+// output store in one transaction — only while the dream is still running, so a dream canceled before that moment
+// changes nothing (and an `update_existing` input stays as it was). Finishing or ending a dream deletes its
+// conversation, the one place besides the stores where the memory content it read and wrote was kept.
 import { Context } from '@temporalio/activity';
 import type pg from 'pg';
+import {
+  deleteDreamConversation,
+  dreamConversation,
+  startDreamConversation,
+} from '../../db/repositories/dream-conversations.ts';
 import { addDreamUsage, lockDream, setDreamStatus, type DreamRow } from '../../db/repositories/dreams.ts';
 import { applyMemoryWrites, memoriesOfStore, type MemoryActor } from '../../db/repositories/memories.ts';
 import { createMemoryStore, getMemoryStore } from '../../db/repositories/memory-stores.ts';
 import { readEvents } from '../../db/repositories/session-events.ts';
 import { withTransaction } from '../../db/transaction.ts';
 import type {
+  BeginDreamInput,
   BegunDream,
   DreamUsageInput,
   EndDreamInput,
@@ -60,7 +68,7 @@ export function createDreamActivities(deps: DreamActivityDeps) {
   const { pool } = deps;
   return {
     /** Marks the dream running and makes its output store; idempotent (a retry finds the store already made). */
-    async beginDream(input: { dreamId: string }): Promise<BegunDream & { status: string }> {
+    async beginDream(input: BeginDreamInput): Promise<BegunDream & { status: string }> {
       const row = await withTransaction(pool, async (client) => {
         const dream = await lockDream(client, input.dreamId);
         if (!dream || finalDreamStatuses.includes(dream.status)) return dream;
@@ -85,7 +93,10 @@ export function createDreamActivities(deps: DreamActivityDeps) {
       });
       if (!row) throw new Error(`dream ${input.dreamId} does not exist`);
       if (finalDreamStatuses.includes(row.status)) return { status: row.status, prompt: '', maxOutputTokens: 0 };
-      return { status: row.status, prompt: await promptOf(pool, row), maxOutputTokens: 8_192 };
+      const prompt = await promptOf(pool, row);
+      if (!input.byReference) return { status: row.status, prompt, maxOutputTokens: 8_192 };
+      await startDreamConversation(pool, row.id, prompt);
+      return { status: row.status, prompt: '', maxOutputTokens: 8_192 };
     },
 
     async recordDreamUsage(input: DreamUsageInput): Promise<void> {
@@ -97,14 +108,19 @@ export function createDreamActivities(deps: DreamActivityDeps) {
       return withTransaction(pool, async (client) => {
         const dream = await lockDream(client, input.dreamId);
         if (!dream) throw new Error(`dream ${input.dreamId} does not exist`);
-        if (dream.status !== 'running' || !dream.output_memory_store_id) return { status: dream.status };
+        if (dream.status !== 'running' || !dream.output_memory_store_id) {
+          await deleteDreamConversation(client, dream.id);
+          return { status: dream.status };
+        }
+        const writes = input.staged ? ((await dreamConversation(client, dream.id))?.staged ?? []) : input.writes;
         const skipped = await applyMemoryWrites(
           client,
           dream.tenant_id,
           dream.output_memory_store_id,
-          input.writes,
+          writes,
           actorOf(dream),
         );
+        await deleteDreamConversation(client, dream.id);
         if (skipped.length > 0) Context.current().log.warn(`dream ${dream.id}: writes skipped: ${skipped.join('; ')}`);
         const done = await setDreamStatus(client, dream.id, 'completed');
         return { status: done?.status ?? 'completed' };
@@ -113,6 +129,7 @@ export function createDreamActivities(deps: DreamActivityDeps) {
 
     async endDream(input: EndDreamInput): Promise<void> {
       await setDreamStatus(pool, input.dreamId, input.status, input.error ? { error: input.error } : {});
+      await deleteDreamConversation(pool, input.dreamId);
     },
   };
 }

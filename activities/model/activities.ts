@@ -11,6 +11,7 @@ import type { ModelResponse } from '../../domain/model.ts';
 import { buildTranscript } from '../../domain/transcript.ts';
 import { DeltaPublisher } from './delta-publisher.ts';
 import { createProviderCaller, type ModelActivityDeps } from './provider-call.ts';
+import { createDreamStepActivities } from './dream-step.ts';
 import { createSideCallActivities } from './side-calls.ts';
 
 export type { ModelEndpoints } from './endpoint.ts';
@@ -66,6 +67,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
       });
     },
     ...createSideCallActivities(deps.pool, callProvider),
+    ...createDreamStepActivities(deps.pool, callProvider),
   };
 }
 

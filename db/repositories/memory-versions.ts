@@ -13,6 +13,7 @@ import {
   type ListOptions,
   type Page,
 } from './pagination.ts';
+import { redactTextInDreamConversations } from './dream-conversations.ts';
 import { redactTextInSessionEvents } from './session-events.ts';
 import { memoryRedactionsChannel } from './session-memory-mounts.ts';
 
@@ -135,7 +136,9 @@ const redactedMark = '[redacted]';
 /**
  * Redacts a version: its content, path, size and hash are cleared in the versions table, the content is replaced
  * wherever it appears in the events of the sessions that had the store attached (an agent that wrote or read it through
- * a tool), and the sandbox hosts are told to take it out of the sandboxes that mounted it. The version that is a live memory's current content cannot be redacted: update or delete the memory first
+ * a tool) and in the conversations of running dreams that read or write the store, and the sandbox hosts are told to
+ * take it out of the sandboxes that mounted it. The version that is a live memory's current content cannot be
+ * redacted: update or delete the memory first
  * (a 409). Undefined when the store or version is absent.
  */
 export async function redactMemoryVersion(
@@ -179,6 +182,7 @@ export async function redactMemoryVersion(
         texts,
         redactedMark,
       );
+      await redactTextInDreamConversations(client, ids.storeId, texts, redactedMark);
       // Delivered at commit: the sandbox hosts then take the content out of the sandboxes that mounted it.
       await client.query('select pg_notify($1, $2)', [memoryRedactionsChannel, ids.storeId]);
     }

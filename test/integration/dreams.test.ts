@@ -1,10 +1,15 @@
 // Dreams through the official SDK, with the fake model: a dream runs to `completed` and writes a reorganised new store
 // (a copy of the input with the model's writes and deletions applied) while the input stays as it was; a dream that
 // would update its input store in place, canceled while its model call is in flight, leaves the input unchanged.
+// Neither dream's Temporal history holds memory content (decoded through the platform's codec): the prompt, the
+// conversation and the staged writes stay in PostgreSQL, and are deleted when the dream ends.
 import Anthropic from '@anthropic-ai/sdk';
+import type { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dreamWorkflowId } from '../../domain/dreams.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
+import { collectPayloads } from '../support/history-text.ts';
 import { recordHistory } from '../support/histories.ts';
 
 let harness: ApiHarness;
@@ -30,6 +35,28 @@ async function versionCount(storeId: string): Promise<number> {
   let count = 0;
   for await (const version of client.beta.memoryStores.memoryVersions.list(storeId)) if (version.id) count++;
   return count;
+}
+
+/** A dream's history, its payloads decoded through the platform's codecs. */
+async function decodedHistory(temporal: Client, dataConverter: DataConverter, dreamId: string): Promise<string> {
+  let payloads = collectPayloads(await temporal.workflow.getHandle(dreamWorkflowId(dreamId)).fetchHistory());
+  expect(payloads.length).toBeGreaterThan(0);
+  for (const codec of [...(dataConverter.payloadCodecs ?? [])].reverse()) payloads = await codec.decode(payloads);
+  return payloads.map((payload) => Buffer.from(payload.data ?? new Uint8Array()).toString('utf8')).join('\n');
+}
+
+/** No memory content (what the store held, what the model wrote, the instructions) in the dream's history. */
+async function expectNoContentInHistory(dreamId: string): Promise<void> {
+  const history = await decodedHistory(harness.platform.client, harness.platform.dataConverter, dreamId);
+  // A control: the decoded history does hold the dream's own input.
+  expect(history).toContain(`"dreamId":"${dreamId}"`);
+  for (const content of ['likes teal', 'vegetarian', 'teal; vegetarian', 'Merge duplicates.']) {
+    expect(history).not.toContain(content);
+  }
+  const { rows } = await harness.platform.pool.query('select 1 from dream_conversations where dream_id = $1', [
+    dreamId,
+  ]);
+  expect(rows).toEqual([]);
 }
 
 async function seededStore(name: string) {
@@ -96,7 +123,8 @@ it('a dream runs to completed and writes a reorganised new store; the input is u
   for await (const dream of client.beta.dreams.list()) listed.push(dream.id);
   expect(listed).not.toContain(done.id);
   expect((await client.beta.dreams.retrieve(done.id)).archived_at).toEqual(expect.any(String));
-  await recordHistory(harness.platform.client, dreamWorkflowId(done.id), 'dream-completed');
+  await expectNoContentInHistory(done.id);
+  await recordHistory(harness.platform.client, dreamWorkflowId(done.id), 'dream-completed-by-reference');
 }, 120_000);
 
 it('canceling a dream mid-run leaves its input store unchanged', async () => {
@@ -138,5 +166,6 @@ it('canceling a dream mid-run leaves its input store unchanged', async () => {
   expect(await versionCount(store.id)).toBe(versionsBefore);
   // A canceled dream cannot be canceled into anything else, and a completed one cannot be canceled.
   expect((await client.beta.dreams.cancel(created.id)).status).toBe('canceled');
-  await recordHistory(harness.platform.client, dreamWorkflowId(created.id), 'dream-canceled');
+  await expectNoContentInHistory(created.id);
+  await recordHistory(harness.platform.client, dreamWorkflowId(created.id), 'dream-canceled-by-reference');
 }, 120_000);
