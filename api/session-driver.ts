@@ -15,11 +15,13 @@ import { sessionWorkflowType, type SessionStateView, type SessionWorkflowInput }
 import { taskQueues, withPrefix } from '../domain/task-queues.ts';
 import {
   sessionStateQuery,
+  sessionUpdatedSignal,
   terminateSessionSignal,
   userEventsSignal,
   isAnswer,
   userEventsUpdate,
   type IncomingUserEvent,
+  type SessionUpdateNotice,
 } from '../workflows/messages.ts';
 
 /** The routes answer it with their own wording (409 'the session has ended'). */
@@ -120,6 +122,18 @@ export class SessionDriver {
       await this.bounded(() => handle.signal(userEventsSignal, events));
     } catch (error) {
       if (isClosedOrMissing(error)) throw new SessionClosedError(sessionId);
+      throw error;
+    }
+  }
+
+  /** Tells the session what an update through the API changed (its `session.updated` event); false if it has ended. */
+  async notifyUpdated(sessionId: string, notice: SessionUpdateNotice): Promise<boolean> {
+    const handle = this.client.workflow.getHandle(sessionWorkflowId(sessionId));
+    try {
+      await this.bounded(() => handle.signal(sessionUpdatedSignal, notice));
+      return true;
+    } catch (error) {
+      if (isClosedOrMissing(error)) return false;
       throw error;
     }
   }

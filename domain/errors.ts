@@ -4,6 +4,8 @@
 export const FailureType = {
   /** The model provider rejected the request for good (400/401/403/404/422): surfaced as `session.error`, not retried. */
   modelRequestRejected: 'ModelRequestRejected',
+  /** The provider refused for billing (402, or a `billing_error`): `session.error` `billing_error`, not retried. */
+  modelBillingFailed: 'ModelBillingFailed',
   /** The provider was rate limiting (429); retried. */
   modelRateLimited: 'ModelRateLimited',
   /** The provider was overloaded (529) or failed (5xx); retried. */
@@ -37,6 +39,7 @@ export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 /** Failure types that Temporal must not retry. */
 export const nonRetryableFailureTypes: FailureType[] = [
   FailureType.modelRequestRejected,
+  FailureType.modelBillingFailed,
   FailureType.toolFailed,
   FailureType.backendToolFailed,
   FailureType.misconfigured,
@@ -65,6 +68,8 @@ export const sessionErrorTypeFor = (failureType: string | undefined): string => 
     case FailureType.modelRequestRejected:
     case FailureType.modelTransport:
       return 'model_request_failed_error';
+    case FailureType.modelBillingFailed:
+      return 'billing_error';
     default:
       return 'unknown_error';
   }

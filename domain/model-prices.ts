@@ -1,5 +1,5 @@
 // The price table the usage ledger charges model tokens by: USD per million tokens, per model id. A model matches its
-// exact id, else the longest id that is a prefix of it (`claude-sonnet-4-5` prices `claude-sonnet-4-5-20250929`); an
+// exact id, else the longest id that is a prefix of it (`claude-haiku-4-5` prices `claude-haiku-4-5-20251001`); an
 // unpriced model costs 0. Configured with AGENTS_MODEL_PRICES (JSON), which replaces the defaults below.
 import { z } from 'zod';
 

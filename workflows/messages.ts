@@ -30,4 +30,14 @@ export const isAnswer = (event: IncomingUserEvent): boolean =>
 export const terminateSessionSignal =
   defineSignal<[{ reason: 'archived' | 'deleted' | 'terminated' }]>('terminateSession');
 
+/** What an update through the API changed (only what did): journaled as `session.updated`, once per `id`. */
+export interface SessionUpdateNotice {
+  id: string;
+  title?: string | null;
+  /** The whole metadata bag after the update, when it is not empty. */
+  metadata?: Record<string, string>;
+}
+
+export const sessionUpdatedSignal = defineSignal<[SessionUpdateNotice]>('sessionUpdated');
+
 export const sessionStateQuery = defineQuery<SessionStateView>('sessionState');

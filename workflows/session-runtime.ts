@@ -19,7 +19,7 @@ import { sessionSystemPrompt } from '../domain/system-prompt.ts';
 import { isCodeTurn, runCodeTurn } from './code-harness.ts';
 import { EventIdMemory } from './event-id-memory.ts';
 import { EventJournal } from './event-journal.ts';
-import type { IncomingUserEvent } from './messages.ts';
+import type { IncomingUserEvent, SessionUpdateNotice } from './messages.ts';
 import { McpSessionTools } from './mcp-session.ts';
 import { ContextCompactor, sideCallOf } from './compaction.ts';
 import { callModel } from './model-call.ts';
@@ -116,6 +116,11 @@ export class SessionRuntime {
   validate(events: IncomingUserEvent[]): void {
     const ending = this.terminateReason !== undefined;
     validateUserEvents(events, { ending, received: this.seen.ids, awaiting: (id) => this.awaiting(id) });
+  }
+
+  /** The API updated the session (title, metadata): journaled as `session.updated`. */
+  noteUpdate(notice: SessionUpdateNotice): void {
+    if (this.seen.remember(notice.id)) this.journal.emit({ type: 'session.updated', ...notice });
   }
 
   /** A message from another thread of the session: queued like a user message. */

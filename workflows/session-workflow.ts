@@ -4,6 +4,7 @@ import { setHandler } from '@temporalio/workflow';
 import { withSessionDefaults, type SessionWorkflowInput, type SubAgentResult } from '../domain/session.ts';
 import {
   sessionStateQuery,
+  sessionUpdatedSignal,
   terminateSessionSignal,
   userEventsSignal,
   userEventsUpdate,
@@ -21,6 +22,7 @@ export async function sessionWorkflow(input: SessionWorkflowInput): Promise<SubA
   });
   setHandler(terminateSessionSignal, ({ reason }) => runtime.requestTermination(reason));
   setHandler(sessionStateQuery, () => runtime.view());
+  setHandler(sessionUpdatedSignal, (notice) => runtime.noteUpdate(notice));
   setHandler(threadReportSignal, (report) => runtime.threads.report(report));
   setHandler(threadMessageSignal, (message) => runtime.receiveThreadMessage(threadMessageEvent(message)));
   return runtime.run();

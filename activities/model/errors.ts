@@ -51,9 +51,10 @@ const rejectedErrorTypes = new Set([
 
 function failureTypeForStatus(status: number): FailureType {
   if (status === 429) return FailureType.modelRateLimited;
+  if (status === 402) return FailureType.modelBillingFailed;
   if (rejectedStatuses.has(status)) return FailureType.modelRequestRejected;
   if (overloadedStatuses.has(status) || status >= 500) return FailureType.modelOverloaded;
-  // Other 4xx (402 payment required, 413 too large, …) will not get better by retrying.
+  // Other 4xx (413 too large, …) will not get better by retrying.
   return status >= 400 ? FailureType.modelRequestRejected : FailureType.modelTransport;
 }
 
@@ -61,6 +62,7 @@ function failureTypeForProviderErrorType(errorType: string | undefined): Failure
   if (errorType && rateLimitedErrorTypes.has(errorType)) return FailureType.modelRateLimited;
   if (errorType && overloadedErrorTypes.has(errorType)) return FailureType.modelOverloaded;
   if (errorType && rejectedErrorTypes.has(errorType)) return FailureType.modelRequestRejected;
+  if (errorType === 'billing_error') return FailureType.modelBillingFailed;
   return FailureType.modelTransport;
 }
 

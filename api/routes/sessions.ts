@@ -1,4 +1,5 @@
-// /v1/sessions: create (starts the session workflow), get, update (title, metadata), list, archive, delete.
+// /v1/sessions: create (starts the session workflow), get, update (title, metadata; `session.updated`), list, archive,
+// delete.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { z } from 'zod';
@@ -16,7 +17,9 @@ import {
   updateSessionRow,
   type SessionRow,
 } from '../../db/repositories/sessions.ts';
+import type { FastifyBaseLogger } from 'fastify';
 import { makeId } from '../../domain/ids.ts';
+import type { SessionUpdateNotice } from '../../workflows/messages.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
 import { crudRoutes } from '../crud-routes.ts';
 import { conflict, invalidRequest } from '../errors.ts';
@@ -29,10 +32,28 @@ import {
   type SessionCreateBody,
 } from '../schemas/sessions.ts';
 import { createSession } from '../session-creation.ts';
+import type { SessionDriver } from '../session-driver.ts';
 import { idempotencyToken } from '../idempotency.ts';
 import { liveState, sessionOutcomes, sessionResponse, type LiveState } from '../session-view.ts';
 
 const tags = ['sessions'];
+
+/**
+ * The session's `session.updated` event, with what the update changed (the title; the whole metadata bag unless it
+ * is now empty). Journaled by the workflow, so it takes its place in the log; a session that has ended gets none.
+ */
+async function announceUpdate(driver: SessionDriver, before: SessionRow, after: SessionRow, log: FastifyBaseLogger) {
+  const notice: SessionUpdateNotice = { id: makeId('event', randomUUID()) };
+  if (after.title !== before.title) notice.title = after.title;
+  const metadataChanged = JSON.stringify(after.metadata) !== JSON.stringify(before.metadata);
+  if (metadataChanged && Object.keys(after.metadata).length > 0) notice.metadata = after.metadata;
+  if (notice.title === undefined && !metadataChanged) return;
+  try {
+    await driver.notifyUpdated(after.id, notice);
+  } catch (error) {
+    log.warn({ err: error, sessionId: after.id }, 'could not journal session.updated; the update itself is saved');
+  }
+}
 const deleteWaitMs = 5_000;
 
 /**
@@ -133,6 +154,7 @@ export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
           title: body.title === undefined ? current.title : body.title,
           metadata: patchMetadata(current.metadata, body.metadata),
         });
+        if (row) await announceUpdate(driver, current, row, log);
         return row && respond(tenantId, row, await liveState(pool, driver, row, log));
       },
     )

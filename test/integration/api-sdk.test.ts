@@ -270,3 +270,64 @@ it('writes agent.thinking to the log, before the answer, with the id its live de
   await client.beta.sessions.archive(session.id);
   await recordHistory(harness.platform.client, sessionWorkflowId(session.id), 'agent-thinking-event');
 });
+
+it('journals session.updated with what an update through the SDK changed', async () => {
+  const client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 0 });
+  const model = `${harness.platform.prefix}-updated`;
+  const agent = await client.beta.agents.create({ name: 'updated', model });
+  const environment = await client.beta.environments.create({ name: `updated ${agent.id}` });
+  const session = await client.beta.sessions.create({ agent: agent.id, environment_id: environment.id, title: 'a' });
+  await client.beta.sessions.update(session.id, { title: 'b' });
+  await client.beta.sessions.update(session.id, { metadata: { team: 'ops' } });
+  await client.beta.sessions.update(session.id, { title: 'b' }); // nothing changed: no event
+  await client.beta.sessions.update(session.id, { metadata: { team: null } }); // cleared: no metadata in the event
+  const updates = await eventually(
+    async () => {
+      const listed: Record<string, unknown>[] = [];
+      for await (const event of client.beta.sessions.events.list(session.id)) {
+        if (event.type === 'session.updated') listed.push({ ...event });
+      }
+      return listed.length === 3 ? listed : undefined;
+    },
+    30_000,
+    'three session.updated events',
+  );
+  expect(updates.map(({ id, ...rest }) => ({ id: String(id).slice(0, 5), ...rest }))).toEqual([
+    { id: 'sevt_', processed_at: expect.any(String), type: 'session.updated', title: 'b' },
+    { id: 'sevt_', processed_at: expect.any(String), type: 'session.updated', metadata: { team: 'ops' } },
+    { id: 'sevt_', processed_at: expect.any(String), type: 'session.updated' },
+  ]);
+  await client.beta.sessions.archive(session.id);
+  await client.beta.sessions.update(session.id, { title: 'after the end' }); // saved; an ended session logs nothing
+  expect((await client.beta.sessions.retrieve(session.id)).title).toBe('after the end');
+  await recordHistory(harness.platform.client, sessionWorkflowId(session.id), 'session-updated');
+});
+
+it('surfaces a model provider billing refusal (402) as session.error billing_error, not retried', async () => {
+  const client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 0 });
+  const model = `${harness.platform.prefix}-billing`;
+  harness.platform.fakeModel.setScript(model, [{ fault: { type: 'http', status: 402, message: 'credit exhausted' } }]);
+  const agent = await client.beta.agents.create({ name: 'unpaid', model });
+  const environment = await client.beta.environments.create({ name: `billing ${agent.id}` });
+  const session = await client.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+  await client.beta.sessions.events.send(session.id, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'hello' }] }],
+  });
+  const events = await eventually(
+    async () => {
+      const listed: StreamEvent[] = [];
+      for await (const event of client.beta.sessions.events.list(session.id)) listed.push(event);
+      return listed.some((event) => event.type === 'session.status_idle') ? listed : undefined;
+    },
+    30_000,
+    'session.status_idle',
+  );
+  const errors = events.filter((event) => event.type === 'session.error');
+  expect(errors).toEqual([
+    expect.objectContaining({
+      error: expect.objectContaining({ type: 'billing_error', retry_status: { type: 'exhausted' } }),
+    }),
+  ]);
+  expect(harness.platform.fakeModel.faults(model)).toHaveLength(1);
+  await client.beta.sessions.archive(session.id);
+});

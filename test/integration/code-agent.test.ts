@@ -137,7 +137,7 @@ it('runs a session of the code-defined shell helper through the official SDK', a
 it('refuses an unknown harness with 400 in the one error shape', async () => {
   const client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 0 });
   const create = client.beta.agents.create(
-    withHarness({ name: 'nope', model: 'claude-sonnet-4-5' }, { type: 'openai-agents-sdk' }),
+    withHarness({ name: 'nope', model: 'claude-sonnet-5-5' }, { type: 'openai-agents-sdk' }),
   );
   await expect(create).rejects.toBeInstanceOf(BadRequestError);
   const error = (await create.catch((caught: unknown) => caught)) as BadRequestError;
