@@ -1,11 +1,11 @@
 # The platform image: API and workers (choose with the command). TypeScript runs through tsx; no build step.
-FROM node:24-bookworm-slim
+# Built without a registry by scripts/setup/compose-images.sh: DEPS_IMAGE is the runtime image it builds first (the
+# Debian base of scripts/images/base-rootfs.sh with socat and nsenter for the sandbox worker's egress relay, Node, and
+# the production npm dependencies: scripts/images/deps.Dockerfile).
+ARG DEPS_IMAGE=temporal-agents-deps:latest
+FROM ${DEPS_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
-# The sandbox worker's egress relay (nsenter + socat into each sandbox's network namespace).
-RUN apt-get update && apt-get install -y --no-install-recommends socat util-linux && rm -rf /var/lib/apt/lists/*
 COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities
@@ -14,5 +14,8 @@ COPY codec ./codec
 COPY net ./net
 COPY api ./api
 COPY db ./db
+# Operator commands: create-tenant.ts, create-admin-key.ts, register-namespace.ts (the temporal-setup job).
+COPY scripts/create-tenant.ts scripts/create-admin-key.ts scripts/register-namespace.ts ./scripts/
+COPY scripts/services/temporal-namespace.ts scripts/services/process.ts ./scripts/services/
 USER node
 CMD ["node", "--import", "tsx", "api/main.ts"]

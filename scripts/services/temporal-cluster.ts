@@ -7,12 +7,16 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
-import { msToTs } from '@temporalio/common';
-import proto from '@temporalio/proto';
-import { sessionSearchAttributes } from '../../domain/search-attributes.ts';
 import { createDatabaseIfMissing } from './postgres.ts';
+import {
+  temporalDatabases,
+  temporalDynamicConfig,
+  temporalServerConfig,
+  temporalServiceStartOrder,
+  type TemporalServiceName,
+} from './temporal-server-config.ts';
 import { freePort, portIsFree, startProcess, waitUntil, type ManagedProcess } from './process.ts';
+import { registerNamespace, systemInfoAnswers, workflowRoundTrip } from './temporal-namespace.ts';
 
 const run = promisify(execFile);
 
@@ -35,17 +39,13 @@ export interface TemporalCluster {
   stop(): Promise<void>;
 }
 
-type ServiceName = 'frontend' | 'matching' | 'history' | 'worker';
-
 interface ClusterProcess {
   name: string;
-  service: ServiceName;
+  service: TemporalServiceName;
   grpcPort: number;
   membershipPort: number;
   httpPort?: number;
 }
-
-const databases = { persistence: 'temporal', visibility: 'temporal_visibility' } as const;
 
 export async function startTemporalCluster(options: TemporalClusterOptions): Promise<TemporalCluster> {
   const namespace = options.namespace ?? 'default';
@@ -53,7 +53,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const layout = await allocateProcesses(options.historyProcesses ?? 2);
   const configDir = join(options.runDir, 'temporal-config');
   mkdirSync(configDir, { recursive: true });
-  writeFileSync(join(configDir, 'dynamicconfig.yaml'), JSON.stringify(dynamicConfig(), null, 2));
+  writeFileSync(join(configDir, 'dynamicconfig.yaml'), JSON.stringify(temporalDynamicConfig(), null, 2));
   const frontend = layout.find((p) => p.service === 'frontend')!;
   const address = `127.0.0.1:${frontend.grpcPort}`;
   const processes = new Map<string, ManagedProcess>();
@@ -86,7 +86,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
 /** Creates both databases and brings their schemas to the newest version with temporal-sql-tool. */
 async function applySchemas(serverDir: string, postgresUrl: string): Promise<void> {
   const url = new URL(postgresUrl);
-  for (const [kind, database] of Object.entries(databases)) {
+  for (const [kind, database] of Object.entries(temporalDatabases)) {
     await createDatabaseIfMissing(postgresUrl, database);
     const common = [
       '--plugin',
@@ -114,7 +114,7 @@ async function applySchemas(serverDir: string, postgresUrl: string): Promise<voi
 }
 
 async function allocateProcesses(historyProcesses: number): Promise<ClusterProcess[]> {
-  const make = async (name: string, service: ServiceName): Promise<ClusterProcess> => ({
+  const make = async (name: string, service: TemporalServiceName): Promise<ClusterProcess> => ({
     name,
     service,
     grpcPort: await freePort(),
@@ -138,9 +138,8 @@ async function freeMembershipPort(): Promise<number> {
   }
 }
 
-const startOrder: ServiceName[] = ['history', 'matching', 'frontend', 'worker'];
 const byStartOrder = (a: ClusterProcess, b: ClusterProcess): number =>
-  startOrder.indexOf(a.service) - startOrder.indexOf(b.service);
+  temporalServiceStartOrder.indexOf(a.service) - temporalServiceStartOrder.indexOf(b.service);
 
 function startClusterProcess(options: TemporalClusterOptions, proc: ClusterProcess): ManagedProcess {
   const args = ['--root', options.runDir, '--config', 'temporal-config', '--env', proc.name, '--allow-no-auth'];
@@ -150,7 +149,8 @@ function startClusterProcess(options: TemporalClusterOptions, proc: ClusterProce
   });
 }
 
-/** One process's full config: the same cluster everywhere, only its own service's ports differ. */
+/** One process's config: the shared server configuration with this cluster's loopback ports (its own service's entry
+ * is the one that matters; the other processes of a service are found through membership). */
 function serverConfig(
   options: TemporalClusterOptions,
   proc: ClusterProcess,
@@ -159,131 +159,20 @@ function serverConfig(
   frontendAddress: string,
 ): object {
   const url = new URL(options.postgresUrl);
-  const sql = (databaseName: string, maxConns: number) => ({
-    sql: {
-      pluginName: 'postgres12',
-      databaseName,
-      connectAddr: `${url.hostname}:${url.port}`,
-      connectProtocol: 'tcp',
-      user: url.username,
-      password: url.password,
-      maxConns,
-      maxIdleConns: maxConns,
-      maxConnLifetime: '1h',
+  const portsOf = (service: TemporalServiceName) =>
+    proc.service === service ? proc : layout.find((p) => p.service === service)!;
+  return temporalServerConfig({
+    postgres: { address: `${url.hostname}:${url.port}`, user: url.username, password: url.password },
+    services: {
+      frontend: portsOf('frontend'),
+      matching: portsOf('matching'),
+      history: portsOf('history'),
+      worker: portsOf('worker'),
     },
-  });
-  // Each service entry names the ports of one process of that service; the other processes of the service are found
-  // through membership, so this process's own entry is what matters.
-  const services: Record<string, object> = {};
-  for (const service of startOrder) {
-    const entry = proc.service === service ? proc : layout.find((p) => p.service === service)!;
-    services[service] = {
-      rpc: {
-        grpcPort: entry.grpcPort,
-        membershipPort: entry.membershipPort,
-        bindOnIP: '127.0.0.1',
-        ...(entry.httpPort ? { httpPort: entry.httpPort } : {}),
-      },
-    };
-  }
-  return {
-    log: { stdout: true, level: 'warn' },
-    persistence: {
-      defaultStore: 'postgres-default',
-      visibilityStore: 'postgres-visibility',
-      numHistoryShards: options.historyShards ?? 8,
-      datastores: {
-        'postgres-default': sql(databases.persistence, 10),
-        'postgres-visibility': sql(databases.visibility, 4),
-      },
-    },
-    global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
-    services,
-    clusterMetadata: {
-      enableGlobalNamespace: false,
-      failoverVersionIncrement: 10,
-      masterClusterName: 'active',
-      currentClusterName: 'active',
-      clusterInformation: {
-        active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: frontendAddress },
-      },
-    },
-    dcRedirectionPolicy: { policy: 'noop' },
-    archival: { history: { state: 'disabled' }, visibility: { state: 'disabled' } },
-    namespaceDefaults: { archival: { history: { state: 'disabled' }, visibility: { state: 'disabled' } } },
-    dynamicConfigClient: { filepath: join(configDir, 'dynamicconfig.yaml'), pollInterval: '10s' },
-  };
-}
-
-/** What the dev server sets too: search attributes visible as soon as they are added (they are added once, at start). */
-function dynamicConfig(): Record<string, { value: unknown }[]> {
-  return {
-    'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true }],
-    'frontend.persistenceMaxQPS': [{ value: 10000 }],
-    'history.persistenceMaxQPS': [{ value: 45000 }],
-    'frontend.namespaceRPS.visibility': [{ value: 100 }],
-  };
-}
-
-async function withConnection<T>(address: string, fn: (connection: Connection) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address, connectTimeout: 2_000 });
-  try {
-    return await fn(connection);
-  } finally {
-    await connection.close();
-  }
-}
-
-async function systemInfoAnswers(address: string): Promise<boolean> {
-  return withConnection(address, async (c) => {
-    await c.workflowService.getSystemInfo({});
-    return true;
-  });
-}
-
-/** Registers the namespace (when missing) and the project's search attributes on it (SQL visibility: per namespace). */
-async function registerNamespace(address: string, namespace: string): Promise<void> {
-  await withConnection(address, async (c) => {
-    try {
-      await c.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
-    } catch (error) {
-      if (!String(error).includes('already')) throw error;
-    }
-  });
-  const types = proto.temporal.api.enums.v1.IndexedValueType;
-  const searchAttributes = Object.fromEntries(
-    Object.entries(sessionSearchAttributes).map(([name, type]) => [
-      name,
-      types[`INDEXED_VALUE_TYPE_${type.toUpperCase()}` as keyof typeof types],
-    ]),
-  );
-  await waitUntil(
-    'search attributes registered',
-    () =>
-      withConnection(address, async (c) => {
-        try {
-          await c.operatorService.addSearchAttributes({ namespace, searchAttributes });
-        } catch (error) {
-          if (!String(error).includes('already')) throw error;
-        }
-        return true;
-      }),
-    { timeoutMs: 60_000, intervalMs: 1_000 },
-  );
-}
-
-/** Starts and terminates a throwaway workflow: the namespace has reached history and matching. */
-async function workflowRoundTrip(address: string, namespace: string): Promise<boolean> {
-  return withConnection(address, async (c) => {
-    const workflowId = `cluster-probe-${Date.now()}`;
-    await c.workflowService.startWorkflowExecution({
-      namespace,
-      workflowId,
-      requestId: workflowId,
-      workflowType: { name: 'cluster-probe' },
-      taskQueue: { name: 'cluster-probe' },
-    });
-    await c.workflowService.terminateWorkflowExecution({ namespace, workflowExecution: { workflowId } });
-    return true;
+    bindOnIP: '127.0.0.1',
+    broadcastAddress: '127.0.0.1',
+    frontendAddress,
+    dynamicConfigPath: join(configDir, 'dynamicconfig.yaml'),
+    historyShards: options.historyShards,
   });
 }

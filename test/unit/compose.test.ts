@@ -1,10 +1,13 @@
-// docker-compose.yml cannot be brought up here (no registry to pull Temporal's images from), so it is validated:
-// the compose tool accepts it, every service the platform needs is there, and every platform command exists.
+// docker-compose.yml, checked without running it (test/deploy/compose-e2e.test.ts runs it): the compose tool accepts
+// it, every service the platform needs is there, every platform command exists, and its Temporal services run the
+// cluster profile's server configuration.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { composeConfigDir, composeTemporalConfig } from '../../scripts/images/temporal-config.ts';
+import { temporalServerConfig } from '../../scripts/services/temporal-server-config.ts';
 import { projectRoot } from '../../scripts/services/tools-env.ts';
 import { workerLaunch, workerNodeArgs, type WorkerFamily } from '../../workers/process-launch.ts';
 
@@ -46,8 +49,14 @@ describe('docker-compose.yml', () => {
     expect(services).toEqual(
       expect.arrayContaining([
         'postgres',
+        'temporal-schema',
         'temporal',
-        'temporal-ui',
+        'temporal-history-1',
+        'temporal-history-2',
+        'temporal-matching',
+        'temporal-worker',
+        'temporal-setup',
+        'migrate',
         'api',
         'session-worker',
         'model-worker',
@@ -62,7 +71,7 @@ describe('docker-compose.yml', () => {
       expect(script, `${name} runs a project script`).toBeDefined();
       expect(existsSync(join(projectRoot, script!)), `${name}: ${script} exists`).toBe(true);
     }
-    expect(config.services.temporal?.environment?.DB).toBe('postgres12');
+    expect(config.services.temporal?.environment?.POSTGRES_ADDRESS).toBe('postgres:5432');
     expect(config.services['api']?.environment?.DATABASE_URL).toContain('@postgres:5432/');
   });
 
@@ -85,6 +94,29 @@ describe('docker-compose.yml', () => {
       ].join(' ');
       expect(script, `npm run worker:${family}`).toBe(expected);
     }
+  });
+
+  it("runs Temporal with the cluster profile's server configuration", () => {
+    // Template expressions (filled in when a container starts) become markers naming their variable.
+    const rendered = composeTemporalConfig().replace(/\{\{ env "([A-Z_]+)"[^}]*\}\}/g, (_m, name: string) =>
+      JSON.stringify(`env:${name}`),
+    );
+    expect(rendered.startsWith('# enable-template\n')).toBe(true);
+    expect(parse(rendered)).toEqual(
+      temporalServerConfig({
+        postgres: { address: 'env:POSTGRES_ADDRESS', user: 'env:POSTGRES_USER', password: 'env:POSTGRES_PASSWORD' },
+        services: {
+          frontend: { grpcPort: 7233, membershipPort: 6933, httpPort: 7243 },
+          history: { grpcPort: 7234, membershipPort: 6934 },
+          matching: { grpcPort: 7235, membershipPort: 6935 },
+          worker: { grpcPort: 7239, membershipPort: 6939 },
+        },
+        bindOnIP: '0.0.0.0',
+        broadcastAddress: 'env:TEMPORAL_BROADCAST_ADDRESS',
+        frontendAddress: 'env:TEMPORAL_FRONTEND_ADDRESS',
+        dynamicConfigPath: `${composeConfigDir}/dynamicconfig.yaml`,
+      }),
+    );
   });
 
   it('refuses to render without the required secrets', () => {

@@ -1,0 +1,100 @@
+// The Temporal server configuration, one definition for both ways the project runs the server as Temporal deploys it:
+// the cluster profile's processes on loopback (scripts/services/temporal-cluster.ts) and the compose deployment's
+// containers (scripts/images/temporal-config.ts writes it into the Temporal image). Only addresses, ports and where the
+// password comes from differ between the two; persistence, visibility, shards, membership and dynamic config do not.
+
+export type TemporalServiceName = 'frontend' | 'matching' | 'history' | 'worker';
+
+/** The order processes start in: history first (it owns the shards), frontend after matching, worker last. */
+export const temporalServiceStartOrder: TemporalServiceName[] = ['history', 'matching', 'frontend', 'worker'];
+
+export const temporalDatabases = { persistence: 'temporal', visibility: 'temporal_visibility' } as const;
+
+/** History shards of every cluster this project creates (fixed for a cluster's life; README "Internet scale"). */
+export const defaultHistoryShards = 8;
+
+export interface TemporalServicePorts {
+  grpcPort: number;
+  membershipPort: number;
+  httpPort?: number;
+}
+
+export interface TemporalServerConfigInput {
+  /** PostgreSQL host and port (`host:port`), user and password (or a config template expression for it). */
+  postgres: { address: string; user: string; password: string };
+  /** The ports of each service this config describes (a process uses its own service's entry). */
+  services: Record<TemporalServiceName, TemporalServicePorts>;
+  /** The address services bind to, and the one they announce to each other through membership. */
+  bindOnIP: string;
+  broadcastAddress: string;
+  /** The frontend's gRPC address, as the cluster metadata names it. */
+  frontendAddress: string;
+  dynamicConfigPath: string;
+  historyShards?: number;
+}
+
+/** One process's full config: persistence and visibility in two PostgreSQL databases, membership through the first. */
+export function temporalServerConfig(input: TemporalServerConfigInput): object {
+  const sql = (databaseName: string, maxConns: number) => ({
+    sql: {
+      pluginName: 'postgres12',
+      databaseName,
+      connectAddr: input.postgres.address,
+      connectProtocol: 'tcp',
+      user: input.postgres.user,
+      password: input.postgres.password,
+      maxConns,
+      maxIdleConns: maxConns,
+      maxConnLifetime: '1h',
+    },
+  });
+  const services: Record<string, object> = {};
+  for (const service of temporalServiceStartOrder) {
+    const ports = input.services[service];
+    services[service] = {
+      rpc: {
+        grpcPort: ports.grpcPort,
+        membershipPort: ports.membershipPort,
+        bindOnIP: input.bindOnIP,
+        ...(ports.httpPort ? { httpPort: ports.httpPort } : {}),
+      },
+    };
+  }
+  return {
+    log: { stdout: true, level: 'warn' },
+    persistence: {
+      defaultStore: 'postgres-default',
+      visibilityStore: 'postgres-visibility',
+      numHistoryShards: input.historyShards ?? defaultHistoryShards,
+      datastores: {
+        'postgres-default': sql(temporalDatabases.persistence, 10),
+        'postgres-visibility': sql(temporalDatabases.visibility, 4),
+      },
+    },
+    global: { membership: { maxJoinDuration: '30s', broadcastAddress: input.broadcastAddress } },
+    services,
+    clusterMetadata: {
+      enableGlobalNamespace: false,
+      failoverVersionIncrement: 10,
+      masterClusterName: 'active',
+      currentClusterName: 'active',
+      clusterInformation: {
+        active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: input.frontendAddress },
+      },
+    },
+    dcRedirectionPolicy: { policy: 'noop' },
+    archival: { history: { state: 'disabled' }, visibility: { state: 'disabled' } },
+    namespaceDefaults: { archival: { history: { state: 'disabled' }, visibility: { state: 'disabled' } } },
+    dynamicConfigClient: { filepath: input.dynamicConfigPath, pollInterval: '10s' },
+  };
+}
+
+/** What the dev server sets too: search attributes visible as soon as they are added (they are added once, at start). */
+export function temporalDynamicConfig(): Record<string, { value: unknown }[]> {
+  return {
+    'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true }],
+    'frontend.persistenceMaxQPS': [{ value: 10000 }],
+    'history.persistenceMaxQPS': [{ value: 45000 }],
+    'frontend.namespaceRPS.visibility': [{ value: 100 }],
+  };
+}
