@@ -224,7 +224,46 @@ export type ThreadEvent =
   | (EventBase & { type: 'session.thread_status_rescheduled'; session_thread_id: string; agent_name: string })
   | (EventBase & { type: 'session.thread_status_terminated'; session_thread_id: string; agent_name: string });
 
-export type SessionEvent = UserEvent | AgentEvent | SessionLifecycleEvent | SpanEvent | ThreadEvent;
+/** Why a run did not finish, or was not created (the API's `workflow_run.error` types). */
+export type WorkflowRunError = {
+  type: 'timeout_error' | 'program_error' | 'unknown_error' | 'thread_limit_error' | 'max_workflow_runs_error';
+  /** Written by the server: never content from the run or its agents. */
+  message: string;
+};
+
+/** How a run ended (`workflow_run.status_ended.result`). */
+export type WorkflowRunResult =
+  { type: 'completed' } | { type: 'stopped' } | { type: 'error'; error: WorkflowRunError };
+
+/** A phase as `workflow_run.created` declares it. */
+export interface WorkflowRunPhase {
+  id: string;
+  name: string;
+  description: string | null;
+}
+
+/** Workflow runs (domain/workflow-runs.ts): every event names its run; phases as `workflow_run.created` declares them. */
+export type WorkflowRunEvent =
+  | (EventBase & {
+      type: 'workflow_run.created';
+      workflow_run_id: string;
+      name: string;
+      description: string | null;
+      phases: WorkflowRunPhase[];
+    })
+  | (EventBase & { type: 'workflow_run.status_running'; workflow_run_id: string })
+  | (EventBase & { type: 'workflow_run.status_idle'; workflow_run_id: string })
+  | (EventBase & { type: 'workflow_run.status_ended'; workflow_run_id: string; result: WorkflowRunResult })
+  | (EventBase & { type: 'workflow_run.phase_started'; workflow_run_id: string; workflow_run_phase_id: string })
+  | (EventBase & {
+      type: 'workflow_run.phase_ended';
+      workflow_run_id: string;
+      workflow_run_phase_id: string;
+      phase_started_id: string;
+    })
+  | (EventBase & { type: 'workflow_run.error'; workflow_run_id: string | null; error: WorkflowRunError });
+
+export type SessionEvent = UserEvent | AgentEvent | SessionLifecycleEvent | SpanEvent | ThreadEvent | WorkflowRunEvent;
 export type SessionEventType = SessionEvent['type'];
 
 /** Omit over each member of a union (Omit on the union itself would keep only the common keys). */

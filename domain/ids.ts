@@ -26,6 +26,8 @@ export const idPrefix = {
   dream: 'drm_',
   outcome: 'outc_',
   contextSummary: 'csum_',
+  workflowRun: 'wfrun_',
+  workflowRunPhase: 'wfphase_',
 } as const;
 
 export type IdKind = keyof typeof idPrefix;

@@ -8,6 +8,8 @@ import type { McpToolEntry } from './tools/mcp-tools.ts';
 import { delegateToolDefinition, delegateToolName } from './tools/delegate-tool.ts';
 import { subAgentToolDefinition } from './tools/sub-agent-tool.ts';
 import { toolSpecOf, type ToolDefinition } from './tools/tool-definition.ts';
+import { workflowRunToolDefinition, workflowRunToolName } from './tools/workflow-run-tool.ts';
+import { workflowRunsEnabled } from './workflow-runs.ts';
 
 export type ToolRoute =
   | { kind: 'sandbox'; name: SandboxToolName; policy: PermissionPolicy['type'] }
@@ -19,6 +21,8 @@ export type ToolRoute =
   | { kind: 'mcp'; entry: McpToolEntry; policy: PermissionPolicy['type'] }
   /** A coordinator's delegation to a session thread (workflows/threads.ts). */
   | { kind: 'thread'; policy: PermissionPolicy['type'] }
+  /** A coordinator's fan-out plan, run by the primary thread (workflows/workflow-runs.ts). */
+  | { kind: 'workflow_run'; policy: PermissionPolicy['type'] }
   | { kind: 'unknown'; name: string };
 
 const allow = 'always_allow' as const;
@@ -53,6 +57,7 @@ export function routeTool(agent: AgentSnapshot, name: string, mcpTools: McpToolE
     }
   }
   if (agent.multiagent && name === delegateToolName) return { kind: 'thread', policy: allow };
+  if (workflowRunsEnabled(agent) && name === workflowRunToolName) return { kind: 'workflow_run', policy: allow };
   const mcp = mcpTools.find((entry) => entry.modelName === name);
   if (mcp) return { kind: 'mcp', entry: mcp, policy: mcp.policy };
   return { kind: 'unknown', name };
@@ -88,5 +93,6 @@ export function toolSpecsFor(agent: AgentSnapshot): ToolSpec[] {
     }
   }
   if (agent.multiagent) specs.push(toolSpecOf(delegateToolDefinition(agent)));
+  if (workflowRunsEnabled(agent)) specs.push(toolSpecOf(workflowRunToolDefinition(agent)));
   return specs;
 }

@@ -74,6 +74,11 @@ export function buildTranscript(events: SessionEvent[], options: { summary?: str
         closeOpenCalls();
         pushUser(event.content.map((block): TextBlock => ({ type: 'text', text: `<system>${block.text}</system>` })));
         break;
+      case 'agent.thread_message_received':
+        // A thread's turn starts with the message another thread sent it. On the sending side the reply arrives
+        // inside the delegating call, whose tool result carries it: not a message of its own there.
+        if (openCalls.size === 0) pushUser(nonEmpty(textOf(event.content), '(empty message)'));
+        break;
       case 'span.outcome_evaluation_end': {
         const text = revisionRequest(event.result, event.iteration, event.explanation);
         if (text) pushUser([{ type: 'text', text }]);

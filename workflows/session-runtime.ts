@@ -32,6 +32,7 @@ import { executeTool, type ToolCall } from './tool-execution.ts';
 import { announceToolUse, emitLimitError, emitToolResult } from './tool-events.ts';
 import { ThreadRole, type ThreadMessageEvent } from './thread-role.ts';
 import { SessionThreads } from './threads.ts';
+import { WorkflowRuns } from './workflow-runs.ts';
 import { answerOf, logStrayAnswer, validateUserEvents } from './user-event-validation.ts';
 
 export class SessionRuntime {
@@ -52,6 +53,7 @@ export class SessionRuntime {
   private readonly context: ContextCompactor;
   readonly threads: SessionThreads;
   private readonly threadRole: ThreadRole | undefined;
+  private readonly runs: WorkflowRuns;
 
   readonly input: SessionWorkflowInput;
 
@@ -69,6 +71,8 @@ export class SessionRuntime {
     this.runnerWork = new RunnerWork(input, this.journal);
     this.context = new ContextCompactor(input.settings, this.journal, carried?.context);
     this.threads = new SessionThreads(input, this.journal, this.status, carried?.threads);
+    const stopping = () => this.interruptEventId !== undefined || this.terminateReason !== undefined;
+    this.runs = new WorkflowRuns(input, this.journal, this.threads, stopping);
     this.threadRole = ThreadRole.of(input, this.journal, this.status, () => this.usage, this.pending);
   }
 
@@ -337,7 +341,12 @@ export class SessionRuntime {
     this.stats.toolCalls++;
     const { route } = call;
     const run = () => executeTool(call, this.input, this.sandbox, this.threads);
-    const outcome = route.kind === 'mcp' ? await this.mcp.run(call, route.entry) : await run();
+    const outcome =
+      route.kind === 'mcp'
+        ? await this.mcp.run(call, route.entry)
+        : route.kind === 'workflow_run'
+          ? await this.runs.start(call)
+          : await run();
     emitToolResult(this.journal, call, outcome.content, outcome.isError);
   }
 

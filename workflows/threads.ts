@@ -93,27 +93,9 @@ export class SessionThreads {
     const refusal = this.refusal(agentName, continued);
     if (refusal) return { content: refusal, isError: true };
     const record = continued ? this.records.get(continued)! : await this.spawn(agent);
-    this.working.set(record.threadId, call.eventId);
-    const content = [{ type: 'text' as const, text: message }];
-    const to = { to_session_thread_id: record.threadId, to_agent_name: record.agentName };
-    this.journal.emit({ type: 'agent.thread_message_sent', content, ...to });
-    const sent: ThreadMessage = {
-      id: this.journal.newId(),
-      content,
-      fromThreadId: primaryThreadId(this.input.sessionId),
-      fromAgentName: null,
-    };
-    await getExternalWorkflowHandle(sessionWorkflowId(record.threadId)).signal(threadMessageSignal, sent);
+    await this.send(record, call.eventId, message);
     await condition(() => this.replies.has(call.eventId) || this.ending);
-    const reply = this.replies.get(call.eventId) ?? { text: 'The session is ending.', isError: true };
-    this.replies.delete(call.eventId);
-    this.working.delete(record.threadId);
-    const from = { from_session_thread_id: record.threadId, from_agent_name: record.agentName };
-    this.journal.emit({
-      type: 'agent.thread_message_received',
-      content: [{ type: 'text', text: reply.text }],
-      ...from,
-    });
+    const reply = this.takeReply(record, call.eventId) ?? { text: 'The session is ending.', isError: true };
     return {
       content: `${record.agentName} (session_thread_id ${record.threadId}) replied:\n${reply.text}`,
       isError: reply.isError,
@@ -133,7 +115,59 @@ export class SessionThreads {
     return undefined;
   }
 
-  private async spawn(agent: AgentSnapshot): Promise<ThreadRecord> {
+  /**
+   * Sends a thread a message whose reply is kept under `key` (a delegating call's id, a run's task attempt) until
+   * taken; the returned promise is the signal's.
+   */
+  send(record: ThreadRecord, key: string, message: string): Promise<void> {
+    this.working.set(record.threadId, key);
+    const content = [{ type: 'text' as const, text: message }];
+    const to = { to_session_thread_id: record.threadId, to_agent_name: record.agentName };
+    this.journal.emit({ type: 'agent.thread_message_sent', content, ...to });
+    const sent: ThreadMessage = {
+      id: this.journal.newId(),
+      content,
+      fromThreadId: primaryThreadId(this.input.sessionId),
+      fromAgentName: null,
+    };
+    return getExternalWorkflowHandle(sessionWorkflowId(record.threadId)).signal(threadMessageSignal, sent);
+  }
+
+  /** Whether the reply under `key` has arrived. */
+  hasReply = (key: string): boolean => this.replies.has(key);
+
+  /** The reply under `key`, journaled as received (undefined if none came: the thread stops being awaited). */
+  takeReply(record: ThreadRecord, key: string): Reply | undefined {
+    const reply = this.replies.get(key);
+    this.replies.delete(key);
+    this.working.delete(record.threadId);
+    if (!reply) return undefined;
+    const from = { from_session_thread_id: record.threadId, from_agent_name: record.agentName };
+    this.journal.emit({
+      type: 'agent.thread_message_received',
+      content: [{ type: 'text', text: reply.text }],
+      ...from,
+    });
+    return reply;
+  }
+
+  /** Whether the thread waits on the client (a cross-posted confirmation or custom tool result). */
+  awaitsClient = (threadId: string): boolean => [...this.awaited.values()].some((entry) => entry.threadId === threadId);
+
+  /** Ends one thread (a run's task that has finished). */
+  end(threadId: string): void {
+    const record = this.records.get(threadId);
+    if (!record || record.status === 'terminated') return;
+    this.signal(threadId, (handle) => handle.signal(terminateSessionSignal, { reason: 'terminated' }));
+  }
+
+  /** Threads the session may still start. */
+  get room(): number {
+    return maxThreadsPerSession - this.records.size;
+  }
+
+  /** Starts a thread of a roster agent; a run's thread names its run (and says where it sits in Temporal UI). */
+  async spawn(agent: AgentSnapshot, run?: { workflowRunId: string; summary: string }): Promise<ThreadRecord> {
     const threadId = makeId('thread', uuid4());
     const { sessionId, tenantId, environment } = this.input;
     const parentThreadId = primaryThreadId(sessionId);
@@ -141,7 +175,7 @@ export class SessionThreads {
       type: 'session.thread_created',
       session_thread_id: threadId,
       agent_name: agent.name,
-      workflow_run_id: null,
+      workflow_run_id: run?.workflowRunId ?? null,
     });
     await threadActivities.recordSessionThread({
       id: threadId,
@@ -150,6 +184,7 @@ export class SessionThreads {
       parentThreadId,
       agentName: agent.name,
       agent,
+      ...(run ? { workflowRunId: run.workflowRunId } : {}),
     });
     const input: SessionWorkflowInput = {
       sessionId: threadId,
@@ -172,14 +207,14 @@ export class SessionThreads {
       args: [input],
       // Threads outlive a continue-as-new of the primary; they end when it terminates them.
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      memo: { title: input.title, sessionId, threadId },
+      memo: { title: input.title, sessionId, threadId, ...(run ? { workflowRunId: run.workflowRunId } : {}) },
       typedSearchAttributes: [
         { key: sessionStatusKey, value: 'idle' },
         { key: agentIdKey, value: agent.id },
         { key: tenantIdKey, value: tenantId },
         { key: environmentIdKey, value: environment.id },
       ],
-      staticSummary: `thread ${agent.name}`,
+      staticSummary: run?.summary ?? `thread ${agent.name}`,
     });
     const record: ThreadRecord = {
       threadId,

@@ -57,6 +57,7 @@ interface ThreadSource {
   createdAt: Date;
   updatedAt: Date;
   archivedAt: Date | null;
+  workflowRunId: string | null;
 }
 
 const primaryOf = (row: SessionRow): ThreadSource => ({
@@ -67,6 +68,7 @@ const primaryOf = (row: SessionRow): ThreadSource => ({
   createdAt: row.created_at,
   updatedAt: row.updated_at,
   archivedAt: row.archived_at,
+  workflowRunId: null,
 });
 
 const childOf = (row: SessionThreadRow): ThreadSource => ({
@@ -77,6 +79,7 @@ const childOf = (row: SessionThreadRow): ThreadSource => ({
   createdAt: row.created_at,
   updatedAt: row.updated_at,
   archivedAt: row.archived_at,
+  workflowRunId: row.workflow_run_id,
 });
 
 async function findThread(pool: pg.Pool, session: SessionRow, threadId: string): Promise<ThreadSource> {
@@ -111,7 +114,7 @@ async function threadResponse(pool: pg.Pool, sessionId: string, thread: ThreadSo
       cache_read_input_tokens: totals.cache_read_input_tokens,
       active_seconds: round(totals.active_seconds),
     },
-    workflow_run_id: null,
+    workflow_run_id: thread.workflowRunId,
     created_at: thread.createdAt.toISOString(),
     updated_at: thread.updatedAt.toISOString(),
     archived_at: thread.archivedAt ? thread.archivedAt.toISOString() : null,

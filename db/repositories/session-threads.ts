@@ -11,6 +11,8 @@ export interface NewSessionThread {
   parentThreadId: string;
   agentName: string;
   agent: AgentSnapshot;
+  /** The workflow run that started the thread, if one did. */
+  workflowRunId?: string;
 }
 
 export interface SessionThreadRow {
@@ -23,17 +25,27 @@ export interface SessionThreadRow {
   created_at: Date;
   updated_at: Date;
   archived_at: Date | null;
+  workflow_run_id: string | null;
 }
 
 export async function insertSessionThread(pool: pg.Pool, thread: NewSessionThread): Promise<void> {
   await pool.query(
-    `insert into session_threads (id, session_id, tenant_id, parent_thread_id, agent_name, agent)
-     values ($1, $2, $3, $4, $5, $6) on conflict (id) do nothing`,
-    [thread.id, thread.sessionId, thread.tenantId, thread.parentThreadId, thread.agentName, thread.agent],
+    `insert into session_threads (id, session_id, tenant_id, parent_thread_id, agent_name, agent, workflow_run_id)
+     values ($1, $2, $3, $4, $5, $6, $7) on conflict (id) do nothing`,
+    [
+      thread.id,
+      thread.sessionId,
+      thread.tenantId,
+      thread.parentThreadId,
+      thread.agentName,
+      thread.agent,
+      thread.workflowRunId ?? null,
+    ],
   );
 }
 
-const columns = 'id, session_id, position, parent_thread_id, agent_name, agent, created_at, updated_at, archived_at';
+const columns =
+  'id, session_id, position, parent_thread_id, agent_name, agent, created_at, updated_at, archived_at, workflow_run_id';
 
 export async function getSessionThread(
   pool: pg.Pool,
