@@ -8,10 +8,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type pg from 'pg';
 import { authenticateApiKey, type Caller } from '../db/repositories/api-keys.ts';
 import { environmentKeyPrefix, findEnvironmentKey } from '../db/repositories/environment-keys.ts';
+import { sessionMemoryAccess } from '../db/repositories/session-memory-mounts.ts';
 import { sessionPinsSkill } from '../db/repositories/sessions.ts';
 import { findWorkItemById } from '../db/repositories/work-items.ts';
 import { ApiError, sendError } from './errors.ts';
-import { permits, runnerSkillRoutes, type Principal } from './principal.ts';
+import { permits, runnerMemoryRoutes, runnerSkillRoutes, type Principal } from './principal.ts';
 import type { WorkTokens } from './work-tokens.ts';
 
 declare module 'fastify' {
@@ -75,18 +76,29 @@ async function resolveRunnerCredential(
   return { tenantId: item.tenantId, principal };
 }
 
-/** A sessions token reaches a skill's versions only when its session's agent pins that skill. */
-async function grantsSkill(
+/**
+ * A sessions token reaches a skill's versions only when its session's agent pins that skill, and a store's memories
+ * only when the store is attached to its session (changing them only when attached read_write).
+ */
+async function grantsResource(
   pool: pg.Pool,
   runner: { tenantId: string; principal: Principal },
   method: string,
   url: string | undefined,
   params: Record<string, string | undefined>,
 ): Promise<boolean> {
-  if (!runnerSkillRoutes.has(`${method === 'HEAD' ? 'GET' : method} ${url}`)) return true;
+  const route = `${method === 'HEAD' ? 'GET' : method} ${url}`;
   const { principal } = runner;
-  if (principal.kind !== 'work_token' || !params.skill_id) return false;
-  return sessionPinsSkill(pool, runner.tenantId, principal.sessionId, params.skill_id);
+  if (runnerSkillRoutes.has(route)) {
+    if (principal.kind !== 'work_token' || !params.skill_id) return false;
+    return sessionPinsSkill(pool, runner.tenantId, principal.sessionId, params.skill_id);
+  }
+  if (runnerMemoryRoutes.has(route)) {
+    if (principal.kind !== 'work_token' || !params.memory_store_id) return false;
+    const access = await sessionMemoryAccess(pool, runner.tenantId, principal.sessionId, params.memory_store_id);
+    return access === 'read_write' || (access === 'read_only' && route.startsWith('GET '));
+  }
+  return true;
 }
 
 export function registerAuthentication(app: FastifyInstance, pool: pg.Pool, workTokens: WorkTokens): void {
@@ -105,7 +117,7 @@ export function registerAuthentication(app: FastifyInstance, pool: pg.Pool, work
       const params = (request.params ?? {}) as Record<string, string | undefined>;
       if (
         !permits(runner.principal, request.method, request.routeOptions.url, params) ||
-        !(await grantsSkill(pool, runner, request.method, request.routeOptions.url, params))
+        !(await grantsResource(pool, runner, request.method, request.routeOptions.url, params))
       ) {
         const what = runner.principal.kind === 'environment_key' ? 'an environment key' : 'a sessions token';
         return sendError(request, reply, new ApiError(403, 'permission_error', `${what} does not grant this request`));

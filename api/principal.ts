@@ -1,6 +1,7 @@
 // What a self-hosted runner's credentials may reach (tenant API keys: api/auth.ts). An environment key reaches only its environment's work queue (poll, list, ack, heartbeat,
 // stop). A work item's sessions token reaches only that item's work calls and its one session: retrieve, the event
-// list and stream, sending events, and its agent's skills — nothing else, and only while the item is not stopped.
+// list and stream, sending events, its agent's skills and the memories of the stores attached to it (writes only to
+// read_write ones) — nothing else, and only while the item is not stopped.
 
 export type Principal =
   | { kind: 'environment_key'; environmentId: string; keyId: string }
@@ -33,6 +34,19 @@ export const runnerSkillRoutes = new Set([
   'GET /v1/skills/:skill_id/versions/:version/content',
 ]);
 
+/**
+ * The memory calls the SDK's runner makes (`SessionMemoryStores`: list, retrieve, create, update, delete). A sessions
+ * token reaches them only for the stores attached to its session, and writes only for read_write ones: permits() lets
+ * the routes through and the caller checks the attachment (sessionMemoryAccess).
+ */
+export const runnerMemoryRoutes = new Set([
+  'GET /v1/memory_stores/:memory_store_id/memories',
+  'GET /v1/memory_stores/:memory_store_id/memories/:memory_id',
+  'POST /v1/memory_stores/:memory_store_id/memories',
+  'POST /v1/memory_stores/:memory_store_id/memories/:memory_id',
+  'DELETE /v1/memory_stores/:memory_store_id/memories/:memory_id',
+]);
+
 /** Whether `principal` may call the route `url` (Fastify's pattern) with these raw path parameters. */
 export function permits(
   principal: Principal,
@@ -46,7 +60,7 @@ export function permits(
     return environmentKeyRoutes.has(route) && params.environment_id === principal.environmentId;
   }
   if (sessionRoutes.has(route)) return params.session_id === principal.sessionId;
-  if (runnerSkillRoutes.has(route)) return true;
+  if (runnerSkillRoutes.has(route) || runnerMemoryRoutes.has(route)) return true;
   return (
     itemCalls.has(route) && params.environment_id === principal.environmentId && params.work_id === principal.workId
   );

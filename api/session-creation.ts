@@ -19,7 +19,7 @@ import type { PinnedBudget } from '../domain/budget.ts';
 import type { SessionBudget, UserContent, UserEvent } from '../domain/events.ts';
 import { priceFor, type PriceTable } from '../domain/model-prices.ts';
 import { makeId } from '../domain/ids.ts';
-import { memoryMountPaths, memorySystemSection } from '../domain/memory.ts';
+import { memoryMountPaths, memorySystemSection, runnerMemoryPath } from '../domain/memory.ts';
 import type { SessionSettings } from '../domain/session.ts';
 import { defaultFileMountPath, type RepositoryCheckout } from '../domain/session-resources.ts';
 import { ApiError, invalidRequest } from './errors.ts';
@@ -84,6 +84,7 @@ async function resolveMemoryStoreResources(
   pool: pg.Pool,
   tenantId: string,
   resources: NonNullable<SessionRequest['resources']>,
+  selfHosted: boolean,
 ) {
   const requested = resources.flatMap((resource) =>
     resource.type === 'memory_store' && resource.memory_store_id ? [{ ...resource, id: resource.memory_store_id }] : [],
@@ -113,7 +114,8 @@ async function resolveMemoryStoreResources(
       instructions: resource.instructions ?? null,
       name: store?.name ?? '',
       description: store?.description ?? '',
-      mount_path: mountPaths[index] ?? '',
+      // A runner keeps the store in its workdir (runnerMemoryPath), not at a sandbox path.
+      mount_path: selfHosted ? null : (mountPaths[index] ?? ''),
     };
   });
 }
@@ -134,11 +136,6 @@ export async function resolveSessionReferences(
   if (!environment) throw missing('environment', request.environmentId, 'environment_not_found_error');
   if (environment.archived_at) {
     throw new SessionPreconditionError(400, 'environment_archived_error', `environment ${environment.id} is archived`);
-  }
-  if (environment.config.type === 'self_hosted' && request.resources?.some((r) => r.type === 'memory_store')) {
-    // The SDK's runner would mount them through memory endpoints a sessions token does not reach, fail the item, and
-    // the session's next item the same way: refused here instead.
-    throw invalidRequest('memory stores cannot be attached to a session in a self_hosted environment yet');
   }
   const vaultIds = [...new Set(request.vaultIds ?? [])];
   const vaults = await existingVaultIds(pool, tenantId, vaultIds);
@@ -167,7 +164,8 @@ export async function resolveSessionReferences(
   );
   const missingFile = fileResources.find((resource) => !files.has(resource.fileId));
   if (missingFile) throw missing('file', missingFile.fileId, 'file_not_found_error');
-  const memoryStores = await resolveMemoryStoreResources(pool, tenantId, resources);
+  const selfHosted = environment.config.type === 'self_hosted';
+  const memoryStores = await resolveMemoryStoreResources(pool, tenantId, resources, selfHosted);
   const repositories = await Promise.all(
     repositoryResources.map(({ index, resource }) => prepareRepositoryResource(options.repositories!, resource, index)),
   );
@@ -211,7 +209,12 @@ export async function createSession(
     vaultIds,
     initialEvents,
   });
-  const memoryContext = memorySystemSection(memoryStores.map((store) => ({ ...store, mountPath: store.mount_path })));
+  const memoryContext = memorySystemSection(
+    memoryStores.map((store) => ({
+      ...store,
+      mountPath: store.mount_path ?? runnerMemoryPath(store.name, store.memory_store_id),
+    })),
+  );
   if (memoryContext) input.systemContext = memoryContext;
   if (request.budget) input.budget = pinBudget(deps.config.AGENTS_MODEL_PRICES, input.agent.model.id, request.budget);
   return withTransaction(deps.pool, async (client) => {

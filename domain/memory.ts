@@ -61,6 +61,12 @@ export function memoryContentProblem(content: string): string | undefined {
 /** Whether one path is the other's ancestor (`/notes` and `/notes/todo.md`): two memories cannot hold both. */
 export const pathsOverlap = (a: string, b: string): boolean => a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
 
+/**
+ * Where a self-hosted runner keeps a store: the SDK's runner (`SessionMemoryStores`) puts a store without a
+ * `mount_path` at `memory/<name>` in its working directory, and syncs it through the memory endpoints.
+ */
+export const runnerMemoryPath = (name: string, storeId: string): string => `memory/${name || storeId}`;
+
 /** A memory store as a session sees it (pinned at attach time). */
 export interface MountedMemoryStore {
   name: string;

@@ -48,6 +48,12 @@ const apiActor = (request: FastifyRequest): MemoryActor & { type: 'api_actor' } 
   api_key_id: request.caller?.keyId ?? '',
 });
 
+/** Who writes: a self-hosted runner syncing its session's store (its sessions token), else the API key. */
+const writer = (request: FastifyRequest): MemoryActor =>
+  request.principal?.kind === 'work_token'
+    ? { type: 'session_actor', session_id: request.principal.sessionId }
+    : apiActor(request);
+
 function checkPath(path: string): string {
   const problem = memoryPathProblem(path);
   if (problem) throw invalidRequest(problem);
@@ -108,7 +114,7 @@ export function registerMemoryStoreRoutes(app: ZodApp, { pool }: ApiContext): vo
   })
     .create({ summary: 'Create a memory', body: memoryCreateSchema }, async ({ tenantId, body, parent, request }) => {
       const fields = { path: checkPath(body.path), content: checkContent(body.content ?? '') };
-      const row = await createMemory(pool, tenantId, parent.id, fields, apiActor(request));
+      const row = await createMemory(pool, tenantId, parent.id, fields, writer(request));
       if (!row) throw notFound('memory store', parent.id);
       return toMemory(row, viewOf(request));
     })
@@ -129,7 +135,7 @@ export function registerMemoryStoreRoutes(app: ZodApp, { pool }: ApiContext): vo
             ...(typeof body.content === 'string' ? { content: checkContent(body.content) } : {}),
             ...(body.precondition?.content_sha256 ? { expectedSha256: body.precondition.content_sha256 } : {}),
           },
-          apiActor(request),
+          writer(request),
         );
         return row ? toMemory(row, viewOf(request)) : undefined;
       },
@@ -142,7 +148,7 @@ export function registerMemoryStoreRoutes(app: ZodApp, { pool }: ApiContext): vo
         tenantId,
         { storeId: params.memory_store_id, memoryId: params.memory_id },
         expected,
-        apiActor(request),
+        writer(request),
       );
     });
 

@@ -112,7 +112,7 @@ const memoryStoreResourceView = z.object({
   instructions: z.string().nullable(),
   name: z.string(),
   description: z.string(),
-  mount_path: z.string(),
+  mount_path: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 });

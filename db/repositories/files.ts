@@ -100,8 +100,10 @@ interface ResourceTimes {
 export type FileResourceRecord = ResourceTimes & { type: 'file'; file_id: string };
 
 /** A memory store attached to a session; name and description as they were at attach time. */
-export type MemoryStoreResourceRecord = ResourceTimes & {
+export type MemoryStoreResourceRecord = Omit<ResourceTimes, 'mount_path'> & {
   type: 'memory_store';
+  /** Null in a self-hosted environment: the runner keeps the store in its workdir (domain/memory.ts runnerMemoryPath). */
+  mount_path: string | null;
   memory_store_id: string;
   access: 'read_write' | 'read_only';
   instructions: string | null;
@@ -125,7 +127,7 @@ export interface ResourceRow {
   file_id: string | null;
   url: string | null;
   checkout: RepositoryCheckout | null;
-  mount_path: string;
+  mount_path: string | null;
   memory_store_id: string | null;
   access: 'read_write' | 'read_only' | null;
   instructions: string | null;
@@ -138,13 +140,15 @@ export interface ResourceRow {
 export function toResource(row: ResourceRow): SessionResourceRecord {
   const times = {
     id: row.id,
-    mount_path: row.mount_path,
+    // Null only for a memory store of a self-hosted session.
+    mount_path: row.mount_path ?? '',
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
   if (row.type === 'memory_store') {
     return {
       ...times,
+      mount_path: row.mount_path,
       type: 'memory_store',
       memory_store_id: row.memory_store_id ?? '',
       access: row.access ?? 'read_write',

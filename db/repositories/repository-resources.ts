@@ -77,7 +77,7 @@ export async function sandboxResources(pool: pg.Pool, tenantId: string, sessionI
   return rows.map((row) => ({
     id: row.id,
     type: row.type === 'github_repository' ? 'github_repository' : 'file',
-    mountPath: row.mount_path,
+    mountPath: row.mount_path ?? '',
     version: row.version,
     fileId: row.file_id,
     url: row.url,

@@ -32,6 +32,17 @@ export async function sessionMemoryStores(db: Queryable, tenantId: string, sessi
   }));
 }
 
+/** How the store is attached to the session, or undefined when it is not (what a runner's sessions token may do). */
+export async function sessionMemoryAccess(
+  db: Queryable,
+  tenantId: string,
+  sessionId: string,
+  storeId: string,
+): Promise<MountedStore['access'] | undefined> {
+  const stores = await sessionMemoryStores(db, tenantId, sessionId);
+  return stores.find((store) => store.memoryStoreId === storeId)?.access;
+}
+
 /** A fresh mount of one store: its bases become exactly the memories written into the sandbox. */
 export async function resetMountBases(
   pool: pg.Pool,

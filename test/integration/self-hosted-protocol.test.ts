@@ -276,13 +276,13 @@ it('answers a runner call with invalid input itself (deny: no runner runs it) an
   ).rejects.toMatchObject({ status: 400 });
   await client.beta.sessions.archive(asked);
 
-  // Memory stores would be mounted through endpoints a sessions token does not reach: refused at creation.
+  // Memory stores are the runner's to keep in its workdir (test/integration/memory-self-hosted.test.ts): no mount path.
   const store = await client.beta.memoryStores.create({ name: `self-hosted ${model}` });
-  await expect(
-    client.beta.sessions.create({
-      agent: agent.id,
-      environment_id: environmentId,
-      resources: [{ type: 'memory_store', memory_store_id: store.id }],
-    }),
-  ).rejects.toMatchObject({ status: 400 });
+  const withMemory = await client.beta.sessions.create({
+    agent: agent.id,
+    environment_id: environmentId,
+    resources: [{ type: 'memory_store', memory_store_id: store.id }],
+  });
+  expect(withMemory.resources).toEqual([expect.objectContaining({ memory_store_id: store.id, mount_path: null })]);
+  await client.beta.sessions.archive(withMemory.id);
 });
