@@ -3,7 +3,8 @@
 // shows), one task's first attempt fails and is retried in a fresh thread (the phase's max_retries), the
 // `workflow_run.*` events come in order on the session's log, the threads API names the run, the session's usage is
 // the sum of every log's model calls; a second run goes idle while a task waits on the client (a custom tool answered
-// through the session's event endpoint); a third is stopped by an interrupt (`status_ended` with `stopped`).
+// through the session's event endpoint); a third is stopped by an interrupt (`status_ended` with `stopped`); runs
+// refused (over the open-run limit, a plan the schema refuses) and one past its time limit give `workflow_run.error`.
 import Anthropic from '@anthropic-ai/sdk';
 import type { AgentCreateParams } from '@anthropic-ai/sdk/resources/beta/agents/agents';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -66,7 +67,8 @@ it('runs two phases of three tasks as child workflows, retries a failing task, s
   const answer = (body: Record<string, unknown>) => {
     const task = /Do task (\w+)/.exec(JSON.stringify(body))?.[1] ?? 'unknown';
     if (task === 'beta' && ++betaAttempts === 1) return { fault: { type: 'http' as const, status: 400 } };
-    if (task === 'slow') return { text: 'Working slowly on it', chunkSize: 4, holdAfterFirstChunk: `${prefix}-slow` };
+    if (task === 'slow' || task === 'late')
+      return { text: 'Working slowly on it', chunkSize: 4, holdAfterFirstChunk: `${prefix}-slow` };
     return { text: `done ${task}` };
   };
   fake.setResponder(model('worker'), answer);
@@ -101,6 +103,25 @@ it('runs two phases of three tasks as child workflows, retries a failing task, s
     { toolCalls: [{ name: 'start_workflow_run', input: askPlan }] },
     { text: 'The asking run finished.' },
     { toolCalls: [{ name: 'start_workflow_run', input: slowPlan }] },
+    {
+      toolCalls: [
+        ...['tiny1', 'tiny2', 'tiny3', 'tiny4'].map((name) => ({
+          name: 'start_workflow_run',
+          input: { name, phases: [{ name: 'only', tasks: [task('worker', name)] }] },
+        })),
+        { name: 'start_workflow_run', input: { name: 'bad', phases: [] } },
+      ],
+    },
+    { text: 'Three of five.' },
+    {
+      toolCalls: [
+        {
+          name: 'start_workflow_run',
+          input: { name: 'late', timeout_seconds: 1, phases: [{ name: 'only', tasks: [task('worker', 'late')] }] },
+        },
+      ],
+    },
+    { text: 'Too late.' },
   ]);
 
   const environment = await client.beta.environments.create({ name: `env-${prefix}` });
@@ -286,7 +307,49 @@ it('runs two phases of three tasks as child workflows, retries a failing task, s
     output_tokens: outputTokens,
   });
 
-  await recordHistory(temporal, parentId, 'workflow-run-coordinator');
-  await recordHistory(temporal, sessionWorkflowId(failedThreads[0]!), 'workflow-run-task-failed');
+  // Refusals: five runs asked for at once — three open, the fourth over the session's limit of open runs, the fifth
+  // a plan the schema refuses; neither refusal creates a run.
+  const turnEvents = async (turn: number) => {
+    const all = await idleAfter(turn);
+    const starts = all.filter((event) => event.type === 'user.message');
+    return all.slice(all.indexOf(starts[turn - 1]!));
+  };
+  await client.beta.sessions.events.send(session.id, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'Run five at once.' }] }],
+  });
+  const fourth = await turnEvents(4);
+  const refusals = fourth.filter((event) => event.type === 'workflow_run.error');
+  expect(refusals.map((event) => [event.workflow_run_id, (event.error as { type: string }).type])).toEqual([
+    [null, 'max_workflow_runs_error'],
+    [null, 'program_error'],
+  ]);
+  expect(fourth.filter((event) => event.type === 'workflow_run.created')).toHaveLength(3);
+  expect(fourth.filter((event) => event.type === 'workflow_run.status_ended').map((event) => event.result)).toEqual([
+    { type: 'completed' },
+    { type: 'completed' },
+    { type: 'completed' },
+  ]);
+  expect(fourth.filter((event) => event.type === 'agent.tool_result').map((event) => event.is_error)).toEqual(
+    expect.arrayContaining([false, false, false, true, true]),
+  );
+
+  // A run past its time limit (its only task holds its model call) ends with timeout_error.
+  await client.beta.sessions.events.send(session.id, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'Run late.' }] }],
+  });
+  const late = (await turnEvents(5)).filter((event) => event.type.startsWith('workflow_run.'));
+  expect(late.map((event) => event.type)).toEqual([
+    'workflow_run.created',
+    'workflow_run.status_running',
+    'workflow_run.phase_started',
+    'workflow_run.phase_ended',
+    'workflow_run.error',
+    'workflow_run.status_ended',
+  ]);
+  expect(late.at(-1)).toMatchObject({ result: { type: 'error', error: { type: 'timeout_error' } } });
+  expect(late.at(-2)).toMatchObject({ error: { type: 'timeout_error' } });
+
+  await recordHistory(temporal, parentId, 'workflow-runs-session');
+  await recordHistory(temporal, sessionWorkflowId(failedThreads[0]!), 'workflow-runs-failed-task');
   await client.beta.sessions.archive(session.id);
 });
