@@ -18,6 +18,15 @@ export const batchPerActivationPatch = 'journal-batch-per-activation';
 /** Histories recorded before hand-offs (to model calls and sandbox tool calls) replay without them. */
 export const handOffPatch = 'journal-hand-off-to-activities';
 
+/**
+ * Sessions from this patch on wait for a local-activity write under way before handing events to an activity, so
+ * whether the activity takes them no longer depends on when that write's result arrives. On replay the SDK can
+ * deliver a local activity's resolution before a timer (or other job) that came first in the original run, when the
+ * write outlived its workflow task (PostgreSQL down, the worker killed): the old check then took the other branch, and
+ * the replay failed with "Missing associated machine for LocalActivity" — a session stuck for good (chaos soak).
+ */
+export const handOffAfterWritePatch = 'journal-hand-off-after-write';
+
 /** Batches larger than this always go through the local activity, so history never carries conversation content. */
 export const maxHandOffChars = 4_096;
 
@@ -28,6 +37,8 @@ export class EventJournal {
   private writing: Promise<void> | undefined;
   /** A local-activity write is under way (its batch taken); a hand-off must not overtake it. */
   private inFlight = false;
+  /** A hand-off waits for the write under way; the drain takes no further batch meanwhile. */
+  private reserved = false;
   /** Events handed to an activity to write; nothing later is written until it settles. */
   private handedOff: JournaledEvent[] | undefined;
   private readonly sessionId: string;
@@ -88,6 +99,25 @@ export class EventJournal {
     return { sessionId: this.sessionId, events: this.handedOff };
   }
 
+  /**
+   * takeForActivity() as the session calls it: behind handOffAfterWritePatch, a write under way is awaited first
+   * (the drain then stops after it), so the answer is the same whenever that write's result arrives.
+   */
+  async takeForActivityAfterWrite(): Promise<JournalBatch | undefined> {
+    if (!patched(handOffAfterWritePatch) || this.handedOff) return this.takeForActivity();
+    if (this.inFlight) {
+      this.reserved = true;
+      try {
+        await condition(() => !this.inFlight);
+      } finally {
+        this.reserved = false;
+      }
+    }
+    const batch = this.takeForActivity();
+    if (!batch && this.pending.length > 0) this.writing ??= this.drain();
+    return batch;
+  }
+
   /** Ends a hand-off: written, or not known to be (a failed or cancelled activity) — then they are written again. */
   settleHandOff(written: boolean): void {
     const events = this.handedOff;
@@ -107,9 +137,9 @@ export class EventJournal {
       // the rest of the task's events join the batch; the write is still scheduled within the same activation.
       // (While a hand-off is out, the wait lasts until it settles, so no later seq is written first.)
       if (patched(batchPerActivationPatch)) {
-        await CancellationScope.nonCancellable(() => condition(() => this.handedOff === undefined));
+        await CancellationScope.nonCancellable(() => condition(() => this.handedOff === undefined && !this.reserved));
       }
-      while (this.pending.length > 0) {
+      while (this.pending.length > 0 && !this.reserved) {
         const batch = this.pending;
         this.pending = [];
         this.inFlight = true;

@@ -51,7 +51,7 @@ export async function callModel(
     const thinkingEventId = patched(thinkingEventPatch) ? journal.newId() : undefined;
     // The activity reads the transcript from the journal: what is not written yet either rides with it, or is
     // written first.
-    const unwrittenEvents = patched(handOffPatch) ? journal.takeForActivity() : undefined;
+    const unwrittenEvents = patched(handOffPatch) ? await journal.takeForActivityAfterWrite() : undefined;
     if (!unwrittenEvents) await journal.flushed();
     const scope = new CancellationScope();
     context.setCancellable(scope);

@@ -136,7 +136,7 @@ export class SandboxLeaseManager {
     for (let attempt = 1; ; attempt++) {
       const lease = await this.ensure();
       // The tool-use events not written yet ride with the call (see EventJournal.takeForActivity).
-      const unwrittenEvents = patched(handOffPatch) ? this.journal.takeForActivity() : undefined;
+      const unwrittenEvents = patched(handOffPatch) ? await this.journal.takeForActivityAfterWrite() : undefined;
       try {
         this.dirty = true;
         const { repositoryErrors, ...outcome } = await this.host(lease).runTool.executeWithOptions(
