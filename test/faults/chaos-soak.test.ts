@@ -4,8 +4,11 @@
 // now and then cuts the session worker off from Temporal (dropped packets) for seconds. Then it checks what must
 // hold: every turn ended and the session is idle; event logs gap- and duplicate-free; each message and each tool
 // side effect once (an effect may be missing only where the sandbox was lost and restored from an earlier snapshot);
-// every tool call one result; the usage ledger covering the events (more only for answers lost with their worker);
-// no container or process left behind.
+// every tool call one result; the usage ledger covering the events (more only for answers lost with their worker, each
+// one a failed request in the log); every session deletes; no worker log with a nondeterminism error; no container or
+// process left behind. A turn slower than CHAOS_SLOW_MS (120 s) has its session's events, workflow description and
+// history kept in the run's diag/ folder at that moment (CHAOS_KEEP=1 keeps the folder, with every process's log);
+// CHAOS_MAX_MINUTES stops the faults after that long, so a run on a slow machine still ends and reports.
 // Short by default (CI: each kind once, one partition, 3 sessions). Long, with results committed:
 //   CHAOS_KILLS=210 CHAOS_SESSIONS=6 FAULTS_RESULTS=1 npx vitest run test/faults/chaos-soak.test.ts
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +18,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stats, writeResult } from '../../bench/support/results.ts';
 import { usageBySession } from '../../db/repositories/session-events.ts';
+import { dumpEvents, dumpSession } from '../support/chaos/diagnostics.ts';
 import { Invariants } from '../support/chaos/invariants.ts';
 import { persist, SessionDriver, type DrivenSession } from '../support/chaos/sessions.ts';
 import { ChaosStack, chaosKinds, type ChaosKind } from '../support/chaos/stack.ts';
@@ -24,6 +28,10 @@ const killsWanted = Number(process.env.CHAOS_KILLS ?? chaosKinds.length);
 const sessionsWanted = Number(process.env.CHAOS_SESSIONS ?? '3');
 const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
 const writeResults = process.env.FAULTS_RESULTS === '1';
+/** A turn slower than this has its session's events, workflow description and history kept in the run's diag/. */
+const slowMs = Number(process.env.CHAOS_SLOW_MS ?? '120000');
+/** Stop injecting faults after this many minutes (0: never), so a long run on a slow machine still ends and reports. */
+const faultMinutes = Number(process.env.CHAOS_MAX_MINUTES ?? '0');
 const prefix = uniquePrefix('chaos');
 const runDir = mkdtempSync(join(tmpdir(), 'agents-chaos-'));
 
@@ -56,6 +64,7 @@ function killOrder(count: number): ChaosKind[] {
 
 let stack: ChaosStack | undefined;
 beforeAll(async () => {
+  console.log(`chaos soak: run folder ${runDir} (logs/, diag/; CHAOS_KEEP=1 keeps it)`);
   stack = await ChaosStack.start(prefix, runDir);
 }, 240_000);
 afterAll(async () => {
@@ -91,7 +100,9 @@ async function timeToNextEvent(): Promise<number | null> {
 
 async function injectFaults(order: ChaosKind[], invariants: Invariants): Promise<KillRecord[]> {
   const records: KillRecord[] = [];
+  const stopAt = faultMinutes > 0 ? performance.now() + faultMinutes * 60_000 : Infinity;
   for (const [index, kind] of order.entries()) {
+    if (performance.now() > stopAt) break;
     await pause(between(1_000, 3_000));
     if (index % chaosKinds.length === 3) {
       const ms = between(3_000, 8_000);
@@ -132,7 +143,10 @@ it(
     const environment = await persist('create the environment', setupDeadline, () =>
       client.beta.environments.create({ name: `chaos-${prefix}` }),
     );
-    const driver = new SessionDriver(client, platform.pool, 300_000);
+    const diagnostics = { pool: platform.pool, temporalAddress: platform.temporal.address, dir: join(runDir, 'diag') };
+    const driver = new SessionDriver(client, platform.pool, 300_000, slowMs, (session, turn, label) =>
+      dumpSession(diagnostics, session.id, `turn${turn}-${label}`),
+    );
     const sessions: DrivenSession[] = [];
     for (let index = 0; index < sessionsWanted; index++) {
       sessions.push(await driver.create(agent.id, environment.id, index));
@@ -166,8 +180,19 @@ it(
     );
 
     for (const session of sessions) {
-      await persist('delete a session', Date.now() + 60_000, () => client.beta.sessions.delete(session.id));
+      if (session.stuck || session.slowTurns.length) await dumpSession(diagnostics, session.id, 'end');
+      else await dumpEvents(diagnostics, session.id, 'end');
     }
+    for (const session of sessions) {
+      const deleted = await persist('delete a session', Date.now() + 60_000, () =>
+        client.beta.sessions.delete(session.id),
+      ).then(
+        () => '',
+        (error: unknown) => String(error),
+      );
+      invariants.check('every session deletes', deleted === '', () => `${session.id}: ${deleted}`);
+    }
+    invariants.checkWorkerLogs(join(runDir, 'logs'));
     const containersGone = Date.now() + 60_000;
     while ((await platform.dockerd.docker.listContainers({ all: true })).length > 0 && Date.now() < containersGone) {
       await pause(500);
@@ -202,9 +227,11 @@ it(
       turns,
       elapsed_s: elapsedS,
       stop_reasons: invariants.stopReasons,
+      slow_turns: sessions.flatMap((session) => session.slowTurns.map((slow) => ({ session: session.id, ...slow }))),
       sandbox_lost_errors: invariants.sandboxLostErrors,
       effects_lost_with_their_sandbox: invariants.lostEffects,
       ledger_tokens_beyond_the_events: invariants.ledgerSurplusTokens,
+      ledger_answers_lost_and_billed: invariants.ledgerSurplusRequests,
       by_kind: byKind,
       invariants: Object.fromEntries(
         Object.entries(invariants.report).map(([name, entry]) => [
@@ -215,14 +242,16 @@ it(
     };
     console.log(`chaos soak: ${JSON.stringify(summary)}`);
     if (writeResults) {
-      const command = `CHAOS_KILLS=${killsWanted} CHAOS_SESSIONS=${sessionsWanted} CHAOS_SEED=${seed} FAULTS_RESULTS=1 npx vitest run test/faults/chaos-soak.test.ts`;
+      const budget = faultMinutes > 0 ? ` CHAOS_MAX_MINUTES=${faultMinutes}` : '';
+      const command = `CHAOS_KILLS=${killsWanted} CHAOS_SESSIONS=${sessionsWanted} CHAOS_SEED=${seed}${budget} FAULTS_RESULTS=1 npx vitest run test/faults/chaos-soak.test.ts`;
       const fmt = (value: { p50: number; p95: number; max: number } | null) =>
         value ? `${value.p50} / ${value.p95} / ${value.max}` : '–';
       writeResult(
         'faults-chaos-soak',
         { ...summary, violations: invariants.violations },
         [
-          `Chaos soak: ${summary.kills} SIGKILLs and ${summary.partitions} partitions over ${summary.sessions} sessions ` +
+          `Chaos soak: ${summary.kills} SIGKILLs (of ${killsWanted} wanted) and ${summary.partitions} partitions over ` +
+            `${summary.sessions} sessions ` +
             `(${turns} turns, ${elapsedS} s); invariant violations: ${invariants.violations.length}.`,
           '',
           '| kind | kills | down ms p50 / p95 / max | restart → next event ms p50 / p95 / max |',
@@ -234,7 +263,11 @@ it(
           `Invariants checked: ${Object.entries(summary.invariants)
             .map(([name, entry]) => `${name} ${entry.checked}× (${entry.violations} violated)`)
             .join('; ')}. Sandboxes lost and restored: ${summary.sandbox_lost_errors}; effects lost with them: ` +
-            `${summary.effects_lost_with_their_sandbox}; turns' stop reasons: ${JSON.stringify(summary.stop_reasons)}.`,
+            `${summary.effects_lost_with_their_sandbox}; turns' stop reasons: ${JSON.stringify(summary.stop_reasons)}. ` +
+            `Turns slower than ${slowMs / 1000} s: ${summary.slow_turns.length}` +
+            `${summary.slow_turns.length ? ` (slowest ${Math.max(...summary.slow_turns.map((slow) => slow.ms))} ms)` : ''}. ` +
+            `Ledger beyond the events: ${summary.ledger_answers_lost_and_billed} answers lost with their worker, ` +
+            `${summary.ledger_tokens_beyond_the_events} tokens (billed: the provider answered them).`,
         ],
         command,
       );

@@ -15,6 +15,8 @@ export interface WorkerProcessOptions {
   extraEnv?: Record<string, string>;
   /** Start without the family's launch settings (workers/process-launch.ts), e.g. to measure what they change. */
   withoutLaunchSettings?: boolean;
+  /** Where the log goes (default: the system's temporary folder). */
+  logDir?: string;
 }
 
 const startedLine: Record<WorkerFamily, string> = {
@@ -28,7 +30,10 @@ const startedLine: Record<WorkerFamily, string> = {
 let spawned = 0;
 
 export async function startWorkerProcess(family: WorkerFamily, options: WorkerProcessOptions): Promise<ManagedProcess> {
-  const logFile = join(tmpdir(), `agents-${options.prefix}-${family}-${process.pid}-${++spawned}.log`);
+  const logFile = join(
+    options.logDir ?? tmpdir(),
+    `agents-${options.prefix}-${family}-${process.pid}-${++spawned}.log`,
+  );
   const child = startProcess(
     family,
     process.execPath,

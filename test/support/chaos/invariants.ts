@@ -1,6 +1,7 @@
 // What must hold after the chaos soak, checked from the platform's own records: each session's event log, the tool
 // side effects read back from its sandbox, the usage ledger against the events, and nothing left behind.
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type pg from 'pg';
 import type { usageBySession } from '../../../db/repositories/session-events.ts';
@@ -22,6 +23,8 @@ export class Invariants {
   stopReasons: Record<string, number> = {};
   /** Model requests that answered, per session (failed attempts are journaled too, with no tokens, and not billed). */
   private readonly answeredRequests = new Map<string, number>();
+  /** Model requests journaled as failed, per session: the only ones the ledger may bill beyond the answered. */
+  private readonly failedRequests = new Map<string, number>();
 
   check(name: string, ok: boolean, violation: () => string): void {
     const entry = (this.report[name] ??= { checked: 0, violations: [] });
@@ -62,10 +65,9 @@ export class Invariants {
       messages.length === session.turns,
       () => `${id}: ${messages.length} user.message for ${session.turns} turns sent`,
     );
-    this.answeredRequests.set(
-      id,
-      log.filter((event) => event.type === 'span.model_request_end' && !event.is_error).length,
-    );
+    const ends = log.filter((event) => event.type === 'span.model_request_end');
+    this.answeredRequests.set(id, ends.filter((event) => !event.is_error).length);
+    this.failedRequests.set(id, ends.filter((event) => event.is_error).length);
     this.checkToolPairs(id, log);
     this.checkEffects(session, log);
   }
@@ -105,30 +107,41 @@ export class Invariants {
 
   /** Tokens the ledger billed beyond what the events show: calls the provider answered whose answer was lost. */
   ledgerSurplusTokens = 0;
+  /** Answered calls billed whose answer was lost (each also a failed request in the session's log). */
+  ledgerSurplusRequests = 0;
 
   /**
-   * The ledger bills every answered model call as it happens, under a key per attempt: it holds at least what the
-   * events show, and more only where an attempt was answered but its result never reached the session (its worker or
-   * Temporal died before the activity completed, and the retry called the model again). It never bills an attempt
-   * twice, and never less than the events.
+   * The ledger bills every answered model call as it happens, under a key per call (the call's message id; the
+   * activity is never retried by Temporal, the workflow's own retry draws a new id): it holds what the events show,
+   * plus the calls the provider answered whose result never reached the session (the model worker or Temporal died
+   * before the activity completed; the session journaled that request as failed and called the model again). So:
+   * ledger tokens at least the events', ledger requests at least the answered ones, and every request beyond them one
+   * of the failed requests in the log; extra tokens only with extra requests.
    */
   checkLedger(ledger: Array<Record<string, number | string>>, fromEvents: Awaited<ReturnType<typeof usageBySession>>) {
     for (const [sessionId, expected] of fromEvents) {
       const row = ledger.find((entry) => entry.session_id === sessionId);
       const answered = this.answeredRequests.get(sessionId) ?? 0;
+      const extraRequests = Number(row?.model_requests) - answered;
+      const extraTokens =
+        Number(row?.input_tokens) - expected.input_tokens + Number(row?.output_tokens) - expected.output_tokens;
       const covers =
         row !== undefined &&
         Number(row.input_tokens) >= expected.input_tokens &&
         Number(row.output_tokens) >= expected.output_tokens &&
-        Number(row.model_requests) >= answered;
+        extraRequests >= 0 &&
+        extraRequests <= (this.failedRequests.get(sessionId) ?? 0) &&
+        (extraTokens === 0 || extraRequests > 0);
       this.check(
         'usage ledger covers the events',
         covers,
-        () => `${sessionId}: ledger ${JSON.stringify(row)} events ${JSON.stringify(expected)} answered ${answered}`,
+        () =>
+          `${sessionId}: ledger ${JSON.stringify(row)} events ${JSON.stringify(expected)} answered ${answered} ` +
+          `failed ${this.failedRequests.get(sessionId)}`,
       );
       if (row) {
-        this.ledgerSurplusTokens +=
-          Number(row.input_tokens) - expected.input_tokens + Number(row.output_tokens) - expected.output_tokens;
+        this.ledgerSurplusTokens += extraTokens;
+        this.ledgerSurplusRequests += extraRequests;
       }
     }
   }
@@ -136,6 +149,16 @@ export class Invariants {
   async checkNoContainers(docker: Docker, prefix: string): Promise<void> {
     const left = await docker.listContainers({ all: true });
     this.check('no container left behind', left.length === 0, () => `${left.length} containers (${prefix})`);
+  }
+
+  /** No worker met a workflow task that failed on replay (a nondeterminism error leaves its session stuck). */
+  checkWorkerLogs(logDir: string): void {
+    for (const file of readdirSync(logDir).filter((name) => name.endsWith('.log'))) {
+      const lines = readFileSync(join(logDir, file), 'utf8')
+        .split('\n')
+        .filter((line) => line.includes('TMPRL1100'));
+      this.check('no nondeterminism in any worker', lines.length === 0, () => `${file}: ${lines[0]?.slice(0, 400)}`);
+    }
   }
 
   /** No process still carries this run's task-queue prefix in its environment once the stack has stopped. */

@@ -15,7 +15,12 @@ export interface DrivenSession {
   tokens: string[];
   /** Set when a turn did not end within its deadline. */
   stuck?: string;
+  /** Turns that took longer than the driver's `slowMs` (index and milliseconds to idle). */
+  slowTurns: Array<{ turn: number; ms: number }>;
 }
+
+/** Called once when a turn passes `slowMs` and again when it passes its deadline (to keep diagnostics). */
+export type SlowTurnHook = (session: DrivenSession, turn: number, label: 'slow' | 'stuck') => Promise<void>;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -49,11 +54,15 @@ export class SessionDriver {
   private readonly client: Anthropic;
   private readonly pool: pg.Pool;
   private readonly turnTimeoutMs: number;
+  private readonly slowMs: number;
+  private readonly onSlow: SlowTurnHook;
 
-  constructor(client: Anthropic, pool: pg.Pool, turnTimeoutMs: number) {
+  constructor(client: Anthropic, pool: pg.Pool, turnTimeoutMs: number, slowMs: number, onSlow: SlowTurnHook) {
     this.client = client;
     this.pool = pool;
     this.turnTimeoutMs = turnTimeoutMs;
+    this.slowMs = slowMs;
+    this.onSlow = onSlow;
   }
 
   async create(agentId: string, environmentId: string, index: number): Promise<DrivenSession> {
@@ -64,13 +73,15 @@ export class SessionDriver {
         { headers: { 'Idempotency-Key': `chaos-session-${index}-${agentId}` }, timeout: 15_000 },
       ),
     );
-    return { id: session.id, turns: 0, tokens: [] };
+    return { id: session.id, turns: 0, tokens: [], slowTurns: [] };
   }
 
   /** Sends one turn's message (retried under one key) and waits until the session is idle after it. */
   async turn(session: DrivenSession, command: string): Promise<void> {
     const index = session.turns + 1;
-    const deadline = Date.now() + this.turnTimeoutMs;
+    const started = Date.now();
+    const deadline = started + this.turnTimeoutMs;
+    let slow = false;
     await persist(`send turn ${index} of ${session.id}`, deadline, () =>
       this.client.beta.sessions.events.send(
         session.id,
@@ -81,9 +92,17 @@ export class SessionDriver {
     session.turns = index;
     for (;;) {
       const events = await journal(this.pool, session.id).catch(() => undefined);
-      if (events && idles(events) >= index) return;
+      if (events && idles(events) >= index) {
+        if (slow) session.slowTurns.push({ turn: index, ms: Date.now() - started });
+        return;
+      }
+      if (!slow && Date.now() - started > this.slowMs) {
+        slow = true;
+        await this.onSlow(session, index, 'slow');
+      }
       if (Date.now() > deadline) {
         session.stuck = `turn ${index} did not end within ${this.turnTimeoutMs} ms`;
+        await this.onSlow(session, index, 'stuck');
         throw new Error(session.stuck);
       }
       await pause(250);

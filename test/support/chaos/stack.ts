@@ -40,6 +40,8 @@ const sessionSettings = {
   modelRetryMaxMs: 5_000,
   modelMaxAttempts: 20,
   toolTimeoutMs: 30_000,
+  // Sessions continue as new now and then, so carried state (the sandbox lease, its last snapshot) is under fault too.
+  continueAsNewEveryTurns: Number(process.env.CHAOS_CONTINUE_AS_NEW_TURNS ?? '8'),
 };
 
 export class ChaosStack {
@@ -204,7 +206,12 @@ export class ChaosStack {
     }
     this.processes.set(
       kind,
-      await startWorkerProcess(family, { prefix: this.prefix, fakeModelUrl: this.fakeModel.url, extraEnv }),
+      await startWorkerProcess(family, {
+        prefix: this.prefix,
+        fakeModelUrl: this.fakeModel.url,
+        extraEnv,
+        logDir: join(this.runDir, 'logs'),
+      }),
     );
   }
 
