@@ -2,7 +2,14 @@
 // and removed while idle, resumed or restored on the next call, recreated from the last snapshot when its container or
 // its host is lost.
 import { TimeoutType } from '@temporalio/common';
-import { ActivityFailure, ApplicationFailure, condition, patched, TimeoutFailure } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  patched,
+  TimeoutFailure,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { CredentialHostUnreachable } from '../domain/egress.ts';
 import { FailureType } from '../domain/errors.ts';
 import type { SandboxLease, ToolOutcome } from '../domain/sandbox.ts';
@@ -12,6 +19,8 @@ import { pinnedSkills } from '../domain/skills.ts';
 import type { SkillMount } from '../domain/contracts/sandbox-activity.ts';
 import { sandboxCreationActivities, sandboxHostActivities } from './activity-proxies.ts';
 import { handOffPatch, type EventJournal } from './event-journal.ts';
+import type { ThreadSandboxRequest } from './thread-messages.ts';
+import { serveThreadSandboxRequest, SharedSandboxClient } from './thread-sandbox.ts';
 
 /** Repositories the sandbox could not fetch become the API's `repository_*_error` session errors. */
 export const repositoryErrorsPatch = 'repository-resource-errors';
@@ -20,6 +29,10 @@ export class SandboxLeaseManager {
   private ensuring: Promise<SandboxLease> | undefined;
   /** Set when a tool may have changed /workspace since the last snapshot. */
   private dirty = false;
+  /** A thread's side of the session's shared sandbox (undefined on the primary thread). */
+  readonly shared: SharedSandboxClient | undefined;
+  /** Threads' calls running on this (the primary's) lease: an idle primary neither pauses nor removes it meanwhile. */
+  private threadCalls = 0;
 
   private readonly input: SessionWorkflowInput;
   private readonly journal: EventJournal;
@@ -36,6 +49,7 @@ export class SandboxLeaseManager {
     this.journal = journal;
     this.lease = lease;
     this.lastSnapshotId = lastSnapshotId;
+    this.shared = input.thread ? new SharedSandboxClient(input.thread) : undefined;
   }
 
   get state(): 'none' | 'running' | 'paused' | 'snapshotted' {
@@ -133,6 +147,9 @@ export class SandboxLeaseManager {
 
   /** Runs a sandbox tool; a lost container or host is recreated from the last snapshot and the call tried once more. */
   async runTool(toolUseId: string, name: string, input: Record<string, unknown>): Promise<ToolOutcome> {
+    if (this.shared && SharedSandboxClient.applies(this.input.thread)) {
+      return this.shared.runTool(toolUseId, name, input, workflowInfo().workflowId);
+    }
     for (let attempt = 1; ; attempt++) {
       const lease = await this.ensure();
       // The tool-use events not written yet ride with the call (see EventJournal.takeForActivity).
@@ -164,6 +181,16 @@ export class SandboxLeaseManager {
     }
   }
 
+  /** A thread's sandboxed call (the request signal), run on this session's lease; the outcome goes back to it. */
+  async serveThread(request: ThreadSandboxRequest): Promise<void> {
+    this.threadCalls++;
+    try {
+      await serveThreadSandboxRequest(request, (toolUseId, name, input) => this.runTool(toolUseId, name, input));
+    } finally {
+      this.threadCalls--;
+    }
+  }
+
   /** After a turn: keep a snapshot so a lost container can come back with its workspace. */
   async snapshotIfDirty(): Promise<void> {
     if (!this.dirty || this.lease?.state !== 'running') return;
@@ -181,14 +208,27 @@ export class SandboxLeaseManager {
     }
   }
 
-  /** Waits until `hasWork`; meanwhile an idle sandbox is paused, then snapshotted and removed. */
+  /**
+   * Waits until `hasWork`; meanwhile an idle sandbox is paused, then snapshotted and removed — but not while threads'
+   * calls run on it (the primary of a session whose threads share its sandbox): then it waits for them and idles anew.
+   */
   async idleUntil(hasWork: () => boolean): Promise<void> {
     const { idlePauseMs, idleSnapshotMs } = this.input.settings;
-    if (this.state === 'running' && !(await condition(hasWork, idlePauseMs))) await this.pause();
+    if (this.state === 'running' && !(await condition(hasWork, idlePauseMs))) {
+      if (this.threadCalls > 0) return this.idleAfterThreads(hasWork);
+      await this.pause();
+    }
     if (this.state === 'paused' && !(await condition(hasWork, Math.max(0, idleSnapshotMs - idlePauseMs)))) {
+      if (this.threadCalls > 0 || this.state !== 'paused') return this.idleAfterThreads(hasWork);
       await this.snapshotAndRemove();
     }
-    await condition(hasWork);
+    await condition(() => hasWork() || this.threadCalls > 0);
+    if (!hasWork()) return this.idleAfterThreads(hasWork);
+  }
+
+  private async idleAfterThreads(hasWork: () => boolean): Promise<void> {
+    await condition(() => this.threadCalls === 0 || hasWork());
+    if (!hasWork()) await this.idleUntil(hasWork);
   }
 
   async pause(): Promise<void> {

@@ -11,7 +11,12 @@ import {
   type IncomingUserEvent,
 } from './messages.ts';
 import { SessionRuntime } from './session-runtime.ts';
-import { threadMessageSignal, threadReportSignal } from './thread-messages.ts';
+import {
+  threadMessageSignal,
+  threadReportSignal,
+  threadSandboxRequestSignal,
+  threadSandboxResultSignal,
+} from './thread-messages.ts';
 import { threadMessageEvent } from './thread-role.ts';
 
 export async function sessionWorkflow(input: SessionWorkflowInput): Promise<SubAgentResult | undefined> {
@@ -25,5 +30,8 @@ export async function sessionWorkflow(input: SessionWorkflowInput): Promise<SubA
   setHandler(sessionUpdatedSignal, (notice) => runtime.noteUpdate(notice));
   setHandler(threadReportSignal, (report) => runtime.threads.report(report));
   setHandler(threadMessageSignal, (message) => runtime.receiveThreadMessage(threadMessageEvent(message)));
+  // The session's sandbox is shared by its threads (workflows/thread-sandbox.ts): served here, answered there.
+  setHandler(threadSandboxRequestSignal, (request) => runtime.sandbox.serveThread(request));
+  setHandler(threadSandboxResultSignal, (result) => runtime.sandbox.shared?.receive(result));
   return runtime.run();
 }

@@ -2,6 +2,7 @@
 // receives the messages other threads send it. Module-level definitions, like workflows/messages.ts.
 import { defineSignal } from '@temporalio/workflow';
 import type { TextContent } from '../domain/events.ts';
+import type { ToolOutcome } from '../domain/sandbox.ts';
 import type { ThreadReport } from '../domain/threads.ts';
 
 /** A thread's status change, what it awaits from the client, its reply and its usage, sent to the primary thread. */
@@ -17,3 +18,21 @@ export interface ThreadMessage {
 }
 
 export const threadMessageSignal = defineSignal<[ThreadMessage]>('threadMessage');
+
+/** A thread's sandboxed tool call, run on the session's sandbox by the primary thread (workflows/thread-sandbox.ts). */
+export interface ThreadSandboxRequest {
+  /** The thread's own tool use id (unique in the session). */
+  toolUseId: string;
+  name: string;
+  input: Record<string, unknown>;
+  /** The thread's workflow id, where the result goes. */
+  replyTo: string;
+}
+
+export interface ThreadSandboxResult {
+  toolUseId: string;
+  outcome: ToolOutcome;
+}
+
+export const threadSandboxRequestSignal = defineSignal<[ThreadSandboxRequest]>('threadSandboxRequest');
+export const threadSandboxResultSignal = defineSignal<[ThreadSandboxResult]>('threadSandboxResult');
