@@ -13,6 +13,7 @@ import { batchPerActivationPatch, handOffPatch } from '../../workflows/event-jou
 import { queueAtTurnStartPatch, validateRunnerInputPatch } from '../../workflows/runner-work.ts';
 import { repositoryErrorsPatch } from '../../workflows/sandbox-lease.ts';
 import { validateToolInputPatch } from '../../workflows/tool-execution.ts';
+import { sharedThreadSandboxPatch } from '../../workflows/thread-sandbox.ts';
 import { historiesDir } from '../support/histories.ts';
 import { testDataConverter } from '../support/platform.ts';
 
@@ -64,6 +65,7 @@ describe('replay gate', () => {
       queueAtTurnStartPatch,
       validateRunnerInputPatch,
       repositoryErrorsPatch,
+      sharedThreadSandboxPatch,
     ]) {
       expect(files.filter((file) => patchesOf(file).includes(patch)).length, `after ${patch}`).toBeGreaterThan(0);
       expect(files.filter((file) => !patchesOf(file).includes(patch)).length, `before ${patch}`).toBeGreaterThan(0);
