@@ -21,7 +21,9 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, 
 import type pg from 'pg';
 import type { z } from 'zod';
 import type { Page } from '../db/repositories/pagination.ts';
+import { makeId } from '../domain/ids.ts';
 import type { ZodApp } from './context.ts';
+import { idempotencyToken } from './idempotency.ts';
 import type { ParamsSchema, ResourceKind } from './resources.ts';
 import { deletedSchema, listQuerySchema, pageSchema } from './schemas/common.ts';
 
@@ -72,19 +74,34 @@ export class CrudRoutes<Params extends ParamsSchema, Row, Response extends z.Zod
     this.itemPath = `${resource.path}/:${resource.kind.idParam}`;
   }
 
-  /** POST path: creates a record (a nested collection's parent must exist). */
+  /**
+   * POST path: creates a record (a nested collection's parent must exist). Under an Idempotency-Key, for a kind with
+   * an `idKind`, the handler gets the id to create (`id`, derived from the key and the request): a retry that takes
+   * over a claim its first attempt left unanswered finds that attempt's row and answers it (as `replay` presents a
+   * row; by default the row is the record) instead of creating a second.
+   */
   create<Body extends z.ZodType | undefined = undefined>(
-    operation: Operation<undefined, Body>,
+    operation: Operation<undefined, Body> & {
+      replay?: (row: Row, input: RouteInput<Record<string, string>>) => Output<Response>;
+    },
     handler: (
-      input: RouteInput<Record<string, string>, unknown, Parsed<Body>> & { parent: ParentRow },
+      input: RouteInput<Record<string, string>, unknown, Parsed<Body>> & { parent: ParentRow; id: string | undefined },
     ) => Promise<Output<Response>>,
   ): this {
-    const { summary, body } = operation;
-    const { path, parent, schema } = this.resource;
+    const { summary, body, replay } = operation;
+    const { path, parent, schema, kind } = this.resource;
     const parts = { summary, params: parent?.params, body, response: { 200: schema } };
-    this.register('POST', path, parts, async (input: RouteInput<Record<string, string>, unknown, Parsed<Body>>) =>
-      handler({ ...input, parent: await this.parentOf(input) }),
-    );
+    this.register('POST', path, parts, async (input: RouteInput<Record<string, string>, unknown, Parsed<Body>>) => {
+      const parentRow = await this.parentOf(input);
+      const token = kind.idKind && idempotencyToken(input.request, 0);
+      const id = kind.idKind && token ? makeId(kind.idKind, token) : undefined;
+      if (id) {
+        const params = { ...input.params, [kind.idParam]: id } as z.output<Params>;
+        const made = await kind.find(this.pool, input.tenantId, params);
+        if (made !== undefined) return replay ? replay(made, input) : made;
+      }
+      return handler({ ...input, parent: parentRow, id });
+    });
     return this;
   }
 

@@ -15,6 +15,7 @@ import { getSkill, getSkillVersion } from '../db/repositories/skills.ts';
 import { getCredential, getVault } from '../db/repositories/vaults.ts';
 import { getMemory } from '../db/repositories/memories.ts';
 import { getMemoryStore } from '../db/repositories/memory-stores.ts';
+import type { IdKind } from '../domain/ids.ts';
 import { notFound } from './errors.ts';
 
 /** A path id: what every `:…_id` segment accepts. */
@@ -29,6 +30,11 @@ export type ParamsSchema = z.ZodObject<Record<string, typeof pathIdSchema>>;
 export interface ResourceKind<Params extends ParamsSchema, Row> {
   /** Its name in messages: `${name} "${id}" was not found`. */
   readonly name: string;
+  /**
+   * The kind of its ids, when a create under an Idempotency-Key derives the id from the key (crud-routes.ts): a retry
+   * that takes over an unanswered claim then finds the first attempt's row instead of making a second.
+   */
+  readonly idKind?: IdKind;
   /** The path params that address one row (parents' ids first). */
   readonly params: Params;
   /** The param that is this resource's own id. */
@@ -42,6 +48,7 @@ export interface ResourceKind<Params extends ParamsSchema, Row> {
 
 export function resourceKind<Params extends ParamsSchema, Row>(spec: {
   name: string;
+  idKind?: IdKind;
   params: Params;
   idParam: keyof z.output<Params> & string;
   find: (pool: pg.Pool, tenantId: string, params: z.output<Params>) => Promise<Row | undefined>;
@@ -66,6 +73,7 @@ export function orNotFound<T>(value: T | undefined | null, what: string, id: str
 
 export const agents = resourceKind({
   name: 'agent',
+  idKind: 'agent',
   params: idParams('agent_id'),
   idParam: 'agent_id',
   find: (pool, tenantId, params) => getAgent(pool, tenantId, params.agent_id),
@@ -73,6 +81,7 @@ export const agents = resourceKind({
 
 export const environments = resourceKind({
   name: 'environment',
+  idKind: 'environment',
   params: idParams('environment_id'),
   idParam: 'environment_id',
   find: (pool, tenantId, params) => getEnvironment(pool, tenantId, params.environment_id),
@@ -103,6 +112,7 @@ export const sessionResources = resourceKind({
 
 export const files = resourceKind({
   name: 'file',
+  idKind: 'file',
   params: idParams('file_id'),
   idParam: 'file_id',
   find: (pool, tenantId, params) => getFile(pool, tenantId, params.file_id),
@@ -110,6 +120,7 @@ export const files = resourceKind({
 
 export const vaults = resourceKind({
   name: 'vault',
+  idKind: 'vault',
   params: idParams('vault_id'),
   idParam: 'vault_id',
   find: (pool, tenantId, params) => getVault(pool, tenantId, params.vault_id),
@@ -117,6 +128,7 @@ export const vaults = resourceKind({
 
 export const credentials = resourceKind({
   name: 'credential',
+  idKind: 'credential',
   params: vaults.params.extend({ credential_id: pathIdSchema }),
   idParam: 'credential_id',
   find: (pool, tenantId, params) => getCredential(pool, tenantId, params.vault_id, params.credential_id),
@@ -153,6 +165,7 @@ export const skillVersions = resourceKind({
 
 export const memoryStores = resourceKind({
   name: 'memory store',
+  idKind: 'memoryStore',
   params: idParams('memory_store_id'),
   idParam: 'memory_store_id',
   find: (pool, tenantId, params) => getMemoryStore(pool, tenantId, params.memory_store_id),
@@ -161,6 +174,7 @@ export const memoryStores = resourceKind({
 /** A memory of a store the tenant owns (the store's lookup scopes it to the tenant). */
 export const memories = resourceKind({
   name: 'memory',
+  idKind: 'memory',
   params: memoryStores.params.extend({ memory_id: pathIdSchema }),
   idParam: 'memory_id',
   find: async (pool, tenantId, params) =>

@@ -22,9 +22,9 @@ const tags = ['agents'];
 
 export function registerAgentRoutes(app: ZodApp, { pool, urlGuard }: ApiContext): void {
   crudRoutes(app, pool, { kind: agents, path: '/v1/agents', tags, schema: agentSchema })
-    .create({ summary: 'Create an agent', body: agentCreateSchema }, async ({ tenantId, body }) => {
+    .create({ summary: 'Create an agent', body: agentCreateSchema }, async ({ tenantId, body, id }) => {
       await assertAgentUrls(urlGuard, body);
-      return createAgent(pool, tenantId, await definitionFromCreate(pool, tenantId, body));
+      return createAgent(pool, tenantId, await definitionFromCreate(pool, tenantId, body), id);
     })
     .retrieve(
       {

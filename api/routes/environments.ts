@@ -57,13 +57,18 @@ export function normalizeEnvironmentConfig(
 
 export function registerEnvironmentRoutes(app: ZodApp, { pool }: ApiContext): void {
   crudRoutes(app, pool, { kind: environments, path: '/v1/environments', tags, schema: environmentSchema })
-    .create({ summary: 'Create an environment', body: environmentCreateSchema }, async ({ tenantId, body }) =>
-      createEnvironment(pool, tenantId, {
-        name: body.name,
-        description: body.description || null,
-        config: normalizeEnvironmentConfig(body.config),
-        metadata: body.metadata ?? {},
-      }),
+    .create({ summary: 'Create an environment', body: environmentCreateSchema }, async ({ tenantId, body, id }) =>
+      createEnvironment(
+        pool,
+        tenantId,
+        {
+          name: body.name,
+          description: body.description || null,
+          config: normalizeEnvironmentConfig(body.config),
+          metadata: body.metadata ?? {},
+        },
+        id,
+      ),
     )
     .retrieve({ summary: 'Get an environment' })
     .update(

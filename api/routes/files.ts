@@ -43,8 +43,8 @@ async function uploadedFile(
 
 export function registerFileRoutes(app: ZodApp, { pool, secretBox }: ApiContext): void {
   crudRoutes(app, pool, { kind: files, path: '/v1/files', tags: ['files'], schema: fileSchema })
-    .create({ summary: 'Upload a file (multipart/form-data, part "file")' }, async ({ tenantId, request }) =>
-      createFile(pool, tenantId, await uploadedFile(request.body, request.headers['content-type'] ?? '')),
+    .create({ summary: 'Upload a file (multipart/form-data, part "file")' }, async ({ tenantId, request, id }) =>
+      createFile(pool, tenantId, await uploadedFile(request.body, request.headers['content-type'] ?? ''), id),
     )
     .list({ summary: 'List files', querystring: fileListQuerySchema }, async ({ tenantId, query }) =>
       listFiles(pool, tenantId, { limit: query.limit, page: query.page, scopeId: query.scope_id }),

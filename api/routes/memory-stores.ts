@@ -71,12 +71,13 @@ const pageLimit = (limit: number, view: string | undefined) => (view === 'full' 
 
 export function registerMemoryStoreRoutes(app: ZodApp, { pool }: ApiContext): void {
   crudRoutes(app, pool, { kind: memoryStores, path: '/v1/memory_stores', tags, schema: memoryStoreSchema })
-    .create({ summary: 'Create a memory store', body: memoryStoreCreateSchema }, async ({ tenantId, body }) =>
-      createMemoryStore(pool, tenantId, {
-        name: body.name,
-        description: body.description ?? '',
-        metadata: body.metadata ?? {},
-      }),
+    .create({ summary: 'Create a memory store', body: memoryStoreCreateSchema }, async ({ tenantId, body, id }) =>
+      createMemoryStore(
+        pool,
+        tenantId,
+        { name: body.name, description: body.description ?? '', metadata: body.metadata ?? {} },
+        id,
+      ),
     )
     .retrieve({ summary: 'Get a memory store' })
     .update({ summary: 'Update a memory store', body: memoryStoreUpdateSchema }, async ({ tenantId, params, body }) => {
@@ -112,12 +113,19 @@ export function registerMemoryStoreRoutes(app: ZodApp, { pool }: ApiContext): vo
     tags,
     schema: memorySchema,
   })
-    .create({ summary: 'Create a memory', body: memoryCreateSchema }, async ({ tenantId, body, parent, request }) => {
-      const fields = { path: checkPath(body.path), content: checkContent(body.content ?? '') };
-      const row = await createMemory(pool, tenantId, parent.id, fields, writer(request));
-      if (!row) throw notFound('memory store', parent.id);
-      return toMemory(row, viewOf(request));
-    })
+    .create(
+      {
+        summary: 'Create a memory',
+        body: memoryCreateSchema,
+        replay: (row, { request }) => toMemory(row, viewOf(request)),
+      },
+      async ({ tenantId, body, parent, request, id }) => {
+        const fields = { path: checkPath(body.path), content: checkContent(body.content ?? '') };
+        const row = await createMemory(pool, tenantId, parent.id, fields, writer(request), id);
+        if (!row) throw notFound('memory store', parent.id);
+        return toMemory(row, viewOf(request));
+      },
+    )
     .retrieve({ summary: 'Get a memory', querystring: viewQuerySchema }, async ({ tenantId, params, query }) => {
       const row = await memories.find(pool, tenantId, params);
       return row ? toMemory(row, query.view ?? 'full') : undefined;

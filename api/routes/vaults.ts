@@ -37,8 +37,8 @@ const tags = ['vaults'];
 export function registerVaultRoutes(app: ZodApp, { pool, secretBox, urlGuard }: ApiContext): void {
   const mcpCredentials = new McpCredentials({ pool, secretBox, urlGuard });
   crudRoutes(app, pool, { kind: vaults, path: '/v1/vaults', tags, schema: vaultSchema })
-    .create({ summary: 'Create a vault', body: vaultCreateSchema }, async ({ tenantId, body }) =>
-      createVault(pool, tenantId, { display_name: body.display_name, metadata: body.metadata ?? {} }),
+    .create({ summary: 'Create a vault', body: vaultCreateSchema }, async ({ tenantId, body, id }) =>
+      createVault(pool, tenantId, { display_name: body.display_name, metadata: body.metadata ?? {} }, id),
     )
     .retrieve({ summary: 'Get a vault' })
     .update({ summary: 'Update a vault', body: vaultUpdateSchema }, async ({ tenantId, params, body }) => {
@@ -68,13 +68,14 @@ export function registerVaultRoutes(app: ZodApp, { pool, secretBox, urlGuard }: 
   })
     .create(
       { summary: 'Create a credential (its secret is write-only)', body: credentialCreateSchema },
-      async ({ tenantId, body, parent: vault }) => {
+      async ({ tenantId, body, parent: vault, id }) => {
         await assertCredentialUrls(urlGuard, body.auth);
-        return createCredential(pool, secretBox, tenantId, vault.id, {
+        const fields = {
           display_name: body.display_name ?? null,
           metadata: body.metadata ?? {},
           ...splitAuth(body.auth),
-        });
+        };
+        return createCredential(pool, secretBox, tenantId, vault.id, fields, id);
       },
     )
     .retrieve({ summary: 'Get a credential' })

@@ -83,8 +83,13 @@ const selectAgent = `select a.id, a.position, v.version, v.definition, a.created
   v.created_at as updated_at, a.archived_at
   from agents a join agent_versions v on v.agent_id = a.id`;
 
-export async function createAgent(pool: pg.Pool, tenantId: string, definition: AgentDefinition): Promise<AgentRecord> {
-  const id = makeId('agent', randomUUID());
+/** `id`: the caller's (derived from an Idempotency-Key), else a new one. */
+export async function createAgent(
+  pool: pg.Pool,
+  tenantId: string,
+  definition: AgentDefinition,
+  id = makeId('agent', randomUUID()),
+): Promise<AgentRecord> {
   await withTransaction(pool, async (client) => {
     await client.query('insert into agents (id, tenant_id, current_version) values ($1, $2, 1)', [id, tenantId]);
     await client.query('insert into agent_versions (agent_id, version, tenant_id, definition) values ($1, 1, $2, $3)', [

@@ -64,12 +64,13 @@ export async function createEnvironment(
   pool: pg.Pool,
   tenantId: string,
   fields: EnvironmentFields,
+  id = makeId('environment', randomUUID()),
 ): Promise<EnvironmentRecord> {
   try {
     const { rows } = await pool.query<EnvironmentRow>(
       `insert into environments (id, tenant_id, name, description, config, metadata)
        values ($1, $2, $3, $4, $5, $6) returning *`,
-      [makeId('environment', randomUUID()), tenantId, fields.name, fields.description, fields.config, fields.metadata],
+      [id, tenantId, fields.name, fields.description, fields.config, fields.metadata],
     );
     return toRecord(rows[0] as EnvironmentRow);
   } catch (error) {

@@ -47,11 +47,12 @@ export async function createFile(
   pool: pg.Pool,
   tenantId: string,
   file: { filename: string; mimeType: string; data: Buffer },
+  id = makeId('file', randomUUID()),
 ): Promise<FileRecord> {
   const { rows } = await pool.query<FileRow>(
     `insert into files (id, tenant_id, filename, mime_type, size_bytes, data) values ($1, $2, $3, $4, $5, $6)
      returning ${fileColumns}`,
-    [makeId('file', randomUUID()), tenantId, file.filename, file.mimeType, file.data.length, file.data],
+    [id, tenantId, file.filename, file.mimeType, file.data.length, file.data],
   );
   return toFile(rows[0] as FileRow);
 }

@@ -165,9 +165,9 @@ async function insertMemory(
   storeId: string,
   fields: { path: string; content: string },
   actor: MemoryActor,
+  memoryId = makeId('memory', randomUUID()),
 ): Promise<MemoryRow> {
   await assertPathFree(client, storeId, fields.path);
-  const memoryId = makeId('memory', randomUUID());
   const versionId = await appendVersion(client, tenantId, storeId, actor, {
     memoryId,
     operation: 'created',
@@ -232,10 +232,11 @@ export async function createMemory(
   storeId: string,
   fields: { path: string; content: string },
   actor: MemoryActor,
+  id?: string,
 ): Promise<MemoryRow | undefined> {
   return withTransaction(pool, async (client) =>
     (await writableStore(client, tenantId, storeId))
-      ? insertMemory(client, tenantId, storeId, fields, actor)
+      ? insertMemory(client, tenantId, storeId, fields, actor, id)
       : undefined,
   );
 }

@@ -53,10 +53,11 @@ export async function createMemoryStore(
   db: Queryable,
   tenantId: string,
   fields: { name: string; description: string; metadata: Metadata },
+  id = makeId('memoryStore', randomUUID()),
 ): Promise<MemoryStoreRecord> {
   const { rows } = await db.query<MemoryStoreRow>(
     `insert into memory_stores (id, tenant_id, name, description, metadata) values ($1, $2, $3, $4, $5) returning *`,
-    [makeId('memoryStore', randomUUID()), tenantId, fields.name, fields.description, fields.metadata],
+    [id, tenantId, fields.name, fields.description, fields.metadata],
   );
   return toMemoryStore(rows[0] as MemoryStoreRow);
 }

@@ -44,10 +44,11 @@ export async function createVault(
   pool: pg.Pool,
   tenantId: string,
   fields: { display_name: string; metadata: Metadata },
+  id = makeId('vault', randomUUID()),
 ): Promise<VaultRecord> {
   const { rows } = await pool.query<VaultRow>(
     'insert into vaults (id, tenant_id, display_name, metadata) values ($1, $2, $3, $4) returning *',
-    [makeId('vault', randomUUID()), tenantId, fields.display_name, fields.metadata],
+    [id, tenantId, fields.display_name, fields.metadata],
   );
   return toVault(rows[0] as VaultRow);
 }
@@ -148,8 +149,8 @@ export async function createCredential(
   tenantId: string,
   vaultId: string,
   fields: CredentialFields,
+  id = makeId('credential', randomUUID()),
 ): Promise<CredentialRecord> {
-  const id = makeId('credential', randomUUID());
   try {
     const { rows } = await pool.query<CredentialRow>(
       `insert into vault_credentials (id, tenant_id, vault_id, display_name, metadata, auth, auth_key, secret)
