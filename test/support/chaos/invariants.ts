@@ -84,22 +84,39 @@ export class Invariants {
     }
   }
 
-  /** The read-back turn's output: every token at most once; a missing one only where the sandbox was lost. */
+  /**
+   * The read-back turn's output (the last `cat` of the effects file): every token at most once; a missing one only
+   * where a sandbox was lost between that token's tool call and the next turn (its turn's snapshot not yet taken). A session whose
+   * read-back never ran (its driver gave up on a stuck turn) is a violation of its own, not a loss of every effect.
+   */
   private checkEffects(session: DrivenSession, log: SessionEvent[]): void {
-    const lost = log.filter((event) => event.type === 'session.error' && event.error.type === 'sandbox_lost_error');
-    this.sandboxLostErrors += lost.length;
-    const readBack = log.filter((event) => event.type === 'agent.tool_result').at(-1);
-    const text = (readBack?.type === 'agent.tool_result' ? (readBack.content ?? []) : []).map((b) => b.text).join('');
+    const lostAt = log.flatMap((event, index) =>
+      event.type === 'session.error' && event.error.type === 'sandbox_lost_error' ? [index] : [],
+    );
+    this.sandboxLostErrors += lostAt.length;
+    const command = (event: SessionEvent) =>
+      event.type === 'agent.tool_use' && typeof event.input.command === 'string' ? event.input.command : '';
+    const readBackCall = log.findLast((event) => command(event).startsWith('cat /workspace/effects.txt'));
+    const readBack = log.find((event) => event.type === 'agent.tool_result' && event.tool_use_id === readBackCall?.id);
+    this.check('effects read back', readBack !== undefined, () => `${session.id}: no read-back turn ran`);
+    if (readBack?.type !== 'agent.tool_result') return;
+    const text = (readBack.content ?? []).map((block) => block.text).join('');
     const lines = text.split('\n').filter((line) => line.startsWith(session.id));
     const counts = new Map<string, number>();
     for (const line of lines) counts.set(line, (counts.get(line) ?? 0) + 1);
     for (const token of session.tokens) {
       const count = counts.get(token) ?? 0;
       this.check('each tool effect at most once', count <= 1, () => `${token} applied ${count} times`);
-      if (count === 0) {
-        this.check('an effect is missing only where its sandbox was lost', lost.length > 0, () => `${token} missing`);
-        this.lostEffects += 1;
-      }
+      if (count > 0) continue;
+      // Between the call and the next message: lost before its turn's snapshot was taken.
+      const calledAt = log.findIndex((event) => command(event).includes(token));
+      const nextTurn = log.findIndex((event, index) => index > calledAt && event.type === 'user.message');
+      this.check(
+        "an effect is missing only where its sandbox was lost before its turn's snapshot",
+        lostAt.some((index) => index > calledAt && (nextTurn < 0 || index < nextTurn)),
+        () => `${token} missing (tool call at ${calledAt}, sandbox losses at ${lostAt.join(',')})`,
+      );
+      this.lostEffects += 1;
     }
     const unknown = [...counts.keys()].filter((line) => !session.tokens.includes(line));
     this.check('no effect from nowhere', unknown.length === 0, () => `${session.id}: ${unknown.join(', ')}`);
