@@ -102,9 +102,11 @@ export interface AgentLimits {
 /**
  * Extension: which loop runs the agent's turns. `native` (the default, also when absent) is the platform's own loop;
  * `code` hands each turn to a handler an operator defined with `defineAgent` (sdk/) and runs in their own worker, which
- * polls `task_queue` — the session workflow runs there, so the handler is workflow code (README, *Harnesses*).
+ * polls `task_queue` — the session workflow runs there, so the handler is workflow code; `openai_agents` runs the turn
+ * with the OpenAI Agents SDK's Runner in the session workflow (README, *Harnesses*).
  */
-export type AgentHarness = { type: 'native' } | { type: 'code'; name: string; task_queue: string };
+export type AgentHarness =
+  { type: 'native' } | { type: 'code'; name: string; task_queue: string } | { type: 'openai_agents' };
 
 export interface AgentSnapshot {
   id: string;

@@ -7,6 +7,7 @@ import { Worker } from '@temporalio/worker';
 import { createJournalActivities } from '../activities/store/journal-activities.ts';
 import { createWorkQueueActivities } from '../activities/store/work-queue-activities.ts';
 import { baseWorkerCreateOptions, type WorkerBaseOptions } from '../workers/bootstrap.ts';
+import { workflowBundlerOptions } from '../workers/workflow-bundler.ts';
 
 export interface AgentWorkerOptions extends Omit<WorkerBaseOptions, 'taskQueuePrefix'> {
   /** The operator's queue (unprefixed): the `task_queue` of the agents' `code` harness. */
@@ -21,6 +22,7 @@ export async function createAgentWorker(options: AgentWorkerOptions): Promise<Wo
     ...baseWorkerCreateOptions({ ...options, taskQueuePrefix: '' }, options.taskQueue),
     taskQueue: options.taskQueue,
     workflowsPath: options.workflowsPath,
+    bundlerOptions: workflowBundlerOptions,
     activities: { ...createJournalActivities(options.pool), ...createWorkQueueActivities(options.pool) },
     maxCachedWorkflows: options.maxCachedWorkflows,
   });

@@ -22,6 +22,7 @@ import { defaultSessionSettings, type SessionSettings } from '../domain/session.
 import { taskQueues, withPrefix } from '../domain/task-queues.ts';
 import { bootstrapWorkerProcess, isMainModule, runUntilSignalled } from './bootstrap.ts';
 import { workflowsPath } from './session-worker.ts';
+import { workflowBundlerOptions } from './workflow-bundler.ts';
 
 export interface AutomationWorkerOptions {
   connection: NativeConnection;
@@ -63,7 +64,9 @@ export async function createAutomationWorker(
     connection: options.connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: withPrefix(taskQueuePrefix, taskQueues.automation),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
     activities: {
       ...createDeploymentActivities({
         runDeployment: async (request) => {

@@ -15,6 +15,7 @@ import {
   type WorkerBaseOptions,
 } from './bootstrap.ts';
 import { missingLaunchSettings } from './process-launch.ts';
+import { workflowBundlerOptions } from './workflow-bundler.ts';
 import {
   sessionWorkerVersionFromConfig,
   versionedWorkerOptions,
@@ -34,7 +35,9 @@ export interface SessionWorkerOptions extends WorkerBaseOptions {
 export async function createSessionWorker(options: SessionWorkerOptions): Promise<Worker> {
   return Worker.create({
     ...baseWorkerCreateOptions(options, taskQueues.session),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
     activities: {
       ...createJournalActivities(options.pool),
       ...createWorkQueueActivities(options.pool),

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { platformFailureConverterPath } from '../codec/data-converter.ts';
 import type { PlatformConfig } from '../domain/config.ts';
+import { workflowBundlerOptions } from './workflow-bundler.ts';
 
 /** A session worker's identity in its Worker Deployment. */
 export interface SessionWorkerVersion {
@@ -21,7 +22,11 @@ export function buildIdOfBundle(code: string): string {
 /** The workflow bundle's code: the prebuilt file, or the workflows bundled now (as `Worker.create` would). */
 export async function loadWorkflowBundleCode(bundlePath: string | undefined, workflowsPath: string): Promise<string> {
   if (bundlePath) return readFile(bundlePath, 'utf8');
-  const bundle = await bundleWorkflowCode({ workflowsPath, failureConverterPath: platformFailureConverterPath });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath,
+    failureConverterPath: platformFailureConverterPath,
+    ...workflowBundlerOptions,
+  });
   return bundle.code;
 }
 

@@ -16,7 +16,7 @@ import type {
 } from '../domain/session.ts';
 import { routeSessionTool, sessionToolSpecs } from '../domain/runner-routing.ts';
 import { sessionSystemPrompt } from '../domain/system-prompt.ts';
-import { isCodeTurn, runCodeTurn } from './code-harness.ts';
+import { isHarnessTurn, runHarnessTurn } from './harness-turns.ts';
 import { EventIdMemory } from './event-id-memory.ts';
 import { EventJournal } from './event-journal.ts';
 import type { IncomingUserEvent, SessionUpdateNotice } from './messages.ts';
@@ -39,11 +39,11 @@ export class SessionRuntime {
   private readonly journal: EventJournal;
   private readonly status: SessionStatusTracker;
   readonly sandbox: SandboxLeaseManager;
-  private readonly mcp: McpSessionTools;
+  readonly mcp: McpSessionTools;
   private readonly queue: QueuedEvent[];
   private readonly seen: EventIdMemory;
-  private readonly pending = new Map<string, PendingEntry>();
-  private usage: ModelUsage;
+  readonly pending = new Map<string, PendingEntry>();
+  usage: ModelUsage;
   readonly stats: SessionStats;
   private interruptEventId: string | undefined;
   private terminateReason: 'archived' | 'deleted' | 'terminated' | undefined;
@@ -203,7 +203,7 @@ export class SessionRuntime {
     this.stats.turns++;
     this.turnsThisRun++;
     await this.runnerWork.queueAtTurnStart();
-    if (isCodeTurn(this.input)) return runCodeTurn({ ...this.host(), session: this }, message);
+    if (isHarnessTurn(this.input)) return runHarnessTurn({ ...this.host(), session: this }, message);
     const agent = this.input.agent;
     const maxSteps = agent.limits?.max_turns ?? defaultLimits.max_turns;
     const tools = await this.mcp.toolSpecs(sessionToolSpecs(agent, this.input.environment));

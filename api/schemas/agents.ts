@@ -122,8 +122,12 @@ export const harnessSchema = z
       name: z.string().min(1).max(256),
       task_queue: z.string().min(1).max(256),
     }),
+    z.object({ type: z.literal('openai_agents') }),
   ])
-  .meta({ description: 'Which loop runs the turns: native (default) or code (an operator-defined handler, sdk/)' });
+  .meta({
+    description:
+      'Which loop runs the turns: native (default), code (an operator-defined handler, sdk/) or openai_agents (the OpenAI Agents SDK Runner)',
+  });
 
 const mcpServerSchema = z.object({ type: z.literal('url'), name: z.string().min(1).max(255), url: z.url() });
 const skillSchema = z.object({

@@ -203,7 +203,11 @@ export const sessionTraceSchema = z.object({
   sandbox: sandboxTraceSchema.optional(),
   /** Which loop ran the turns (the agent's harness, domain/agent.ts); set by the API from the pinned agent. */
   harness: z
-    .object({ type: z.enum(['native', 'code']), name: z.string().optional(), task_queue: z.string().optional() })
+    .object({
+      type: z.enum(['native', 'code', 'openai_agents']),
+      name: z.string().optional(),
+      task_queue: z.string().optional(),
+    })
     .optional(),
   /** The sandboxes' connections through the egress proxy; set by the API, absent when there were none. */
   egress: egressTraceSchema.optional(),

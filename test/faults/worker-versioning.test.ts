@@ -12,6 +12,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { platformFailureConverterPath } from '../../codec/data-converter.ts';
+import { workflowBundlerOptions } from '../../workers/workflow-bundler.ts';
 import { freePort, type ManagedProcess } from '../../scripts/services/process.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/services/temporal.ts';
 import { projectRoot, readToolsEnv } from '../../scripts/services/tools-env.ts';
@@ -48,6 +49,7 @@ beforeAll(async () => {
     workflowsPath: join(projectRoot, 'test', 'fixtures', 'nondeterministic', 'index.ts'),
     failureConverterPath: platformFailureConverterPath,
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+    ...workflowBundlerOptions,
   });
   writeFileSync(v2BundlePath, v2.code);
   processes.push(await start('model', {}));

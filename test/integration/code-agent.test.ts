@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { sessionWorkflowId } from '../../domain/ids.ts';
 import { shellHelperWorkflowsPath } from '../../examples/shell-helper/worker.ts';
 import { createAgentWorker } from '../../sdk/worker.ts';
+import { workflowBundlerOptions } from '../../workers/workflow-bundler.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
 
 let harness: ApiHarness;
@@ -128,7 +129,11 @@ it('runs a session of the code-defined shell helper through the official SDK', a
   // The handler is workflow code: the session's history replays against the example's module.
   const history = await harness.platform.client.workflow.getHandle(sessionWorkflowId(session.id)).fetchHistory();
   await Worker.runReplayHistory(
-    { workflowsPath: shellHelperWorkflowsPath, dataConverter: harness.platform.dataConverter },
+    {
+      workflowsPath: shellHelperWorkflowsPath,
+      bundlerOptions: workflowBundlerOptions,
+      dataConverter: harness.platform.dataConverter,
+    },
     history,
     sessionWorkflowId(session.id),
   );

@@ -9,9 +9,11 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { platformFailureConverterPath } from '../../codec/data-converter.ts';
+import { workflowBundlerOptions } from '../../workers/workflow-bundler.ts';
 import { batchPerActivationPatch, handOffPatch } from '../../workflows/event-journal.ts';
 import { queueAtTurnStartPatch, validateRunnerInputPatch } from '../../workflows/runner-work.ts';
 import { repositoryErrorsPatch } from '../../workflows/sandbox-lease.ts';
+import { openAiAgentsHarnessPatch } from '../../workflows/openai-agents/selection.ts';
 import { validateToolInputPatch } from '../../workflows/tool-execution.ts';
 import { sharedThreadSandboxPatch } from '../../workflows/thread-sandbox.ts';
 import { historiesDir } from '../support/histories.ts';
@@ -46,6 +48,7 @@ describe('replay gate', () => {
       'invalid-tool-input',
       'self-hosted-runner',
       'user-events-update',
+      'openai-agents-harness',
     ]) {
       expect(names, `a history for ${branch}`).toContain(branch);
     }
@@ -66,6 +69,7 @@ describe('replay gate', () => {
       validateRunnerInputPatch,
       repositoryErrorsPatch,
       sharedThreadSandboxPatch,
+      openAiAgentsHarnessPatch,
     ]) {
       expect(files.filter((file) => patchesOf(file).includes(patch)).length, `after ${patch}`).toBeGreaterThan(0);
       expect(files.filter((file) => !patchesOf(file).includes(patch)).length, `before ${patch}`).toBeGreaterThan(0);
@@ -88,6 +92,7 @@ describe('replay gate', () => {
       workflowsPath: join(import.meta.dirname, '..', 'fixtures', 'nondeterministic', 'index.ts'),
       failureConverterPath: platformFailureConverterPath,
       logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+      ...workflowBundlerOptions,
     });
     const file = files.find((name) => name.startsWith('engine-anthropic'))!;
     await expect(

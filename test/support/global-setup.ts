@@ -10,6 +10,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { platformFailureConverterPath } from '../../codec/data-converter.ts';
 import { workflowsPath } from '../../workers/session-worker.ts';
+import { workflowBundlerOptions } from '../../workers/workflow-bundler.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
 import { dockerAnswers, managedLabel, removeContainersLabelled } from '../../scripts/services/docker.ts';
 import { freePort } from '../../scripts/services/process.ts';
@@ -63,6 +64,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       workflowsPath,
       failureConverterPath: platformFailureConverterPath,
       logger: quietBundlerLogger,
+      ...workflowBundlerOptions,
     });
     writeFileSync(join(runDir, 'workflow-bundle.js'), bundle.code);
   } catch (error) {

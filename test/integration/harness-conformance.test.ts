@@ -1,0 +1,189 @@
+// Every harness behind the same session API (issue 17): one scripted conversation — a bash call in the sandbox, an
+// always_ask approval, a custom tool, an interrupt mid-answer — run through the official SDK against the fake model
+// with each harness. The event sequences must be the same kinds in the same order; usage is recorded (on the session
+// and in the ledger); the trace renders with the harness named. A harness is one row of `harnesses`.
+import Anthropic from '@anthropic-ai/sdk';
+import type { AgentCreateParams } from '@anthropic-ai/sdk/resources/beta/agents';
+import type { BetaManagedAgentsSessionEvent } from '@anthropic-ai/sdk/resources/beta/sessions/events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionWorkflowId } from '../../domain/ids.ts';
+import { sessionTraceSchema } from '../../domain/trace/schema.ts';
+import { recordHistory } from '../support/histories.ts';
+import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
+
+interface HarnessRow {
+  name: string;
+  /** The agent's `harness` field (undefined: the default, native). */
+  harness: Record<string, unknown> | undefined;
+  /** The patch marker the harness's branch leaves in the session's history (proof that it, not the native loop, ran). */
+  patch?: string;
+  /** The recorded history's name for the replay gate (test/histories), when its branch needs one. */
+  history?: string;
+  /** Why this harness cannot run the conversation yet (the row is skipped, and says so). */
+  skip?: string;
+}
+
+const harnesses: HarnessRow[] = [
+  { name: 'native', harness: undefined },
+  {
+    name: 'openai_agents',
+    harness: { type: 'openai_agents' },
+    patch: 'openai-agents-harness',
+    history: 'openai-agents-harness',
+  },
+  {
+    name: 'code',
+    harness: { type: 'code', name: 'conformance', task_queue: 'conformance' },
+    skip: 'ctx.runTool of the code harness refuses always_ask and custom tools (README, Agents defined in code)',
+  },
+];
+
+let harness: ApiHarness;
+let client: Anthropic;
+const sequences = new Map<string, string[]>();
+
+beforeAll(async () => {
+  harness = await startApiHarness('harness-conformance', { workers: ['session', 'model', 'sandbox'] });
+  client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 0 });
+}, 180_000);
+afterAll(async () => {
+  await harness?.stop();
+});
+
+const listAll = async (sessionId: string) => {
+  const events: BetaManagedAgentsSessionEvent[] = [];
+  for await (const event of client.beta.sessions.events.list(sessionId)) events.push(event);
+  return events;
+};
+
+/** An event as the sequence compares it: its type, and the stop reason of an idle. */
+const kindOf = (event: BetaManagedAgentsSessionEvent): string =>
+  event.type === 'session.status_idle' ? `${event.type} ${event.stop_reason?.type ?? ''}` : event.type;
+
+async function idleCount(sessionId: string): Promise<number> {
+  return (await listAll(sessionId)).filter((event) => event.type === 'session.status_idle').length;
+}
+
+/** Waits for the n-th idle of the session and returns the events so far. */
+async function untilIdle(sessionId: string, n: number): Promise<BetaManagedAgentsSessionEvent[]> {
+  return eventually(
+    async () => ((await idleCount(sessionId)) >= n ? listAll(sessionId) : undefined),
+    60_000,
+    `idle #${n} of ${sessionId}`,
+  );
+}
+
+async function runConversation(row: HarnessRow): Promise<string[]> {
+  const model = `${harness.platform.prefix}-${row.name}-conformance`;
+  const hold = `${model}-hold`;
+  harness.platform.fakeModel.setScript(model, [
+    { text: 'Let me look.', toolCalls: [{ name: 'bash', input: { command: 'echo conformance-ok' } }] },
+    { text: 'The sandbox said conformance-ok.' },
+    { toolCalls: [{ name: 'write', input: { path: '/workspace/note.txt', content: 'approved' } }] },
+    { text: 'Written.' },
+    { toolCalls: [{ name: 'get_weather', input: { city: 'Paris' } }] },
+    { text: 'It is sunny in Paris.' },
+    { text: 'A very long answer that the user will interrupt', chunkSize: 5, holdAfterFirstChunk: hold },
+  ]);
+  const params: AgentCreateParams = {
+    name: `conformance ${row.name}`,
+    model: { id: model, provider: 'openai-chat' } as unknown as AgentCreateParams['model'],
+    tools: [
+      { type: 'agent_toolset_20260401', configs: [{ name: 'write', permission_policy: { type: 'always_ask' } }] },
+      {
+        type: 'custom',
+        name: 'get_weather',
+        description: 'The weather in a city',
+        input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      },
+    ],
+  };
+  const agent = await client.beta.agents.create(
+    (row.harness ? { ...params, harness: row.harness } : params) as AgentCreateParams,
+  );
+  const environment = await client.beta.environments.create({ name: `conformance ${row.name} ${agent.id}` });
+  const session = await client.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+  const say = (text: string) =>
+    client.beta.sessions.events.send(session.id, {
+      events: [{ type: 'user.message', content: [{ type: 'text', text }] }],
+    });
+
+  // 1. A bash call in the sandbox.
+  await say('Run the check.');
+  let events = await untilIdle(session.id, 1);
+  expect(JSON.stringify(events.filter((event) => event.type === 'agent.tool_result'))).toContain('conformance-ok');
+
+  // 2. An always_ask call: the session waits for the confirmation, then runs it.
+  await say('Write the note.');
+  events = await untilIdle(session.id, 2);
+  const ask = events.findLast((event) => event.type === 'agent.tool_use');
+  expect(ask).toMatchObject({ name: 'write', evaluated_permission: 'ask' });
+  await client.beta.sessions.events.send(session.id, {
+    events: [{ type: 'user.tool_confirmation', tool_use_id: ask!.id, result: 'allow' }],
+  });
+  await untilIdle(session.id, 3);
+
+  // 3. A custom tool: the client answers it.
+  await say('What is the weather?');
+  events = await untilIdle(session.id, 4);
+  const custom = events.findLast((event) => event.type === 'agent.custom_tool_use');
+  expect(custom).toMatchObject({ name: 'get_weather', input: { city: 'Paris' } });
+  await client.beta.sessions.events.send(session.id, {
+    events: [
+      { type: 'user.custom_tool_result', custom_tool_use_id: custom!.id, content: [{ type: 'text', text: 'sunny' }] },
+    ],
+  });
+  await untilIdle(session.id, 5);
+
+  // 4. An interrupt while the answer streams.
+  await say('Tell me a long story.');
+  await eventually(async () => (harness.platform.fakeModel.held().includes(hold) ? true : undefined), 60_000, 'hold');
+  await client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt' }] });
+  events = await untilIdle(session.id, 6);
+  harness.platform.fakeModel.release(hold);
+
+  // Usage: on the session and in the ledger; the trace renders and names the harness.
+  const retrieved = await client.beta.sessions.retrieve(session.id);
+  expect(retrieved.usage?.input_tokens ?? 0).toBeGreaterThan(0);
+  const usageRows = (await (await harness.request('/v1/usage')).json()) as {
+    data: Array<{ session_id: string; model_requests: number }>;
+  };
+  expect(usageRows.data.find((row) => row.session_id === session.id)?.model_requests).toBe(7);
+  const traceResponse = await harness.request(`/v1/sessions/${session.id}/trace`);
+  expect(traceResponse.status).toBe(200);
+  const trace = sessionTraceSchema.parse(await traceResponse.json());
+  expect(trace.harness).toEqual(row.harness ?? { type: 'native' });
+  expect(trace.turns).toHaveLength(4);
+  expect(trace.totals.tool_calls).toBe(3);
+
+  const workflowId = sessionWorkflowId(session.id);
+  const history = await harness.platform.client.workflow.getHandle(workflowId).fetchHistory();
+  const patches = (history.events ?? []).flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : null;
+    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
+  });
+  if (row.patch) expect(patches).toContain(row.patch);
+  if (row.history) await recordHistory(harness.platform.client, workflowId, row.history);
+  return events.map(kindOf);
+}
+
+describe.each(harnesses)('the conformance conversation on the $name harness', (row) => {
+  it.skipIf(row.skip !== undefined)(
+    `runs${row.skip ? ` (skipped: ${row.skip})` : ''}`,
+    async () => {
+      const sequence = await runConversation(row);
+      sequences.set(row.name, sequence);
+      const reference = sequences.get('native');
+      if (row.name !== 'native' && reference) expect(sequence).toEqual(reference);
+    },
+    300_000,
+  );
+});
+
+it('produced one event sequence for every harness that ran', () => {
+  const [first, ...rest] = [...sequences.values()];
+  expect(first).toBeDefined();
+  for (const sequence of rest) expect(sequence).toEqual(first);
+  console.log(`conformance sequence (${sequences.size} harnesses):\n${first?.join('\n')}`);
+});

@@ -1,0 +1,36 @@
+// How the platform's workflow bundles are built (every bundleWorkflowCode and Worker.create of session workflows).
+// The OpenAI Agents SDK harness runs the SDK's Runner inside the session workflow (workflows/openai-agents/), so its
+// core package is in the bundle; three things adapt it to the workflow sandbox, which is a bare V8 context:
+// - its one dynamic import (the sandbox-agent runtime, unused here) is bundled eagerly: a split chunk cannot load;
+// - its runtime shims (`@openai/agents-core/_shims`) are replaced by workflow-safe ones (seeded ids, no EventTarget);
+// - `structuredClone`, which the sandbox lacks, is provided to the bundle's modules from the same shim file.
+import { fileURLToPath } from 'node:url';
+import type { BundleOptions } from '@temporalio/worker';
+import webpack from 'webpack';
+
+const workflowShims = fileURLToPath(new URL('../workflows/openai-agents/runtime-shims.ts', import.meta.url));
+
+type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
+
+export function platformWebpackConfig(config: WebpackConfig): WebpackConfig {
+  const javascript = config.module?.parser?.javascript ?? {};
+  const alias = config.resolve?.alias;
+  return {
+    ...config,
+    module: {
+      ...config.module,
+      parser: { ...config.module?.parser, javascript: { ...javascript, dynamicImportMode: 'eager' } },
+    },
+    resolve: {
+      ...config.resolve,
+      alias: { ...(alias && !Array.isArray(alias) ? alias : {}), '@openai/agents-core/_shims$': workflowShims },
+    },
+    plugins: [
+      ...(config.plugins ?? []),
+      new webpack.ProvidePlugin({ structuredClone: [workflowShims, 'structuredClone'] }),
+    ],
+  };
+}
+
+/** The bundler options of every platform workflow bundle (bundleWorkflowCode, or Worker.create's bundlerOptions). */
+export const workflowBundlerOptions = { webpackConfigHook: platformWebpackConfig };
