@@ -306,6 +306,27 @@ it('runs two phases of three tasks as child workflows, retries a failing task, s
     input_tokens: inputTokens,
     output_tokens: outputTokens,
   });
+  // The tenant's ledger meters every thread's model calls under the session.
+  const ledger = (await (await harness.request(`/v1/usage?group_by=session`)).json()) as {
+    data: { session_id: string; input_tokens: number; output_tokens: number }[];
+  };
+  expect(ledger.data.find((row) => row.session_id === session.id)).toMatchObject({
+    input_tokens: inputTokens,
+    output_tokens: outputTokens,
+  });
+  // The stopped run's threads were ended: their child workflows have completed.
+  const stoppedThreads = allThreads.filter((thread) => thread.workflow_run_id === second[0]!.workflow_run_id);
+  expect(stoppedThreads).toHaveLength(2);
+  for (const thread of stoppedThreads) {
+    await eventually(
+      async () => {
+        const description = await temporal.workflow.getHandle(sessionWorkflowId(thread.id)).describe();
+        return description.status.name === 'COMPLETED' ? true : undefined;
+      },
+      60_000,
+      `stopped thread ${thread.id} completed`,
+    );
+  }
 
   // Refusals: five runs asked for at once — three open, the fourth over the session's limit of open runs, the fifth
   // a plan the schema refuses; neither refusal creates a run.
