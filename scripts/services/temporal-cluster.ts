@@ -13,6 +13,7 @@ import {
   temporalDynamicConfig,
   temporalServerConfig,
   temporalServiceStartOrder,
+  type TemporalClusterIdentity,
   type TemporalServiceName,
 } from './temporal-server-config.ts';
 import { freePort, portIsFree, startProcess, waitUntil, type ManagedProcess } from './process.ts';
@@ -30,6 +31,10 @@ export interface TemporalClusterOptions {
   historyShards?: number;
   historyProcesses?: number;
   namespace?: string;
+  /** For a replication group (bench/global-namespace.ts); default: a lone cluster. */
+  cluster?: TemporalClusterIdentity;
+  /** Database names on the PostgreSQL server (two clusters can share one server); default temporal, temporal_visibility. */
+  databases?: { persistence: string; visibility: string };
 }
 
 export interface TemporalCluster {
@@ -49,7 +54,7 @@ interface ClusterProcess {
 
 export async function startTemporalCluster(options: TemporalClusterOptions): Promise<TemporalCluster> {
   const namespace = options.namespace ?? 'default';
-  await applySchemas(options.serverDir, options.postgresUrl);
+  await applySchemas(options.serverDir, options.postgresUrl, options.databases ?? temporalDatabases);
   const layout = await allocateProcesses(options.historyProcesses ?? 2);
   const configDir = join(options.runDir, 'temporal-config');
   mkdirSync(configDir, { recursive: true });
@@ -84,9 +89,13 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
 }
 
 /** Creates both databases and brings their schemas to the newest version with temporal-sql-tool. */
-async function applySchemas(serverDir: string, postgresUrl: string): Promise<void> {
+async function applySchemas(
+  serverDir: string,
+  postgresUrl: string,
+  databases: { persistence: string; visibility: string },
+): Promise<void> {
   const url = new URL(postgresUrl);
-  for (const [kind, database] of Object.entries(temporalDatabases)) {
+  for (const [kind, database] of Object.entries(databases)) {
     await createDatabaseIfMissing(postgresUrl, database);
     const common = [
       '--plugin',
@@ -174,5 +183,7 @@ function serverConfig(
     frontendAddress,
     dynamicConfigPath: join(configDir, 'dynamicconfig.yaml'),
     historyShards: options.historyShards,
+    cluster: options.cluster,
+    databases: options.databases,
   });
 }

@@ -13,6 +13,20 @@ export const temporalDatabases = { persistence: 'temporal', visibility: 'tempora
 /** History shards of every cluster this project creates (fixed for a cluster's life; README "Internet scale"). */
 export const defaultHistoryShards = 8;
 
+/** Which cluster this is, for multi-cluster replication (global namespaces); the default is a lone cluster. */
+export interface TemporalClusterIdentity {
+  name: string;
+  /** Distinct per cluster of a replication group, below failoverVersionIncrement (10). */
+  initialFailoverVersion: number;
+  enableGlobalNamespace: boolean;
+}
+
+const loneCluster: TemporalClusterIdentity = {
+  name: 'active',
+  initialFailoverVersion: 1,
+  enableGlobalNamespace: false,
+};
+
 export interface TemporalServicePorts {
   grpcPort: number;
   membershipPort: number;
@@ -31,10 +45,14 @@ export interface TemporalServerConfigInput {
   frontendAddress: string;
   dynamicConfigPath: string;
   historyShards?: number;
+  cluster?: TemporalClusterIdentity;
+  databases?: { persistence: string; visibility: string };
 }
 
 /** One process's full config: persistence and visibility in two PostgreSQL databases, membership through the first. */
 export function temporalServerConfig(input: TemporalServerConfigInput): object {
+  const cluster = input.cluster ?? loneCluster;
+  const databases = input.databases ?? temporalDatabases;
   const sql = (databaseName: string, maxConns: number) => ({
     sql: {
       pluginName: 'postgres12',
@@ -67,19 +85,25 @@ export function temporalServerConfig(input: TemporalServerConfigInput): object {
       visibilityStore: 'postgres-visibility',
       numHistoryShards: input.historyShards ?? defaultHistoryShards,
       datastores: {
-        'postgres-default': sql(temporalDatabases.persistence, 10),
-        'postgres-visibility': sql(temporalDatabases.visibility, 4),
+        'postgres-default': sql(databases.persistence, 10),
+        'postgres-visibility': sql(databases.visibility, 4),
       },
     },
     global: { membership: { maxJoinDuration: '30s', broadcastAddress: input.broadcastAddress } },
     services,
+    // Other clusters of a replication group are added at run time (operator addOrUpdateRemoteCluster), not here.
     clusterMetadata: {
-      enableGlobalNamespace: false,
+      enableGlobalNamespace: cluster.enableGlobalNamespace,
       failoverVersionIncrement: 10,
-      masterClusterName: 'active',
-      currentClusterName: 'active',
+      masterClusterName: cluster.name,
+      currentClusterName: cluster.name,
       clusterInformation: {
-        active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: input.frontendAddress },
+        [cluster.name]: {
+          enabled: true,
+          initialFailoverVersion: cluster.initialFailoverVersion,
+          rpcName: 'frontend',
+          rpcAddress: input.frontendAddress,
+        },
       },
     },
     dcRedirectionPolicy: { policy: 'noop' },
