@@ -78,11 +78,12 @@ export class CrudRoutes<Params extends ParamsSchema, Row, Response extends z.Zod
    * POST path: creates a record (a nested collection's parent must exist). Under an Idempotency-Key, for a kind with
    * an `idKind`, the handler gets the id to create (`id`, derived from the key and the request): a retry that takes
    * over a claim its first attempt left unanswered finds that attempt's row and answers it (as `replay` presents a
-   * row; by default the row is the record) instead of creating a second.
+   * row, finishing what the first attempt may not have done; by default the row is the record) instead of creating a
+   * second.
    */
   create<Body extends z.ZodType | undefined = undefined>(
     operation: Operation<undefined, Body> & {
-      replay?: (row: Row, input: RouteInput<Record<string, string>>) => Output<Response>;
+      replay?: (row: Row, input: RouteInput<Record<string, string>>) => Output<Response> | Promise<Output<Response>>;
     },
     handler: (
       input: RouteInput<Record<string, string>, unknown, Parsed<Body>> & { parent: ParentRow; id: string | undefined },

@@ -150,6 +150,7 @@ export const deploymentRuns = resourceKind({
 
 export const skills = resourceKind({
   name: 'skill',
+  idKind: 'skill',
   params: idParams('skill_id'),
   idParam: 'skill_id',
   find: (pool, tenantId, params) => getSkill(pool, tenantId, params.skill_id),

@@ -1,6 +1,6 @@
 // /v1/dreams: start a dream (a dreamWorkflow on the automation queue), get, list, cancel, archive.
 import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type pg from 'pg';
 import {
   activeDreamWriting,
@@ -33,6 +33,7 @@ const maxDreamSteps = 20;
 
 const dreams = resourceKind({
   name: 'dream',
+  idKind: 'dream',
   params: idParams('dream_id'),
   idParam: 'dream_id',
   find: async (pool, tenantId, params) => {
@@ -66,44 +67,64 @@ async function checkInputs(pool: pg.Pool, tenantId: string, inputs: DreamInput[]
 
 export function registerDreamRoutes(app: ZodApp, { pool, config }: ApiContext, temporalClient: Client): void {
   const taskQueue = withPrefix(config.AGENTS_TASK_QUEUE_PREFIX, taskQueues.automation);
+  /** Starts the dream's workflow; a workflow already started (by an earlier attempt) is the one. */
+  const startDream = async (tenantId: string, dreamId: string, modelId: string) => {
+    const input: DreamWorkflowInput = {
+      dreamId,
+      tenantId,
+      model: { provider: 'anthropic', id: modelId },
+      taskQueuePrefix: config.AGENTS_TASK_QUEUE_PREFIX,
+      maxSteps: maxDreamSteps,
+    };
+    await temporalClient.workflow
+      .start(dreamWorkflowType, { workflowId: dreamWorkflowId(dreamId), taskQueue, args: [input] })
+      .catch((error: unknown) => {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      });
+  };
   crudRoutes(app, pool, { kind: dreams, path: '/v1/dreams', tags, schema: dreamSchema })
-    .create({ summary: 'Start a dream', body: dreamCreateSchema }, async ({ tenantId, body, request }) => {
-      const storeId = await checkInputs(pool, tenantId, body.inputs);
-      const behavior = body.output_behavior ?? { type: 'create_new' as const };
-      if (behavior.type === 'update_existing' && behavior.memory_store_id !== storeId) {
-        throw invalidRequest('update_existing must name the memory store of the inputs');
-      }
-      const model = typeof body.model === 'string' ? { id: body.model } : body.model;
-      if (model.speed === 'fast') throw invalidRequest('dreams run at speed standard');
-      const row = await withTransaction(pool, async (client) => {
-        // Serialises the check below against another update_existing dream being created on the same store.
-        await client.query('select 1 from memory_stores where id = $1 for update', [storeId]);
-        if (behavior.type === 'update_existing') {
-          const other = await activeDreamWriting(client, tenantId, storeId);
-          if (other) throw new ApiError(409, 'conflict_error', `dream ${other} is still writing this memory store`);
+    .create(
+      {
+        summary: 'Start a dream',
+        body: dreamCreateSchema,
+        // A taken-over retry: the first attempt may have died between the row and the workflow.
+        replay: async (dream, { tenantId }) => {
+          await startDream(tenantId, dream.id, dream.model.id);
+          return dream;
+        },
+      },
+      async ({ tenantId, body, request, id }) => {
+        const storeId = await checkInputs(pool, tenantId, body.inputs);
+        const behavior = body.output_behavior ?? { type: 'create_new' as const };
+        if (behavior.type === 'update_existing' && behavior.memory_store_id !== storeId) {
+          throw invalidRequest('update_existing must name the memory store of the inputs');
         }
-        return insertDream(client, tenantId, {
-          inputs: body.inputs,
-          instructions: body.instructions ?? null,
-          model: { id: model.id, speed: 'standard' },
-          output_behavior: behavior,
-          apiKeyId: request.caller?.keyId ?? null,
+        const model = typeof body.model === 'string' ? { id: body.model } : body.model;
+        if (model.speed === 'fast') throw invalidRequest('dreams run at speed standard');
+        const row = await withTransaction(pool, async (client) => {
+          // Serialises the check below against another update_existing dream being created on the same store.
+          await client.query('select 1 from memory_stores where id = $1 for update', [storeId]);
+          if (behavior.type === 'update_existing') {
+            const other = await activeDreamWriting(client, tenantId, storeId);
+            if (other) throw new ApiError(409, 'conflict_error', `dream ${other} is still writing this memory store`);
+          }
+          return insertDream(
+            client,
+            tenantId,
+            {
+              inputs: body.inputs,
+              instructions: body.instructions ?? null,
+              model: { id: model.id, speed: 'standard' },
+              output_behavior: behavior,
+              apiKeyId: request.caller?.keyId ?? null,
+            },
+            id,
+          );
         });
-      });
-      const input: DreamWorkflowInput = {
-        dreamId: row.id,
-        tenantId,
-        model: { provider: 'anthropic', id: model.id },
-        taskQueuePrefix: config.AGENTS_TASK_QUEUE_PREFIX,
-        maxSteps: maxDreamSteps,
-      };
-      await temporalClient.workflow.start(dreamWorkflowType, {
-        workflowId: dreamWorkflowId(row.id),
-        taskQueue,
-        args: [input],
-      });
-      return toDream(row);
-    })
+        await startDream(tenantId, row.id, model.id);
+        return toDream(row);
+      },
+    )
     .retrieve({ summary: 'Get a dream (its status, output store and token usage)' })
     .list({ summary: 'List dreams', querystring: dreamListQuerySchema }, async ({ tenantId, query }) =>
       listDreams(pool, tenantId, {

@@ -33,9 +33,9 @@ export function registerSkillRoutes(app: ZodApp, { pool }: ApiContext): void {
   crudRoutes(app, pool, { kind: skills, path: '/v1/skills', tags, schema: skillSchema })
     .create(
       { summary: 'Create a skill (multipart/form-data: "files[]" parts or one zip, optional "display_name")' },
-      async ({ tenantId, request }) => {
+      async ({ tenantId, request, id }) => {
         const { upload, displayName } = await parseSkillUpload(request.body, request.headers['content-type'] ?? '');
-        return createSkill(pool, tenantId, { displayName, upload });
+        return createSkill(pool, tenantId, { displayName, upload }, id);
       },
     )
     .list({ summary: 'List skills', querystring: skillListQuerySchema }, async ({ tenantId, query }) =>

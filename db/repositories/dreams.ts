@@ -88,12 +88,13 @@ export async function insertDream(
   db: Queryable,
   tenantId: string,
   fields: Pick<DreamRecord, 'inputs' | 'instructions' | 'model' | 'output_behavior'> & { apiKeyId: string | null },
+  id = makeId('dream', randomUUID()),
 ): Promise<DreamRow> {
   const { rows } = await db.query<DreamRow>(
     `insert into dreams (id, tenant_id, inputs, instructions, model, output_behavior, api_key_id)
      values ($1, $2, $3, $4, $5, $6, $7) returning *`,
     [
-      makeId('dream', randomUUID()),
+      id,
       tenantId,
       JSON.stringify(fields.inputs),
       fields.instructions,

@@ -108,8 +108,8 @@ export async function createSkill(
   pool: pg.Pool,
   tenantId: string,
   fields: { displayName: string | undefined; upload: SkillUpload },
+  id = makeId('skill', randomUUID()),
 ): Promise<SkillRecord> {
-  const id = makeId('skill', randomUUID());
   await withTransaction(pool, async (client) => {
     await client.query('insert into skills (id, tenant_id, name, display_name) values ($1, $2, $3, $4)', [
       id,

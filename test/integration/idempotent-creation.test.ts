@@ -52,7 +52,7 @@ async function takeOver<T extends { id: string }>(
   return made;
 }
 
-it('a taken-over create of agents, environments, vaults, credentials, files, memory stores and memories makes one', async () => {
+it('a taken-over create of agents, environments, vaults, credentials, files, memory stores, memories, skills and dreams makes one', async () => {
   await takeOver('agents', (options) =>
     client.beta.agents.create({ name: 'idem agent', model: 'claude-sonnet-4-5' }, options),
   );
@@ -100,4 +100,33 @@ it('a taken-over create of agents, environments, vaults, credentials, files, mem
   );
   // One version of the memory: the retry wrote nothing.
   expect(await count('memory_versions')).toBe(1);
+
+  // A skill, from one multipart body as above.
+  const skillUpload = [
+    `--${boundary}`,
+    'Content-Disposition: form-data; name="files[]"; filename="idem-skill/SKILL.md"',
+    'Content-Type: text/markdown',
+    '',
+    '---\nname: idem-skill\ndescription: Made once.\n---\nBody.',
+    `--${boundary}--`,
+    '',
+  ].join('\r\n');
+  await takeOver('skills', async (options) => {
+    const response = await harness.request('/v1/skills', {
+      method: 'POST',
+      headers: { ...options.headers, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: skillUpload,
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as { id: string };
+  });
+  // A dream: one row and one workflow (the retry starts it only if the first attempt had not).
+  const dream = await takeOver('dreams', (options) =>
+    client.beta.dreams.create({ inputs: [{ type: 'memory_store', memory_store_id: store.id }], model: 'm' }, options),
+  );
+  const runs = [];
+  for await (const run of harness.platform.client.workflow.list({ query: `WorkflowId = 'dream-${dream.id}'` })) {
+    runs.push(run);
+  }
+  expect(runs).toHaveLength(1);
 });
