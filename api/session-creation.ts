@@ -32,6 +32,7 @@ import {
   type RepositoryResourceRequest,
 } from './repository-resources.ts';
 import { buildSessionInput } from './session-input.ts';
+import { sessionRegion } from './session-region.ts';
 
 export interface SessionCreationDeps {
   pool: pg.Pool;
@@ -188,6 +189,7 @@ export async function createSession(
     request,
     { repositories: deps.repositories },
   );
+  const region = sessionRegion(deps.config, request.metadata, agent.harness?.type === 'code');
   const sessionId = request.sessionId ?? makeId('session', randomUUID());
   const initialEvents: UserEvent[] = await Promise.all(
     (request.initialEvents ?? []).map(async (event) => {
@@ -209,6 +211,7 @@ export async function createSession(
     vaultIds,
     initialEvents,
   });
+  if (region) input.settings = { ...input.settings, region };
   const memoryContext = memorySystemSection(
     memoryStores.map((store) => ({
       ...store,

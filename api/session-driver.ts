@@ -12,7 +12,7 @@ import { ConflictError, FailureType, InvalidInputError } from '../domain/errors.
 import { sessionWorkflowId } from '../domain/ids.ts';
 import { agentIdKey, environmentIdKey, sessionStatusKey, tenantIdKey } from '../domain/search-attributes.ts';
 import { sessionWorkflowType, type SessionStateView, type SessionWorkflowInput } from '../domain/session.ts';
-import { taskQueues, withPrefix } from '../domain/task-queues.ts';
+import { placedQueue, taskQueues } from '../domain/task-queues.ts';
 import {
   sessionStateQuery,
   sessionUpdatedSignal,
@@ -62,7 +62,7 @@ export class SessionDriver {
           taskQueue:
             input.agent.harness?.type === 'code'
               ? input.agent.harness.task_queue
-              : withPrefix(input.settings.taskQueuePrefix, taskQueues.session),
+              : placedQueue(input.settings, taskQueues.session),
           workflowId: sessionWorkflowId(input.sessionId),
           args: [input],
           typedSearchAttributes: [

@@ -2,6 +2,7 @@
 // call loadConfig(process.env); nothing else reads the environment. See README "Configuration".
 import { z } from 'zod';
 import { defaultPriceTable, priceTableSchema } from './model-prices.ts';
+import { regionNamePattern } from './regions.ts';
 
 const optionalString = z
   .string()
@@ -48,6 +49,7 @@ const sessionTimingsSchema = z
     toolTimeoutMs: z.number().int().positive(),
     continueAsNewEveryTurns: z.number().int().min(0),
     mcpToolTimeoutMs: z.number().int().positive(),
+    modelRegionWaitMs: z.number().int().positive(),
   })
   .partial()
   .strict();
@@ -77,6 +79,17 @@ export const configSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   /** Prefix for every task queue (several deployments, or test runs, in one namespace). */
   AGENTS_TASK_QUEUE_PREFIX: z.string().default(''),
+  /**
+   * Regions (README "Regions"). A worker's AGENTS_REGION is the fleet it belongs to (it polls that region's queues);
+   * the API's is the default region of new sessions. Unset: no regions, the shared queues.
+   */
+  AGENTS_REGION: optionalString.pipe(z.string().regex(regionNamePattern, 'a short lower-case name').optional()),
+  /** The regions there are: the API accepts these in a session's `metadata.region`; session workers adopt their queues. */
+  AGENTS_REGIONS: commaList.pipe(z.array(z.string().regex(regionNamePattern, 'short lower-case names'))),
+  /** How often each regional worker process records that it is alive. */
+  AGENTS_REGION_HEARTBEAT_MS: positiveInt(5_000),
+  /** A region none of whose workers of a kind was heard from for this long is taken for gone. */
+  AGENTS_REGION_STALE_MS: positiveInt(30_000),
   DATABASE_URL: z.string().default('postgres://agents@127.0.0.1:55432/agents'),
   DATABASE_POOL_SIZE: positiveInt(10),
   /** Payload encryption keys for Temporal history and the blob store. Required outside development. */

@@ -52,6 +52,13 @@ export interface SessionSettings {
   continueAsNewEveryTurns: number;
   /** Task-queue prefix (tests; several deployments in one namespace). */
   taskQueuePrefix: string;
+  /**
+   * The region the session is placed in (domain/regions.ts): its workflow, model and sandbox queues are that region's.
+   * Absent: no regions (the shared queues), as for every session started before regions.
+   */
+  region?: string;
+  /** With a region: how long a model call waits for the region's model workers before going to the shared queue. */
+  modelRegionWaitMs?: number;
   /** One MCP tool call's timeout (default 60 s; absent in sessions started before MCP). */
   mcpToolTimeoutMs?: number;
   /** Share of the model's context window past which older turns are compacted (absent: the default, 0.8). */

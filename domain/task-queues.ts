@@ -17,3 +17,11 @@ export const sandboxHostQueue = (hostId: string): string => `agents-sandbox-host
 
 /** Task queues can carry a prefix so several test runs (or deployments) share one namespace without crossing. */
 export const withPrefix = (prefix: string, queue: string): string => (prefix ? `${prefix}-${queue}` : queue);
+
+/** A region's own queue of a family (`agents-session-eu`); without a region, the family's shared queue. */
+export const regionQueue = (queue: string, region: string | undefined): string =>
+  region ? `${queue}-${region}` : queue;
+
+/** The queue a session's work of one family goes to: its prefix, and its region when it is placed in one. */
+export const placedQueue = (placement: { taskQueuePrefix: string; region?: string }, queue: string): string =>
+  withPrefix(placement.taskQueuePrefix, regionQueue(queue, placement.region));

@@ -131,15 +131,25 @@ export async function bootstrapWorkerProcess(name: string): Promise<WorkerDeps> 
   };
 }
 
-/** Runs workers until SIGINT/SIGTERM, then drains them and closes shared resources. */
-export async function runUntilSignalled(deps: WorkerDeps, workers: Worker[]): Promise<void> {
+/**
+ * Runs workers until SIGINT/SIGTERM, then drains them (and whatever `alsoStop` runs beside them) and closes shared
+ * resources.
+ */
+export async function runUntilSignalled(
+  deps: WorkerDeps,
+  workers: Worker[],
+  alsoStop?: () => Promise<unknown> | undefined,
+): Promise<void> {
+  let stopping: Promise<unknown> | undefined;
   const shutdown = () => {
     deps.logger.info('shutting down');
+    stopping = alsoStop?.();
     for (const worker of workers) worker.shutdown();
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   await Promise.all(workers.map((worker) => worker.run()));
+  await stopping;
   await deps.tracing?.shutdown();
   await deps.connection.close();
   await deps.pool.end();

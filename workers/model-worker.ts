@@ -7,8 +7,9 @@ import { ProviderLimiter } from '../activities/model/provider-limits.ts';
 import { startModelGateway } from '../activities/model/gateway/server.ts';
 import { SecretBox, vaultSecretBox } from '../db/repositories/secret-box.ts';
 import { developmentVaultKey } from '../domain/config.ts';
-import { taskQueues } from '../domain/task-queues.ts';
+import { regionQueue, taskQueues } from '../domain/task-queues.ts';
 import { UrlGuard } from '../net/url-guard.ts';
+import { startRegionHeartbeat } from './region-fleet.ts';
 import {
   baseWorkerCreateOptions,
   bootstrapWorkerProcess,
@@ -29,11 +30,13 @@ export interface ModelWorkerOptions extends WorkerBaseOptions {
   secretBox?: SecretBox;
   /** The usage ledger's price table and default daily token budget; default: built-in prices, no budget. */
   metering?: MeteringOptions;
+  /** Poll this region's model queue instead of the shared one (README "Regions"). */
+  region?: string;
 }
 
 export async function createModelWorker(options: ModelWorkerOptions): Promise<Worker> {
   return Worker.create({
-    ...baseWorkerCreateOptions(options, taskQueues.model),
+    ...baseWorkerCreateOptions(options, regionQueue(taskQueues.model, options.region)),
     activities: createModelActivities({
       pool: options.pool,
       endpoints: options.endpoints,
@@ -73,7 +76,7 @@ if (isMainModule(import.meta.url)) {
       },
     },
   );
-  const worker = await createModelWorker({
+  const options: ModelWorkerOptions = {
     ...workerBaseFromDeps(deps),
     endpoints,
     maxConcurrency: config.AGENTS_MODEL_MAX_CONCURRENCY,
@@ -82,7 +85,23 @@ if (isMainModule(import.meta.url)) {
     secretBox: vaultSecretBox(config),
     metering,
     providerLimiter,
-  });
+  };
+  // A regional model worker polls its region's queue and the shared one, which sessions fall back to (README "Regions").
+  const region = config.AGENTS_REGION;
+  const workers = [
+    await createModelWorker(options),
+    ...(region ? [await createModelWorker({ ...options, region })] : []),
+  ];
+  const heartbeat = region
+    ? startRegionHeartbeat({
+        pool: deps.pool,
+        region,
+        kind: 'model',
+        intervalMs: config.AGENTS_REGION_HEARTBEAT_MS,
+        log: deps.logger,
+      })
+    : undefined;
+  await heartbeat?.beat();
   const gateway =
     config.AGENTS_MODEL_GATEWAY_PORT === undefined
       ? undefined
@@ -100,12 +119,12 @@ if (isMainModule(import.meta.url)) {
   if (gateway) deps.logger.info({ url: gateway.url }, 'model gateway listening');
   deps.logger.info(
     {
-      taskQueue: worker.options.taskQueue,
+      taskQueues: workers.map((worker) => worker.options.taskQueue),
       anthropic: config.ANTHROPIC_API_KEY ? 'api key' : config.AGENTS_FAKE_MODEL_URL ? 'fake model server' : 'none',
       openai: config.OPENAI_API_KEY ? 'api key' : config.AGENTS_FAKE_MODEL_URL ? 'fake model server' : 'none',
     },
     'model worker started',
   );
-  await runUntilSignalled(deps, [worker]);
+  await runUntilSignalled(deps, workers, async () => heartbeat?.stop());
   await gateway?.close();
 }

@@ -20,8 +20,9 @@ import { RedactedMemorySweeper } from '../activities/sandbox/memory-redaction.ts
 import { SandboxReaper, temporalSessionGoneCheck } from '../activities/sandbox/reaper.ts';
 import { removeStalePoolContainers, WarmPool } from '../activities/sandbox/warm-pool.ts';
 import { defaultSandboxSpec, hostLabel, type SandboxSpec } from '../domain/sandbox.ts';
-import { sandboxHostQueue, taskQueues, withPrefix } from '../domain/task-queues.ts';
+import { regionQueue, sandboxHostQueue, taskQueues, withPrefix } from '../domain/task-queues.ts';
 import { bootstrapWorkerProcess, isMainModule, runUntilSignalled } from './bootstrap.ts';
+import { startRegionHeartbeat } from './region-fleet.ts';
 
 export interface SandboxWorkerOptions {
   connection: NativeConnection;
@@ -30,6 +31,8 @@ export interface SandboxWorkerOptions {
   namespace?: string;
   taskQueuePrefix: string;
   hostId: string;
+  /** The region this host belongs to: it takes creations from that region's queue only (README "Regions"). */
+  region?: string;
   pool: pg.Pool;
   docker: Docker;
   dataConverter: DataConverter;
@@ -130,7 +133,10 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
     plugins: options.plugins,
   };
   const workers = await Promise.all([
-    Worker.create({ ...common, taskQueue: withPrefix(options.taskQueuePrefix, taskQueues.sandbox) }),
+    Worker.create({
+      ...common,
+      taskQueue: withPrefix(options.taskQueuePrefix, regionQueue(taskQueues.sandbox, options.region)),
+    }),
     Worker.create({ ...common, taskQueue: hostQueue }),
   ]);
 
@@ -204,6 +210,7 @@ if (isMainModule(import.meta.url)) {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueuePrefix: config.AGENTS_TASK_QUEUE_PREFIX,
     hostId,
+    region: config.AGENTS_REGION,
     pool: deps.pool,
     docker: new DockerClient(),
     dataConverter: deps.dataConverter,
@@ -243,6 +250,16 @@ if (isMainModule(import.meta.url)) {
     log: deps.logger,
   });
   await host.start();
+  const heartbeat = config.AGENTS_REGION
+    ? startRegionHeartbeat({
+        pool: deps.pool,
+        region: config.AGENTS_REGION,
+        kind: 'sandbox',
+        intervalMs: config.AGENTS_REGION_HEARTBEAT_MS,
+        log: deps.logger,
+      })
+    : undefined;
+  await heartbeat?.beat();
   deps.logger.info(
     {
       queues: host.workers.map((worker) => worker.options.taskQueue),
@@ -251,7 +268,7 @@ if (isMainModule(import.meta.url)) {
     },
     'sandbox worker started',
   );
-  await runUntilSignalled(deps, host.workers);
+  await runUntilSignalled(deps, host.workers, async () => heartbeat?.stop());
   await host.stop();
   await reaperConnection?.close();
 }

@@ -8,10 +8,11 @@ import type { ModelActivities } from '../activities/model/activities.ts';
 import type { SandboxActivities } from '../activities/sandbox/activities.ts';
 import type { ThreadActivities } from '../activities/store/thread-activities.ts';
 import type { WorkQueueActivities } from '../activities/store/work-queue-activities.ts';
+import type { RegionActivities } from '../activities/store/region-activities.ts';
 import { nonRetryableFailureTypes } from '../domain/errors.ts';
 import type { BackendToolInput, BackendToolOutput } from '../domain/backend-tools.ts';
 import type { SessionSettings } from '../domain/session.ts';
-import { taskQueues, withPrefix } from '../domain/task-queues.ts';
+import { placedQueue, taskQueues, withPrefix } from '../domain/task-queues.ts';
 
 export const journalActivities = proxyLocalActivities<JournalActivities>({
   startToCloseTimeout: '10s',
@@ -30,9 +31,21 @@ export const threadActivities = proxyLocalActivities<ThreadActivities>({
   retry: { initialInterval: '200ms', maximumInterval: '5s', backoffCoefficient: 2 },
 });
 
-export function modelActivities(settings: SessionSettings) {
+/** Where a session in a region asks: the region's own model workers, without waiting for them long. */
+export const defaultModelRegionWaitMs = 10_000;
+
+/**
+ * Model calls. A session placed in a region calls its region's model queue first; a call no worker there picks up in
+ * `modelRegionWaitMs` fails (schedule-to-start) and the next attempt goes to the shared queue, which every region's
+ * model workers poll too (`where: 'shared'`).
+ */
+export function modelActivities(settings: SessionSettings, where: 'placed' | 'shared' = 'placed') {
+  const regional = settings.region !== undefined && where === 'placed';
   return proxyActivities<ModelActivities>({
-    taskQueue: withPrefix(settings.taskQueuePrefix, taskQueues.model),
+    taskQueue: regional
+      ? placedQueue(settings, taskQueues.model)
+      : withPrefix(settings.taskQueuePrefix, taskQueues.model),
+    ...(regional ? { scheduleToStartTimeout: settings.modelRegionWaitMs ?? defaultModelRegionWaitMs } : {}),
     startToCloseTimeout: settings.modelTimeoutMs,
     heartbeatTimeout: settings.modelHeartbeatTimeoutMs,
     retry: { maximumAttempts: 1 },
@@ -43,6 +56,12 @@ export function modelActivities(settings: SessionSettings) {
  * The grader and the summariser (model calls beside the agent's turn): retried by Temporal, not announced one by one —
  * their spans and events say what they did.
  */
+/** A session placed in a region asks the session worker running it where its sandboxes go (region heartbeats). */
+export const regionActivities = proxyLocalActivities<RegionActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', maximumInterval: '5s', backoffCoefficient: 2 },
+});
+
 export function modelSideActivities(settings: SessionSettings) {
   return proxyActivities<ModelActivities>({
     taskQueue: withPrefix(settings.taskQueuePrefix, taskQueues.model),
@@ -57,10 +76,15 @@ export function modelSideActivities(settings: SessionSettings) {
   });
 }
 
-/** Creation goes to the shared sandbox queue: any Docker host may take it. */
+/**
+ * Creation goes to the shared sandbox queue: any Docker host may take it. A session placed in a region creates on its
+ * region's queue; a region whose sandbox workers are all gone never starts it, and the schedule-to-start timeout
+ * sends the session elsewhere (workflows/sandbox-lease.ts).
+ */
 export function sandboxCreationActivities(settings: SessionSettings) {
   return proxyActivities<SandboxActivities>({
-    taskQueue: withPrefix(settings.taskQueuePrefix, taskQueues.sandbox),
+    taskQueue: placedQueue(settings, taskQueues.sandbox),
+    ...(settings.region !== undefined ? { scheduleToStartTimeout: settings.sandboxHostTimeoutMs } : {}),
     startToCloseTimeout: '5m',
     heartbeatTimeout: settings.sandboxHeartbeatTimeoutMs,
     retry: {

@@ -1,6 +1,7 @@
 // One model call with the loop's own retries: each failed attempt is announced (session.error retrying +
 // session.status_rescheduled), waits honouring the provider's retry-after, and the last one ends the turn with
 // `retries_exhausted`. A rejected request (400/401/...) is not retried. An interrupt cancels the call at once.
+import { TimeoutType } from '@temporalio/common';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -8,6 +9,7 @@ import {
   condition,
   isCancellation,
   patched,
+  TimeoutFailure,
 } from '@temporalio/workflow';
 import type { InvokeModelInput } from '../domain/contracts/model-activity.ts';
 import { FailureType, isRetryableFailure, sessionErrorTypeFor } from '../domain/errors.ts';
@@ -43,7 +45,7 @@ export async function callModel(
   summary: string,
 ): Promise<ModelCallOutcome> {
   const { journal, settings, status } = context;
-  const activities = modelActivities(settings);
+  let activities = modelActivities(settings);
   for (let attempt = 1; ; attempt++) {
     const start = journal.emit({ type: 'span.model_request_start', model: request.model.id, summary });
     const messageEventId = journal.newId();
@@ -95,6 +97,11 @@ export async function callModel(
         model_usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
       });
       if (context.interrupted() && (isCancellation(error) || scope.consideredCancelled)) return { kind: 'interrupted' };
+      if (settings.region !== undefined && notPickedUp(error) && attempt < settings.modelMaxAttempts) {
+        // The region's model workers did not take the call: every other attempt goes to the shared queue at once.
+        activities = modelActivities(settings, 'shared');
+        continue;
+      }
       const failure = describeFailure(error);
       if (failure.type === FailureType.tenantBudgetReached) return { kind: 'budget' };
       if (!failure.retryable) {
@@ -133,6 +140,12 @@ interface FailureInfo {
   message: string;
   retryable: boolean;
   retryAfterMs: number | undefined;
+}
+
+/** No worker of the queue started the call in time (a regional queue whose model workers are gone). */
+function notPickedUp(error: unknown): boolean {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  return cause instanceof TimeoutFailure && cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
 }
 
 /** Reads the activity failure: the adapter's ApplicationFailure, or a timeout (a model worker that died). */

@@ -21,6 +21,7 @@ import { sandboxCreationActivities, sandboxHostActivities } from './activity-pro
 import { handOffPatch, type EventJournal } from './event-journal.ts';
 import type { ThreadSandboxRequest } from './thread-messages.ts';
 import { serveThreadSandboxRequest, SharedSandboxClient } from './thread-sandbox.ts';
+import { placeSandbox } from './region-placement.ts';
 
 /** Repositories the sandbox could not fetch become the API's `repository_*_error` session errors. */
 export const repositoryErrorsPatch = 'repository-resource-errors';
@@ -38,6 +39,8 @@ export class SandboxLeaseManager {
   private readonly journal: EventJournal;
   lease: SandboxLease | undefined;
   lastSnapshotId: string | undefined;
+  /** The region this run started in (a session that moves region continues as new in the new one). */
+  readonly regionAtStart: string | undefined;
 
   constructor(
     input: SessionWorkflowInput,
@@ -50,6 +53,7 @@ export class SandboxLeaseManager {
     this.lease = lease;
     this.lastSnapshotId = lastSnapshotId;
     this.shared = input.thread ? new SharedSandboxClient(input.thread) : undefined;
+    this.regionAtStart = input.settings.region;
   }
 
   get state(): 'none' | 'running' | 'paused' | 'snapshotted' {
@@ -85,24 +89,39 @@ export class SandboxLeaseManager {
         this.reportLost(error);
       }
     }
-    const summary = this.lastSnapshotId ? 'restore sandbox from snapshot' : 'create sandbox';
-    const { unreachableCredentials, repositoryErrors, ...lease } = await sandboxCreationActivities(
-      this.input.settings,
-    ).createSandbox.executeWithOptions({ summary }, [
-      {
-        spec: this.input.environment.sandbox,
-        owner: this.owner,
-        snapshotId: this.lastSnapshotId,
-        packages: this.input.environment.packages,
-        // Only sessions whose agent has skills send them, so earlier histories' inputs are unchanged.
-        ...this.skillsToMount(),
-      },
-    ]);
+    const { unreachableCredentials, repositoryErrors, ...lease } = await this.create();
     // Only sandboxes with egress credentials report these, so histories from before them replay unchanged.
     for (const credential of unreachableCredentials ?? []) this.reportUnreachable(credential);
     this.reportRepositories(repositoryErrors);
     this.lease = lease;
     return this.lease;
+  }
+
+  /**
+   * Creates the sandbox, or restores it from the last snapshot. A session placed in a region checks its region first;
+   * a creation its region's sandbox workers never start (they are gone) is tried again after a new check.
+   */
+  private async create() {
+    const settings = this.input.settings;
+    for (let attempt = 1; ; attempt++) {
+      // Only sessions in a region wait here: others schedule the creation in the same activation as before.
+      if (settings.region !== undefined) await placeSandbox(settings, this.journal, this.lastSnapshotId !== undefined);
+      const summary = this.lastSnapshotId ? 'restore sandbox from snapshot' : 'create sandbox';
+      try {
+        return await sandboxCreationActivities(settings).createSandbox.executeWithOptions({ summary }, [
+          {
+            spec: this.input.environment.sandbox,
+            owner: this.owner,
+            snapshotId: this.lastSnapshotId,
+            packages: this.input.environment.packages,
+            // Only sessions whose agent has skills send them, so earlier histories' inputs are unchanged.
+            ...this.skillsToMount(),
+          },
+        ]);
+      } catch (error) {
+        if (settings.region === undefined || !isSandboxLost(error) || attempt >= 3) throw error;
+      }
+    }
   }
 
   private skillsToMount(): { skills?: SkillMount[] } {

@@ -1,17 +1,12 @@
 // Continue-as-new of a session run: when it is due, and the state the next run carries over (state, not history).
-import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, workflowInfo } from '@temporalio/workflow';
 import type { ModelUsage } from '../domain/model.ts';
-import type {
-  CarriedSessionState,
-  QueuedEvent,
-  SessionStats,
-  SessionWorkflowInput,
-  SubAgentResult,
-} from '../domain/session.ts';
+import type { CarriedSessionState, QueuedEvent, SessionStats, SessionWorkflowInput } from '../domain/session.ts';
 import type { ContextCompactor } from './compaction.ts';
 import type { EventIdMemory } from './event-id-memory.ts';
 import type { EventJournal } from './event-journal.ts';
 import type { McpSessionTools } from './mcp-session.ts';
+import { continueAsNewPlaced, regionQueueToMoveTo } from './region-placement.ts';
 import type { SandboxLeaseManager } from './sandbox-lease.ts';
 import type { SessionStatusTracker } from './session-status.ts';
 import type { SessionThreads } from './threads.ts';
@@ -33,9 +28,11 @@ export interface CarrySources {
   busy: () => boolean;
 }
 
-export function continueAsNewDue(input: SessionWorkflowInput, turnsThisRun: number): boolean {
+/** Due when Temporal suggests it, every N turns if so set, or once the session moved to another region. */
+export function continueAsNewDue(input: SessionWorkflowInput, turnsThisRun: number, regionAtStart?: string): boolean {
   const every = input.settings.continueAsNewEveryTurns;
-  return workflowInfo().continueAsNewSuggested || (every > 0 && turnsThisRun >= every);
+  const moved = regionQueueToMoveTo(input.settings, regionAtStart) !== undefined;
+  return moved || workflowInfo().continueAsNewSuggested || (every > 0 && turnsThisRun >= every);
 }
 
 /** Continue-as-new at a quiet point (idle, handlers done, journal flushed), carrying state, not history. */
@@ -60,9 +57,6 @@ export async function continueSessionAsNew(sources: CarrySources): Promise<void>
     ...(context.carried ? { context: context.carried } : {}),
     ...(threads.toCarry() ? { threads: threads.toCarry() } : {}),
   };
-  await continueAsNew<(input: SessionWorkflowInput) => Promise<SubAgentResult | undefined>>({
-    ...input,
-    initialEvents: undefined,
-    carried,
-  });
+  // A session that moved to another region goes on in that region's session queue (workflows/region-placement.ts).
+  await continueAsNewPlaced({ ...input, initialEvents: undefined, carried }, sources.sandbox.regionAtStart);
 }

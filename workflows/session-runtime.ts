@@ -179,7 +179,8 @@ export class SessionRuntime {
       this.status.idle(answer.stop);
       await this.sandbox.snapshotIfDirty();
       if (this.input.parent) return this.finishSubAgent(answer);
-      if (continueAsNewDue(this.input, this.turnsThisRun)) await continueSessionAsNew(this.carrySources());
+      if (continueAsNewDue(this.input, this.turnsThisRun, this.sandbox.regionAtStart))
+        await continueSessionAsNew(this.carrySources());
     }
   }
 

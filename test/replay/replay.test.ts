@@ -14,6 +14,7 @@ import { batchPerActivationPatch, handOffPatch } from '../../workflows/event-jou
 import { queueAtTurnStartPatch, validateRunnerInputPatch } from '../../workflows/runner-work.ts';
 import { repositoryErrorsPatch } from '../../workflows/sandbox-lease.ts';
 import { openAiAgentsHarnessPatch } from '../../workflows/openai-agents/selection.ts';
+import { regionPlacementPatch } from '../../workflows/region-placement.ts';
 import { validateToolInputPatch } from '../../workflows/tool-execution.ts';
 import { sharedThreadSandboxPatch } from '../../workflows/thread-sandbox.ts';
 import { historiesDir } from '../support/histories.ts';
@@ -70,6 +71,7 @@ describe('replay gate', () => {
       repositoryErrorsPatch,
       sharedThreadSandboxPatch,
       openAiAgentsHarnessPatch,
+      regionPlacementPatch,
     ]) {
       expect(files.filter((file) => patchesOf(file).includes(patch)).length, `after ${patch}`).toBeGreaterThan(0);
       expect(files.filter((file) => !patchesOf(file).includes(patch)).length, `before ${patch}`).toBeGreaterThan(0);

@@ -15,7 +15,7 @@ import {
   type SessionStateView,
   type SessionWorkflowInput,
 } from '../../domain/session.ts';
-import { taskQueues, withPrefix } from '../../domain/task-queues.ts';
+import { placedQueue, taskQueues } from '../../domain/task-queues.ts';
 import { readEvents } from '../../db/repositories/session-events.ts';
 import {
   sessionStateQuery,
@@ -85,7 +85,7 @@ export class WorkflowSession {
       settings: this.settings,
     };
     this.handle = await this.platform.client.workflow.start(sessionWorkflowType, {
-      taskQueue: withPrefix(this.settings.taskQueuePrefix, taskQueues.session),
+      taskQueue: placedQueue(this.settings, taskQueues.session),
       workflowId: sessionWorkflowId(this.sessionId),
       args: [input],
       memo: { title: input.title },
