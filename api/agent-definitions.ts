@@ -8,7 +8,7 @@ import type { AgentModel, AgentSnapshot, AgentTool, JsonObjectSchema, Permission
 import { type AgentDefinition, type AgentRecord, type StoredAgentTool } from '../db/repositories/agents.ts';
 import { invalidRequest, type ApiError } from './errors.ts';
 import { pinSkills, resolveSkills } from './agent-skills.ts';
-import { normalizeMultiagent, pinRoster } from './multiagent-config.ts';
+import { normalizeMultiagent, pinMultiagent } from './multiagent-config.ts';
 import type { AgentCreateBody, AgentToolBody, AgentUpdateBody } from './schemas/agents.ts';
 
 /** The 400 for the retired `sub_agent` tool, which says what to use instead. */
@@ -168,7 +168,9 @@ export async function applyUpdate(
     else next.limits = body.limits;
   }
   if (body.multiagent === null) delete next.multiagent;
-  else if (body.multiagent) next.multiagent = await normalizeMultiagent(pool, tenantId, body.multiagent);
+  else if (body.multiagent) {
+    next.multiagent = await normalizeMultiagent(pool, tenantId, body.multiagent, current.multiagent);
+  }
   if (body.harness !== undefined) {
     if (body.harness === null) delete next.harness;
     else next.harness = body.harness;
@@ -203,8 +205,10 @@ export async function pinAgent(
   };
   if (record.limits) snapshot.limits = record.limits;
   if (record.multiagent) {
-    const agents = await pinRoster(pool, tenantId, record, (target) => pinAgent(pool, tenantId, target, depth + 1));
-    snapshot.multiagent = { type: 'coordinator', agents };
+    const pinned = { ...record, multiagent: record.multiagent };
+    snapshot.multiagent = await pinMultiagent(pool, tenantId, pinned, (target) =>
+      pinAgent(pool, tenantId, target, depth + 1),
+    );
   }
   if (record.harness) snapshot.harness = record.harness;
   return snapshot;

@@ -127,10 +127,20 @@ export interface AgentSnapshot {
   harness?: AgentHarness;
 }
 
-/** A coordinator's roster as a session pins it: each entry the agent's pinned snapshot (`self` resolved). */
+/**
+ * A coordinator's roster as a session pins it: each entry the agent's pinned snapshot (`self` resolved). Either API
+ * form pins to this one (api/multiagent-config.ts); the optional members come from an advisor entry or from
+ * `multiagent_20261001`, and are absent in sessions pinned before them.
+ */
 export interface MultiagentSnapshot {
   type: 'coordinator';
   agents: AgentSnapshot[];
+  /** The model the primary thread may consult (`consult_advisor`, workflows/advisor.ts). */
+  advisor?: { model: string };
+  /** false: the agent may not spawn threads (`subagents` disabled): no `delegate` tool. */
+  subagents?: false;
+  /** false: the agent may not start workflow runs (`workflows` disabled). */
+  workflow_runs?: false;
 }
 
 export const defaultLimits = { max_turns: 50, max_output_tokens: 4096 } as const;

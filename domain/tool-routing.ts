@@ -5,6 +5,7 @@ import type { ToolSpec } from './model.ts';
 import { isSandboxToolName, sandboxToolNames, type SandboxToolName } from './sandbox.ts';
 import { sandboxTools } from './tools/sandbox-tools.ts';
 import type { McpToolEntry } from './tools/mcp-tools.ts';
+import { advisorToolDefinition, advisorToolName } from './tools/advisor-tool.ts';
 import { delegateToolDefinition, delegateToolName } from './tools/delegate-tool.ts';
 import { subAgentToolDefinition } from './tools/sub-agent-tool.ts';
 import { toolSpecOf, type ToolDefinition } from './tools/tool-definition.ts';
@@ -21,11 +22,17 @@ export type ToolRoute =
   | { kind: 'mcp'; entry: McpToolEntry; policy: PermissionPolicy['type'] }
   /** A coordinator's delegation to a session thread (workflows/threads.ts). */
   | { kind: 'thread'; policy: PermissionPolicy['type'] }
+  /** The primary thread's advisor, a side model call (workflows/advisor.ts). */
+  | { kind: 'advisor'; model: string; policy: PermissionPolicy['type'] }
   /** A coordinator's fan-out plan, run by the primary thread (workflows/workflow-runs.ts). */
   | { kind: 'workflow_run'; policy: PermissionPolicy['type'] }
   | { kind: 'unknown'; name: string };
 
 const allow = 'always_allow' as const;
+
+/** A coordinator delegates unless `subagents` is disabled or it has no agent to delegate to. */
+const delegationEnabled = (agent: AgentSnapshot): boolean =>
+  agent.multiagent !== undefined && agent.multiagent.subagents !== false && agent.multiagent.agents.length > 0;
 
 function enabledSandboxTools(tools: AgentTool[]): Map<SandboxToolName, PermissionPolicy['type']> {
   const enabled = new Map<SandboxToolName, PermissionPolicy['type']>();
@@ -56,7 +63,9 @@ export function routeTool(agent: AgentSnapshot, name: string, mcpTools: McpToolE
       return { kind: 'sub_agent', tool, policy: tool.permission_policy?.type ?? allow };
     }
   }
-  if (agent.multiagent && name === delegateToolName) return { kind: 'thread', policy: allow };
+  if (delegationEnabled(agent) && name === delegateToolName) return { kind: 'thread', policy: allow };
+  const advisor = agent.multiagent?.advisor;
+  if (advisor && name === advisorToolName) return { kind: 'advisor', model: advisor.model, policy: allow };
   if (workflowRunsEnabled(agent) && name === workflowRunToolName) return { kind: 'workflow_run', policy: allow };
   const mcp = mcpTools.find((entry) => entry.modelName === name);
   if (mcp) return { kind: 'mcp', entry: mcp, policy: mcp.policy };
@@ -73,6 +82,8 @@ export function toolDefinitionOf(route: ToolRoute): ToolDefinition | undefined {
       return sandboxTools[route.name];
     case 'sub_agent':
       return subAgentToolDefinition(route.tool);
+    case 'advisor':
+      return advisorToolDefinition(route.model);
     default:
       return undefined;
   }
@@ -92,7 +103,8 @@ export function toolSpecsFor(agent: AgentSnapshot): ToolSpec[] {
       specs.push(toolSpecOf(subAgentToolDefinition(tool)));
     }
   }
-  if (agent.multiagent) specs.push(toolSpecOf(delegateToolDefinition(agent)));
+  if (delegationEnabled(agent)) specs.push(toolSpecOf(delegateToolDefinition(agent)));
+  if (agent.multiagent?.advisor) specs.push(toolSpecOf(advisorToolDefinition(agent.multiagent.advisor.model)));
   if (workflowRunsEnabled(agent)) specs.push(toolSpecOf(workflowRunToolDefinition(agent)));
   return specs;
 }

@@ -14,5 +14,9 @@ export const maxWorkflowRunTimeoutSeconds = 6 * 3600;
 export const defaultPhaseRetries = 1;
 export const maxPhaseRetries = 5;
 
-/** Whether an agent may start workflow runs: a coordinator may, with its roster as the plan's agents. */
-export const workflowRunsEnabled = (agent: AgentSnapshot): boolean => agent.multiagent !== undefined;
+/**
+ * Whether an agent may start workflow runs: a coordinator may, with its roster as the plan's agents — unless
+ * `multiagent_20261001` disabled `workflows`, or it has only an advisor.
+ */
+export const workflowRunsEnabled = (agent: AgentSnapshot): boolean =>
+  agent.multiagent !== undefined && agent.multiagent.workflow_runs !== false && agent.multiagent.agents.length > 0;

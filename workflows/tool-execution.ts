@@ -13,6 +13,7 @@ import { sessionWorkflowType, type SessionWorkflowInput, type SubAgentResult } f
 import { toolDefinitionOf, type ToolRoute } from '../domain/tool-routing.ts';
 import { checkToolInput } from '../domain/tools/tool-definition.ts';
 import { backendToolActivity } from './activity-proxies.ts';
+import { consultAdvisor } from './advisor.ts';
 import type { SandboxLeaseManager } from './sandbox-lease.ts';
 import type { SessionThreads } from './threads.ts';
 
@@ -61,6 +62,8 @@ export async function executeTool(
       }
       case 'thread':
         return await threads.delegate(call);
+      case 'advisor':
+        return await consultAdvisor(call, route.model, session);
       case 'sub_agent': {
         const result = await runSubAgent(route.tool, call, session);
         return { content: result.text, isError: result.isError };

@@ -1,17 +1,21 @@
 // Model calls beside the agent's turn, each with a context of its own: the outcome grader (judges the work since a
-// `user.define_outcome` against its rubric) and the context summariser (compaction: summarises older events into a
-// stored summary that later requests carry instead). Both read the event log; neither streams deltas.
+// `user.define_outcome` against its rubric), the context summariser (compaction: summarises older events into a
+// stored summary that later requests carry instead) — both read the event log — and the advisor (answers the primary
+// thread's question, which is all it sees). None streams deltas.
 import type pg from 'pg';
 import { readContextSummary, saveContextSummary } from '../../db/repositories/context-summaries.ts';
 import { readEvents } from '../../db/repositories/session-events.ts';
 import { chooseCut, estimateTokens, summariserSystemPrompt } from '../../domain/compaction.ts';
 import type {
+  ConsultAdvisorInput,
+  ConsultAdvisorResult,
   CompactContextInput,
   CompactContextResult,
   EvaluateOutcomeInput,
   EvaluateOutcomeResult,
 } from '../../domain/contracts/model-activity.ts';
 import type { ModelResponse } from '../../domain/model.ts';
+import { advisorSystemPrompt } from '../../domain/tools/advisor-tool.ts';
 import { graderPrompt, graderSystemPrompt, readVerdict, verdictTool, verdictToolName } from '../../domain/outcomes.ts';
 import { buildTranscript, summaryPreamble, transcriptText } from '../../domain/transcript.ts';
 import type { CallProvider } from './provider-call.ts';
@@ -47,6 +51,18 @@ export function createSideCallActivities(pool: pg.Pool, callProvider: CallProvid
       const call = response.content.find((block) => block.type === 'tool_use' && block.name === verdictToolName);
       const verdict = readVerdict(call?.type === 'tool_use' ? call.input : undefined, textOf(response));
       return { ...verdict, usage: response.usage };
+    },
+
+    /** The advisor: its own request, the question as the only message. */
+    async consultAdvisor(input: ConsultAdvisorInput): Promise<ConsultAdvisorResult> {
+      const response = await callProvider({
+        ...input,
+        entryKey: `advisor:${input.toolUseId}`,
+        system: advisorSystemPrompt,
+        messages: [{ role: 'user', content: [{ type: 'text', text: input.question }] }],
+        tools: [],
+      });
+      return { text: textOf(response).trim() || '(the advisor gave no answer)', usage: response.usage };
     },
 
     /** The summariser: the events before the cut (and the summary before them) become one new stored summary. */

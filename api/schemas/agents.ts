@@ -136,12 +136,43 @@ const skillSchema = z.object({
   version: z.string().nullish(),
 });
 
-/** Anthropic's coordinator topology: 1–20 roster entries (an agent id, a versioned reference, or `self`). */
-const rosterEntrySchema = z.union([agentReferenceSchema, z.object({ type: z.literal('self') })]);
-export const multiagentSchema = z.object({
+/** Anthropic's coordinator topology: 1–20 roster entries (an agent id, a versioned reference, `self`, an advisor). */
+const selfSchema = z.object({ type: z.literal('self') });
+const advisorModel = z.string().min(1).max(256);
+const rosterEntrySchema = z.union([
+  agentReferenceSchema,
+  selfSchema,
+  z.object({ type: z.literal('advisor'), model: advisorModel }),
+]);
+const coordinatorSchema = z.object({
   type: z.literal('coordinator'),
   agents: z.array(rosterEntrySchema).min(1).max(20),
 });
+
+/** Anthropic's `multiagent_20261001`: advisor, subagents and workflows, each enabled or disabled on its own. */
+const disabledSchema = z.object({ type: z.literal('disabled') });
+const memberSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('enabled'),
+    inline_agents: z.object({ type: z.enum(['enabled', 'disabled']) }).nullish(),
+    predefined_agents: z
+      .array(z.union([agentReferenceSchema, selfSchema]))
+      .max(20)
+      .nullish(),
+  }),
+  disabledSchema,
+]);
+const multiagent20261001Schema = z.object({
+  type: z.literal('multiagent_20261001'),
+  advisor: z
+    .discriminatedUnion('type', [z.object({ type: z.literal('enabled'), model: advisorModel }), disabledSchema])
+    .nullish(),
+  subagents: memberSchema.nullish(),
+  workflows: memberSchema.nullish(),
+});
+
+export const multiagentSchema = z.discriminatedUnion('type', [coordinatorSchema, multiagent20261001Schema]);
+export type MultiagentMemberBody = z.infer<typeof memberSchema>;
 
 export const agentCreateSchema = z.object({
   name: z.string().min(1).max(256),
@@ -201,10 +232,22 @@ export const agentSnapshotFields = {
   skills: z.array(z.unknown()),
   limits: limitsSchema.optional(),
   multiagent: z
-    .object({ type: z.literal('coordinator'), agents: z.array(z.unknown()) })
+    .union([
+      z.object({
+        type: z.literal('coordinator'),
+        agents: z.array(z.unknown()),
+        advisor: z.object({ model: z.string() }).optional(),
+        subagents: z.literal(false).optional(),
+        workflow_runs: z.literal(false).optional(),
+      }),
+      z.looseObject({ type: z.literal('multiagent_20261001') }),
+    ])
     .nullable()
     .optional()
-    .describe('The coordinator roster: versioned agent references (on a session: the pinned agents)'),
+    .describe(
+      'coordinator (a roster of versioned agent references and an advisor) or multiagent_20261001 (advisor, ' +
+        'subagents, workflows); on a session: the coordinator form with every agent pinned',
+    ),
   harness: harnessSchema.optional(),
 };
 

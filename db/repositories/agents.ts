@@ -31,10 +31,23 @@ export interface SubAgentToolReference {
 export type StoredAgentTool = AgentToolset | McpToolset | CustomTool | BackendTool | SubAgentToolReference;
 
 /** A coordinator's roster as stored: versioned references (resolved at creation) and at most one `self`. */
-export interface StoredMultiagent {
-  type: 'coordinator';
-  agents: ({ type: 'agent'; id: string; version: number } | { type: 'self' })[];
-}
+/** A roster agent as stored: resolved to a version, or `self`. */
+export type StoredRosterAgent = { type: 'agent'; id: string; version: number } | { type: 'self' };
+
+/** One member of the `multiagent_20261001` form, resolved (defaults filled). */
+export type StoredMultiagentMember =
+  | { type: 'disabled' }
+  | { type: 'enabled'; inline_agents: { type: 'enabled' | 'disabled' }; predefined_agents: StoredRosterAgent[] };
+
+/** The agent's `multiagent` config as stored and returned: either of the API's two forms, resolved. */
+export type StoredMultiagent =
+  | { type: 'coordinator'; agents: (StoredRosterAgent | { type: 'advisor'; model: string })[] }
+  | {
+      type: 'multiagent_20261001';
+      advisor: { type: 'disabled' } | { type: 'enabled'; model: string };
+      subagents: StoredMultiagentMember;
+      workflows: StoredMultiagentMember;
+    };
 
 export interface AgentDefinition {
   name: string;

@@ -41,6 +41,18 @@ interface SideCallInput {
   maxOutputTokens: number;
 }
 
+/** The advisor's call (workflows/advisor.ts): the primary thread's question, answered by the advisor model. */
+export interface ConsultAdvisorInput extends SideCallInput {
+  question: string;
+  /** The `consult_advisor` tool use's id (the usage-ledger key). */
+  toolUseId: string;
+}
+
+export interface ConsultAdvisorResult {
+  text: string;
+  usage: ModelUsage;
+}
+
 /** The outcome grader's call: the work from the `user.define_outcome` event (at `outcomeSeq`) through `throughSeq`. */
 export interface EvaluateOutcomeInput extends SideCallInput {
   outcomeSeq: number;

@@ -1,9 +1,13 @@
-// The agent's multiagent configuration through the official SDK: the retired `sub_agent` tool is refused (on create,
-// on update, and when a session would pin an agent stored with one before it was retired).
+// The agent's multiagent configuration through the official SDK: the coordinator roster with an advisor, the
+// multiagent_20261001 form (resolved, merged on update, inline agents refused) and the advisor consulted by the
+// primary thread; the retired `sub_agent` tool is refused (on create, on update, and when a session would pin an agent
+// stored with one before it was retired).
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAgent } from '../../db/repositories/agents.ts';
-import { startApiHarness, type ApiHarness } from '../support/api-harness.ts';
+import { sessionWorkflowId } from '../../domain/ids.ts';
+import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
+import { recordHistory } from '../support/histories.ts';
 
 let harness: ApiHarness;
 let client: Anthropic;
@@ -41,4 +45,122 @@ it('refuses the retired sub_agent tool with a 400 that names multiagent', async 
   const environment = await client.beta.environments.create({ name: `env-${harness.platform.prefix}` });
   const session = client.beta.sessions.create({ agent: legacy.id, environment_id: environment.id });
   await expect(session).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/multiagent/) });
+});
+
+it('accepts an advisor in a coordinator roster, at most one, in its place', async () => {
+  const helper = await client.beta.agents.create({ name: 'helper', model: model('helper') });
+  const lead = await client.beta.agents.create({
+    name: 'lead',
+    model: model('lead'),
+    multiagent: { type: 'coordinator', agents: [{ type: 'advisor', model: model('advisor') }, helper.id] },
+  });
+  expect(lead.multiagent).toEqual({
+    type: 'coordinator',
+    agents: [
+      { type: 'advisor', model: model('advisor') },
+      { type: 'agent', id: helper.id, version: 1 },
+    ],
+  });
+  const twoAdvisors = client.beta.agents.create({
+    name: 'two',
+    model: model('two'),
+    multiagent: {
+      type: 'coordinator',
+      agents: [
+        { type: 'advisor', model: 'a' },
+        { type: 'advisor', model: 'b' },
+      ],
+    },
+  });
+  await expect(twoAdvisors).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/one advisor/) });
+});
+
+it('accepts multiagent_20261001, resolved and merged on update; refuses inline agents with a 400', async () => {
+  const helper = await client.beta.agents.create({ name: 'helper', model: model('helper2') });
+  const agent = await client.beta.agents.create({
+    name: 'modern',
+    model: model('modern'),
+    multiagent: {
+      type: 'multiagent_20261001',
+      advisor: { type: 'enabled', model: model('advisor') },
+      subagents: { type: 'enabled', predefined_agents: [helper.id] },
+    },
+  });
+  expect(agent.multiagent).toEqual({
+    type: 'multiagent_20261001',
+    advisor: { type: 'enabled', model: model('advisor') },
+    subagents: {
+      type: 'enabled',
+      inline_agents: { type: 'disabled' },
+      predefined_agents: [{ type: 'agent', id: helper.id, version: 1 }],
+    },
+    workflows: { type: 'enabled', inline_agents: { type: 'disabled' }, predefined_agents: [] },
+  });
+  // An update merges level by level: only the advisor changes.
+  const updated = await client.beta.agents.update(agent.id, {
+    version: 1,
+    multiagent: { type: 'multiagent_20261001', advisor: { type: 'disabled' }, workflows: { type: 'disabled' } },
+  });
+  expect(updated.multiagent).toEqual({
+    type: 'multiagent_20261001',
+    advisor: { type: 'disabled' },
+    subagents: {
+      type: 'enabled',
+      inline_agents: { type: 'disabled' },
+      predefined_agents: [{ type: 'agent', id: helper.id, version: 1 }],
+    },
+    workflows: { type: 'disabled' },
+  });
+  const inline = client.beta.agents.create({
+    name: 'inline',
+    model: model('inline'),
+    multiagent: { type: 'multiagent_20261001', subagents: { type: 'enabled', inline_agents: { type: 'enabled' } } },
+  });
+  await expect(inline).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/inline agents/) });
+  const empty = client.beta.agents.create({
+    name: 'empty',
+    model: model('empty'),
+    multiagent: { type: 'multiagent_20261001', subagents: { type: 'enabled', inline_agents: { type: 'disabled' } } },
+  });
+  await expect(empty).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/at least one agent/) });
+});
+
+it('lets the primary thread consult its advisor: a side call to the advisor model, its answer the tool result', async () => {
+  const fake = harness.platform.fakeModel;
+  const agent = await client.beta.agents.create({
+    name: 'advised',
+    model: model('advised'),
+    multiagent: {
+      type: 'multiagent_20261001',
+      advisor: { type: 'enabled', model: model('oracle') },
+      subagents: { type: 'disabled' },
+      workflows: { type: 'disabled' },
+    },
+  });
+  fake.setScript(model('advised'), [
+    { toolCalls: [{ name: 'consult_advisor', input: { question: 'Plan A or plan B for the migration?' } }] },
+    { text: 'Going with plan B.' },
+  ]);
+  fake.setScript(model('oracle'), [{ text: 'Plan B: it keeps the old histories replaying.' }]);
+  const environment = await client.beta.environments.create({ name: `advisor-${harness.platform.prefix}` });
+  const session = await client.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+  expect(session.agent.multiagent).toMatchObject({ type: 'coordinator', advisor: { model: model('oracle') } });
+  await client.beta.sessions.events.send(session.id, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'Which plan?' }] }],
+  });
+  const events = await eventually(async () => {
+    const listed: Record<string, unknown>[] = [];
+    for await (const event of client.beta.sessions.events.list(session.id)) listed.push({ ...event });
+    return listed.some((event) => event.type === 'session.status_idle') ? listed : undefined;
+  });
+  const result = events.find((event) => event.type === 'agent.tool_result');
+  expect(JSON.stringify(result?.content)).toContain('Plan B: it keeps the old histories replaying.');
+  expect(result?.is_error).toBeFalsy();
+  const [advisorRequest] = fake.requests(model('oracle'));
+  expect(JSON.stringify(advisorRequest?.body.messages)).toContain('Plan A or plan B for the migration?');
+  // Subagents and workflows disabled: the advisor is the only platform tool offered.
+  const offered = (fake.requests(model('advised'))[0]?.body.tools ?? []) as { name: string }[];
+  expect(offered.map((tool) => tool.name)).toEqual(['consult_advisor']);
+  await client.beta.sessions.archive(session.id);
+  await recordHistory(harness.platform.client, sessionWorkflowId(session.id), 'advisor-consulted');
 });
