@@ -3,12 +3,14 @@
 // core package is in the bundle; three things adapt it to the workflow sandbox, which is a bare V8 context:
 // - its one dynamic import (the sandbox-agent runtime, unused here) is bundled eagerly: a split chunk cannot load;
 // - its runtime shims (`@openai/agents-core/_shims`) are replaced by workflow-safe ones (seeded ids, no EventTarget);
-// - `structuredClone`, which the sandbox lacks, is provided to the bundle's modules from the same shim file.
+// - `structuredClone`, `AbortController` and `AbortSignal`, which the sandbox lacks, are provided to the bundle's
+//   modules (workflows/openai-agents/runtime-shims.ts, abort-signals.ts) — free names bound at bundle time, not globals.
 import { fileURLToPath } from 'node:url';
 import type { BundleOptions } from '@temporalio/worker';
 import webpack from 'webpack';
 
 const workflowShims = fileURLToPath(new URL('../workflows/openai-agents/runtime-shims.ts', import.meta.url));
+const abortSignals = fileURLToPath(new URL('../workflows/openai-agents/abort-signals.ts', import.meta.url));
 
 type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
 
@@ -27,7 +29,11 @@ export function platformWebpackConfig(config: WebpackConfig): WebpackConfig {
     },
     plugins: [
       ...(config.plugins ?? []),
-      new webpack.ProvidePlugin({ structuredClone: [workflowShims, 'structuredClone'] }),
+      new webpack.ProvidePlugin({
+        structuredClone: [workflowShims, 'structuredClone'],
+        AbortController: [abortSignals, 'AbortController'],
+        AbortSignal: [abortSignals, 'AbortSignal'],
+      }),
     ],
   };
 }

@@ -41,9 +41,10 @@ const harnesses: HarnessRow[] = [
 let harness: ApiHarness;
 let client: Anthropic;
 const sequences = new Map<string, string[]>();
+const approvalSequences = new Map<string, string[]>();
 
 beforeAll(async () => {
-  harness = await startApiHarness('harness-conformance', { workers: ['session', 'model', 'sandbox'] });
+  harness = await startApiHarness('harness-conformance', { workers: ['session', 'model', 'sandbox', 'backend'] });
   client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 0 });
 }, 180_000);
 afterAll(async () => {
@@ -73,6 +74,25 @@ async function untilIdle(sessionId: string, n: number): Promise<BetaManagedAgent
   );
 }
 
+/** An agent with the row's harness, its environment and a session; `say` sends a user message. */
+async function openSession(row: HarnessRow, model: string, tools: AgentCreateParams['tools']) {
+  const params: AgentCreateParams = {
+    name: `conformance ${row.name}`,
+    model: { id: model, provider: 'openai-chat' } as unknown as AgentCreateParams['model'],
+    tools,
+  };
+  const agent = await client.beta.agents.create(
+    (row.harness ? { ...params, harness: row.harness } : params) as AgentCreateParams,
+  );
+  const environment = await client.beta.environments.create({ name: `conformance ${row.name} ${agent.id}` });
+  const session = await client.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+  const say = (text: string) =>
+    client.beta.sessions.events.send(session.id, {
+      events: [{ type: 'user.message', content: [{ type: 'text', text }] }],
+    });
+  return { session, say };
+}
+
 async function runConversation(row: HarnessRow): Promise<string[]> {
   const model = `${harness.platform.prefix}-${row.name}-conformance`;
   const hold = `${model}-hold`;
@@ -85,28 +105,15 @@ async function runConversation(row: HarnessRow): Promise<string[]> {
     { text: 'It is sunny in Paris.' },
     { text: 'A very long answer that the user will interrupt', chunkSize: 5, holdAfterFirstChunk: hold },
   ]);
-  const params: AgentCreateParams = {
-    name: `conformance ${row.name}`,
-    model: { id: model, provider: 'openai-chat' } as unknown as AgentCreateParams['model'],
-    tools: [
-      { type: 'agent_toolset_20260401', configs: [{ name: 'write', permission_policy: { type: 'always_ask' } }] },
-      {
-        type: 'custom',
-        name: 'get_weather',
-        description: 'The weather in a city',
-        input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-      },
-    ],
-  };
-  const agent = await client.beta.agents.create(
-    (row.harness ? { ...params, harness: row.harness } : params) as AgentCreateParams,
-  );
-  const environment = await client.beta.environments.create({ name: `conformance ${row.name} ${agent.id}` });
-  const session = await client.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
-  const say = (text: string) =>
-    client.beta.sessions.events.send(session.id, {
-      events: [{ type: 'user.message', content: [{ type: 'text', text }] }],
-    });
+  const { session, say } = await openSession(row, model, [
+    { type: 'agent_toolset_20260401', configs: [{ name: 'write', permission_policy: { type: 'always_ask' } }] },
+    {
+      type: 'custom',
+      name: 'get_weather',
+      description: 'The weather in a city',
+      input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+    },
+  ]);
 
   // 1. A bash call in the sandbox.
   await say('Run the check.');
@@ -168,6 +175,77 @@ async function runConversation(row: HarnessRow): Promise<string[]> {
   return events.map(kindOf);
 }
 
+const orderSchema = { type: 'object' as const, properties: { order_id: { type: 'string' } }, required: ['order_id'] };
+
+/**
+ * Approvals in depth: one step with an allowed backend call and two always_ask calls (one allowed, one denied with a
+ * message, answered one at a time), then an interrupt while a confirmation is awaited, then a normal turn.
+ */
+async function runApprovals(row: HarnessRow): Promise<string[]> {
+  const model = `${harness.platform.prefix}-${row.name}-approvals`;
+  harness.platform.fakeModel.setScript(model, [
+    {
+      text: 'Checking the order.',
+      toolCalls: [
+        { name: 'lookup_order', input: { order_id: 'A-1' } },
+        { name: 'write', input: { path: 'refund.txt', content: 'A-1' } },
+        { name: 'refund_order', input: { order_id: 'A-1' } },
+      ],
+    },
+    { text: 'Refunded, not written.' },
+    { toolCalls: [{ name: 'write', input: { path: 'later.txt', content: 'x' } }] },
+    { text: 'Still here.' },
+  ]);
+  const backend = (name: string, activity: string, ask: boolean) => ({
+    type: 'backend',
+    name,
+    description: `${name} of an order`,
+    input_schema: orderSchema,
+    task_queue: harness.platform.backendQueue,
+    activity,
+    ...(ask ? { permission_policy: { type: 'always_ask' } } : {}),
+  });
+  const tools = [
+    { type: 'agent_toolset_20260401', configs: [{ name: 'write', permission_policy: { type: 'always_ask' } }] },
+    backend('lookup_order', 'lookupOrder', false),
+    backend('refund_order', 'refundOrder', true),
+  ] as unknown as AgentCreateParams['tools'];
+  const { session, say } = await openSession(row, model, tools);
+  const confirm = (toolUseId: string, result: 'allow' | 'deny', message?: string) =>
+    client.beta.sessions.events.send(session.id, {
+      events: [
+        {
+          type: 'user.tool_confirmation',
+          tool_use_id: toolUseId,
+          result,
+          ...(message ? { deny_message: message } : {}),
+        },
+      ],
+    });
+
+  await say('Refund order A-1.');
+  let events = await untilIdle(session.id, 1);
+  const asks = events.filter((event) => event.type === 'agent.tool_use' && event.evaluated_permission === 'ask');
+  expect(asks.map((event) => (event.type === 'agent.tool_use' ? event.name : ''))).toEqual(['write', 'refund_order']);
+  await confirm(asks[1]!.id, 'allow');
+  await untilIdle(session.id, 2); // the other call is announced again
+  await confirm(asks[0]!.id, 'deny', 'Not now.');
+  events = await untilIdle(session.id, 3);
+  const denied = events.find((event) => event.type === 'agent.tool_result' && event.tool_use_id === asks[0]!.id);
+  expect(JSON.stringify(denied)).toContain('Not now.');
+
+  await say('Write another note.');
+  await untilIdle(session.id, 4);
+  await client.beta.sessions.events.send(session.id, { events: [{ type: 'user.interrupt' }] });
+  await untilIdle(session.id, 5);
+  await say('Are you there?');
+  events = await untilIdle(session.id, 6);
+  expect(JSON.stringify(events.at(-2))).toContain('Still here.');
+  if (row.history)
+    await recordHistory(harness.platform.client, sessionWorkflowId(session.id), `${row.history}-approvals`);
+  return events.map(kindOf);
+}
+
 describe.each(harnesses)('the conformance conversation on the $name harness', (row) => {
   it.skipIf(row.skip !== undefined)(
     `runs${row.skip ? ` (skipped: ${row.skip})` : ''}`,
@@ -175,6 +253,17 @@ describe.each(harnesses)('the conformance conversation on the $name harness', (r
       const sequence = await runConversation(row);
       sequences.set(row.name, sequence);
       const reference = sequences.get('native');
+      if (row.name !== 'native' && reference) expect(sequence).toEqual(reference);
+    },
+    300_000,
+  );
+
+  it.skipIf(row.skip !== undefined)(
+    'runs the approvals conversation',
+    async () => {
+      const sequence = await runApprovals(row);
+      approvalSequences.set(row.name, sequence);
+      const reference = approvalSequences.get('native');
       if (row.name !== 'native' && reference) expect(sequence).toEqual(reference);
     },
     300_000,
