@@ -3,7 +3,8 @@
 import type pg from 'pg';
 import type { AgentRecord } from '../db/repositories/agents.ts';
 import type { EnvironmentRecord } from '../db/repositories/environments.ts';
-import type { PlatformConfig } from '../domain/config.ts';
+import { modelGatewayUrl, type PlatformConfig } from '../domain/config.ts';
+import type { EgressPolicy } from '../domain/egress.ts';
 import type { UserEvent } from '../domain/events.ts';
 import { defaultSandboxSpec, type SandboxSpec } from '../domain/sandbox.ts';
 import { egressPolicyOf, sandboxNetwork } from './egress-policy.ts';
@@ -23,11 +24,23 @@ interface SandboxExtension {
   env?: Record<string, string>;
 }
 
+const withHosts = (policy: EgressPolicy, hosts: string[]): EgressPolicy =>
+  hosts.length === 0 ? policy : { ...policy, allowedHosts: [...policy.allowedHosts, ...hosts] };
+
+/** The model gateway's host, which a Claude Agent SDK harness's sandbox must reach through its egress proxy. */
+function harnessHostsOf(agent: AgentRecord, config: PlatformConfig): string[] {
+  const gateway = modelGatewayUrl(config);
+  if (agent.harness?.type !== 'claude_agent_sdk' || !gateway) return [];
+  return [new URL(gateway).hostname.replace(/^\[|\]$/g, '')];
+}
+
 export function environmentSnapshot(
   environment: EnvironmentRecord,
   config: PlatformConfig,
   vaultIds: string[] = [],
   mcpServers: unknown[] = [],
+  /** Hosts the session's harness needs besides the environment's (the model gateway's, for claude_agent_sdk). */
+  harnessHosts: string[] = [],
 ): EnvironmentSnapshot {
   const base = defaultSandboxSpec(config.AGENTS_SANDBOX_IMAGE);
   const extension = (environment.config.sandbox ?? {}) as SandboxExtension;
@@ -36,7 +49,7 @@ export function environmentSnapshot(
     memoryMb: extension.memory_mb ?? base.memoryMb,
     cpus: extension.cpus ?? base.cpus,
     pidsLimit: extension.pids_limit ?? base.pidsLimit,
-    ...sandboxNetwork(egressPolicyOf(environment.config.networking, mcpServers), vaultIds),
+    ...sandboxNetwork(withHosts(egressPolicyOf(environment.config.networking, mcpServers), harnessHosts), vaultIds),
     env: extension.env ?? base.env,
   };
   const packages = environment.config.packages as EnvironmentPackages | undefined;
@@ -75,6 +88,7 @@ export async function buildSessionInput(options: {
       options.config,
       options.vaultIds,
       options.agent.mcp_servers ?? [],
+      harnessHostsOf(options.agent, options.config),
     ),
     vaultIds: options.vaultIds,
     settings: options.settings,

@@ -106,7 +106,11 @@ export interface AgentLimits {
  * with the OpenAI Agents SDK's Runner in the session workflow (README, *Harnesses*).
  */
 export type AgentHarness =
-  { type: 'native' } | { type: 'code'; name: string; task_queue: string } | { type: 'openai_agents' };
+  | { type: 'native' }
+  | { type: 'code'; name: string; task_queue: string }
+  | { type: 'openai_agents' }
+  /** Claude Code, driven by the Claude Agent SDK, inside the session's sandbox (workflows/claude-harness.ts). */
+  | { type: 'claude_agent_sdk' };
 
 export interface AgentSnapshot {
   id: string;

@@ -309,3 +309,10 @@ export const limitDefaults = (config: PlatformConfig) => ({
   },
   key: { requests_per_second: config.AGENTS_KEY_REQUESTS_PER_SECOND },
 });
+
+/** The model gateway as sandboxes reach it (README "Model gateway"), or undefined when there is none. */
+export function modelGatewayUrl(config: PlatformConfig): string | undefined {
+  if (config.AGENTS_MODEL_GATEWAY_URL) return config.AGENTS_MODEL_GATEWAY_URL;
+  const port = config.AGENTS_MODEL_GATEWAY_PORT;
+  return port === undefined ? undefined : `http://${config.AGENTS_MODEL_GATEWAY_HOST}:${port}`;
+}

@@ -12,6 +12,8 @@ import DockerClient from 'dockerode';
 import type pg from 'pg';
 import { createSandboxActivities, type RepositoryDeps } from '../activities/sandbox/activities.ts';
 import { DockerSandbox } from '../activities/sandbox/docker-sandbox.ts';
+import { createClaudeHarnessActivities } from '../activities/sandbox/claude-harness/activities.ts';
+import { claudeRuntimeMount, hostClaudeRuntimeDir } from '../activities/sandbox/claude-harness/runtime.ts';
 import { EgressGateway, type EgressGatewayOptions } from '../activities/sandbox/egress/gateway.ts';
 import { tenantLiveSandboxLimit, type LiveSandboxLimit } from '../activities/sandbox/sandbox-quota.ts';
 import { vaultSecretBox } from '../db/repositories/secret-box.ts';
@@ -19,6 +21,7 @@ import { UrlGuard } from '../net/url-guard.ts';
 import { RedactedMemorySweeper } from '../activities/sandbox/memory-redaction.ts';
 import { SandboxReaper, temporalSessionGoneCheck } from '../activities/sandbox/reaper.ts';
 import { removeStalePoolContainers, WarmPool } from '../activities/sandbox/warm-pool.ts';
+import { modelGatewayUrl } from '../domain/config.ts';
 import { defaultSandboxSpec, hostLabel, type SandboxSpec } from '../domain/sandbox.ts';
 import { regionQueue, sandboxHostQueue, taskQueues, withPrefix } from '../domain/task-queues.ts';
 import { bootstrapWorkerProcess, isMainModule, runUntilSignalled } from './bootstrap.ts';
@@ -50,6 +53,8 @@ export interface SandboxWorkerOptions {
   agentRoot?: string | null;
   /** Cloning github_repository resources on this host (activities/sandbox/repository-clone.ts). */
   repositories?: RepositoryDeps;
+  /** Runs Claude Agent SDK harness sessions here (activities/sandbox/claude-harness/): the gateway's address. */
+  claudeHarness?: { gatewayUrl: string };
 }
 
 export interface SandboxHostOptions extends SandboxWorkerOptions {
@@ -81,7 +86,17 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
     options.log?.warn({ err: error instanceof Error ? error.message : String(error) }, what);
   const egress = options.egress ? await startEgress(options, reportError) : undefined;
   // Pools and reaper see only this host's containers (the host label is among the sandbox's extra labels).
-  const sandbox = new DockerSandbox(options.docker, { extraLabels, egress, agentRoot: options.agentRoot });
+  const claude = options.claudeHarness
+    ? createClaudeHarnessActivities({ docker: options.docker, pool: options.pool, egress, ...options.claudeHarness })
+    : undefined;
+  const claudeRuntime = claude ? hostClaudeRuntimeDir() : undefined;
+  const runtimeMounts = claudeRuntime ? [claudeRuntimeMount(claudeRuntime)] : undefined;
+  const sandbox = new DockerSandbox(options.docker, {
+    extraLabels,
+    egress,
+    agentRoot: options.agentRoot,
+    runtimeMounts,
+  });
   const warmPools = (options.warmPools ?? [])
     .filter((pool) => pool.min > 0)
     .map(
@@ -123,11 +138,12 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
     agentRoot: options.agentRoot,
     repositories: options.repositories,
     liveSandboxLimit: options.liveSandboxLimit,
+    runtimeMounts,
   });
   const common = {
     connection: options.connection,
     namespace: options.namespace ?? 'default',
-    activities,
+    activities: claude ? withClaudeHarness(activities, claude) : activities,
     dataConverter: options.dataConverter,
     maxConcurrentActivityTaskExecutions: options.maxConcurrency ?? 20,
     plugins: options.plugins,
@@ -191,6 +207,21 @@ async function startEgress(
   }
 }
 
+/** The sandbox activities plus the harness's; removing a session's sandbox also ends its Claude Code and tokens. */
+function withClaudeHarness(
+  activities: ReturnType<typeof createSandboxActivities>,
+  claude: ReturnType<typeof createClaudeHarnessActivities>,
+) {
+  return {
+    ...activities,
+    ...claude.activities,
+    async destroySandbox(input: Parameters<typeof activities.destroySandbox>[0]) {
+      await claude.releaseClaudeSession(input.owner.sessionId);
+      return activities.destroySandbox(input);
+    },
+  };
+}
+
 /** Two workers sharing one set of activities: the shared creation queue and this host's queue (no pools, no reaper). */
 export async function createSandboxWorkers(options: SandboxWorkerOptions): Promise<Worker[]> {
   return (await createSandboxHost(options)).workers;
@@ -221,6 +252,7 @@ if (isMainModule(import.meta.url)) {
     agentRoot: config.AGENTS_SANDBOX_AGENT_DIR === 'off' ? null : config.AGENTS_SANDBOX_AGENT_DIR,
     repositories: { secretBox, urlGuard, allowedHosts: config.AGENTS_REPOSITORY_HOSTS },
     liveSandboxLimit: tenantLiveSandboxLimit(deps.pool, config),
+    ...(modelGatewayUrl(config) ? { claudeHarness: { gatewayUrl: modelGatewayUrl(config)! } } : {}),
     egress: {
       secretBox,
       socketDir: config.AGENTS_EGRESS_SOCKET_DIR,

@@ -4,6 +4,7 @@
 // loses its lease and the item goes to the next poll. An `always_ask` call first waits for the user's confirmation,
 // which the runner also reads before it runs the call.
 import { patched } from '@temporalio/workflow';
+import type { UserEvent } from '../domain/events.ts';
 import type { PendingAction, SessionWorkflowInput } from '../domain/session.ts';
 import { isSandboxToolName } from '../domain/sandbox.ts';
 import { checkToolInput } from '../domain/tools/tool-definition.ts';
@@ -12,7 +13,16 @@ import { workQueueActivities } from './activity-proxies.ts';
 import type { EventJournal } from './event-journal.ts';
 import type { ToolCall } from './tool-execution.ts';
 
-export type Resolution = { allow: boolean; denyMessage?: string } | { custom: true };
+export type Resolution = { allow: boolean; denyMessage?: string } | { custom: true; text: string; isError: boolean };
+
+/** What an answer resolves a pending action with (a custom tool's result keeps its text for in-sandbox harnesses). */
+export function resolutionOf(event: UserEvent): Resolution {
+  if (event.type === 'user.tool_confirmation')
+    return { allow: event.result === 'allow', denyMessage: event.deny_message };
+  const content = 'content' in event && Array.isArray(event.content) ? event.content : [];
+  const text = content.map((block) => (block.type === 'text' ? block.text : '')).join('');
+  return { custom: true, text, isError: 'is_error' in event && event.is_error === true };
+}
 export interface PendingEntry extends PendingAction {
   resolution?: Resolution;
   call: ToolCall;

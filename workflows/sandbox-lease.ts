@@ -210,6 +210,18 @@ export class SandboxLeaseManager {
     }
   }
 
+  /** The running sandbox for work done in it outside runTool (an in-sandbox harness): snapshotted after the turn. */
+  async claimForHarness(): Promise<SandboxLease> {
+    const lease = await this.ensure();
+    this.dirty = true;
+    return lease;
+  }
+
+  /** Forgets a lease whose container was lost, so the next claim recreates it from the last snapshot. */
+  forgetLost(lease: SandboxLease): void {
+    if (this.lease?.containerId === lease.containerId) this.lease = undefined;
+  }
+
   /** After a turn: keep a snapshot so a lost container can come back with its workspace. */
   async snapshotIfDirty(): Promise<void> {
     if (!this.dirty || this.lease?.state !== 'running') return;

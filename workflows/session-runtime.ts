@@ -27,7 +27,13 @@ import { queuedTypes, takeUp, type OutcomeHost, type TurnAnswer } from './outcom
 import { SandboxLeaseManager } from './sandbox-lease.ts';
 import { continueAsNewDue, continueSessionAsNew, type CarrySources } from './session-continue-as-new.ts';
 import { SessionStatusTracker } from './session-status.ts';
-import { awaitingRunner, handConfirmedCallsToRunner, RunnerWork, type PendingEntry } from './runner-work.ts';
+import {
+  awaitingRunner,
+  handConfirmedCallsToRunner,
+  resolutionOf,
+  RunnerWork,
+  type PendingEntry,
+} from './runner-work.ts';
 import { executeTool, type ToolCall } from './tool-execution.ts';
 import { announceToolUse, emitLimitError, emitToolResult } from './tool-events.ts';
 import { ThreadRole, type ThreadMessageEvent } from './thread-role.ts';
@@ -104,10 +110,7 @@ export class SessionRuntime {
     const entry =
       answer && this.awaiting(answer.toolUseId) === answer.kind ? this.pending.get(answer.toolUseId) : undefined;
     if (!entry) return logStrayAnswer(event); // not asked, or already answered
-    entry.resolution =
-      event.type === 'user.tool_confirmation'
-        ? { allow: event.result === 'allow', denyMessage: event.deny_message }
-        : { custom: true };
+    entry.resolution = resolutionOf(event);
     this.journal.emit(event);
   }
 

@@ -64,6 +64,8 @@ export interface SandboxActivityDeps {
   repositories?: RepositoryDeps;
   /** The tenants' `max_live_sandboxes` (sandbox-quota.ts); absent, sandboxes are not limited. */
   liveSandboxLimit?: LiveSandboxLimit;
+  /** Host folders every sandbox sees read-only (the Claude Code runtime, claude-harness/runtime.ts). */
+  runtimeMounts?: Docker.MountSettings[];
 }
 
 export interface RepositoryDeps {
@@ -104,6 +106,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     extraLabels: deps.extraLabels,
     egress: deps.egress,
     agentRoot: deps.agentRoot,
+    runtimeMounts: deps.runtimeMounts,
   });
   const heartbeat = deps.heartbeat ?? activityHeartbeat;
   const warmPools = deps.warmPools ?? [];

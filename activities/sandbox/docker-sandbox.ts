@@ -47,6 +47,8 @@ export interface DockerSandboxOptions {
    * through docker exec (a Docker engine on another machine, which cannot bind-mount this host's folders).
    */
   agentRoot?: string | null;
+  /** Host folders every sandbox of this host sees read-only (the Claude Code runtime: claude-harness/runtime.ts). */
+  runtimeMounts?: Docker.MountSettings[];
 }
 
 /** The container is gone (removed, killed, its host lost): the session must recreate it. */
@@ -103,7 +105,7 @@ export class DockerSandbox {
           labels,
           volumeName,
           tmpSizeMb: this.tmpSizeMb,
-          extraMounts: egress?.mounts,
+          extraMounts: [...(egress?.mounts ?? []), ...(this.options.runtimeMounts ?? [])],
           agent,
         }),
       );

@@ -113,7 +113,7 @@ class CappedBuffer {
 }
 
 /** Splits Docker's multiplexed stream: each frame is [stream type, 0, 0, 0, size (uint32 BE)] + payload. */
-class FrameDemuxer {
+export class FrameDemuxer {
   private pending: Buffer = Buffer.alloc(0);
   private readonly onFrame: (channel: number, payload: Buffer) => void;
 

@@ -123,10 +123,12 @@ export const harnessSchema = z
       task_queue: z.string().min(1).max(256),
     }),
     z.object({ type: z.literal('openai_agents') }),
+    z.object({ type: z.literal('claude_agent_sdk') }),
   ])
   .meta({
     description:
-      'Which loop runs the turns: native (default), code (an operator-defined handler, sdk/) or openai_agents (the OpenAI Agents SDK Runner)',
+      'Which loop runs the turns: native (default), code (an operator-defined handler, sdk/), openai_agents (the ' +
+      "OpenAI Agents SDK Runner) or claude_agent_sdk (Claude Code in the session's sandbox)",
   });
 
 const mcpServerSchema = z.object({ type: z.literal('url'), name: z.string().min(1).max(255), url: z.url() });

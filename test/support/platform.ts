@@ -21,6 +21,7 @@ import { tenantLiveSandboxLimit } from '../../activities/sandbox/sandbox-quota.t
 import { SecretBox } from '../../db/repositories/secret-box.ts';
 import { createSessionWorker } from '../../workers/session-worker.ts';
 import { startFakeModelServer, type FakeModelServer } from '../fake-model/server.ts';
+import { startModelGateway, type ModelGateway } from '../../activities/model/gateway/server.ts';
 
 export interface TestPlatform {
   prefix: string;
@@ -30,6 +31,8 @@ export interface TestPlatform {
   pool: pg.Pool;
   dataConverter: DataConverter;
   fakeModel: FakeModelServer;
+  /** The model gateway (PlatformOptions.claudeHarness). */
+  gateway?: ModelGateway;
   workers: Map<string, Worker>;
   /** The example backend-tool worker's queue (activities lookupOrder, refundOrder). */
   backendQueue: string;
@@ -64,6 +67,11 @@ export interface PlatformOptions {
   env?: Record<string, string>;
   /** A Temporal server of the test's own (default: the run's dev server). */
   temporalAddress?: string;
+  /**
+   * Runs the model gateway (on a loopback address of its own, before the fake model, with this provider key) and
+   * the Claude Agent SDK harness on the sandbox host; AGENTS_MODEL_GATEWAY_URL joins `env`.
+   */
+  claudeHarness?: { providerKey: string };
 }
 
 let runtimeInstalled = false;
@@ -78,6 +86,16 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
   const pool = new pg.Pool({ connectionString: inject('databaseUrl'), max: 10 });
   const dataConverter = testDataConverter(pool);
   const fakeModel = await startFakeModelServer();
+  const gateway = options.claudeHarness
+    ? await startModelGateway({
+        pool,
+        endpoints: { anthropic: { apiKey: options.claudeHarness.providerKey, baseUrl: fakeModel.url }, openai: {} },
+        guard: new UrlGuard(['127.0.0.0/8']),
+        // Not 127.0.0.1: sandboxes keep that for themselves (NO_PROXY); the gateway is reached through the proxy.
+        host: '127.0.0.7',
+      })
+    : undefined;
+  const env = { ...options.env, ...(gateway ? { AGENTS_MODEL_GATEWAY_URL: gateway.url } : {}) };
   const temporalAddress = options.temporalAddress ?? inject('temporalAddress');
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
   const connection = await Connection.connect({ address: temporalAddress });
@@ -136,6 +154,7 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
         urlGuard: guard,
         allowedHosts: platformConfig(prefix, options.env).AGENTS_REPOSITORY_HOSTS,
       },
+      ...(gateway ? { claudeHarness: { gatewayUrl: gateway.url } } : {}),
       egress: egressSocketDir
         ? {
             secretBox: new SecretBox(developmentVaultKey),
@@ -184,7 +203,8 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
   const running = [...workers.values()].map((worker) => worker.run());
   return {
     prefix,
-    env: options.env ?? {},
+    env,
+    gateway,
     client,
     pool,
     dataConverter,
@@ -200,6 +220,7 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
       if (egressSocketDir) await rm(egressSocketDir, { recursive: true, force: true });
       await connection.close();
       await nativeConnection.close();
+      await gateway?.close();
       await fakeModel.close();
       await pool.end();
     },
