@@ -6,16 +6,8 @@ ARG DEPS_IMAGE=temporal-agents-deps:latest
 FROM ${DEPS_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
-COPY domain ./domain
-COPY workflows ./workflows
-COPY activities ./activities
-COPY workers ./workers
-COPY codec ./codec
-COPY net ./net
-COPY api ./api
-COPY db ./db
-# Operator commands: create-tenant.ts, create-admin-key.ts, register-namespace.ts (the temporal-setup job).
-COPY scripts/create-tenant.ts scripts/create-admin-key.ts scripts/register-namespace.ts ./scripts/
-COPY scripts/services/temporal-namespace.ts scripts/services/process.ts ./scripts/services/
+# Everything .dockerignore leaves in (no tests, benchmarks or local state): a new folder needs no change here. The
+# operator commands come along: scripts/create-tenant.ts, scripts/create-admin-key.ts, scripts/register-namespace.ts.
+COPY . .
 USER node
 CMD ["node", "--import", "tsx", "api/main.ts"]

@@ -68,11 +68,20 @@ ensure_deps_image() {
   docker_build --build-arg "BASE=$BASE_IMAGE" -f scripts/images/deps.Dockerfile -t "$DEPS_IMAGE" "$staging"
 }
 
+# The top-level entries of the platform image's build context: all but what .dockerignore (top-level names) leaves out.
+platform_context() {
+  local ignored entry
+  ignored="$(grep -v '^#' .dockerignore | grep -v '^$' | sed 's|/$||')"
+  for entry in * .[!.]*; do
+    [[ -e "$entry" ]] || continue
+    grep -qxF "$entry" <<<"$ignored" || echo "$entry"
+  done
+}
+
 ensure_platform_image() {
   local hash
-  hash="$( (echo "$DEPS_IMAGE" && hash_tree Dockerfile .dockerignore domain workflows activities workers codec net api db \
-    scripts/create-tenant.ts scripts/create-admin-key.ts scripts/register-namespace.ts \
-    scripts/services/temporal-namespace.ts scripts/services/process.ts) | sha256sum | cut -c1-12)"
+  # shellcheck disable=SC2046 # one word per top-level entry
+  hash="$( (echo "$DEPS_IMAGE" && hash_tree $(platform_context)) | sha256sum | cut -c1-12)"
   PLATFORM_IMAGE="temporal-agents:$hash"
   have_image "$PLATFORM_IMAGE" && return 0
   log "compose images: building $PLATFORM_IMAGE"

@@ -47,11 +47,30 @@ async function compose(...args: string[]): Promise<string> {
   return stdout;
 }
 
+/** Compose projects of this test left by a run that was killed (older than an hour; a live run takes minutes). */
+async function removeStaleProjects(): Promise<void> {
+  const containers = await dockerClient().listContainers({
+    all: true,
+    filters: { label: ['com.docker.compose.project'] },
+  });
+  const stale = new Set(
+    containers
+      .filter((info) => info.Created * 1000 < Date.now() - 3_600_000)
+      .map((info) => info.Labels['com.docker.compose.project'] ?? '')
+      .filter((name) => name.startsWith('agents-compose-')),
+  );
+  for (const name of stale) {
+    await run(composeBin[0]!, [...composeBin.slice(1), '-p', name, 'down', '-v', '-t', '1']).catch(() => undefined);
+    await removeContainersLabelled({ [runLabel]: name }).catch(() => 0);
+  }
+}
+
 beforeAll(async () => {
   // Builds what is missing (minutes on a fresh machine), else only checks the hashes.
   execFileSync('bash', ['scripts/setup/compose-images.sh'], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'pipe'] });
   const images = readEnvFile(join(projectRoot, '.tools', 'compose-env'));
   composeBin = images.COMPOSE_BIN!.split(' ');
+  await removeStaleProjects();
   ports = { api: await freePort(), temporal: await freePort() };
   env = {
     PATH: process.env.PATH,
