@@ -1,4 +1,5 @@
-// The one data converter shared by every worker and client: payloads are encrypted (AES-256-GCM: a tenant's workflows
+// The one data converter shared by every worker and client: payloads are compressed when that shrinks them
+// (compression-codec.ts; before encryption, which leaves nothing to compress), then encrypted (AES-256-GCM: a tenant's workflows
 // under its own data key, the rest under the platform key; see tenant-encryption-codec.ts), then any
 // encrypted payload at or above the threshold is moved to Postgres `payload_blobs`, leaving a small reference in history.
 // Encryption comes first, so the blob store only ever sees ciphertext.
@@ -15,6 +16,7 @@ import type { Pool } from 'pg';
 import { developmentPayloadKeys, parsePayloadKeys, type PlatformConfig } from '../domain/config.ts';
 import { ClaimCheckCodec } from './claim-check-codec.ts';
 import type { CodecAccess } from './codec-access.ts';
+import { CompressionCodec } from './compression-codec.ts';
 import { EncryptionCodec } from './encryption-codec.ts';
 import { ExternalReferenceCodec } from './external-reference-codec.ts';
 import { PostgresBlobStore } from './postgres-blob-store.ts';
@@ -59,23 +61,27 @@ export function createDataConverter(config: PayloadProtectionConfig): DataConver
   const failureConverterPath = platformFailureConverterPath;
   if ((config.largePayloads ?? 'external-storage') === 'external-storage') {
     return {
-      payloadCodecs: [encryption],
+      payloadCodecs: [new CompressionCodec(), encryption],
       externalStorage: createExternalStorage(config, blobStore),
       failureConverterPath,
     };
   }
-  return { payloadCodecs: [encryption, createClaimCheckCodec(config, blobStore)], failureConverterPath };
+  return {
+    payloadCodecs: [new CompressionCodec(), encryption, createClaimCheckCodec(config, blobStore)],
+    failureConverterPath,
+  };
 }
 
 /**
- * The codec the codec server runs for Temporal UI / CLI: decode resolves blob references of either kind, then decrypts;
- * encode mirrors the workers' codecs.
+ * The codec the codec server runs for Temporal UI / CLI: decode resolves blob references of either kind, decrypts, then
+ * decompresses; encode mirrors the workers' codecs.
  */
 export function createCodecServerCodec(config: PayloadProtectionConfig): CodecServerCodec {
   const blobStore = createBlobStore(config);
   const encryption = createEncryptionCodec(config);
   const chainFor = (codec: PayloadCodec) =>
     chainCodecs([
+      new CompressionCodec(),
       codec,
       createClaimCheckCodec(config, blobStore),
       new ExternalReferenceCodec(createExternalStorage(config, blobStore)),

@@ -129,7 +129,7 @@ describe('per-tenant payload encryption', () => {
     const [platformPayload] = await createDataConverter({
       pool: harness.platform.pool,
       ...platformKeys,
-    }).payloadCodecs![0]!.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"x"') }]);
+    }).payloadCodecs![1]!.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"x"') }]);
     expect((await decodeVia([platformPayload!], { 'x-api-key': harness.tenant.apiKey })).status).toBe(403);
     expect((await decodeVia([platformPayload!], { authorization: 'Bearer operator-token' })).text).toBe('"x"');
   });
@@ -170,7 +170,7 @@ describe('per-tenant payload encryption', () => {
     // A process that reads the tenant's key now (as every one does within AGENTS_TENANT_KEY_REFRESH_SECONDS) encrypts
     // the session's new payloads under the new key.
     const fresh = createDataConverter({ pool: harness.platform.pool, ...platformKeys });
-    const [encoded] = await fresh.payloadCodecs![0]!.encode(
+    const [encoded] = await fresh.payloadCodecs![1]!.encode(
       [{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"new"') }],
       { type: 'workflow', namespace: 'default', workflowId: sessionWorkflowId(sessionId) },
     );

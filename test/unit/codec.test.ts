@@ -183,7 +183,7 @@ describe('ClaimCheckCodec on PostgresBlobStore', () => {
     await expect(driver.retrieve({}, [new StorageDriverClaim({})])).rejects.toThrow(/Malformed/);
   });
 
-  it('builds the data converter: encryption first, then claim check, failures encoded', () => {
+  it('builds the data converter: compression first, then encryption, then claim check, failures encoded', () => {
     const converter = createDataConverter({
       pool,
       keys: { k: newKey },
@@ -191,6 +191,7 @@ describe('ClaimCheckCodec on PostgresBlobStore', () => {
       largePayloads: 'claim-check',
     });
     expect(converter.payloadCodecs?.map((codec) => codec.constructor.name)).toEqual([
+      'CompressionCodec',
       'TenantEncryptionCodec',
       'ClaimCheckCodec',
     ]);
@@ -203,7 +204,10 @@ describe('ClaimCheckCodec on PostgresBlobStore', () => {
       currentKeyId: 'k',
       claimCheckThresholdBytes: 1024,
     });
-    expect(viaSdk.payloadCodecs).toHaveLength(1);
+    expect(viaSdk.payloadCodecs?.map((codec) => codec.constructor.name)).toEqual([
+      'CompressionCodec',
+      'TenantEncryptionCodec',
+    ]);
     expect(viaSdk.externalStorage?.payloadSizeThreshold).toBe(1024);
     expect(defaultClaimCheckThresholdBytes).toBe(32 * 1024);
   });
