@@ -55,7 +55,8 @@ describe('codec server', () => {
   }
 
   it('decodes encrypted and claim-checked payloads into the plaintext JSON payloads', async () => {
-    const values = [{ text: marker }, `${marker} ${'z'.repeat(60_000)}`];
+    // Incompressible (random) so that it stays above the claim-check threshold after the compression codec.
+    const values = [{ text: marker }, `${marker} ${randomBytes(60_000).toString('base64')}`];
     const encoded = await workerCodec.encode(values.map((value) => defaultPayloadConverter.toPayload(value)));
     expect(fromBase64(toJson(encoded[1]!).metadata.encoding)).toBe('claim-check/v1');
 

@@ -22,7 +22,8 @@ const PayloadProto = temporal.api.common.v1.Payload;
 const HistoryResponseProto = temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse;
 const namespace = 'default';
 const marker = `codec-e2e-marker-${randomBytes(8).toString('hex')}`;
-const largeBody = `${marker} ${'lorem ipsum '.repeat(9_000)} ${marker}`.slice(0, 100_000);
+// Random (incompressible) so that it stays large after the compression codec and must leave history by reference.
+const largeBody = `${marker} ${randomBytes(75_000).toString('base64')} ${marker}`;
 const maxPayloadBytes = 256 * 1024;
 const referenceMessageType = 'temporal.api.sdk.v1.ExternalStorageReference';
 // SDK external storage only works when @temporalio/common and @temporalio/proto load one protobufjs (see data-converter.ts).
