@@ -3,13 +3,19 @@
 // with bench/vitest.config.ts, which starts the same real Temporal dev server and PostgreSQL as the tests, and P3, the
 // sandbox claim (bench/sandbox-claim.ts: Docker only, so it runs on its own, first, while nothing else does; argument
 // `p3` or `sandbox-claim`). Each writes bench/results/<name>.json and its section of bench/results/README.md; the
-// summary table on top is then rebuilt.
+// summary table on top is then rebuilt. With `--quick`, every scenario (or the filtered ones) runs at a small size
+// into a scratch folder and its figures are printed as ratios to the committed ones (bench/support/quick.ts).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { compareWithCommitted, quickResultsDir, quickSizes } from './support/quick.ts';
 import { writeSummary } from './support/summary.ts';
 
 const root = join(import.meta.dirname, '..');
-const filters = process.argv.slice(2);
+const quick = process.argv.includes('--quick');
+const filters = process.argv.slice(2).filter((arg) => arg !== '--quick');
+const quickDir = quick ? quickResultsDir() : undefined;
+
+const env = quickDir ? { ...process.env, ...quickSizes, BENCH_RESULTS_DIR: quickDir } : process.env;
 const claimFilters = ['p3', 'sandbox-claim'];
 const runClaim = filters.length === 0 || filters.some((filter) => claimFilters.includes(filter));
 const scenarioFilters = filters.filter((filter) => !claimFilters.includes(filter));
@@ -20,6 +26,7 @@ if (runClaim) {
   const claim = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench', 'sandbox-claim.ts')], {
     cwd: root,
     stdio: 'inherit',
+    env,
   });
   status ||= claim.status ?? 1;
 }
@@ -27,9 +34,10 @@ if (runScenarios) {
   const scenarios = spawnSync(
     join(root, 'node_modules', '.bin', 'vitest'),
     ['run', '--config', join(root, 'bench', 'vitest.config.ts'), ...scenarioFilters],
-    { cwd: root, stdio: 'inherit' },
+    { cwd: root, stdio: 'inherit', env },
   );
   status ||= scenarios.status ?? 1;
 }
-writeSummary();
+if (quickDir) compareWithCommitted(quickDir);
+else writeSummary();
 process.exit(status);

@@ -5,7 +5,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
-export const resultsDir = join(import.meta.dirname, '..', 'results');
+/** The committed results. */
+export const committedResultsDir = join(import.meta.dirname, '..', 'results');
+/** Where this run writes: the committed results, or a scratch folder for `bench/run.ts --quick` (BENCH_RESULTS_DIR). */
+
+export const resultsDir = process.env.BENCH_RESULTS_DIR ?? committedResultsDir;
 
 export interface Stats {
   n: number;

@@ -23,6 +23,25 @@ interface ResultFiles {
     runningAfterTimeout: number;
     sandboxSessions: number;
   };
+  'p8-fan-out': {
+    clientsOpened: number;
+    sessions: number;
+    loadAverage: string;
+    api: { rssWithClientsMb: number };
+    withoutSlowClient: { delivery: Percentiles; apiCpuPercent: number };
+    withSlowClient: { delivery: Percentiles };
+  };
+  'p7-concurrency': {
+    knee: number | null;
+    levels: {
+      sessions: number;
+      completed: number;
+      errors: number;
+      wallSeconds: number;
+      step: Percentiles;
+      historyEventsPerTurn: Percentiles;
+    }[];
+  };
   'sandbox-claim': {
     tool?: Percentiles;
     warm: { running: Percentiles; firstExec: Percentiles };
@@ -88,12 +107,27 @@ export function writeSummary(): void {
       `| sandbox tool round trip; claim / create to first command, p50 (P3′) | ≤ 5 ms; warm ≤ 20 ms, cold ≤ 150 ms | ${claim.tool.p50} ms (p95 ${claim.tool.p95}); warm ${claim.warm.firstExec.p50} ms, cold ${claim.cold.firstExec.p50} ms | ${verdict(claim.tool.p50 <= 5 && claim.warm.firstExec.p50 <= 20 && claim.cold.firstExec.p50 <= 150)} |`,
     );
   }
+  const p8 = read('p8-fan-out');
+  if (p8) {
+    const [fast, slow] = [p8.withoutSlowClient.delivery, p8.withSlowClient.delivery];
+    rows.push(
+      `| ${p8.clientsOpened} SSE clients over ${p8.sessions} sessions, one API process: journal → client delivery p95 (P8) | ≤ 100 ms, a slow client delays no one | p95 ${fast.p95} ms; ${slow.p95} ms with a client that never reads; API ${p8.api.rssWithClientsMb} MB RSS, ${p8.withoutSlowClient.apiCpuPercent}% of a core (load ${p8.loadAverage}) | ${verdict(fast.p95 <= 100 && slow.p95 <= 100)} |`,
+    );
+  }
+  const p7 = read('p7-concurrency');
+  if (p7) {
+    const last = p7.levels.at(-1)!;
+    const allDone = p7.levels.every((level) => level.completed === level.sessions && level.errors === 0);
+    rows.push(
+      `| sessions at once, 10 steps each (P7) | 200, all complete, no errors; knee reported | ${p7.levels.map((level) => `${level.sessions}: wall ${level.wallSeconds} s, step p95 ${level.step.p95} ms`).join('; ')}; knee ${p7.knee ?? 'not reached'} | ${verdict(last.sessions >= 200 && allDone)} |`,
+    );
+  }
   const section = [
     '<!-- summary:start -->',
     '## Summary (DESIGN.md performance targets)',
     '',
     'Every figure is measured in one run of its scenario on this machine; details, spreads and profiles below.',
-    '`npm run bench` (= `node --import tsx bench/run.ts [p1 p2 p3 p4 p5 p6]`) reruns all of them, or those named.',
+    '`npm run bench` (= `node --import tsx bench/run.ts [p1 … p8]`) reruns all of them, or those named; `npm run bench -- --quick` runs a short version of each and prints ratios to these.',
     '',
     '| target | wanted | measured | verdict |',
     '| --- | --- | --- | --- |',
