@@ -4,7 +4,9 @@
 // the official Anthropic SDK against the compose API — a message, a bash tool call in a sandbox container on this
 // host's Docker engine, the answer, idle — and `docker compose down -v`. The only addition to the production file is the
 // fake model as a service (test/deploy/compose.fake-model.yml). Images are cached by content hash, so a warm run
-// rebuilds nothing.
+// rebuilds nothing. On demand (`npm run test:compose`, AGENTS_TEST_COMPOSE=1), like the cluster profile: on a fresh
+// machine its first run builds the compose plugin and the Temporal server from the Go module proxy (~20-30 min), which
+// would more than double CI's time; `npm test` reports it skipped.
 import Anthropic from '@anthropic-ai/sdk';
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +28,7 @@ let env: NodeJS.ProcessEnv = {};
 let composeBin: string[] = [];
 let ports = { api: 0, temporal: 0 };
 let started = false;
+const enabled = process.env.AGENTS_TEST_COMPOSE === '1';
 
 /** KEY=value lines of a file written by a setup script. */
 function readEnvFile(path: string): Record<string, string> {
@@ -66,6 +69,7 @@ async function removeStaleProjects(): Promise<void> {
 }
 
 beforeAll(async () => {
+  if (!enabled) return;
   // Builds what is missing (minutes on a fresh machine), else only checks the hashes.
   execFileSync('bash', ['scripts/setup/compose-images.sh'], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'pipe'] });
   const images = readEnvFile(join(projectRoot, '.tools', 'compose-env'));
@@ -92,6 +96,7 @@ beforeAll(async () => {
 }, 1_800_000);
 
 afterAll(async () => {
+  if (!enabled) return;
   if (started) {
     if (process.env.AGENTS_COMPOSE_KEEP_LOGS) {
       console.log(await compose('logs', '--no-color', '--tail', '80').catch(String));
@@ -102,7 +107,7 @@ afterAll(async () => {
   rmSync(agentDir, { recursive: true, force: true });
 }, 180_000);
 
-describe('docker-compose.yml with locally built images', () => {
+describe.skipIf(!enabled)('docker-compose.yml with locally built images', () => {
   it('comes up and runs a session end to end', { timeout: 600_000 }, async () => {
     started = true;
     await compose('up', '-d', '--quiet-pull');
