@@ -8,14 +8,14 @@ import { patched } from '@temporalio/workflow';
 import type { ToolUseBlock, ModelUsage, ToolSpec } from '../domain/model.ts';
 import type { SessionWorkflowInput } from '../domain/session.ts';
 import type { StopReason, ThreadMessageReceivedEvent, UserMessageEvent } from '../domain/events.ts';
-import { routeSessionTool, sessionToolSpecs } from '../domain/runner-routing.ts';
+import { sessionToolSpecs } from '../domain/runner-routing.ts';
 import { sessionSystemPrompt } from '../domain/system-prompt.ts';
 import { sideCallOf } from './compaction.ts';
 import type { EventJournal } from './event-journal.ts';
+import { CodeToolCalls } from './code-tool-calls.ts';
 import { callModel, type ModelCallContext } from './model-call.ts';
 import type { TurnAnswer } from './outcome.ts';
 import type { SessionRuntime } from './session-runtime.ts';
-import { executeTool, type ToolCall } from './tool-execution.ts';
 
 /** Sessions of code-defined agents (none existed before it) hand their turns to the operator's handler. */
 export const codeHarnessPatch = 'code-agent-harness';
@@ -47,8 +47,12 @@ export interface CodeAgentContext {
    */
   callModel(options?: { system?: string; tools?: ToolSpec[] }): Promise<ModelReply | undefined>;
   /**
-   * Runs one of the agent's sandbox or backend tools (journaled as `agent.tool_use` + `agent.tool_result`). Tools
-   * that need the client (always_ask, custom) or an MCP server are not offered to code agents yet: an error result.
+   * Runs one of the agent's tools as the native loop does (workflows/code-tool-calls.ts): a sandbox or backend tool
+   * at once (`agent.tool_use` + `agent.tool_result`); an `always_ask` one after the client's `user.tool_confirmation`
+   * (a denial is an error result with its message); a custom tool is an `agent.custom_tool_use` whose result is the
+   * client's `user.custom_tool_result`. While the client is awaited the session idles with `requires_action`; calls
+   * made together (Promise.all) are awaited together. An interrupt while waiting: an error result, and
+   * ctx.interrupted() is true. MCP and self-hosted runner tools are not offered to code agents: an error result.
    */
   runTool(name: string, input: Record<string, unknown>): Promise<ToolResult>;
   /** Journals an `agent.message` with this text. */
@@ -79,8 +83,8 @@ export const isCodeTurn = (input: SessionWorkflowInput): boolean =>
 export interface CodeTurnHost extends ModelCallContext {
   journal: EventJournal;
   addUsage(usage: ModelUsage): void;
-  /** The session's input, sandbox lease, counters and threads. */
-  session: Pick<SessionRuntime, 'input' | 'sandbox' | 'stats' | 'threads'>;
+  /** The session's input, sandbox lease, counters, threads and the actions awaiting the client. */
+  session: Pick<SessionRuntime, 'input' | 'sandbox' | 'stats' | 'threads' | 'pending'>;
 }
 
 /** One turn of a code agent: the handler runs; a throw becomes a session.error, the turn ends either way. */
@@ -96,6 +100,7 @@ export async function runCodeTurn(
   }
   let lastText = '';
   let stop: StopReason = { type: 'end_turn' };
+  const tools = new CodeToolCalls(host);
   const ctx: CodeAgentContext = {
     sessionId: host.session.input.sessionId,
     message: (message?.content ?? []).map((block) => (block.type === 'text' ? block.text : '')).join(''),
@@ -107,7 +112,7 @@ export async function runCodeTurn(
       if (reply.reply.text) lastText = reply.reply.text;
       return reply.reply;
     },
-    runTool: (name, input) => runTool(host, name, input),
+    runTool: (name, input) => tools.run(name, input),
     emit: (text) => {
       host.journal.emit({ type: 'agent.message', content: [{ type: 'text', text }] });
       lastText = text;
@@ -155,35 +160,6 @@ async function modelCall(
     .map(({ name, input: toolInput }) => ({ name, input: toolInput }));
   const reply = { text: text.map((block) => block.text).join(''), toolUses, stopReason: outcome.response.stopReason };
   return { kind: 'reply', reply };
-}
-
-async function runTool(host: CodeTurnHost, name: string, input: Record<string, unknown>): Promise<ToolResult> {
-  const { agent, environment } = host.session.input;
-  const route = routeSessionTool(agent, environment, name, []);
-  const call: ToolCall = { eventId: host.journal.newId(), name, input, route };
-  const runnable = (route.kind === 'sandbox' || route.kind === 'backend') && route.policy !== 'always_ask';
-  host.journal.emit({
-    type: 'agent.tool_use',
-    id: call.eventId,
-    name,
-    input,
-    evaluated_permission: runnable ? 'allow' : 'deny',
-  });
-  const outcome = runnable
-    ? await executeTool(call, host.session.input, host.session.sandbox, host.session.threads)
-    : {
-        content: `The tool "${name}" cannot be run by a code agent (only its sandbox and backend tools that need no approval).`,
-        isError: true,
-      };
-  if (runnable) host.session.stats.toolCalls++;
-  const result = { content: outcome.content, isError: outcome.isError };
-  host.journal.emit({
-    type: 'agent.tool_result',
-    tool_use_id: call.eventId,
-    content: [{ type: 'text', text: result.content }],
-    is_error: result.isError,
-  });
-  return result;
 }
 
 function emitError(host: CodeTurnHost, message: string): void {

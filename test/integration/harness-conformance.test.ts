@@ -5,9 +5,13 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { AgentCreateParams } from '@anthropic-ai/sdk/resources/beta/agents';
 import type { BetaManagedAgentsSessionEvent } from '@anthropic-ai/sdk/resources/beta/sessions/events';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sessionWorkflowId } from '../../domain/ids.ts';
 import { sessionTraceSchema } from '../../domain/trace/schema.ts';
+import { createAgentWorker } from '../../sdk/worker.ts';
+import { workflowBundlerOptions } from '../../workers/workflow-bundler.ts';
+import { conformanceWorkflowsPath } from '../support/conformance-agent.ts';
 import { recordHistory } from '../support/histories.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
 
@@ -19,6 +23,8 @@ interface HarnessRow {
   patch?: string;
   /** The recorded history's name for the replay gate (test/histories), when its branch needs one. */
   history?: string;
+  /** The workflow module the session's history replays against here (a code agent's worker module). */
+  replayWith?: string;
   /** Why this harness cannot run the conversation yet (the row is skipped, and says so). */
   skip?: string;
 }
@@ -34,20 +40,39 @@ const harnesses: HarnessRow[] = [
   {
     name: 'code',
     harness: { type: 'code', name: 'conformance', task_queue: 'conformance' },
-    skip: 'ctx.runTool of the code harness refuses always_ask and custom tools (README, Agents defined in code)',
+    patch: 'code-agent-client-tools',
+    replayWith: conformanceWorkflowsPath,
   },
 ];
 
 let harness: ApiHarness;
 let client: Anthropic;
+let connection: NativeConnection;
+let codeWorker: Worker;
+let codeWorkerRunning: Promise<void>;
 const sequences = new Map<string, string[]>();
 const approvalSequences = new Map<string, string[]>();
 
 beforeAll(async () => {
   harness = await startApiHarness('harness-conformance', { workers: ['session', 'model', 'sandbox', 'backend'] });
   client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 0 });
+  // The code row's agent runs in a worker of its own, on its harness's task queue (as an operator's would).
+  connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  codeWorker = await createAgentWorker({
+    connection,
+    pool: harness.platform.pool,
+    dataConverter: harness.platform.dataConverter,
+    taskQueue: 'conformance',
+    workflowsPath: conformanceWorkflowsPath,
+  });
+  codeWorkerRunning = codeWorker.run();
 }, 180_000);
 afterAll(async () => {
+  if (codeWorker) {
+    codeWorker.shutdown();
+    await codeWorkerRunning;
+  }
+  await connection?.close();
   await harness?.stop();
 });
 
@@ -172,6 +197,7 @@ async function runConversation(row: HarnessRow): Promise<string[]> {
   });
   if (row.patch) expect(patches).toContain(row.patch);
   if (row.history) await recordHistory(harness.platform.client, workflowId, row.history);
+  await replayIfCode(row, workflowId);
   return events.map(kindOf);
 }
 
@@ -243,7 +269,23 @@ async function runApprovals(row: HarnessRow): Promise<string[]> {
   expect(JSON.stringify(events.at(-2))).toContain('Still here.');
   if (row.history)
     await recordHistory(harness.platform.client, sessionWorkflowId(session.id), `${row.history}-approvals`);
+  await replayIfCode(row, sessionWorkflowId(session.id));
   return events.map(kindOf);
+}
+
+/** A code agent's handler is workflow code: its session's history replays against the agent's module. */
+async function replayIfCode(row: HarnessRow, workflowId: string): Promise<void> {
+  if (!row.replayWith) return;
+  const history = await harness.platform.client.workflow.getHandle(workflowId).fetchHistory();
+  await Worker.runReplayHistory(
+    {
+      workflowsPath: row.replayWith,
+      bundlerOptions: workflowBundlerOptions,
+      dataConverter: harness.platform.dataConverter,
+    },
+    history,
+    workflowId,
+  );
 }
 
 describe.each(harnesses)('the conformance conversation on the $name harness', (row) => {

@@ -4,11 +4,11 @@
 // through the platform's routes (./tool-call-book.ts), and approvals are the SDK's interruptions answered by the
 // platform's confirmation events. The session's statuses, interrupts, journal, usage and trace are the native loop's.
 import { Agent, MaxTurnsExceededError, Runner, type RunState } from '@openai/agents-core';
-import { condition } from '@temporalio/workflow';
 import { defaultLimits } from '../../domain/agent.ts';
 import type { StopReason, ThreadMessageReceivedEvent, UserMessageEvent } from '../../domain/events.ts';
 import { sessionToolSpecs } from '../../domain/runner-routing.ts';
 import { sessionSystemPrompt } from '../../domain/system-prompt.ts';
+import { awaitClient } from '../client-wait.ts';
 import type { TurnAnswer } from '../outcome.ts';
 import { emitLimitError } from '../tool-events.ts';
 import { ActivityModel, TurnEnded } from './activity-model.ts';
@@ -44,24 +44,6 @@ export async function runOpenAiAgentsTurn(
   } catch (error) {
     return { text: model.lastText, stop: stopOf(host, error, maxTurns) };
   }
-}
-
-/** Waits, idle with `requires_action`, until the client answered every open call (as the native loop does). */
-async function awaitClient(host: OpenAiAgentsHost): Promise<'done' | 'interrupted'> {
-  const { pending } = host.session;
-  const open = () => [...pending.values()].filter((entry) => !entry.resolution);
-  for (;;) {
-    const waiting = open();
-    if (waiting.length === 0) break;
-    host.status.idle({ type: 'requires_action', event_ids: waiting.map((entry) => entry.eventId) });
-    await condition(() => host.interrupted() || open().length < waiting.length);
-    if (host.interrupted()) {
-      pending.clear();
-      return 'interrupted';
-    }
-  }
-  host.status.running();
-  return 'done';
 }
 
 /** How a Runner that threw ends the turn: the platform's reason, the SDK's turn limit, or an error event. */
