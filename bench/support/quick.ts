@@ -26,7 +26,7 @@ export const quickSizes: Record<string, string> = {
 export const quickResultsDir = () => mkdtempSync(join(tmpdir(), 'bench-quick-'));
 
 /** The figures compared: percentiles, means, ratios and sizes, wherever they sit in a result file. */
-const headline = /(^|\.)(p50|p95|mean|ratio|historyToContent|largestPayload|growthMb|wallSeconds|seconds)$/;
+const headline = /(^|\.)(p50|p95|mean|ratio|historyToContent|largestPayload|growthMb)$/;
 
 function numericLeaves(value: unknown, path = '', out = new Map<string, number>()): Map<string, number> {
   if (typeof value === 'number' && headline.test(path)) out.set(path, value);
