@@ -8,10 +8,13 @@ import { agentSnapshot, fastSettings, WorkflowSession, turnEnds } from './workfl
 
 const { temporal } = proto;
 
-/** Runs `turns` user turns, each a backend tool call returning `toolBytes` of text and a short answer. */
+/**
+ * Runs `turns` user turns, each a backend tool call returning `toolBytes` of text and a short answer; the text is
+ * repetitive report lines, or with `randomContent` base64 of random bytes (what payload compression cannot shrink much).
+ */
 export async function runLongSession(
   platform: TestPlatform,
-  options: { turns: number; toolBytes: number; marker: string },
+  options: { turns: number; toolBytes: number; marker: string; randomContent?: boolean },
 ): Promise<WorkflowSession> {
   const model = `${platform.prefix}-long-${options.marker}`;
   platform.fakeModel.setScript(
@@ -19,7 +22,14 @@ export async function runLongSession(
     Array.from({ length: options.turns }, (_, turn) => [
       {
         toolCalls: [
-          { name: 'generate_report', input: { bytes: options.toolBytes, marker: `${options.marker}-tool-${turn}` } },
+          {
+            name: 'generate_report',
+            input: {
+              bytes: options.toolBytes,
+              marker: `${options.marker}-tool-${turn}`,
+              ...(options.randomContent ? { random: true } : {}),
+            },
+          },
         ],
       },
       { text: `${options.marker}-answer-${turn}` },
