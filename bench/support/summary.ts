@@ -15,6 +15,7 @@ interface ResultFiles {
   'p1-step-overhead': { ratio: number; spread: { min: number; max: number } };
   'p5-throughput': { ratio: number };
   'p6-long-history': { historyToContent: number; largestPayload: number };
+  'p6-long-history-random': { historyToContent: number; largestPayload: number };
   'p4-idle-sessions': {
     growthMb: number;
     settled: { sessions: number };
@@ -82,9 +83,10 @@ export function writeSummary(): void {
     );
   }
   const p6 = read('p6-long-history');
+  const p6Random = read('p6-long-history-random');
   if (p6) {
     rows.push(
-      `| 300 turns × 10 KB: history / content, largest payload (P6′) | ≤ 1.5×, ≤ 256 KB | ${p6.historyToContent}×, ${Math.round(p6.largestPayload / 102.4) / 10} KB | ${verdict(p6.historyToContent <= 1.5 && p6.largestPayload <= 256 * 1024)} |`,
+      `| 300 turns × 10 KB: history / content, largest payload (P6′) | ≤ 1.5×, ≤ 256 KB | ${p6.historyToContent}×, ${Math.round(p6.largestPayload / 102.4) / 10} KB${p6Random ? `; random content ${p6Random.historyToContent}×` : ''} | ${verdict(p6.historyToContent <= 1.5 && p6.largestPayload <= 256 * 1024 && (!p6Random || p6Random.historyToContent <= 1.5))} |`,
     );
   }
   const p4 = read('p4-idle-sessions');
