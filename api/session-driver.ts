@@ -34,6 +34,21 @@ export class SessionClosedError extends ConflictError {
 /** The session refused the events (an answer nobody awaits): a 400 whose message says which and why. */
 export class UserEventsRejectedError extends InvalidInputError {}
 
+/**
+ * The session's workflow task keeps failing (a code bug, nondeterminism): Temporal refuses queries ('Workflow Task in
+ * failed state') until a fixed worker takes it. Callers serve what the journal says instead of the workflow's view.
+ */
+export class SessionWorkflowFailingError extends ConflictError {
+  constructor(sessionId: string) {
+    super(`session ${sessionId}'s workflow is failing; its state is served from its event log`);
+  }
+}
+
+const isWorkflowTaskFailing = (error: unknown, depth = 0): boolean =>
+  error instanceof Error &&
+  depth < 5 &&
+  (/workflow task in failed state/i.test(error.message) || isWorkflowTaskFailing(error.cause, depth + 1));
+
 const isClosedOrMissing = (error: unknown): boolean =>
   error instanceof WorkflowNotFoundError ||
   (error instanceof Error && /workflow execution already completed|not found/i.test(error.message));
@@ -78,13 +93,17 @@ export class SessionDriver {
     );
   }
 
-  /** The workflow's own view; undefined when the workflow is gone. Throws (503) if Temporal cannot answer in time. */
+  /**
+   * The workflow's own view; undefined when the workflow is gone. Throws (503) if Temporal cannot answer in time,
+   * SessionWorkflowFailingError if its workflow task is failing.
+   */
   async state(sessionId: string, timeoutMs = this.queryTimeoutMs): Promise<SessionStateView | undefined> {
     const handle = this.client.workflow.getHandle(sessionWorkflowId(sessionId));
     try {
       return await this.bounded(() => handle.query(sessionStateQuery), timeoutMs);
     } catch (error) {
       if (isClosedOrMissing(error)) return undefined;
+      if (isWorkflowTaskFailing(error)) throw new SessionWorkflowFailingError(sessionId);
       throw error;
     }
   }

@@ -16,7 +16,7 @@ import { journalStatusOf, type SessionRow } from '../db/repositories/sessions.ts
 import type { SessionBudget, SessionStatus } from '../domain/events.ts';
 import type { SessionStateView } from '../domain/session.ts';
 import { isServiceUnavailable } from './errors.ts';
-import type { SessionDriver } from './session-driver.ts';
+import { SessionWorkflowFailingError, type SessionDriver } from './session-driver.ts';
 
 export interface LiveState {
   status: SessionStatus;
@@ -77,8 +77,12 @@ export async function liveState(
     const view = await driver.state(row.id, queryTimeoutForReadsMs);
     if (view) return liveFromView(view);
   } catch (error) {
-    if (!isServiceUnavailable(error)) throw error;
-    log.warn({ sessionId: row.id }, 'session query unanswered; serving state from the journal');
+    if (error instanceof SessionWorkflowFailingError) {
+      log.warn({ sessionId: row.id }, 'session workflow task failing; serving state from the journal');
+    } else {
+      if (!isServiceUnavailable(error)) throw error;
+      log.warn({ sessionId: row.id }, 'session query unanswered; serving state from the journal');
+    }
   }
   return liveFromJournal(pool, row, journalStatus);
 }
