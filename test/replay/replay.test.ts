@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { platformFailureConverterPath } from '../../codec/data-converter.ts';
 import { workflowBundlerOptions } from '../../workers/workflow-bundler.ts';
-import { batchPerActivationPatch, handOffPatch } from '../../workflows/event-journal.ts';
+import { batchPerActivationPatch, handOffAfterWritePatch, handOffPatch } from '../../workflows/event-journal.ts';
 import { queueAtTurnStartPatch, validateRunnerInputPatch } from '../../workflows/runner-work.ts';
 import { repositoryErrorsPatch } from '../../workflows/sandbox-lease.ts';
 import { openAiAgentsHarnessPatch } from '../../workflows/openai-agents/selection.ts';
@@ -65,6 +65,7 @@ describe('replay gate', () => {
     for (const patch of [
       batchPerActivationPatch,
       handOffPatch,
+      handOffAfterWritePatch,
       validateToolInputPatch,
       queueAtTurnStartPatch,
       validateRunnerInputPatch,
