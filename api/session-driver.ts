@@ -8,7 +8,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { encodingForTenant } from '../codec/tenant-hint.ts';
-import { ConflictError, FailureType, InvalidInputError } from '../domain/errors.ts';
+import { ConflictError, ErrorCode, FailureType, InvalidInputError, PlatformError } from '../domain/errors.ts';
 import { sessionWorkflowId } from '../domain/ids.ts';
 import { agentIdKey, environmentIdKey, sessionStatusKey, tenantIdKey } from '../domain/search-attributes.ts';
 import { sessionWorkflowType, type SessionStateView, type SessionWorkflowInput } from '../domain/session.ts';
@@ -121,6 +121,15 @@ export class SessionDriver {
     } catch (error) {
       if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError && !events.some(isAnswer)) {
         return this.signalEvents(sessionId, events);
+      }
+      if (isWorkflowTaskFailing(error)) {
+        // Temporal refuses updates while the workflow task is failing (a task timed out under load, or a bug until a
+        // fixed worker takes it). Events that need no verdict queue durably as the signal; answers wait: 503.
+        if (!events.some(isAnswer)) return this.signalEvents(sessionId, events);
+        throw new PlatformError(ErrorCode.unavailable, `session ${sessionId}'s workflow task is failing; retry later`, {
+          retryable: true,
+          cause: error,
+        });
       }
       const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
       if (cause instanceof ApplicationFailure && cause.type === FailureType.userEventRejected) {

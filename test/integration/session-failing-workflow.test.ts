@@ -61,6 +61,17 @@ it('deletes a session whose workflow task is failing, through the official SDK',
   const read = await client.beta.sessions.retrieve(session.id);
   expect(read.id).toBe(session.id);
 
+  // Temporal refuses the events update too: a message needs no verdict and is queued as the signal (accepted); an
+  // answer needs the workflow's verdict and gets 503 with retry-after, never 500.
+  await client.beta.sessions.events.send(session.id, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'still there?' }] }],
+  });
+  const answered = await client.beta.sessions.events
+    .send(session.id, { events: [{ type: 'user.tool_confirmation', tool_use_id: 'sevt_unknown', result: 'allow' }] })
+    .catch((error: unknown) => error);
+  expect(answered).toMatchObject({ status: 503 });
+  expect((answered as { headers: Headers }).headers.get('retry-after')).toBeTruthy();
+
   const deleted = await client.beta.sessions.delete(session.id);
   expect(deleted).toMatchObject({ id: session.id, type: 'session_deleted' });
   expect((await handle.describe()).status.name).toBe('TERMINATED');
