@@ -75,6 +75,8 @@ export interface SandboxHost {
   start(): Promise<void>;
   /** Stops the reaper and removes the pools' ready containers; call after the workers have stopped. */
   stop(): Promise<void>;
+  /** Stops the redaction listener and gives its PostgreSQL connection back (at the shutdown signal). */
+  stopListening(): Promise<void>;
   /** start(), run the workers until they are shut down, stop(). */
   run(): Promise<void>;
 }
@@ -175,6 +177,9 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
     reaper,
     start,
     stop,
+    // Gives back the LISTEN connection at the shutdown signal: the process ends its pg pool before it stops the host,
+    // and a pool's end waits for every checked-out client (a held one kept the process from ever stopping its pools).
+    stopListening: () => redactions.stop(),
     async run() {
       await start();
       try {
@@ -300,7 +305,10 @@ if (isMainModule(import.meta.url)) {
     },
     'sandbox worker started',
   );
-  await runUntilSignalled(deps, host.workers, async () => heartbeat?.stop());
+  await runUntilSignalled(deps, host.workers, async () => {
+    heartbeat?.stop();
+    await host.stopListening();
+  });
   await host.stop();
   await reaperConnection?.close();
 }
