@@ -16,6 +16,23 @@ export type StopReason =
   | { type: 'budget_reached' }
   | { type: 'refusal' };
 
+/** Why a turn was refused, as the provider said it (the API's `stop_details` on an idle status with `refusal`). */
+export interface RefusalStopDetails {
+  type: 'refusal';
+  /** The provider's policy category (new values may come), or null when it names none. */
+  category: string | null;
+  explanation: string | null;
+}
+
+export const refusalDetails = (category?: string | null, explanation?: string | null): RefusalStopDetails => ({
+  type: 'refusal',
+  category: category ?? null,
+  explanation: explanation ?? null,
+});
+
+/** `stop_details` of an idle status: null unless the turn was refused. */
+export type StopDetails = RefusalStopDetails | null;
+
 export type SessionStatus = 'idle' | 'running' | 'rescheduling' | 'terminated';
 
 export interface ModelUsageWire {
@@ -128,7 +145,7 @@ export type McpToolUseEvent = EventBase & {
 
 export type SessionLifecycleEvent =
   | (EventBase & { type: 'session.status_running' })
-  | (EventBase & { type: 'session.status_idle'; stop_reason: StopReason })
+  | (EventBase & { type: 'session.status_idle'; stop_reason: StopReason; stop_details?: StopDetails })
   | (EventBase & { type: 'session.status_rescheduled' })
   | (EventBase & { type: 'session.status_terminated' })
   | (EventBase & {
@@ -219,7 +236,7 @@ export type ThreadEvent =
       session_thread_id: string;
       agent_name: string;
       stop_reason: StopReason;
-      stop_details: null;
+      stop_details: StopDetails;
     })
   | (EventBase & { type: 'session.thread_status_rescheduled'; session_thread_id: string; agent_name: string })
   | (EventBase & { type: 'session.thread_status_terminated'; session_thread_id: string; agent_name: string });

@@ -1,5 +1,6 @@
 // The vendor-neutral model wire: what the agent loop sends to a model and gets back. Provider adapters (activities/model)
 // convert to and from these shapes; nothing provider-specific crosses this line.
+import type { ModelUsageWire, RefusalStopDetails } from './events.ts';
 
 /** Which wire protocol an agent's model speaks. `openai-chat` also covers any OpenAI-compatible server (by base URL). */
 export type ModelProvider = 'anthropic' | 'openai-chat' | 'openai-responses';
@@ -68,6 +69,8 @@ export interface ModelResponse {
   content: AssistantContentBlock[];
   stopReason: ModelStopReason;
   usage: ModelUsage;
+  /** A refusal's details, when the provider gave them. */
+  stopDetails?: RefusalStopDetails;
   /** The model thought before answering (the text is live-only: streamed, not kept). */
   thinking?: boolean;
 }
@@ -75,6 +78,14 @@ export interface ModelResponse {
 /** Live-only progress while a response streams; never persisted. */
 export type ModelStreamPart =
   { type: 'text_delta'; index: number; text: string } | { type: 'thinking_delta'; index: number; text: string };
+
+/** Usage as events carry it (snake_case). */
+export const modelUsageWire = (usage: ModelUsage): ModelUsageWire => ({
+  input_tokens: usage.inputTokens,
+  output_tokens: usage.outputTokens,
+  cache_creation_input_tokens: usage.cacheCreationInputTokens,
+  cache_read_input_tokens: usage.cacheReadInputTokens,
+});
 
 export const emptyModelUsage = (): ModelUsage => ({
   inputTokens: 0,

@@ -4,7 +4,7 @@
 // its usage); the primary journals the `session.thread_*` events, routes the client's answers and interrupts, and
 // counts the threads' usage as the session's. These are the shapes both sides share.
 import type { AgentSnapshot } from './agent.ts';
-import type { StopReason } from './events.ts';
+import type { RefusalStopDetails, StopReason } from './events.ts';
 import { idPrefix } from './ids.ts';
 import type { ModelUsage } from './model.ts';
 import type { PendingAction } from './session.ts';
@@ -40,6 +40,8 @@ export interface ThreadReport {
   threadId: string;
   status: ThreadStatus;
   stopReason?: StopReason;
+  /** A refusal's details (absent otherwise). */
+  stopDetails?: RefusalStopDetails;
   /** What the thread awaits from the client (on `idle` with `requires_action`). */
   awaiting?: AwaitedThreadCall[];
   /** The end of a turn: the thread's answer to the message that started it. */

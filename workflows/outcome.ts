@@ -8,6 +8,7 @@ import type { EvaluateOutcomeResult } from '../domain/contracts/model-activity.t
 import type {
   ModelUsageWire,
   OutcomeResult,
+  RefusalStopDetails,
   StopReason,
   UserDefineOutcomeEvent,
   UserEvent,
@@ -31,6 +32,8 @@ const ongoingEveryMs = 30_000;
 export interface TurnAnswer {
   text: string;
   stop: StopReason;
+  /** A refusal's details (the idle status's `stop_details`). */
+  stopDetails?: RefusalStopDetails;
 }
 
 /** What pursuing an outcome needs from the session (a model call's context, with the turn and the usage). */

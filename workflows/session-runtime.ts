@@ -4,7 +4,13 @@
 import { type CancellationScope, condition } from '@temporalio/workflow';
 import { defaultLimits } from '../domain/agent.ts';
 import { budgetSpent, usageSnapshot } from '../domain/budget.ts';
-import type { StopReason, UserEvent, UserMessageEvent } from '../domain/events.ts';
+import {
+  refusalDetails,
+  type RefusalStopDetails,
+  type StopReason,
+  type UserEvent,
+  type UserMessageEvent,
+} from '../domain/events.ts';
 import { addModelUsage, emptyModelUsage, type ModelUsage, type ToolUseBlock } from '../domain/model.ts';
 import type {
   PendingAction,
@@ -34,6 +40,7 @@ import {
   RunnerWork,
   type PendingEntry,
 } from './runner-work.ts';
+import type { AdvisorHost } from './advisor.ts';
 import { executeTool, type ToolCall } from './tool-execution.ts';
 import { announceToolUse, emitLimitError, emitToolResult } from './tool-events.ts';
 import { ThreadRole, type ThreadMessageEvent } from './thread-role.ts';
@@ -179,7 +186,7 @@ export class SessionRuntime {
       if (budget) this.journal.emit({ type: 'session.usage', usage: this.usageNow(), budget: budget.limit });
       this.applyInterrupt();
       this.threadRole?.finishTurn(answer.text, answer.stop);
-      this.status.idle(answer.stop);
+      this.status.idle(answer.stop, answer.stopDetails ?? null);
       await this.sandbox.snapshotIfDirty();
       if (this.input.parent) return this.finishSubAgent(answer);
       if (continueAsNewDue(this.input, this.turnsThisRun, this.sandbox.regionAtStart))
@@ -212,6 +219,7 @@ export class SessionRuntime {
     const maxSteps = agent.limits?.max_turns ?? defaultLimits.max_turns;
     const tools = await this.mcp.toolSpecs(sessionToolSpecs(agent, this.input.environment));
     let stop: StopReason = { type: 'end_turn' };
+    let stopDetails: RefusalStopDetails | undefined;
     let lastText = '';
 
     for (let step = 1; ; step++) {
@@ -255,12 +263,15 @@ export class SessionRuntime {
       }
       const uses = outcome.response.content.filter((block): block is ToolUseBlock => block.type === 'tool_use');
       if (uses.length === 0) {
-        if (outcome.response.stopReason === 'refusal') stop = { type: 'refusal' };
+        if (outcome.response.stopReason === 'refusal') {
+          stop = { type: 'refusal' };
+          stopDetails = outcome.response.stopDetails ?? refusalDetails();
+        }
         break;
       }
       if ((await this.runTools(uses)) === 'interrupted') break;
     }
-    return { text: lastText, stop };
+    return { text: lastText, stop, ...(stopDetails ? { stopDetails } : {}) };
   }
 
   /** Emits the tool-use events, runs what is allowed, waits for the client where it must, runs what it approved. */
@@ -341,10 +352,21 @@ export class SessionRuntime {
     return runNow;
   }
 
+  /** The advisor's requests are the session's: journaled here, their usage added to its own. */
+  get advisorHost(): AdvisorHost {
+    return {
+      journal: this.journal,
+      addUsage: (usage) => {
+        this.stats.modelCalls++;
+        this.usage = addModelUsage(this.usage, usage);
+      },
+    };
+  }
+
   private async execute(call: ToolCall): Promise<void> {
     this.stats.toolCalls++;
     const { route } = call;
-    const run = () => executeTool(call, this.input, this.sandbox, this.threads);
+    const run = () => executeTool(call, this.input, this.sandbox, this.threads, this.advisorHost);
     const outcome =
       route.kind === 'mcp'
         ? await this.mcp.run(call, route.entry)

@@ -1,7 +1,7 @@
 // Session status: the status events, the SessionStatus search attribute (so sessions list and filter by status in the
 // API, the CLI and the UI) and metered active time, which accrues only while `running`.
 import { upsertSearchAttributes } from '@temporalio/workflow';
-import type { SessionStatus, StopReason } from '../domain/events.ts';
+import type { SessionStatus, StopDetails, StopReason } from '../domain/events.ts';
 import { sessionStatusKey } from '../domain/search-attributes.ts';
 import type { EventJournal } from './event-journal.ts';
 
@@ -13,7 +13,7 @@ export class SessionStatusTracker {
   private readonly journal: EventJournal;
   activeMs: number;
   /** Told of every change (a session thread reports it to the primary thread: workflows/thread-role.ts). */
-  listener?: (status: SessionStatus, stopReason: StopReason | null) => void;
+  listener?: (status: SessionStatus, stopReason: StopReason | null, stopDetails?: StopDetails) => void;
 
   constructor(journal: EventJournal, activeMs: number) {
     this.journal = journal;
@@ -33,11 +33,12 @@ export class SessionStatusTracker {
     this.journal.emit({ type: 'session.status_rescheduled' });
   }
 
-  idle(stopReason: StopReason): void {
+  /** `stopDetails`: a refusal's details (the API's `stop_details`, null otherwise). */
+  idle(stopReason: StopReason, stopDetails: StopDetails = null): void {
     this.enter('idle');
     this.stopReason = stopReason;
-    this.journal.emit({ type: 'session.status_idle', stop_reason: stopReason });
-    this.listener?.('idle', stopReason);
+    this.journal.emit({ type: 'session.status_idle', stop_reason: stopReason, stop_details: stopDetails });
+    this.listener?.('idle', stopReason, stopDetails);
   }
 
   terminated(): void {

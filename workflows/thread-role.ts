@@ -2,7 +2,7 @@
 // thread (with what it awaits from the client, its usage, and at the end of a turn its reply), and journals the reply
 // it sends as `agent.thread_message_sent`. Reports go one after another, so the primary sees them in order.
 import { getExternalWorkflowHandle, log } from '@temporalio/workflow';
-import type { SessionStatus, StopReason, ThreadMessageReceivedEvent } from '../domain/events.ts';
+import type { SessionStatus, StopDetails, StopReason, ThreadMessageReceivedEvent } from '../domain/events.ts';
 import type { ModelUsage } from '../domain/model.ts';
 import type { AwaitedThreadCall, ThreadContext, ThreadReport } from '../domain/threads.ts';
 import type { EventJournal } from './event-journal.ts';
@@ -41,7 +41,7 @@ export class ThreadRole {
   ): ThreadRole | undefined {
     if (!input.thread) return undefined;
     const role = new ThreadRole(input.thread, journal, { usage, awaiting: () => awaitedCalls(pending) });
-    status.listener = (next, stopReason) => role.statusChanged(next, stopReason);
+    status.listener = (next, stopReason, stopDetails) => role.statusChanged(next, stopReason, stopDetails);
     return role;
   }
 
@@ -57,11 +57,12 @@ export class ThreadRole {
   }
 
   /** The status tracker's listener. */
-  statusChanged(status: SessionStatus, stopReason: StopReason | null): void {
+  statusChanged(status: SessionStatus, stopReason: StopReason | null, stopDetails?: StopDetails): void {
     if (status === 'rescheduling') return;
     const report: ThreadReport = { threadId: this.context.threadId, status, usage: this.state.usage() };
     if (status === 'idle' && stopReason) {
       report.stopReason = stopReason;
+      if (stopDetails) report.stopDetails = stopDetails;
       if (stopReason.type === 'requires_action') report.awaiting = this.state.awaiting();
       else if (this.reply) report.reply = this.reply;
       if (stopReason.type !== 'requires_action') this.reply = undefined;

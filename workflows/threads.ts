@@ -238,7 +238,8 @@ export class SessionThreads {
       this.journal.emit({ type: 'session.thread_status_running', ...about });
     } else if (report.status === 'idle') {
       const stop = report.stopReason ?? { type: 'end_turn' as const };
-      this.journal.emit({ type: 'session.thread_status_idle', ...about, stop_reason: stop, stop_details: null });
+      const details = report.stopDetails ?? null;
+      this.journal.emit({ type: 'session.thread_status_idle', ...about, stop_reason: stop, stop_details: details });
       this.crossPost(record.threadId, report.awaiting ?? []);
     } else if (report.status === 'terminated') {
       this.journal.emit({ type: 'session.thread_status_terminated', ...about });

@@ -13,7 +13,7 @@ import { sessionWorkflowType, type SessionWorkflowInput, type SubAgentResult } f
 import { toolDefinitionOf, type ToolRoute } from '../domain/tool-routing.ts';
 import { checkToolInput } from '../domain/tools/tool-definition.ts';
 import { backendToolActivity } from './activity-proxies.ts';
-import { consultAdvisor } from './advisor.ts';
+import { consultAdvisor, type AdvisorHost } from './advisor.ts';
 import type { SandboxLeaseManager } from './sandbox-lease.ts';
 import type { SessionThreads } from './threads.ts';
 
@@ -36,6 +36,8 @@ export async function executeTool(
   session: SessionWorkflowInput,
   sandbox: SandboxLeaseManager,
   threads: SessionThreads,
+  /** Where an advisor's request is journaled and counted (absent: a harness that offers no advisor). */
+  advisorHost?: AdvisorHost,
 ): Promise<ToolOutcome> {
   const { route } = call;
   const invalid = invalidInput(call);
@@ -63,7 +65,7 @@ export async function executeTool(
       case 'thread':
         return await threads.delegate(call);
       case 'advisor':
-        return await consultAdvisor(call, route.model, session);
+        return await consultAdvisor(call, route.model, session, advisorHost);
       case 'sub_agent': {
         const result = await runSubAgent(route.tool, call, session);
         return { content: result.text, isError: result.isError };

@@ -15,6 +15,7 @@ import {
   type ModelResponse,
   type ModelStopReason,
 } from '../../domain/model.ts';
+import { refusalDetails, type RefusalStopDetails } from '../../domain/events.ts';
 import { ContentAccumulator } from './content-accumulator.ts';
 import { callClassifyingErrors, ModelStreamError } from './errors.ts';
 import type { ModelAdapter, ModelCallOptions } from './adapter.ts';
@@ -92,6 +93,7 @@ async function streamTurn(request: ModelRequest, options: ModelCallOptions): Pro
   const usage = emptyModelUsage();
   let model = request.model.id;
   let stopReason: StopReason | null = null;
+  let stopDetails: RefusalStopDetails | undefined;
   let stopped = false;
 
   for await (const event of stream as AsyncIterable<RawMessageStreamEvent>) {
@@ -121,6 +123,9 @@ async function streamTurn(request: ModelRequest, options: ModelCallOptions): Pro
       }
       case 'message_delta':
         stopReason = event.delta.stop_reason;
+        if (event.delta.stop_details?.type === 'refusal') {
+          stopDetails = refusalDetails(event.delta.stop_details.category, event.delta.stop_details.explanation);
+        }
         // message_delta usage is cumulative; fields the provider leaves null keep message_start's value.
         usage.outputTokens = event.usage.output_tokens;
         usage.inputTokens = event.usage.input_tokens ?? usage.inputTokens;
@@ -140,6 +145,7 @@ async function streamTurn(request: ModelRequest, options: ModelCallOptions): Pro
     content: accumulator.content(),
     ...(accumulator.hasThinking() ? { thinking: true } : {}),
     stopReason: toStopReason(stopReason, accumulator.hasToolUse()),
+    ...(stopReason === 'refusal' ? { stopDetails: stopDetails ?? refusalDetails() } : {}),
     usage,
   };
 }

@@ -56,6 +56,7 @@ function responseJson(turn: ResolvedTurn, model: string): unknown {
     model,
     content: contentJson(turn),
     stop_reason: turn.stopReason,
+    stop_details: turn.stopDetails,
     stop_sequence: null,
     usage: usageJson(turn),
   };
@@ -69,6 +70,7 @@ function streamFrames(turn: ResolvedTurn, model: string): StreamFrame[] {
         ...(responseJson(turn, model) as Record<string, unknown>),
         content: [],
         stop_reason: null,
+        stop_details: null,
         usage: { ...usageJson(turn), output_tokens: 1 },
       },
     }),
@@ -112,7 +114,7 @@ function streamFrames(turn: ResolvedTurn, model: string): StreamFrame[] {
   frames.push(
     sseFrame('message_delta', {
       type: 'message_delta',
-      delta: { stop_reason: turn.stopReason, stop_sequence: null },
+      delta: { stop_reason: turn.stopReason, stop_details: turn.stopDetails, stop_sequence: null },
       usage: usageJson(turn),
     }),
     sseFrame('message_stop', { type: 'message_stop' }),

@@ -28,6 +28,8 @@ export interface FakeTurn {
   toolCalls?: FakeToolCall[];
   /** Default: `tool_use` when there are tool calls, else `end_turn`. */
   stopReason?: 'end_turn' | 'tool_use' | 'max_tokens' | 'refusal';
+  /** A refusal's `stop_details` (Anthropic protocol); default for a refusal: no category, no explanation. */
+  refusal?: { category?: string | null; explanation?: string | null };
   /** Defaults are computed from the request's and the answer's lengths. */
   usage?: {
     inputTokens?: number;
@@ -57,6 +59,8 @@ export interface ResolvedTurn {
   thinking: string;
   toolCalls: { id: string; name: string; input: Record<string, unknown>; argumentsJson: string }[];
   stopReason: 'end_turn' | 'tool_use' | 'max_tokens' | 'refusal';
+  /** Anthropic's `stop_details` (null unless refused). */
+  stopDetails: { type: 'refusal'; category: string | null; explanation: string | null } | null;
   usage: { inputTokens: number; outputTokens: number; cacheReadInputTokens: number; cacheCreationInputTokens: number };
   chunkSize: number;
   chunkDelayMs: number;
@@ -156,6 +160,10 @@ export function resolveTurn(turn: FakeTurn, requestBody: Record<string, unknown>
     thinking,
     toolCalls,
     stopReason: turn.stopReason ?? (toolCalls.length > 0 ? 'tool_use' : 'end_turn'),
+    stopDetails:
+      turn.stopReason === 'refusal'
+        ? { type: 'refusal', category: turn.refusal?.category ?? null, explanation: turn.refusal?.explanation ?? null }
+        : null,
     usage: {
       inputTokens: turn.usage?.inputTokens ?? estimateTokens(transcriptSize),
       outputTokens: turn.usage?.outputTokens ?? estimateTokens(answerSize),

@@ -214,10 +214,14 @@ it('accepts whatever anthropic-version the SDKs send, or none', async () => {
   }
 });
 
-it('ends a turn the model refused with stop_reason refusal', async () => {
+it("ends a turn the model refused with stop_reason refusal and the provider's stop_details", async () => {
   const client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 0 });
   const model = `${harness.platform.prefix}-refusal`;
-  harness.platform.fakeModel.setScript(model, [{ text: 'I cannot help with that.', stopReason: 'refusal' }]);
+  const explanation = 'The request could enable malware development.';
+  harness.platform.fakeModel.setScript(model, [
+    { text: 'I cannot help with that.', stopReason: 'refusal', refusal: { category: 'cyber', explanation } },
+    { text: 'Happy to help with that.' },
+  ]);
   const agent = await client.beta.agents.create({ name: 'refuser', model });
   const environment = await client.beta.environments.create({ name: `refusal ${agent.id}` });
   const session = await client.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
@@ -235,12 +239,29 @@ it('ends a turn the model refused with stop_reason refusal', async () => {
     'session.status_idle',
   );
   expect(idle.stop_reason).toEqual({ type: 'refusal' });
+  expect(idle.stop_details).toEqual({ type: 'refusal', category: 'cyber', explanation });
+  // The session stays usable; a turn that ends normally reports no details.
+  await client.beta.sessions.events.send(session.id, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'Something harmless.' }] }],
+  });
+  const idles = await eventually(
+    async () => {
+      const found: { stop_reason: unknown; stop_details: unknown }[] = [];
+      for await (const event of client.beta.sessions.events.list(session.id)) {
+        if (event.type === 'session.status_idle') found.push(event);
+      }
+      return found.length >= 2 ? found : undefined;
+    },
+    30_000,
+    'a second session.status_idle',
+  );
+  expect(idles[1]).toMatchObject({ stop_reason: { type: 'end_turn' }, stop_details: null });
   const messages: string[] = [];
   for await (const event of client.beta.sessions.events.list(session.id)) {
     if (event.type === 'agent.message')
       messages.push(event.content.map((block) => (block.type === 'text' ? block.text : '')).join(''));
   }
-  expect(messages).toEqual(['I cannot help with that.']);
+  expect(messages).toEqual(['I cannot help with that.', 'Happy to help with that.']);
   await client.beta.sessions.archive(session.id);
 });
 

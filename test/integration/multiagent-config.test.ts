@@ -125,7 +125,7 @@ it('accepts multiagent_20261001, resolved and merged on update; refuses inline a
   await expect(empty).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/at least one agent/) });
 });
 
-it('lets the primary thread consult its advisor: a side call to the advisor model, its answer the tool result', async () => {
+it('lets the primary thread consult its advisor: a side call whose answer is the tool result and whose usage counts', async () => {
   const fake = harness.platform.fakeModel;
   const agent = await client.beta.agents.create({
     name: 'advised',
@@ -138,10 +138,15 @@ it('lets the primary thread consult its advisor: a side call to the advisor mode
     },
   });
   fake.setScript(model('advised'), [
-    { toolCalls: [{ name: 'consult_advisor', input: { question: 'Plan A or plan B for the migration?' } }] },
-    { text: 'Going with plan B.' },
+    {
+      toolCalls: [{ name: 'consult_advisor', input: { question: 'Plan A or plan B for the migration?' } }],
+      usage: { inputTokens: 100, outputTokens: 10 },
+    },
+    { text: 'Going with plan B.', usage: { inputTokens: 120, outputTokens: 12 } },
   ]);
-  fake.setScript(model('oracle'), [{ text: 'Plan B: it keeps the old histories replaying.' }]);
+  fake.setScript(model('oracle'), [
+    { text: 'Plan B: it keeps the old histories replaying.', usage: { inputTokens: 50, outputTokens: 5 } },
+  ]);
   const environment = await client.beta.environments.create({ name: `advisor-${harness.platform.prefix}` });
   const session = await client.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
   expect(session.agent.multiagent).toMatchObject({ type: 'coordinator', advisor: { model: model('oracle') } });
@@ -161,6 +166,26 @@ it('lets the primary thread consult its advisor: a side call to the advisor mode
   // Subagents and workflows disabled: the advisor is the only platform tool offered.
   const offered = (fake.requests(model('advised'))[0]?.body.tools ?? []) as { name: string }[];
   expect(offered.map((tool) => tool.name)).toEqual(['consult_advisor']);
+
+  // The advisor's request is the session's: journaled as a model request between the tool call and its result,
+  // its tokens in the session's usage (live, and read back from the log once closed) and in the tenant's ledger.
+  const types = events.map((event) => event.type);
+  const advisorSpan = types.indexOf('span.model_request_start', types.indexOf('agent.tool_use'));
+  expect(advisorSpan).toBeGreaterThan(types.indexOf('agent.tool_use'));
+  expect(advisorSpan).toBeLessThan(types.indexOf('agent.tool_result'));
+  const ends = events.filter((event) => event.type === 'span.model_request_end');
+  expect(ends.map((event) => event.model_usage)).toEqual([
+    expect.objectContaining({ input_tokens: 100, output_tokens: 10 }),
+    expect.objectContaining({ input_tokens: 50, output_tokens: 5 }),
+    expect.objectContaining({ input_tokens: 120, output_tokens: 12 }),
+  ]);
+  const total = { input_tokens: 270, output_tokens: 27 };
+  expect((await client.beta.sessions.retrieve(session.id)).usage).toMatchObject(total);
+  const ledger = (await (await harness.request('/v1/usage?group_by=session')).json()) as {
+    data: { session_id: string; input_tokens: number; output_tokens: number; model_requests: number }[];
+  };
+  expect(ledger.data.find((row) => row.session_id === session.id)).toMatchObject({ ...total, model_requests: 3 });
   await client.beta.sessions.archive(session.id);
-  await recordHistory(harness.platform.client, sessionWorkflowId(session.id), 'advisor-consulted');
+  expect((await client.beta.sessions.retrieve(session.id)).usage).toMatchObject(total);
+  await recordHistory(harness.platform.client, sessionWorkflowId(session.id), 'advisor-usage-counted');
 });

@@ -8,5 +8,8 @@ export interface OpenAiAgentsHost extends ModelCallContext {
   journal: EventJournal;
   addUsage(usage: ModelUsage): void;
   /** The session's input, sandbox lease, counters, threads, MCP tools, actions awaiting the client, usage. */
-  session: Pick<SessionRuntime, 'input' | 'sandbox' | 'stats' | 'threads' | 'mcp' | 'pending' | 'usage'>;
+  session: Pick<
+    SessionRuntime,
+    'input' | 'sandbox' | 'stats' | 'threads' | 'mcp' | 'pending' | 'usage' | 'advisorHost'
+  >;
 }

@@ -99,10 +99,12 @@ export class ToolCallBook {
     if (!call) return 'The platform has no record of this tool call.';
     const { route } = call;
     if (route.kind === 'custom') return customToolOutput;
-    const { input, sandbox, threads, mcp, stats } = this.host.session;
+    const { input, sandbox, threads, mcp, stats, advisorHost } = this.host.session;
     stats.toolCalls++;
     const outcome =
-      route.kind === 'mcp' ? await mcp.run(call, route.entry) : await executeTool(call, input, sandbox, threads);
+      route.kind === 'mcp'
+        ? await mcp.run(call, route.entry)
+        : await executeTool(call, input, sandbox, threads, advisorHost);
     emitToolResult(this.host.journal, call, outcome.content, outcome.isError);
     return outcome.content;
   }
