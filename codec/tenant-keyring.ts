@@ -34,12 +34,21 @@ export interface TenantKeyringOptions {
   refreshMs?: number;
 }
 
+interface CurrentKey {
+  key: Promise<DataKey>;
+  /** When the database last answered (or was first asked). */
+  at: number;
+  /** The key has been read: it may serve while a refresh runs. */
+  loaded: boolean;
+  refreshing: boolean;
+}
+
 export class TenantKeyring {
   private readonly pool: Pick<Pool, 'query'>;
   private readonly platformKeys: ReadonlyMap<string, Uint8Array>;
   private readonly currentPlatformKeyId: string;
   private readonly refreshMs: number;
-  private readonly current = new Map<string, { key: Promise<DataKey>; at: number }>();
+  private readonly current = new Map<string, CurrentKey>();
   private readonly unwrapped = new Map<string, DataKey>();
 
   constructor(options: TenantKeyringOptions) {
@@ -52,20 +61,45 @@ export class TenantKeyring {
     this.refreshMs = options.refreshMs ?? 60_000;
   }
 
-  /** The data key the tenant's new payloads use: its newest, created on the tenant's first payload. */
+  /**
+   * The data key the tenant's new payloads use: its newest, created on the tenant's first payload. Once a key is in
+   * hand it keeps serving while the database is asked again in the background: an encode never waits for a pool
+   * connection after the first, which matters because the API encodes a session's start inside the transaction that
+   * inserts its row — with every connection held by such transactions, a refresh that waited would deadlock them
+   * (or, with a connection timeout, stall each of them for it).
+   */
   currentKey(tenantId: string): Promise<DataKey> {
     const cached = this.current.get(tenantId);
     if (cached && Date.now() - cached.at < this.refreshMs) return cached.key;
-    const key = this.loadCurrent(tenantId);
-    this.current.set(tenantId, { key, at: Date.now() });
-    key.catch(() => this.current.delete(tenantId));
-    return key;
+    if (cached?.loaded) {
+      if (!cached.refreshing) this.refresh(tenantId, cached);
+      return cached.key;
+    }
+    const entry: CurrentKey = { key: this.loadCurrent(tenantId), at: Date.now(), loaded: false, refreshing: false };
+    this.current.set(tenantId, entry);
+    entry.key.then(
+      () => (entry.loaded = true),
+      () => this.current.get(tenantId) === entry && this.current.delete(tenantId),
+    );
+    return entry.key;
+  }
+
+  /** Asks the database for the tenant's newest key; until it answers (or if it fails) the key in hand serves. */
+  private refresh(tenantId: string, entry: CurrentKey): void {
+    entry.refreshing = true;
+    this.loadCurrent(tenantId).then(
+      (key) => {
+        if (this.current.get(tenantId) !== entry) return; // a rotation here set a newer one meanwhile
+        this.current.set(tenantId, { key: Promise.resolve(key), at: Date.now(), loaded: true, refreshing: false });
+      },
+      () => (entry.refreshing = false), // the next encode asks again
+    );
   }
 
   /** Adds a new data key for the tenant; new payloads use it (other processes within refreshMs), old ones still decode. */
   async rotate(tenantId: string): Promise<DataKey> {
     const key = this.unwrap(await insertDataKey(this.pool, this.generate(tenantId)));
-    this.current.set(tenantId, { key: Promise.resolve(key), at: Date.now() });
+    this.current.set(tenantId, { key: Promise.resolve(key), at: Date.now(), loaded: true, refreshing: false });
     return key;
   }
 

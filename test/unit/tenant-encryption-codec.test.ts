@@ -103,3 +103,26 @@ it('rotates: a new data key for new payloads, the old one still decodes', async 
     '"tenant secret"',
   ]);
 });
+
+it('keeps encoding under the key in hand while it asks the database again, and takes the newer key when it answers', async () => {
+  // The API encodes a session's start inside the transaction that inserted its row: with every pool connection held
+  // by such transactions, a refresh that waited for a connection deadlocked them all (P4′ at 20 creations in flight).
+  let stalled = false;
+  const db = {
+    query: (...args: Parameters<pg.Pool['query']>) => (stalled ? new Promise(() => undefined) : pool.query(...args)),
+  } as unknown as Pick<pg.Pool, 'query'>;
+  const keyring = new TenantKeyring({ pool: db, platformKeys: keys, currentPlatformKeyId: 'p1', refreshMs: 1 });
+  const first = await keyring.currentKey(tenantA);
+  stalled = true;
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  expect((await keyring.currentKey(tenantA)).id).toBe(first.id); // the refresh never answers; the key still serves
+  stalled = false;
+
+  const elsewhere = new TenantKeyring({ pool, platformKeys: keys, currentPlatformKeyId: 'p1' });
+  const fresh = new TenantKeyring({ pool, platformKeys: keys, currentPlatformKeyId: 'p1', refreshMs: 1 });
+  const held = await fresh.currentKey(tenantA);
+  const rotated = await elsewhere.rotate(tenantA);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  expect((await fresh.currentKey(tenantA)).id).toBe(held.id); // served at once; the refresh starts
+  await expect.poll(async () => (await fresh.currentKey(tenantA)).id).toBe(rotated.id);
+});
