@@ -27,6 +27,16 @@ export const handOffPatch = 'journal-hand-off-to-activities';
  */
 export const handOffAfterWritePatch = 'journal-hand-off-after-write';
 
+/**
+ * Sessions from this patch on let the drain's first wait really last until the activation's workflow code has settled.
+ * condition() evaluates its predicate at once (the SDK's eager evaluation): before, a drain started while no hand-off
+ * was out went ahead a few microtasks later and took the batch by local activity, ahead of the sandbox call the same
+ * activation was about to hand it to — so after every model call that asked for a tool, the tool-use events cost a
+ * local activity (a marker in history and a PostgreSQL write inside the workflow task, which could then not complete
+ * before it) instead of riding with runTool (bench/results P7).
+ */
+export const drainAfterSettlePatch = 'journal-drain-after-settle';
+
 /** Batches larger than this always go through the local activity, so history never carries conversation content. */
 export const maxHandOffChars = 4_096;
 
@@ -133,11 +143,17 @@ export class EventJournal {
 
   private async drain(): Promise<void> {
     try {
-      // Conditions are evaluated only once the activation's workflow code has run to its next await, so this lets
-      // the rest of the task's events join the batch; the write is still scheduled within the same activation.
-      // (While a hand-off is out, the wait lasts until it settles, so no later seq is written first.)
+      // Waiting until the activation's workflow code has run to its awaits lets the rest of the task's events join
+      // the batch, and an activity scheduled in the same task take it; the write is still scheduled within the same
+      // activation. (While a hand-off is out, the wait lasts until it settles, so no later seq is written first.)
       if (patched(batchPerActivationPatch)) {
-        await CancellationScope.nonCancellable(() => condition(() => this.handedOff === undefined && !this.reserved));
+        // The eager evaluation answers false; the SDK asks again once the activation's code has run to its awaits.
+        let eager = patched(drainAfterSettlePatch);
+        const writable = () => {
+          if (eager) return (eager = false);
+          return this.handedOff === undefined && !this.reserved;
+        };
+        await CancellationScope.nonCancellable(() => condition(writable));
       }
       while (this.pending.length > 0 && !this.reserved) {
         const batch = this.pending;

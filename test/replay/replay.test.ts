@@ -10,7 +10,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { platformFailureConverterPath } from '../../codec/data-converter.ts';
 import { workflowBundlerOptions } from '../../workers/workflow-bundler.ts';
-import { batchPerActivationPatch, handOffAfterWritePatch, handOffPatch } from '../../workflows/event-journal.ts';
+import {
+  batchPerActivationPatch,
+  drainAfterSettlePatch,
+  handOffAfterWritePatch,
+  handOffPatch,
+} from '../../workflows/event-journal.ts';
 import { queueAtTurnStartPatch, validateRunnerInputPatch } from '../../workflows/runner-work.ts';
 import { repositoryErrorsPatch } from '../../workflows/sandbox-lease.ts';
 import { openAiAgentsHarnessPatch } from '../../workflows/openai-agents/selection.ts';
@@ -66,6 +71,7 @@ describe('replay gate', () => {
       batchPerActivationPatch,
       handOffPatch,
       handOffAfterWritePatch,
+      drainAfterSettlePatch,
       validateToolInputPatch,
       queueAtTurnStartPatch,
       validateRunnerInputPatch,
