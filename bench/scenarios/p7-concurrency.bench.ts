@@ -1,41 +1,66 @@
-// P7: concurrency. N sessions active at once (BENCH_P7_LEVELS, default 20,50,100,200, one level after the other on
+// P7: concurrency. N sessions active at once (BENCH_P7_LEVELS, default 1,20,50,100,200, one level after the other on
 // fresh sessions), each one turn of 10 steps — a model call (the fake model answers after 50 ms) and a bash call in
 // the session's sandbox — and a final answer. Every session must end its turn with end_turn and no session.error.
-// The session worker runs as its own process (workers/process-launch.ts); the model and sandbox workers, the fake
-// model and the driver in this one; sessions are driven through the Temporal client (as in P4), so no API is in the
-// path. Per level: wall time, step-latency percentiles (journal timestamps), workflow tasks and history events per
-// turn, and CPU by process, to say what saturates first.
+// The session, model and sandbox workers run as their own processes (as deployed: workers/process-launch.ts), so CPU
+// is measured per process; the fake model and the driver run in this one. Sessions are driven through the Temporal
+// client (as in P4; no API in the path). After each platform level the same work runs in-process at the same
+// concurrency (bench/support/p7-in-process.ts). Per level: wall time, step-latency percentiles, workflow tasks and
+// history events per turn (by event type), CPU seconds per turn by process, and the workers' task queue latencies.
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, inject, it } from 'vitest';
 import type { SessionEvent } from '../../domain/events.ts';
-import type { ManagedProcess } from '../../scripts/services/process.ts';
-import { startTestPlatform, type TestPlatform } from '../../test/support/platform.ts';
+import { managedLabel, removeContainersLabelled } from '../../scripts/services/docker.ts';
+import { freePort, type ManagedProcess } from '../../scripts/services/process.ts';
+import { startTestPlatform, testContainerLabels, type TestPlatform } from '../../test/support/platform.ts';
 import { agentSnapshot, fastSettings, turnEnds, WorkflowSession } from '../../test/support/workflow-session.ts';
-import { startWorkerProcess } from '../../test/support/worker-processes.ts';
+import { startWorkerProcess, type WorkerFamily } from '../../test/support/worker-processes.ts';
 import { cpuSpent, readCpu, type CpuSources } from '../support/cpu-by-process.ts';
-import { stats, writeResult, type Stats } from '../support/results.ts';
+import { loadAverage, writeP7Result, type Level, type WorkerLatencies } from '../support/p7-report.ts';
+import { runInProcessLevel } from '../support/p7-in-process.ts';
+import { stats } from '../support/results.ts';
+import { meanMs, metricsSpent, readWorkerMetrics, type MetricsReading } from '../support/worker-metrics.ts';
 
-const levels = (process.env.BENCH_P7_LEVELS ?? '20,50,100,200').split(',').map(Number);
+const levels = (process.env.BENCH_P7_LEVELS ?? '1,20,50,100,200').split(',').map(Number);
 const steps = 10;
 const modelLatencyMs = 50;
+/** BENCH_P7_CPU_PROF=<dir>: the workers run with --cpu-prof, one folder per family (main and workflow threads). */
+const cpuProfileDir = process.env.BENCH_P7_CPU_PROF;
+/** The bench process: the fake model and the driver (and, in the in-process runs, the whole loop). */
+const benchProcess = 'fake model + driver (bench process)';
 
 let platform: TestPlatform;
-let sessionWorker: ManagedProcess;
+const workers = new Map<WorkerFamily, { process: ManagedProcess; metricsPort: number }>();
 let sources: CpuSources;
 beforeAll(async () => {
-  platform = await startTestPlatform({ label: 'bench-p7', workers: ['model', 'sandbox'] });
-  sessionWorker = await startWorkerProcess('session', { prefix: platform.prefix });
+  platform = await startTestPlatform({ label: 'bench-p7', workers: [] });
+  const labels = Object.entries(testContainerLabels()).map(([key, value]) => `${key}=${value}`);
+  for (const family of ['session', 'model', 'sandbox'] as const) {
+    const metricsPort = await freePort();
+    const process = await startWorkerProcess(family, {
+      prefix: platform.prefix,
+      fakeModelUrl: platform.fakeModel.url,
+      extraEnv: {
+        AGENTS_METRICS_PORT: String(metricsPort),
+        AGENTS_SANDBOX_EXTRA_LABELS: labels.join(','),
+        ...(cpuProfileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cpuProfileDir}/${family}` } : {}),
+      },
+    });
+    workers.set(family, { process, metricsPort });
+  }
   sources = {
     temporalPort: Number(new URL(`http://${inject('temporalAddress')}`).port),
     postgresPort: Number(new URL(inject('databaseUrl')).port),
     pids: {
-      'session worker': sessionWorker.child.pid!,
-      'model + sandbox workers, fake model, driver (bench process)': process.pid,
+      'session worker': workers.get('session')!.process.child.pid!,
+      'model worker': workers.get('model')!.process.child.pid!,
+      'sandbox worker': workers.get('sandbox')!.process.child.pid!,
+      [benchProcess]: process.pid,
     },
   };
 });
 afterAll(async () => {
-  await sessionWorker?.stop('SIGKILL');
+  // A profiled worker must exit by itself to write its profile.
+  for (const { process } of workers.values()) await process.stop(cpuProfileDir ? 'SIGTERM' : 'SIGKILL');
   await platform?.stop();
 });
 
@@ -49,27 +74,38 @@ function stepLatencies(events: SessionEvent[]): number[] {
   return marks.slice(1).map((mark, index) => mark - marks[index]!);
 }
 
-async function historyCounts(session: WorkflowSession) {
+const eventTypeName = (type: number | null | undefined) =>
+  (temporal.api.enums.v1.EventType[type ?? 0] ?? String(type)).replace(/^EVENT_TYPE_/, '');
+
+/** History events of the session's run by type. */
+async function historyByType(session: WorkflowSession): Promise<Record<string, number>> {
   const history = await session.handle.fetchHistory();
-  const type = temporal.api.enums.v1.EventType;
-  const events = history.events ?? [];
-  return {
-    events: events.length,
-    workflowTasks: events.filter((event) => event.eventType === type.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length,
-  };
+  const counts: Record<string, number> = {};
+  for (const event of history.events ?? []) {
+    const name = eventTypeName(event.eventType);
+    counts[name] = (counts[name] ?? 0) + 1;
+  }
+  return counts;
 }
 
-interface Level {
-  sessions: number;
-  wallSeconds: number;
-  completed: number;
-  errors: number;
-  step: Stats;
-  historyEventsPerTurn: Stats;
-  workflowTasksPerTurn: Stats;
-  cpuSeconds: Record<string, number>;
-  cpuPercentOfACore: Record<string, number>;
-  loadAverage: string;
+async function readAllMetrics(): Promise<Record<string, MetricsReading>> {
+  const entries = await Promise.all(
+    [...workers].map(async ([family, { metricsPort }]) => [family, await readWorkerMetrics(metricsPort)] as const),
+  );
+  return Object.fromEntries(entries);
+}
+
+function latencies(before: Record<string, MetricsReading>, after: Record<string, MetricsReading>): WorkerLatencies {
+  const spent = (family: string) => metricsSpent(before[family]!, after[family]!);
+  const session = spent('session');
+  return {
+    workflowTaskScheduleToStartMs: meanMs(session, 'temporal_workflow_task_schedule_to_start_latency'),
+    workflowTaskExecutionMs: meanMs(session, 'temporal_workflow_task_execution_latency'),
+    workflowTaskReplayMs: meanMs(session, 'temporal_workflow_task_replay_latency'),
+    stickyCacheMisses: session.temporal_sticky_cache_miss ?? 0,
+    modelActivityScheduleToStartMs: meanMs(spent('model'), 'temporal_activity_schedule_to_start_latency'),
+    sandboxActivityScheduleToStartMs: meanMs(spent('sandbox'), 'temporal_activity_schedule_to_start_latency'),
+  };
 }
 
 async function runLevel(count: number): Promise<Level> {
@@ -86,7 +122,8 @@ async function runLevel(count: number): Promise<Level> {
     const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
     created.push(await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start());
   }
-  const cpuBefore = readCpu(sources);
+  const [cpuBefore, metricsBefore] = [readCpu(sources), await readAllMetrics()];
+  const loadAtStart = loadAverage();
   const started = performance.now();
   await Promise.all(created.map((session) => session.message('run the steps')));
   const deadline = Date.now() + 900_000;
@@ -100,39 +137,65 @@ async function runLevel(count: number): Promise<Level> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const wallSeconds = (performance.now() - started) / 1000;
-  const cpuSeconds = cpuSpent(cpuBefore, readCpu(sources));
-  const loadAverage = (await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const [cpuSeconds, metricsAfter] = [cpuSpent(cpuBefore, readCpu(sources)), await readAllMetrics()];
+  const loadAtEnd = loadAverage();
   const stepSamples: number[] = [];
-  const historyEvents: number[] = [];
-  const workflowTasks: number[] = [];
+  const historyTypes: Record<string, number> = {};
+  const errorMessages: string[] = [];
   let completed = 0;
-  let errors = 0;
   for (const session of created) {
     const events = await session.events();
     const idle = events.find((event) => event.type === 'session.status_idle');
     if (turnEnds(events) === 1 && idle?.type === 'session.status_idle' && idle.stop_reason.type === 'end_turn') {
       completed++;
     }
-    errors += events.filter((event) => event.type === 'session.error').length;
+    for (const event of events) if (event.type === 'session.error') errorMessages.push(event.error.message);
     stepSamples.push(...stepLatencies(events));
-    const counts = await historyCounts(session);
-    historyEvents.push(counts.events);
-    workflowTasks.push(counts.workflowTasks);
+    for (const [type, n] of Object.entries(await historyByType(session)))
+      historyTypes[type] = (historyTypes[type] ?? 0) + n;
   }
   await Promise.all(created.map((session) => session.terminate().catch(() => undefined)));
+  await removeContainersLabelled({ [managedLabel]: 'true', ...testContainerLabels() });
+
+  const inProcessCpuBefore = readCpu(sources);
+  const baseline = await runInProcessLevel({
+    fakeModel: platform.fakeModel,
+    image: inject('sandboxImage'),
+    labels: testContainerLabels(),
+    prefix: platform.prefix,
+    sessions: count,
+    steps,
+    modelLatencyMs,
+  });
+  const inProcessCpu = cpuSpent(inProcessCpuBefore, readCpu(sources));
+  const perTurn = (cpu: Record<string, number>) =>
+    Object.fromEntries(Object.entries(cpu).map(([name, seconds]) => [name, Math.round((seconds / count) * 1000)]));
+  const historyEventsPerTurn = Object.values(historyTypes).reduce((sum, n) => sum + n, 0) / count;
   return {
     sessions: count,
     wallSeconds: Math.round(wallSeconds * 10) / 10,
     completed,
-    errors,
+    errors: errorMessages.length,
+    errorMessages: [...new Set(errorMessages)],
     step: stats(stepSamples),
-    historyEventsPerTurn: stats(historyEvents),
-    workflowTasksPerTurn: stats(workflowTasks),
-    cpuSeconds,
-    cpuPercentOfACore: Object.fromEntries(
-      Object.entries(cpuSeconds).map(([name, seconds]) => [name, Math.round((seconds / wallSeconds) * 1000) / 10]),
+    historyEventsPerTurn: Math.round(historyEventsPerTurn * 10) / 10,
+    workflowTasksPerTurn: Math.round(((historyTypes.WORKFLOW_TASK_COMPLETED ?? 0) / count) * 10) / 10,
+    historyByType: Object.fromEntries(
+      Object.entries(historyTypes)
+        .sort(([, a], [, b]) => b - a)
+        .map(([type, n]) => [type, Math.round((n / count) * 10) / 10]),
     ),
-    loadAverage,
+    cpuSeconds,
+    cpuMsPerTurn: perTurn(cpuSeconds),
+    workerLatencies: latencies(metricsBefore, metricsAfter),
+    loadAverage: { start: loadAtStart, end: loadAtEnd },
+    inProcess: {
+      wallSeconds: Math.round(baseline.wallSeconds * 10) / 10,
+      errors: baseline.errors,
+      step: stats(baseline.steps),
+      cpuMsPerTurn: perTurn(inProcessCpu),
+      loadAverageEnd: loadAverage(),
+    },
   };
 }
 
@@ -142,50 +205,6 @@ it('runs N sessions of 10 steps at once', async () => {
     const level = await runLevel(count);
     results.push(level);
     console.log(JSON.stringify(level));
-    write(results);
-    if (level.completed < count || level.errors > 0) break;
+    writeP7Result(results, { steps, modelLatencyMs });
   }
 });
-
-function write(results: Level[]) {
-  const base = results[0]!.step.p95;
-  const knee = results.find((level) => level.step.p95 >= 2 * base);
-  const names = Object.keys(results[0]!.cpuSeconds);
-  writeResult(
-    'p7-concurrency',
-    { levels: results, steps, modelLatencyMs, knee: knee?.sessions ?? null },
-    [
-      '## P7: concurrency',
-      '',
-      `N sessions at once, each one turn of ${steps} steps (fake model ${modelLatencyMs} ms before its answer, then a ` +
-        'bash call in the session’s own sandbox container) and a final answer; levels one after another on fresh ' +
-        'sessions (so each level includes its containers’ cold start). Session worker in its own process; model and ' +
-        'sandbox workers, fake model and driver in the benchmark process; sessions driven through the Temporal ' +
-        'client (no API in the path). Step = the time between successive journal marks (status_running, each ' +
-        'tool_result, the final idle; workflow clock).',
-      '',
-      '| sessions | completed | session.error | wall | step p50 | **step p95** | step max | history events / turn | workflow tasks / turn | load average |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-      ...results.map(
-        (level) =>
-          `| ${level.sessions} | ${level.completed} | ${level.errors} | ${level.wallSeconds} s | ${level.step.p50} ms | ` +
-          `${level.step.p95} ms | ${level.step.max} ms | ${level.historyEventsPerTurn.p50} | ` +
-          `${level.workflowTasksPerTurn.p50} | ${level.loadAverage} |`,
-      ),
-      '',
-      'CPU by process during each level (% of one core, over the level’s wall time):',
-      '',
-      `| process | ${results.map((level) => `${level.sessions} sessions`).join(' | ')} |`,
-      `| --- | ${results.map(() => '---').join(' | ')} |`,
-      ...names.map(
-        (name) => `| ${name} | ${results.map((level) => `${level.cpuPercentOfACore[name]}%`).join(' | ')} |`,
-      ),
-      '',
-      knee
-        ? `Knee: step p95 doubled (≥ ${2 * base} ms) at **${knee.sessions} sessions**.`
-        : `Knee: step p95 did not double up to ${results.at(-1)!.sessions} sessions (levels run: ` +
-          `${results.map((level) => level.sessions).join(', ')}).`,
-    ],
-    `BENCH_P7_LEVELS=${results.map((level) => level.sessions).join(',')} npm run bench -- p7`,
-  );
-}

@@ -74,5 +74,5 @@ export function readCpu(sources: CpuSources): Record<string, number> {
 
 export const cpuSpent = (before: Record<string, number>, after: Record<string, number>) =>
   Object.fromEntries(
-    Object.keys(after).map((name) => [name, Math.round(((after[name] ?? 0) - (before[name] ?? 0)) * 10) / 10]),
+    Object.keys(after).map((name) => [name, Math.round(((after[name] ?? 0) - (before[name] ?? 0)) * 100) / 100]),
   );

@@ -40,7 +40,8 @@ interface ResultFiles {
       errors: number;
       wallSeconds: number;
       step: Percentiles;
-      historyEventsPerTurn: Percentiles;
+      cpuMsPerTurn?: Record<string, number>;
+      inProcess?: { step: Percentiles };
     }[];
   };
   'sandbox-claim': {
@@ -121,7 +122,7 @@ export function writeSummary(): void {
     const last = p7.levels.at(-1)!;
     const allDone = p7.levels.every((level) => level.completed === level.sessions && level.errors === 0);
     rows.push(
-      `| sessions at once, 10 steps each (P7) | 200, all complete, no errors; knee reported | ${p7.levels.map((level) => `${level.sessions}: wall ${level.wallSeconds} s, step p95 ${level.step.p95} ms`).join('; ')}; knee ${p7.knee ?? 'not reached'} | ${verdict(last.sessions >= 200 && allDone)} |`,
+      `| sessions at once, 10 steps each (P7) | 200, all complete, no errors; knee reported | ${p7.levels.map(p7Level).join('; ')}; knee ${p7.knee ?? 'not reached'} | ${verdict(last.sessions >= 200 && allDone)} |`,
     );
   }
   const section = [
@@ -143,4 +144,18 @@ export function writeSummary(): void {
     ? existing.replace(pattern, section)
     : existing.replace(/\n\n/, `\n\n${section}\n\n`);
   writeFileSync(readme, next);
+}
+
+function p7Level(level: ResultFiles['p7-concurrency']['levels'][number]): string {
+  const cpu = level.cpuMsPerTurn
+    ? Object.entries(level.cpuMsPerTurn)
+        .filter(([name]) => !name.includes('machine-wide'))
+        .reduce((sum, [, ms]) => sum + (ms || 0), 0)
+    : undefined;
+  const inProcess = level.inProcess ? ` (in-process ${level.inProcess.step.p95} ms)` : '';
+  const errors = level.errors > 0 ? `, ${level.errors} session.error` : '';
+  return (
+    `${level.sessions}: wall ${level.wallSeconds} s, step p95 ${level.step.p95} ms${inProcess}` +
+    `${cpu !== undefined ? `, ${cpu} ms CPU/turn` : ''}${errors}`
+  );
 }
