@@ -1,15 +1,16 @@
-// GET /v1/sessions/:id/events/stream — Server-Sent Events. Each journaled event goes out once, in seq order, as
-// `event: <type>` / `data: <json>` / `id: <seq>`; `Last-Event-ID` (or `?after=`) resumes after a seq, replaying from
-// the journal and then following it live; without either, only events after the stream opened are sent (Anthropic's
-// behaviour). When both are given the header wins: a browser's EventSource reconnects to the same URL, `?after=`
-// included, and sends the id it last saw in the header. Both must be decimal seqs (an empty header counts as absent).
-// Wake-ups come from the process's shared LISTEN; each wake re-reads "after my last seq", so nothing is skipped or
-// repeated. Opt-in live deltas (`event_deltas[]=agent.message`) are never replayed. Closes after
-// `session.deleted`.
+// GET /v1/sessions/:id/events/stream — Server-Sent Events. Each journaled event goes out once, in the log's order, as
+// `event: <type>` / `data: <json>` / `id: <position>` (the event's place in the log: its seq, until a Temporal reset
+// appends a reset run's events after the old run's; db/repositories/session-events.ts). `Last-Event-ID` (or `?after=`)
+// resumes after a position, replaying from the journal and then following it live; without either, only events after
+// the stream opened are sent (Anthropic's behaviour). When both are given the header wins: a browser's EventSource
+// reconnects to the same URL, `?after=` included, and sends the id it last saw in the header. Both must be decimal
+// (an empty header counts as absent). Wake-ups come from the process's shared LISTEN; each wake re-reads "after my
+// last position", so nothing is skipped or repeated. Opt-in live deltas (`event_deltas[]=agent.message`) are never
+// replayed. Closes after `session.deleted`.
 import { once } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { lastEventSeq, readEventsAfter } from '../../db/repositories/session-events.ts';
+import { lastEventPosition, readEventsAfter } from '../../db/repositories/session-events.ts';
 import type { DeltaMessage } from '../../domain/contracts/delta-message.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
 import { invalidRequest } from '../errors.ts';
@@ -47,7 +48,7 @@ export function registerSessionStreamRoute(app: ZodApp, context: ApiContext): vo
   );
 }
 
-/** Streams one event log (a session's, or a session thread's: its id keys the log) as SSE, resumable by seq. */
+/** Streams one event log (a session's, or a session thread's: its id keys the log) as SSE, resumable by position. */
 export async function serveEventStream(
   { pool, notifier, heartbeatMs, openStreams }: ApiContext,
   request: StreamRequest,
@@ -65,7 +66,7 @@ export async function serveEventStream(
   const sessionId = logId;
   const raw = reply.raw;
 
-  let lastSeq = 0;
+  let lastPosition = 0;
   let ready = false;
   let closed = false;
   let pumping = false;
@@ -97,12 +98,12 @@ export async function serveEventStream(
       do {
         again = false;
         for (;;) {
-          const batch = await readEventsAfter(pool, sessionId, lastSeq, batchSize);
-          for (const { seq, event } of batch) {
+          const batch = await readEventsAfter(pool, sessionId, lastPosition, batchSize);
+          for (const { position, event } of batch) {
             if (closed) return;
-            lastSeq = seq;
+            lastPosition = position;
             if (event.type === 'agent.message' || event.type === 'agent.thinking') finishedEvents.add(event.id);
-            await write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\nid: ${seq}\n\n`);
+            await write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\nid: ${position}\n\n`);
             if (event.type === 'session.deleted') return close();
           }
           if (batch.length < batchSize) break;
@@ -150,8 +151,8 @@ export async function serveEventStream(
     delta: onDelta,
   });
   try {
-    if (resumeAfter !== undefined) lastSeq = resumeAfter;
-    else lastSeq = await lastEventSeq(pool, sessionId);
+    if (resumeAfter !== undefined) lastPosition = resumeAfter;
+    else lastPosition = await lastEventPosition(pool, sessionId);
   } catch (error) {
     unsubscribe();
     throw error;

@@ -40,8 +40,8 @@ export async function readAllEvents(pool: pg.Pool, sessionId: string): Promise<S
   let after = 0;
   for (;;) {
     const batch = await readEventsAfter(pool, sessionId, after, batchSize);
-    for (const { seq, event } of batch) {
-      after = seq;
+    for (const { position, event } of batch) {
+      after = position;
       if (event.type !== 'session.deleted') events.push(event);
     }
     if (batch.length < batchSize) return events;

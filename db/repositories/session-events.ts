@@ -2,6 +2,11 @@
 // sandbox activities a batch is handed to) append through appendSessionEvents; readers (the model transcript, the
 // API's listing, SSE stream, usage, metrics, trace) read through the functions here; the API deletes here. Writes and
 // live deltas are announced by NOTIFY to the API's LISTEN (api/event-notifier.ts).
+//
+// Two orders: `seq` is the workflow's numbering (what the transcript, compaction and outcomes speak), `position` the
+// log's, given here as rows are written (what listing, the stream's ids and statuses follow). They agree until a
+// Temporal reset: the reset run decides its events again from an earlier seq, with fresh ids, and they are appended
+// after the old run's (migration 1700000000261); the transcript at a seq is then the newest row of each seq.
 import type pg from 'pg';
 import type { Queryable } from '../queryable.ts';
 import { withTransaction } from '../transaction.ts';
@@ -11,7 +16,7 @@ import type { JournaledEvent, SessionEvent } from '../../domain/events.ts';
 import { sessionStatusWebhooksSql } from './webhooks.ts';
 import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
 
-/** Journal writes; payload `<sessionId> <lastSeq>`. Readers re-read after their last seq, so a lost notice loses nothing. */
+/** Journal writes; payload `<sessionId> <lastSeq>`. Readers re-read after their last position: a lost notice loses nothing. */
 export const sessionEventsChannel = 'session_events';
 /** Live token deltas; payload a DeltaMessage as JSON (domain/contracts/delta-message.ts). */
 export const sessionDeltasChannel = 'session_deltas';
@@ -21,9 +26,17 @@ const sessionEventsNotice = (sessionId: string, lastSeq: number): string => `${s
 /** The session a notification on sessionEventsChannel is about. */
 export const sessionOfEventsNotice = (payload: string): string => payload.split(' ')[0] ?? '';
 
+/** An event as the log holds it: its place in the session's log (the stream's event id, the list's cursor). */
+export interface LoggedEvent {
+  position: number;
+  event: SessionEvent;
+}
+
 /**
- * Writes a batch (ordered by seq) and notifies listeners with `<sessionId> <lastSeq>`. Idempotent by event id, so a
- * retried workflow task or activity writes nothing twice.
+ * Writes a batch (ordered by seq) at the end of the log and notifies listeners with `<sessionId> <lastSeq>`. Idempotent
+ * by (seq, event id), so a retried workflow task or activity writes nothing twice, while a reset run's events (same
+ * seqs, fresh ids) are appended. A concurrent writer of the same session (never the journal's own, which writes one
+ * batch at a time) fails on the position key and is retried by Temporal, so positions follow commit order.
  */
 export async function appendSessionEvents(db: Queryable, batch: JournalBatch): Promise<void> {
   if (batch.events.length === 0) return;
@@ -31,11 +44,16 @@ export async function appendSessionEvents(db: Queryable, batch: JournalBatch): P
   // One statement, so one round trip: its implicit transaction makes insert, webhook events (for status events; see
   // sessionStatusWebhooksSql) and notify atomic (a NOTIFY is delivered at commit, after the rows are visible).
   await db.query(
-    `with inserted as (
-       insert into session_events (session_id, seq, id, type, body, processed_at)
-       select $1, e.seq, e.id, e.type, e.body, e.processed_at
+    `with fresh as (
+       select e.seq, e.id, e.type, e.body, e.processed_at
        from jsonb_to_recordset($2::jsonb) as e(seq bigint, id text, type text, body jsonb, processed_at timestamptz)
-       on conflict do nothing
+       where not exists (select 1 from session_events x where x.session_id = $1 and x.seq = e.seq and x.id = e.id)
+     ), inserted as (
+       insert into session_events (session_id, position, seq, id, type, body, processed_at)
+       select $1, coalesce((select max(position) from session_events where session_id = $1), 0)
+           + row_number() over (order by f.seq), f.seq, f.id, f.type, f.body, f.processed_at
+       from fresh f order by f.seq
+       on conflict (session_id, seq, id) do nothing
        returning seq, id, type, body, processed_at
      ), webhooks as (${sessionStatusWebhooksSql('inserted', '$1')})
      select pg_notify($3, $4) from (select count(*) from inserted) as written`,
@@ -61,7 +79,11 @@ export async function publishDelta(db: Queryable, message: DeltaMessage): Promis
   await db.query('select pg_notify($1, $2)', [sessionDeltasChannel, JSON.stringify(message)]);
 }
 
-/** A session's events in seq order (or reversed), optionally after / through a seq: the model transcript, tests. */
+/**
+ * A session's events in seq order (or reversed), optionally after / through a seq: the model transcript, tests. Of a
+ * seq written more than once (by runs before and after a Temporal reset) the newest row counts: what the current run
+ * decided, as each run writes every seq it reaches before it reads.
+ */
 export async function readEvents(
   db: Queryable,
   sessionId: string,
@@ -69,8 +91,11 @@ export async function readEvents(
 ): Promise<JournaledEvent[]> {
   const order = options.order === 'desc' ? 'desc' : 'asc';
   const { rows } = await db.query<{ seq: string; body: SessionEvent }>(
-    `select seq, body from session_events
-     where session_id = $1 and seq > $2 and seq <= $3
+    `select seq, body from (
+       select distinct on (seq) seq, body from session_events
+       where session_id = $1 and seq > $2 and seq <= $3
+       order by seq, position desc
+     ) newest
      order by seq ${order} limit $4`,
     [sessionId, options.afterSeq ?? 0, options.throughSeq ?? Number.MAX_SAFE_INTEGER, options.limit ?? 1_000_000],
   );
@@ -80,7 +105,7 @@ export async function readEvents(
 /** A session's events of the given types, in order (the outcomes of a session, say). */
 export async function readEventsOfTypes(db: Queryable, sessionId: string, types: string[]): Promise<SessionEvent[]> {
   const { rows } = await db.query<{ body: SessionEvent }>(
-    'select body from session_events where session_id = $1 and type = any($2) order by seq',
+    'select body from session_events where session_id = $1 and type = any($2) order by position',
     [sessionId, types],
   );
   return rows.map((row) => row.body);
@@ -93,29 +118,33 @@ export async function lastEventOfType(
   type: string,
 ): Promise<SessionEvent | undefined> {
   const { rows } = await db.query<{ body: SessionEvent }>(
-    'select body from session_events where session_id = $1 and type = $2 order by seq desc limit 1',
+    'select body from session_events where session_id = $1 and type = $2 order by position desc limit 1',
     [sessionId, type],
   );
   return rows[0]?.body;
 }
 
-/** The seq of the session's last journaled event (0 when there is none): where a fresh stream starts. */
-export async function lastEventSeq(db: Queryable, sessionId: string): Promise<number> {
-  const { rows } = await db.query<{ seq: string | null }>(
-    'select max(seq) as seq from session_events where session_id = $1',
+/** The position of the session's last logged event (0 when there is none): where a fresh stream starts. */
+export async function lastEventPosition(db: Queryable, sessionId: string): Promise<number> {
+  const { rows } = await db.query<{ position: string | null }>(
+    'select max(position) as position from session_events where session_id = $1',
     [sessionId],
   );
-  return Number(rows[0]?.seq ?? 0);
+  return Number(rows[0]?.position ?? 0);
 }
 
-/** Events after `afterSeq`, in order: what the stream sends next. */
+/** Events after a position, in the log's order (every row, a reset's included): what the stream sends next. */
 export async function readEventsAfter(
   db: Queryable,
   sessionId: string,
-  afterSeq: number,
+  afterPosition: number,
   limit: number,
-): Promise<JournaledEvent[]> {
-  return readEvents(db, sessionId, { afterSeq, limit });
+): Promise<LoggedEvent[]> {
+  const { rows } = await db.query<{ position: string; body: SessionEvent }>(
+    `select position, body from session_events where session_id = $1 and position > $2 order by position limit $3`,
+    [sessionId, afterPosition, limit],
+  );
+  return rows.map((row) => ({ position: Number(row.position), event: row.body }));
 }
 
 export async function listEventsPage(
@@ -125,18 +154,18 @@ export async function listEventsPage(
 ): Promise<Page<SessionEvent>> {
   const after = options.page ? decodeCursor(options.page) : undefined;
   const comparison = options.order === 'asc' ? '>' : '<';
-  const { rows } = await pool.query<{ seq: string; body: SessionEvent }>(
-    `select seq, body from session_events
-     where session_id = $1 and ($2::bigint is null or seq ${comparison} $2) and ($3::text[] is null or type = any($3))
-       and type <> 'session.deleted'
-     order by seq ${options.order} limit $4`,
+  const { rows } = await pool.query<{ position: string; body: SessionEvent }>(
+    `select position, body from session_events
+     where session_id = $1 and ($2::bigint is null or position ${comparison} $2)
+       and ($3::text[] is null or type = any($3)) and type <> 'session.deleted'
+     order by position ${options.order} limit $4`,
     [sessionId, after ?? null, options.types?.length ? options.types : null, options.limit + 1],
   );
   const kept = rows.slice(0, options.limit);
   const last = kept.at(-1);
   return {
     data: kept.map((row) => row.body),
-    next_page: rows.length > options.limit && last ? encodeCursor(last.seq) : null,
+    next_page: rows.length > options.limit && last ? encodeCursor(last.position) : null,
   };
 }
 
@@ -147,7 +176,7 @@ export const journalStatusSql = (sessionColumn: string): string => `coalesce((
   from session_events e
   where e.session_id = ${sessionColumn}
     and e.type in ('session.status_running', 'session.status_idle', 'session.status_rescheduled', 'session.status_terminated')
-  order by e.seq desc limit 1), 'idle')`;
+  order by e.position desc limit 1), 'idle')`;
 
 export interface UsageTotals {
   input_tokens: number;
@@ -186,7 +215,7 @@ export async function usageBySession(pool: pg.Pool, sessionIds: string[]): Promi
       `select session_id, sum(extract(epoch from coalesce(next_at, now()) - processed_at))::float8 as seconds
        from (
          select session_id, type, processed_at,
-           lead(processed_at) over (partition by session_id order by seq) as next_at
+           lead(processed_at) over (partition by session_id order by position) as next_at
          from session_events
          where session_id = any($1) and type in ('session.status_running', 'session.status_idle',
            'session.status_rescheduled', 'session.status_terminated')
@@ -244,16 +273,18 @@ export async function modelUsageTotals(db: Queryable): Promise<Omit<UsageTotals,
  */
 export async function deleteSessionEvents(pool: pg.Pool, sessionId: string, deletedEventId: string): Promise<void> {
   await withTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ seq: string | null; has_deleted: boolean }>(
-      `select max(seq) as seq, bool_or(type = 'session.deleted') as has_deleted from session_events where session_id = $1`,
+    const { rows } = await client.query<{ seq: string | null; position: string | null; has_deleted: boolean }>(
+      `select max(seq) as seq, max(position) as position, bool_or(type = 'session.deleted') as has_deleted
+       from session_events where session_id = $1`,
       [sessionId],
     );
     const lastSeq = Number(rows[0]?.seq ?? 0);
     if (!rows[0]?.has_deleted) {
       const event = { type: 'session.deleted', id: deletedEventId, processed_at: new Date().toISOString() };
       await client.query(
-        `insert into session_events (session_id, seq, id, type, body, processed_at) values ($1, $2, $3, $4, $5, $6)`,
-        [sessionId, lastSeq + 1, event.id, event.type, event, event.processed_at],
+        `insert into session_events (session_id, position, seq, id, type, body, processed_at)
+         values ($1, $2, $3, $4, $5, $6, $7)`,
+        [sessionId, Number(rows[0]?.position ?? 0) + 1, lastSeq + 1, event.id, event.type, event, event.processed_at],
       );
       await client.query('select pg_notify($1, $2)', [
         sessionEventsChannel,
