@@ -2,12 +2,12 @@
 // provider through its adapter with streaming, publishes live deltas in batches, and returns the whole response;
 // the outcome grader and the context summariser are side calls (side-calls.ts). Retries of the turn belong to the
 // workflow (it announces them as events); provider SDK retries are off.
-import { appendSessionEvents, readEvents } from '../../db/repositories/session-events.ts';
+import { appendSessionEvents, readEvents, readEventsWithBatch } from '../../db/repositories/session-events.ts';
 import { readContextSummary } from '../../db/repositories/context-summaries.ts';
 import type { JournaledEvent } from '../../domain/events.ts';
 import type { InvokeModelInput, InvokeModelOnMessagesInput } from '../../domain/contracts/model-activity.ts';
 import type { JournalBatch } from '../../domain/contracts/journal-batch.ts';
-import type { ModelResponse } from '../../domain/model.ts';
+import type { ModelMessage, ModelResponse } from '../../domain/model.ts';
 import { buildTranscript } from '../../domain/transcript.ts';
 import { DeltaPublisher } from './delta-publisher.ts';
 import { createProviderCaller, type ModelActivityDeps } from './provider-call.ts';
@@ -22,18 +22,12 @@ export function createModelActivities(deps: ModelActivityDeps) {
 
   return {
     async invokeModel(input: InvokeModelInput): Promise<ModelResponse> {
+      // Writing the handed-off events, reading the transcript and the provider call's own checks go to PostgreSQL
+      // side by side: each is a round trip on every step of a turn.
       const unwritten = handedOffBatch(input);
-      if (unwritten) await appendSessionEvents(deps.pool, unwritten);
-      // A compacted session carries the summary, then only the events after what it summarised.
-      const summary = input.context ? await readContextSummary(deps.pool, input.context.summaryId) : undefined;
-      const events = await readEvents(deps.pool, input.sessionId, {
-        afterSeq: input.context?.afterSeq,
-        throughSeq: input.throughSeq,
-      });
-      const messages = buildTranscript(
-        events.map((journaled) => journaled.event),
-        { summary },
-      );
+      const written = unwritten ? appendSessionEvents(deps.pool, unwritten) : undefined;
+      const transcript = readTranscript(deps.pool, input, unwritten);
+      const messages = Promise.all([written, transcript]).then(([, read]) => read);
       const deltas = new DeltaPublisher(deps.pool, input.sessionId, input.messageEventId, input.thinkingEventId);
       try {
         return await callProvider({
@@ -48,6 +42,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
           tools: input.tools,
           maxOutputTokens: input.maxOutputTokens,
           onPart: (part) => deltas.push(part),
+          settle: () => deltas.close(),
         });
       } finally {
         await deltas.close();
@@ -69,6 +64,24 @@ export function createModelActivities(deps: ModelActivityDeps) {
     ...createSideCallActivities(deps.pool, callProvider),
     ...createDreamStepActivities(deps.pool, callProvider),
   };
+}
+
+/** The call's transcript: the journal through `throughSeq` (with the handed-off batch), after the summary if compacted. */
+async function readTranscript(
+  pool: ModelActivityDeps['pool'],
+  input: InvokeModelInput,
+  unwritten: JournalBatch | undefined,
+): Promise<ModelMessage[]> {
+  // A compacted session carries the summary, then only the events after what it summarised.
+  const range = { afterSeq: input.context?.afterSeq, throughSeq: input.throughSeq };
+  const [summary, events] = await Promise.all([
+    input.context ? readContextSummary(pool, input.context.summaryId) : undefined,
+    unwritten ? readEventsWithBatch(pool, unwritten, range) : readEvents(pool, input.sessionId, range),
+  ]);
+  return buildTranscript(
+    events.map((journaled) => journaled.event),
+    { summary },
+  );
 }
 
 /**

@@ -34,10 +34,13 @@ export interface ProviderCall {
   /** The usage-ledger row's key: one row per response, however often the activity is retried. */
   entryKey: string;
   system?: string;
-  messages: ModelMessage[];
+  /** The messages, or their promise: read while the endpoint and the tenant's budget are checked. */
+  messages: ModelMessage[] | Promise<ModelMessage[]>;
   tools: ToolSpec[];
   maxOutputTokens: number;
   onPart?: (part: ModelStreamPart) => void;
+  /** Work to finish beside the usage-ledger write once the response is complete (the last live deltas). */
+  settle?: () => Promise<void>;
 }
 
 export type CallProvider = (call: ProviderCall) => Promise<ModelResponse>;
@@ -49,7 +52,7 @@ export function createProviderCaller(deps: ModelActivityDeps): CallProvider {
 
   return async (call) => {
     const context = Context.current();
-    const endpoint = await resolveModelEndpoint({
+    const resolving = resolveModelEndpoint({
       endpoints: deps.endpoints,
       model: call.model,
       guard: urlGuard,
@@ -61,7 +64,12 @@ export function createProviderCaller(deps: ModelActivityDeps): CallProvider {
             })
           : [],
     });
-    if (call.tenantId) await assertWithinBudget(deps.pool, metering, call.tenantId);
+    // Side by side (each may be a PostgreSQL round trip); no provider request before all three are done.
+    const [endpoint, messages] = await Promise.all([
+      resolving,
+      call.messages,
+      call.tenantId ? assertWithinBudget(deps.pool, metering, call.tenantId) : undefined,
+    ]);
     // Heartbeats also while waiting for a provider slot, so a long wait is not taken for a dead worker.
     const heartbeat = setInterval(() => context.heartbeat(), 1_000);
     let release: (() => void) | undefined;
@@ -72,7 +80,7 @@ export function createProviderCaller(deps: ModelActivityDeps): CallProvider {
         {
           model: { ...call.model, baseUrl: endpoint.baseUrl },
           system: call.system,
-          messages: call.messages,
+          messages,
           tools: call.tools,
           maxOutputTokens: call.maxOutputTokens,
         },
@@ -86,12 +94,10 @@ export function createProviderCaller(deps: ModelActivityDeps): CallProvider {
           },
         },
       );
-      await meterResponse(
-        deps.pool,
-        metering,
-        { ...call, sessionId: call.meteredSessionId ?? call.sessionId },
-        response,
-      );
+      await Promise.all([
+        meterResponse(deps.pool, metering, { ...call, sessionId: call.meteredSessionId ?? call.sessionId }, response),
+        call.settle?.(),
+      ]);
       return response;
     } finally {
       release?.();

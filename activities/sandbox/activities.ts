@@ -180,6 +180,34 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     }
   }
 
+  /** runTool's work in the container: its resources brought up to date, then the tool. */
+  async function runToolInContainer(input: RunToolInput): Promise<RunToolResult> {
+    const { containerId } = input.lease;
+    return onContainer(async () => {
+      const owner = await ownerOf(containerId);
+      const repositoryErrors = owner
+        ? await sandbox.guard(containerId, () => resources.sync(deps.docker.getContainer(containerId), owner, false))
+        : [];
+      await deps.egress?.ensure(containerId);
+      const outcome = await runSandboxTool(
+        {
+          sandbox,
+          containerId,
+          toolUseId: input.toolUseId,
+          env: { ...input.env, ...deps.egress?.execEnv(containerId) },
+          onProgress: heartbeat,
+        },
+        input.name,
+        input.input,
+      );
+      const reported = repositoryErrors.length > 0 ? { repositoryErrors } : {};
+      if (!deps.egress) return { ...outcome, ...reported };
+      // The tool's connections are in the egress log before its result is.
+      await deps.egress.flush();
+      return { ...outcome, content: deps.egress.redact(containerId, outcome.content), ...reported };
+    });
+  }
+
   /** A container for the owner: claimed from a warm pool, restored from a snapshot, or new. */
   async function createSandbox(input: CreateSandboxInput): Promise<CreatedSandbox> {
     await sandboxSlot(input.owner.tenantId);
@@ -271,33 +299,11 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
 
     /** Brings the container's resources up to date (see session-resources.ts), then runs the tool. */
     async runTool(input: RunToolInput): Promise<RunToolResult> {
-      if (input.unwrittenEvents) {
-        await appendSessionEvents(deps.pool, input.unwrittenEvents);
-      }
-      const { containerId } = input.lease;
-      return onContainer(async () => {
-        const owner = await ownerOf(containerId);
-        const repositoryErrors = owner
-          ? await sandbox.guard(containerId, () => resources.sync(deps.docker.getContainer(containerId), owner, false))
-          : [];
-        await deps.egress?.ensure(containerId);
-        const outcome = await runSandboxTool(
-          {
-            sandbox,
-            containerId,
-            toolUseId: input.toolUseId,
-            env: { ...input.env, ...deps.egress?.execEnv(containerId) },
-            onProgress: heartbeat,
-          },
-          input.name,
-          input.input,
-        );
-        const reported = repositoryErrors.length > 0 ? { repositoryErrors } : {};
-        if (!deps.egress) return { ...outcome, ...reported };
-        // The tool's connections are in the egress log before its result is.
-        await deps.egress.flush();
-        return { ...outcome, content: deps.egress.redact(containerId, outcome.content), ...reported };
-      });
+      // The handed-off events are written beside the tool's own work (the tool does not read them): a failed write
+      // fails the attempt, and the retry finds the at-most-once command's recorded result.
+      const written = input.unwrittenEvents ? appendSessionEvents(deps.pool, input.unwrittenEvents) : undefined;
+      const [result] = await Promise.all([runToolInContainer(input), written]);
+      return result;
     },
 
     async pauseSandbox(input: SandboxLeaseInput): Promise<void> {

@@ -57,21 +57,50 @@ export async function appendSessionEvents(db: Queryable, batch: JournalBatch): P
        returning seq, id, type, body, processed_at
      ), webhooks as (${sessionStatusWebhooksSql('inserted', '$1')})
      select pg_notify($3, $4) from (select count(*) from inserted) as written`,
+    [batch.sessionId, batchRecords(batch), sessionEventsChannel, sessionEventsNotice(batch.sessionId, lastSeq)],
+  );
+}
+
+/** A batch as the JSON array of records the statements here read with jsonb_to_recordset. */
+const batchRecords = (batch: JournalBatch): string =>
+  JSON.stringify(
+    batch.events.map(({ seq, event }) => ({
+      seq,
+      id: event.id,
+      type: event.type,
+      body: event,
+      processed_at: event.processed_at,
+    })),
+  );
+
+/**
+ * The events readEvents would return once `unwritten` is appended (its events are the session's last ones, from
+ * its first seq on, as the journal hands them off), without waiting for that append: the rows before the batch,
+ * then the batch's own events as jsonb, so each reads back exactly as it will be stored. The model activity runs
+ * this beside the append, saving a round trip per call.
+ */
+export async function readEventsWithBatch(
+  db: Queryable,
+  unwritten: JournalBatch,
+  options: { afterSeq?: number; throughSeq?: number } = {},
+): Promise<JournaledEvent[]> {
+  const first = unwritten.events[0]?.seq;
+  if (first === undefined) return readEvents(db, unwritten.sessionId, options);
+  const { rows } = await db.query<{ seq: string; body: SessionEvent }>(
+    `select seq, body from session_events where session_id = $1 and seq > $2 and seq < $3
+     union all
+     select e.seq, e.body from jsonb_to_recordset($4::jsonb) as e(seq bigint, body jsonb)
+     where e.seq > $2 and e.seq <= $5
+     order by seq`,
     [
-      batch.sessionId,
-      JSON.stringify(
-        batch.events.map(({ seq, event }) => ({
-          seq,
-          id: event.id,
-          type: event.type,
-          body: event,
-          processed_at: event.processed_at,
-        })),
-      ),
-      sessionEventsChannel,
-      sessionEventsNotice(batch.sessionId, lastSeq),
+      unwritten.sessionId,
+      options.afterSeq ?? 0,
+      first,
+      batchRecords(unwritten),
+      options.throughSeq ?? Number.MAX_SAFE_INTEGER,
     ],
   );
+  return rows.map((row) => ({ seq: Number(row.seq), event: row.body }));
 }
 
 /** Sends one live delta to the streams of its session; never stored. */
