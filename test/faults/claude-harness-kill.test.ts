@@ -5,12 +5,33 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
+import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { claudeSessionIdOf } from '../../activities/sandbox/claude-harness/activities.ts';
+import { claudeConfigDir } from '../../activities/sandbox/claude-harness/runtime.ts';
+import { runProcess } from '../../activities/sandbox/docker-stream.ts';
 import type { ManagedProcess } from '../../scripts/services/process.ts';
 import { listEvents, waitForIdle } from '../fixtures/trace/scenario.ts';
 import { eventually, startApiOn, type ApiHarness } from '../support/api-harness.ts';
 import { startTestPlatform, testContainerLabels, type TestPlatform } from '../support/platform.ts';
 import { startWorkerProcess } from '../support/worker-processes.ts';
+
+/** The user prompts in the session's Claude Code transcript (in the sandbox's workspace), in order. */
+async function transcriptPrompts(sessionId: string): Promise<string[]> {
+  const docker = new Docker();
+  const [container] = await docker.listContainers({ filters: { label: [`io.temporal-agents.session=${sessionId}`] } });
+  const transcript = `${claudeConfigDir}/projects/-workspace/${claudeSessionIdOf(sessionId)}.jsonl`;
+  const read = await runProcess(docker.getContainer(container!.Id), { argv: ['cat', transcript], maxBytes: 1 << 22 });
+  return read.stdout
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .flatMap((line) => {
+      const entry = JSON.parse(line) as { type?: string; isMeta?: boolean; message?: { content?: unknown } };
+      const content = entry.message?.content;
+      return entry.type === 'user' && !entry.isMeta && typeof content === 'string' ? [content] : [];
+    });
+}
 
 let platform: TestPlatform;
 let harness: ApiHarness;
@@ -90,7 +111,9 @@ it('continues the conversation with its context after the sandbox worker is kill
   const last = JSON.stringify(requests.at(-1)!.body.messages);
   expect(last).toContain('What is the first answer?');
   expect(last).toContain('The first answer is 41.');
-  expect(last).toContain('And the second?');
+  // The retried step did not send its message again: once in the model's request, once in Claude Code's transcript.
+  expect(last.split('And the second?')).toHaveLength(2);
+  expect(await transcriptPrompts(session.id)).toEqual(['What is the first answer?', 'And the second?']);
   const messages = (await listEvents(harness, session.id)).flatMap((event) =>
     event.type === 'agent.message' ? [event.content.map((block) => block.text).join('')] : [],
   );

@@ -29,11 +29,23 @@ export interface ClaudeHarnessDeps {
   egress?: EgressGateway;
 }
 
-/** Claude Code's session id for a platform session: a UUID derived from it, the same on every host. */
-export function claudeSessionIdOf(sessionId: string): string {
-  const hex = createHash('sha256').update(sessionId).digest('hex');
+/** A UUID (version 4 layout) derived from a name: the same name gives the same UUID on every host. */
+function uuidOf(name: string): `${string}-${string}-${string}-${string}-${string}` {
+  const hex = createHash('sha256').update(name).digest('hex');
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Claude Code's session id for a platform session: a UUID derived from it, the same on every host. */
+export const claudeSessionIdOf = (sessionId: string): string => uuidOf(sessionId);
+
+/**
+ * The id of a step's user message in Claude Code's transcript: derived from the step's activity (its run and
+ * activity id), so every attempt of the step names the same message and a retry can see it was already sent.
+ */
+function stepMessageUuid() {
+  const { workflowExecution, activityId } = Context.current().info;
+  return uuidOf(`${workflowExecution?.runId ?? ''}/${activityId}`);
 }
 
 /** What Claude Code is told when the callback an answer was for is gone (this process started after it asked). */
@@ -50,7 +62,16 @@ export function createClaudeHarnessActivities(deps: ClaudeHarnessDeps) {
   const live = new Map<string, LiveClaudeSession>();
   const stepping = new Set<string>();
 
-  async function start(input: ClaudeStepInput): Promise<LiveClaudeSession> {
+  /**
+   * Starts the session's Claude Code, resuming the workspace's transcript when there is one. `sentMessage`: the
+   * id of the step's user message; when an earlier attempt of the step already wrote it to the transcript, Claude
+   * Code re-runs that interrupted turn itself (CLAUDE_CODE_RESUME_INTERRUPTED_TURN) and the message is not sent
+   * again — so the transcript, and the model's requests, hold it once.
+   */
+  async function start(
+    input: ClaudeStepInput,
+    sentMessage: ReturnType<typeof stepMessageUuid> | undefined,
+  ): Promise<{ session: LiveClaudeSession; rerun: boolean }> {
     const container = deps.docker.getContainer(input.lease.containerId);
     // A process an earlier (killed) worker left behind would write the same transcript.
     await killClaudeProcess(container, 'KILL').catch(() => undefined);
@@ -58,6 +79,11 @@ export function createClaudeHarnessActivities(deps: ClaudeHarnessDeps) {
     const claudeSessionId = claudeSessionIdOf(input.sessionId);
     const transcript = `${claudeConfigDir}/projects/-workspace/${claudeSessionId}.jsonl`;
     const probe = await runProcess(container, { argv: ['test', '-s', transcript], maxBytes: 1024 });
+    const rerun =
+      probe.exitCode === 0 &&
+      sentMessage !== undefined &&
+      (await runProcess(container, { argv: ['grep', '-qF', `"uuid":"${sentMessage}"`, transcript], maxBytes: 1024 }))
+        .exitCode === 0;
     await revokeSessionGatewayTokens(deps.pool, input.sessionId);
     const token = await mintGatewayToken(deps.pool, {
       tenantId: input.tenantId,
@@ -65,7 +91,7 @@ export function createClaudeHarnessActivities(deps: ClaudeHarnessDeps) {
       model: input.model,
       ...(input.tokenBudget !== undefined ? { tokenBudget: input.tokenBudget } : {}),
     });
-    return new LiveClaudeSession({
+    const session = new LiveClaudeSession({
       container,
       containerId: input.lease.containerId,
       model: input.model,
@@ -88,8 +114,10 @@ export function createClaudeHarnessActivities(deps: ClaudeHarnessDeps) {
         ANTHROPIC_DEFAULT_OPUS_MODEL: input.model,
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
         DISABLE_AUTOUPDATER: '1',
+        ...(rerun ? { CLAUDE_CODE_RESUME_INTERRUPTED_TURN: '1', CLAUDE_CODE_RESUME_REASON: 'worker_restart' } : {}),
       },
     });
+    return { session, rerun };
   }
 
   async function runClaudeStep(input: ClaudeStepInput): Promise<ClaudeStepResult> {
@@ -100,12 +128,14 @@ export function createClaudeHarnessActivities(deps: ClaudeHarnessDeps) {
       session = undefined;
     }
     const { step } = input;
+    const messageId = step.kind === 'message' ? stepMessageUuid() : undefined;
     if (!session) {
-      session = await start(input);
+      const started = await start(input, messageId);
+      session = started.session;
       live.set(input.sessionId, session);
-      session.send(step.kind === 'message' ? step.text : answerInWords(step));
+      if (!started.rerun) session.send(step.kind === 'message' ? step.text : answerInWords(step), messageId);
     } else if (step.kind === 'message') {
-      session.send(step.text);
+      session.send(step.text, messageId);
     } else {
       const answer =
         step.kind === 'confirmation'

@@ -199,13 +199,16 @@ export class LiveClaudeSession {
     });
   }
 
-  send(text: string): void {
-    this.input.push({
+  /** Sends a user message; `uuid` becomes its id in the transcript (the stream-json protocol takes it). */
+  send(text: string, uuid?: SDKUserMessage['uuid']): void {
+    const message: SDKUserMessage = {
       type: 'user',
       message: { role: 'user', content: text },
       parent_tool_use_id: null,
       origin: { kind: 'human' },
-    });
+      ...(uuid ? { uuid } : {}),
+    };
+    this.input.push(message);
   }
 
   /** Hands the client's answer to the callback waiting for it; false when nothing waits for that event. */
