@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { startModelGateway, type ModelGateway } from '../../activities/model/gateway/server.ts';
@@ -47,7 +48,10 @@ async function startUpstream(target: string): Promise<typeof upstream> {
 const gatewayOn = (url: string, requestsPerMinute = 0) =>
   startModelGateway({
     pool,
-    endpoints: { anthropic: { apiKey: providerKey, baseUrl: url }, openai: {} },
+    endpoints: {
+      anthropic: { apiKey: providerKey, baseUrl: url },
+      openai: { apiKey: providerKey, baseUrl: `${url}/v1` },
+    },
     guard: new UrlGuard(['127.0.0.0/8']),
     requestsPerMinute,
   });
@@ -110,6 +114,40 @@ it('forwards streaming and non-streaming messages with the provider key and mete
 
   // Claude Code's reachability probe is answered without a token.
   expect((await fetch(`${gateway.url}/api/hello`, { method: 'HEAD' })).status).toBe(200);
+});
+
+it('forwards OpenAI Responses requests (what Codex speaks) with the provider key and meters them', async () => {
+  const model = `${prefix}-responses`;
+  const sessionId = `sesn_${prefix}-r`;
+  const token = await mintGatewayToken(pool, { tenantId: `tenant-${prefix}`, sessionId, model });
+  fake.setScript(model, [
+    { text: 'Plain answer.', usage: { inputTokens: 17, outputTokens: 3 } },
+    { text: 'Streamed answer.', usage: { inputTokens: 19, outputTokens: 4, cacheReadInputTokens: 6 } },
+  ]);
+  const client = new OpenAI({ apiKey: token, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+
+  const response = await client.responses.create({ model, input: 'hi' });
+  expect(response.output_text).toBe('Plain answer.');
+  const stream = await client.responses.create({ model, input: 'again', stream: true });
+  let streamed = '';
+  for await (const event of stream) if (event.type === 'response.output_text.delta') streamed += event.delta;
+  expect(streamed).toBe('Streamed answer.');
+
+  expect(upstream.seen.slice(-2).map((headers) => headers.authorization)).toEqual([
+    `Bearer ${providerKey}`,
+    `Bearer ${providerKey}`,
+  ]);
+  expect(JSON.stringify(upstream.seen)).not.toContain(token);
+  // Our input tokens are the uncached ones, as the model activities count them.
+  expect(await ledger(sessionId)).toEqual([
+    { model, input: 17, output: 3 },
+    { model, input: 19, output: 4 },
+  ]);
+  // A refusal speaks the OpenAI error shape.
+  await expect(client.responses.create({ model: `${model}-other`, input: 'hi' })).rejects.toMatchObject({
+    status: 403,
+    error: { type: 'permission_error' },
+  });
 });
 
 it('refuses another model, unknown and revoked tokens, and a spent session budget', async () => {

@@ -1,5 +1,5 @@
-// The model gateway: an Anthropic Messages endpoint for harnesses that run inside sandboxes (the Claude Agent SDK's
-// Claude Code). They call it with a session-scoped token as their API key; the gateway checks the token and the
+// The model gateway: an Anthropic Messages endpoint and an OpenAI Responses endpoint for harnesses that run inside
+// sandboxes (the Claude Agent SDK's Claude Code; Codex). They call it with a session-scoped token as their API key; the gateway checks the token and the
 // session's limits (admission.ts), swaps the token for the operator's provider key (the model worker's endpoints,
 // resolved as every model call resolves them: endpoint.ts), forwards the request byte for byte, streams the answer
 // back as it comes, and writes the response's usage to the ledger (usage-metering.ts). The provider key lives only in
@@ -11,6 +11,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { UrlGuard } from '../../../net/url-guard.ts';
 import { resolveModelEndpoint, type ModelEndpoints } from '../endpoint.ts';
+import { openAiDefaultBaseUrl } from '../openai-chat.ts';
 import type { ProviderLimiter } from '../provider-limits.ts';
 import { defaultMetering, meterUsage, type MeteringOptions } from '../usage-metering.ts';
 import { admit, type GatewayRefusal } from './admission.ts';
@@ -39,21 +40,40 @@ export interface ModelGateway {
   close(): Promise<void>;
 }
 
-/** Paths forwarded upstream; `usage` says whether the answer is metered. */
-const forwarded = new Map([
-  ['/v1/messages', { metered: true }],
-  ['/v1/messages/count_tokens', { metered: false }],
+type WireProtocol = 'anthropic' | 'openai-responses';
+
+/** Paths forwarded upstream: which protocol (so which provider's endpoint and key), and whether the answer is metered. */
+const forwarded = new Map<string, { protocol: WireProtocol; metered: boolean }>([
+  ['/v1/messages', { protocol: 'anthropic', metered: true }],
+  ['/v1/messages/count_tokens', { protocol: 'anthropic', metered: false }],
+  ['/v1/responses', { protocol: 'openai-responses', metered: true }],
 ]);
-/** Request headers passed on; everything else (the token above all) stays here. */
-const passedHeaders = ['anthropic-version', 'anthropic-beta', 'content-type', 'accept'];
+/** Request headers passed on per protocol; everything else (the token above all) stays here. */
+const passedHeaders: Record<WireProtocol, string[]> = {
+  anthropic: ['anthropic-version', 'anthropic-beta', 'content-type', 'accept'],
+  'openai-responses': ['openai-beta', 'content-type', 'accept'],
+};
+
+/** The upstream URL: Anthropic's base is the host (paths keep /v1), OpenAI's base already ends in /v1. */
+function upstreamUrl(protocol: WireProtocol, baseUrl: string | undefined, path: string, search: string): string {
+  if (protocol === 'anthropic')
+    return `${(baseUrl ?? 'https://api.anthropic.com').replace(/\/+$/, '')}${path}${search}`;
+  return `${(baseUrl ?? openAiDefaultBaseUrl).replace(/\/+$/, '')}${path.replace(/^\/v1/, '')}${search}`;
+}
 /** Response headers not copied back (fetch has already decoded the body). */
 const droppedResponseHeaders = new Set(['content-encoding', 'content-length', 'transfer-encoding', 'connection']);
 
-function sendError(response: ServerResponse, refusal: GatewayRefusal): void {
+/** A refusal in the caller's protocol's error shape, so its client handles it as it would the provider's. */
+function sendError(response: ServerResponse, refusal: GatewayRefusal, protocol: WireProtocol = 'anthropic'): void {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (refusal.retryAfterSeconds !== undefined) headers['retry-after'] = String(refusal.retryAfterSeconds);
   response.writeHead(refusal.status, headers);
-  response.end(JSON.stringify({ type: 'error', error: { type: refusal.type, message: refusal.message } }));
+  const error = { type: refusal.type, message: refusal.message };
+  response.end(
+    JSON.stringify(
+      protocol === 'anthropic' ? { type: 'error', error } : { error: { ...error, code: refusal.type, param: null } },
+    ),
+  );
 }
 
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
@@ -82,20 +102,24 @@ export async function startModelGateway(options: ModelGatewayOptions): Promise<M
   const bodyLimit = options.bodyLimitBytes ?? 32 * 1024 * 1024;
 
   async function forward(request: IncomingMessage, response: ServerResponse, path: string, search: string) {
+    const { protocol, metered } = forwarded.get(path)!;
     const body = await readBody(request, bodyLimit);
-    if (!body) return sendError(response, { status: 413, type: 'request_too_large', message: 'request too large' });
+    if (!body) {
+      return sendError(response, { status: 413, type: 'request_too_large', message: 'request too large' }, protocol);
+    }
     const model = modelOf(body);
     const admission = await admit({ pool: options.pool, metering, rate }, request.headers, model);
-    if (admission.kind === 'refused') return sendError(response, admission.refusal);
+    if (admission.kind === 'refused') return sendError(response, admission.refusal, protocol);
     const { grant } = admission;
     const endpoint = await resolveModelEndpoint({
       endpoints: options.endpoints,
-      model: { provider: 'anthropic', id: grant.model },
+      model: { provider: protocol, id: grant.model },
       guard: options.guard,
       tenantCredentials: async () => [],
     });
-    const headers: Record<string, string> = { 'x-api-key': endpoint.apiKey };
-    for (const name of passedHeaders) {
+    const headers: Record<string, string> =
+      protocol === 'anthropic' ? { 'x-api-key': endpoint.apiKey } : { authorization: `Bearer ${endpoint.apiKey}` };
+    for (const name of passedHeaders[protocol]) {
       const value = request.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
@@ -103,10 +127,9 @@ export async function startModelGateway(options: ModelGatewayOptions): Promise<M
     response.on('close', () => {
       if (!response.writableFinished) aborted.abort();
     });
-    const release = await options.limiter?.acquire('anthropic', aborted.signal);
+    const release = await options.limiter?.acquire(protocol, aborted.signal);
     try {
-      const base = (endpoint.baseUrl ?? 'https://api.anthropic.com').replace(/\/+$/, '');
-      const upstream = await (endpoint.fetch ?? fetch)(`${base}${path}${search}`, {
+      const upstream = await (endpoint.fetch ?? fetch)(upstreamUrl(protocol, endpoint.baseUrl, path, search), {
         method: 'POST',
         headers,
         body,
@@ -117,7 +140,7 @@ export async function startModelGateway(options: ModelGatewayOptions): Promise<M
         if (!droppedResponseHeaders.has(name)) outgoing[name] = value;
       });
       response.writeHead(upstream.status, outgoing);
-      const tap = new UsageTap(upstream.headers.get('content-type'));
+      const tap = new UsageTap(upstream.headers.get('content-type'), protocol);
       if (upstream.body) {
         for await (const chunk of upstream.body as AsyncIterable<Uint8Array>) {
           tap.push(chunk);
@@ -126,7 +149,7 @@ export async function startModelGateway(options: ModelGatewayOptions): Promise<M
       }
       response.end();
       const usage = tap.finish();
-      if (usage && forwarded.get(path)?.metered && upstream.ok) {
+      if (usage && metered && upstream.ok) {
         const entry = { tenantId: grant.tenantId, sessionId: grant.sessionId, model: { id: grant.model } };
         await meterUsage(options.pool, metering, { ...entry, entryKey: `gateway:${randomUUID()}` }, usage);
       }

@@ -1,6 +1,8 @@
-// Reads the token usage out of an Anthropic Messages response as it passes through the gateway, without holding the
-// stream back: a JSON body's `usage`, or a stream's `message_start` usage updated by each `message_delta`'s (the
-// last one carries the final output tokens).
+// Reads the token usage out of a response as it passes through the gateway, without holding the stream back.
+// Anthropic Messages: a JSON body's `usage`, or a stream's `message_start` usage updated by each `message_delta`'s
+// (the last one carries the final output tokens). OpenAI Responses: the body's `usage`, or the `usage` of the
+// stream's closing `response.completed` / `response.incomplete`; its input count includes the cached tokens, which
+// are taken out (our inputTokens count uncached input, as the model activities' adapters do).
 import { emptyModelUsage, type ModelUsage } from '../../../domain/model.ts';
 
 type WireUsage = Partial<
@@ -9,6 +11,20 @@ type WireUsage = Partial<
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** An OpenAI Responses `usage` as ours. */
+function responsesUsage(wire: Record<string, unknown>): ModelUsage {
+  const details = isRecord(wire.input_tokens_details) ? wire.input_tokens_details : {};
+  const cached = typeof details.cached_tokens === 'number' ? details.cached_tokens : 0;
+  const input = typeof wire.input_tokens === 'number' ? wire.input_tokens : 0;
+  const output = typeof wire.output_tokens === 'number' ? wire.output_tokens : 0;
+  return {
+    inputTokens: input - cached,
+    outputTokens: output,
+    cacheReadInputTokens: cached,
+    cacheCreationInputTokens: 0,
+  };
+}
 
 /** Overlays the counts the wire usage names on `usage` (a delta restates the totals it carries). */
 function overlay(usage: ModelUsage, wire: WireUsage): ModelUsage {
@@ -26,8 +42,11 @@ export class UsageTap {
   private buffered = '';
   private usage: ModelUsage | undefined;
 
-  constructor(contentType: string | null) {
+  private readonly protocol: 'anthropic' | 'openai-responses';
+
+  constructor(contentType: string | null, protocol: 'anthropic' | 'openai-responses' = 'anthropic') {
     this.streaming = (contentType ?? '').includes('text/event-stream');
+    this.protocol = protocol;
   }
 
   push(chunk: Uint8Array): void {
@@ -47,7 +66,10 @@ export class UsageTap {
       if (this.buffered.trim() !== '') this.readFrame(this.buffered);
     } else {
       const body = parse(this.buffered);
-      if (isRecord(body) && isRecord(body.usage)) this.usage = overlay(emptyModelUsage(), body.usage);
+      if (isRecord(body) && isRecord(body.usage)) {
+        this.usage =
+          this.protocol === 'anthropic' ? overlay(emptyModelUsage(), body.usage) : responsesUsage(body.usage);
+      }
     }
     this.buffered = '';
     return this.usage;
@@ -61,6 +83,13 @@ export class UsageTap {
       .join('\n');
     const event = parse(data);
     if (!isRecord(event)) return;
+    if (this.protocol === 'openai-responses') {
+      const closing = event.type === 'response.completed' || event.type === 'response.incomplete';
+      if (closing && isRecord(event.response) && isRecord(event.response.usage)) {
+        this.usage = responsesUsage(event.response.usage);
+      }
+      return;
+    }
     if (event.type === 'message_start' && isRecord(event.message) && isRecord(event.message.usage)) {
       this.usage = overlay(emptyModelUsage(), event.message.usage);
     } else if (event.type === 'message_delta' && isRecord(event.usage)) {
