@@ -27,10 +27,11 @@ interface SandboxExtension {
 const withHosts = (policy: EgressPolicy, hosts: string[]): EgressPolicy =>
   hosts.length === 0 ? policy : { ...policy, allowedHosts: [...policy.allowedHosts, ...hosts] };
 
-/** The model gateway's host, which a Claude Agent SDK harness's sandbox must reach through its egress proxy. */
+/** The model gateway's host, which an in-sandbox harness's sandbox (Claude Code, Codex) reaches through its egress proxy. */
 function harnessHostsOf(agent: AgentRecord, config: PlatformConfig): string[] {
   const gateway = modelGatewayUrl(config);
-  if (agent.harness?.type !== 'claude_agent_sdk' || !gateway) return [];
+  const inSandbox = agent.harness?.type === 'claude_agent_sdk' || agent.harness?.type === 'codex';
+  if (!inSandbox || !gateway) return [];
   return [new URL(gateway).hostname.replace(/^\[|\]$/g, '')];
 }
 
@@ -39,7 +40,7 @@ export function environmentSnapshot(
   config: PlatformConfig,
   vaultIds: string[] = [],
   mcpServers: unknown[] = [],
-  /** Hosts the session's harness needs besides the environment's (the model gateway's, for claude_agent_sdk). */
+  /** Hosts the session's harness needs besides the environment's (the model gateway's, for in-sandbox harnesses). */
   harnessHosts: string[] = [],
 ): EnvironmentSnapshot {
   const base = defaultSandboxSpec(config.AGENTS_SANDBOX_IMAGE);

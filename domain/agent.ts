@@ -110,7 +110,9 @@ export type AgentHarness =
   | { type: 'code'; name: string; task_queue: string }
   | { type: 'openai_agents' }
   /** Claude Code, driven by the Claude Agent SDK, inside the session's sandbox (workflows/claude-harness.ts). */
-  | { type: 'claude_agent_sdk' };
+  | { type: 'claude_agent_sdk' }
+  /** Codex (`codex app-server`), driven over its JSON-RPC stdio, inside the session's sandbox (workflows/codex-harness.ts). */
+  | { type: 'codex' };
 
 export interface AgentSnapshot {
   id: string;

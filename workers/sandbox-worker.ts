@@ -14,6 +14,8 @@ import { createSandboxActivities, type RepositoryDeps } from '../activities/sand
 import { DockerSandbox } from '../activities/sandbox/docker-sandbox.ts';
 import { createClaudeHarnessActivities } from '../activities/sandbox/claude-harness/activities.ts';
 import { claudeRuntimeMount, hostClaudeRuntimeDir } from '../activities/sandbox/claude-harness/runtime.ts';
+import { createCodexHarnessActivities } from '../activities/sandbox/codex-harness/activities.ts';
+import { codexRuntimeMount, hostCodexRuntimeDir } from '../activities/sandbox/codex-harness/runtime.ts';
 import { EgressGateway, type EgressGatewayOptions } from '../activities/sandbox/egress/gateway.ts';
 import { tenantLiveSandboxLimit, type LiveSandboxLimit } from '../activities/sandbox/sandbox-quota.ts';
 import { vaultSecretBox } from '../db/repositories/secret-box.ts';
@@ -53,7 +55,10 @@ export interface SandboxWorkerOptions {
   agentRoot?: string | null;
   /** Cloning github_repository resources on this host (activities/sandbox/repository-clone.ts). */
   repositories?: RepositoryDeps;
-  /** Runs Claude Agent SDK harness sessions here (activities/sandbox/claude-harness/): the gateway's address. */
+  /**
+   * Runs the in-sandbox harnesses' sessions here — Claude Agent SDK (activities/sandbox/claude-harness/) and Codex
+   * (activities/sandbox/codex-harness/): the gateway's address.
+   */
   claudeHarness?: { gatewayUrl: string };
 }
 
@@ -91,8 +96,16 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
   const claude = options.claudeHarness
     ? createClaudeHarnessActivities({ docker: options.docker, pool: options.pool, egress, ...options.claudeHarness })
     : undefined;
+  const codex = options.claudeHarness
+    ? createCodexHarnessActivities({ docker: options.docker, pool: options.pool, egress, ...options.claudeHarness })
+    : undefined;
   const claudeRuntime = claude ? hostClaudeRuntimeDir() : undefined;
-  const runtimeMounts = claudeRuntime ? [claudeRuntimeMount(claudeRuntime)] : undefined;
+  const codexRuntime = codex ? hostCodexRuntimeDir() : undefined;
+  const mounts = [
+    ...(claudeRuntime ? [claudeRuntimeMount(claudeRuntime)] : []),
+    ...(codexRuntime ? [codexRuntimeMount(codexRuntime)] : []),
+  ];
+  const runtimeMounts = mounts.length > 0 ? mounts : undefined;
   const sandbox = new DockerSandbox(options.docker, {
     extraLabels,
     egress,
@@ -145,7 +158,7 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
   const common = {
     connection: options.connection,
     namespace: options.namespace ?? 'default',
-    activities: claude ? withClaudeHarness(activities, claude) : activities,
+    activities: claude && codex ? withSandboxHarnesses(activities, claude, codex) : activities,
     dataConverter: options.dataConverter,
     maxConcurrentActivityTaskExecutions: options.maxConcurrency ?? 20,
     plugins: options.plugins,
@@ -212,16 +225,19 @@ async function startEgress(
   }
 }
 
-/** The sandbox activities plus the harness's; removing a session's sandbox also ends its Claude Code and tokens. */
-function withClaudeHarness(
+/** The sandbox activities plus the harnesses'; removing a session's sandbox also ends its harness and tokens. */
+function withSandboxHarnesses(
   activities: ReturnType<typeof createSandboxActivities>,
   claude: ReturnType<typeof createClaudeHarnessActivities>,
+  codex: ReturnType<typeof createCodexHarnessActivities>,
 ) {
   return {
     ...activities,
     ...claude.activities,
+    ...codex.activities,
     async destroySandbox(input: Parameters<typeof activities.destroySandbox>[0]) {
       await claude.releaseClaudeSession(input.owner.sessionId);
+      await codex.releaseCodexSession(input.owner.sessionId);
       return activities.destroySandbox(input);
     },
   };

@@ -124,11 +124,13 @@ export const harnessSchema = z
     }),
     z.object({ type: z.literal('openai_agents') }),
     z.object({ type: z.literal('claude_agent_sdk') }),
+    z.object({ type: z.literal('codex') }),
   ])
   .meta({
     description:
       'Which loop runs the turns: native (default), code (an operator-defined handler, sdk/), openai_agents (the ' +
-      "OpenAI Agents SDK Runner) or claude_agent_sdk (Claude Code in the session's sandbox)",
+      "OpenAI Agents SDK Runner), claude_agent_sdk (Claude Code in the session's sandbox) or codex (Codex's app-server " +
+      "in the session's sandbox)",
   });
 
 const mcpServerSchema = z.object({ type: z.literal('url'), name: z.string().min(1).max(255), url: z.url() });

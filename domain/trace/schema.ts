@@ -204,7 +204,7 @@ export const sessionTraceSchema = z.object({
   /** Which loop ran the turns (the agent's harness, domain/agent.ts); set by the API from the pinned agent. */
   harness: z
     .object({
-      type: z.enum(['native', 'code', 'openai_agents', 'claude_agent_sdk']),
+      type: z.enum(['native', 'code', 'openai_agents', 'claude_agent_sdk', 'codex']),
       name: z.string().optional(),
       task_queue: z.string().optional(),
     })

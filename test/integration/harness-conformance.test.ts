@@ -43,6 +43,15 @@ const harnesses: HarnessRow[] = [
     patch: 'code-agent-client-tools',
     replayWith: conformanceWorkflowsPath,
   },
+  {
+    name: 'codex',
+    harness: { type: 'codex' },
+    patch: 'codex-harness',
+    skip:
+      'the conversation has a custom tool and an OpenAI Chat Completions model; the Codex harness offers Codex no ' +
+      'custom tools yet and Codex 0.171 speaks only the Responses API — its own conversation (bash, always_ask ' +
+      'allowed and denied, interrupt) matches the native loop in test/integration/codex-harness.test.ts',
+  },
 ];
 
 let harness: ApiHarness;

@@ -89,7 +89,10 @@ export async function startTestPlatform(options: PlatformOptions): Promise<TestP
   const gateway = options.claudeHarness
     ? await startModelGateway({
         pool,
-        endpoints: { anthropic: { apiKey: options.claudeHarness.providerKey, baseUrl: fakeModel.url }, openai: {} },
+        endpoints: {
+          anthropic: { apiKey: options.claudeHarness.providerKey, baseUrl: fakeModel.url },
+          openai: { apiKey: options.claudeHarness.providerKey, baseUrl: `${fakeModel.url}/v1` },
+        },
         guard: new UrlGuard(['127.0.0.0/8']),
         // Not 127.0.0.1: sandboxes keep that for themselves (NO_PROXY); the gateway is reached through the proxy.
         host: '127.0.0.7',

@@ -18,6 +18,7 @@ import type Docker from 'dockerode';
 import { z } from 'zod';
 import type { HarnessPause, HarnessTool } from '../../../domain/contracts/claude-harness.ts';
 import type { ToolSpec } from '../../../domain/model.ts';
+import { Channel } from '../harness-channel.ts';
 import { spawnInContainer } from './container-process.ts';
 import { ClaudeEventMapper, type ToolView } from './event-mapper.ts';
 import { claudeExecutable } from './runtime.ts';
@@ -35,29 +36,6 @@ const customServer = 'platform';
 const customPrefix = `mcp__${customServer}__`;
 
 type Item = { kind: 'message'; message: SDKMessage } | { kind: 'pause'; pause: HarnessPause } | { kind: 'closed' };
-
-/** A queue read by one consumer at a time. */
-class Channel<T> {
-  private readonly items: T[] = [];
-  private waiter: ((item: T) => void) | undefined;
-
-  push(item: T): void {
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    if (waiter) waiter(item);
-    else this.items.push(item);
-  }
-
-  next(): Promise<T> {
-    const item = this.items.shift();
-    if (item !== undefined) return Promise.resolve(item);
-    return new Promise((resolve) => (this.waiter = resolve));
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
-    for (;;) yield await this.next();
-  }
-}
 
 export interface LiveSessionOptions {
   container: Docker.Container;

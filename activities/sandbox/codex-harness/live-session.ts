@@ -1,0 +1,196 @@
+// One session's Codex, alive between the workflow's steps: its `codex app-server` process in the sandbox, the thread
+// that is the session's conversation, the notifications it has sent and not yet handed over, and the approval
+// requests it is blocked in until the next step brings the client's answer. Steps of a session reach the same object
+// because they run on the sandbox's host queue, in this process; a process that lost it starts Codex again and
+// resumes the thread from its rollout file in the workspace.
+import type Docker from 'dockerode';
+import type { HarnessPause } from '../../../domain/contracts/claude-harness.ts';
+import { runProcess } from '../docker-stream.ts';
+import { Channel } from '../harness-channel.ts';
+import { AppServerProcess, type ServerMessage } from './app-server.ts';
+import { CodexEventMapper, commandOf } from './event-mapper.ts';
+import { codexHome, codexThreadFile } from './runtime.ts';
+
+export interface LiveCodexOptions {
+  container: Docker.Container;
+  containerId: string;
+  model: string;
+  /** `-c` overrides for the app-server (the gateway as its model provider). */
+  config: string[];
+  /** `untrusted`: every command not known to be read-only asks (the bash tool is `always_ask`); `never`: none does. */
+  approvalPolicy: 'untrusted' | 'never';
+  developerInstructions?: string;
+  env: Record<string, string>;
+}
+
+type Item =
+  { kind: 'pause'; pause: HarnessPause } | { kind: 'turn_end'; turn: Record<string, unknown> } | { kind: 'closed' };
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+async function readThreadId(container: Docker.Container): Promise<string | undefined> {
+  const read = await runProcess(container, { argv: ['cat', codexThreadFile], maxBytes: 1024 });
+  const id = read.stdout.toString('utf8').trim();
+  return read.exitCode === 0 && id !== '' ? id : undefined;
+}
+
+export class LiveCodexSession {
+  readonly containerId: string;
+  readonly mapper: CodexEventMapper;
+  private readonly items = new Channel<Item>();
+  /** Approval requests waiting for the client, by the session event id of their command. */
+  private readonly waiting = new Map<string, number | string>();
+  private server: AppServerProcess | undefined;
+  private threadId = '';
+  private turnId: string | undefined;
+  private interrupted = false;
+
+  private constructor(options: LiveCodexOptions) {
+    this.containerId = options.containerId;
+    this.mapper = new CodexEventMapper(options.model);
+  }
+
+  /** Starts Codex in the container and opens the session's thread: resumed when the workspace has one. */
+  static async start(options: LiveCodexOptions): Promise<LiveCodexSession> {
+    const session = new LiveCodexSession(options);
+    await runProcess(options.container, { argv: ['mkdir', '-p', codexHome], maxBytes: 1024 });
+    const server = await AppServerProcess.start({
+      container: options.container,
+      config: options.config,
+      env: options.env,
+      onMessage: (message) => session.receive(message),
+      onExit: () => session.items.push({ kind: 'closed' }),
+    });
+    session.server = server;
+    try {
+      await server.request('initialize', {
+        clientInfo: { name: 'temporal-agents', title: null, version: '1' },
+        capabilities: { experimentalApi: false, requestAttestation: false },
+      });
+      server.notify('initialized');
+      const settings = {
+        cwd: '/workspace',
+        approvalPolicy: options.approvalPolicy,
+        sandbox: 'danger-full-access', // the container is the sandbox; Codex's own (bubblewrap) cannot run in it
+        model: options.model,
+        ...(options.developerInstructions ? { developerInstructions: options.developerInstructions } : {}),
+      };
+      const known = await readThreadId(options.container);
+      const resumed = known
+        ? await server.request('thread/resume', { threadId: known, ...settings }).catch(() => undefined)
+        : undefined;
+      const opened = resumed ?? (await server.request('thread/start', settings));
+      const thread = isRecord(opened.thread) ? opened.thread : {};
+      session.threadId = typeof thread.id === 'string' ? thread.id : '';
+      if (!resumed) {
+        await runProcess(options.container, {
+          argv: ['sh', '-c', 'printf %s "$2" > "$1"', 'write-thread-id', codexThreadFile, session.threadId],
+          maxBytes: 1024,
+        });
+      }
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+    return session;
+  }
+
+  get isClosed(): boolean {
+    return this.server?.isExited ?? true;
+  }
+
+  private receive(message: ServerMessage): void {
+    const { method, params, id } = message;
+    if (id === undefined) {
+      if (method === 'turn/completed' && isRecord(params.turn))
+        this.items.push({ kind: 'turn_end', turn: params.turn });
+      else this.mapper.push(method, params);
+      return;
+    }
+    if (method === 'item/commandExecution/requestApproval' && typeof params.itemId === 'string') {
+      const eventId = this.mapper.eventIdFor(params.itemId);
+      this.mapper.markAsked(params.itemId);
+      this.waiting.set(eventId, id);
+      const pause: HarnessPause = {
+        kind: 'confirmation',
+        eventId,
+        name: 'bash',
+        input: { command: commandOf(params) },
+      };
+      this.items.push({ kind: 'pause', pause });
+    } else if (method === 'item/fileChange/requestApproval') {
+      // Codex's own patch tool is not the platform's edit tool: not offered to the client, so not run.
+      this.server?.respond(id, { decision: 'decline' });
+    } else {
+      this.server?.respondError(id, -32601, `${method} is not supported by the platform's Codex harness`);
+    }
+  }
+
+  /** Starts a turn with the user's text. */
+  async send(text: string): Promise<void> {
+    this.interrupted = false;
+    const started = await this.server!.request('turn/start', {
+      threadId: this.threadId,
+      input: [{ type: 'text', text, text_elements: [] }],
+    });
+    const turn = isRecord(started.turn) ? started.turn : {};
+    this.turnId = typeof turn.id === 'string' ? turn.id : undefined;
+  }
+
+  /** Hands the client's answer to the approval waiting for it; false when nothing waits for that event. */
+  answer(eventId: string, allow: boolean): boolean {
+    const requestId = this.waiting.get(eventId);
+    this.waiting.delete(eventId);
+    if (requestId === undefined || !this.server) return false;
+    this.server.respond(requestId, { decision: allow ? 'accept' : 'decline' });
+    return true;
+  }
+
+  /** Reads Codex's notifications until the turn ends or waits for the client. */
+  async untilPause(onProgress: () => void): Promise<HarnessPause> {
+    const progress = setInterval(onProgress, 2_000);
+    try {
+      const item = await this.items.next();
+      if (item.kind === 'pause') return item.pause;
+      if (item.kind === 'closed') {
+        this.mapper.closeRequest(true);
+        return { kind: 'end', stop: 'error' };
+      }
+      return this.turnEnd(item.turn);
+    } finally {
+      clearInterval(progress);
+    }
+  }
+
+  private turnEnd(turn: Record<string, unknown>): HarnessPause {
+    this.turnId = undefined;
+    if (turn.status === 'interrupted' || this.interrupted) {
+      this.interrupted = false;
+      this.mapper.interruptedRequest();
+      return { kind: 'end', stop: 'interrupted' };
+    }
+    this.mapper.closeRequest(false);
+    if (turn.status === 'completed') return { kind: 'end', stop: 'end_turn' };
+    const error = isRecord(turn.error) && typeof turn.error.message === 'string' ? `: ${turn.error.message}` : '';
+    this.mapper.error(`Codex ended the turn with ${String(turn.status)}${error}`);
+    return { kind: 'end', stop: 'error' };
+  }
+
+  /** Interrupts the turn in flight (Codex ends it with `turn/completed`, status interrupted, which the step reads). */
+  async interrupt(): Promise<void> {
+    this.interrupted = true;
+    for (const [eventId, requestId] of this.waiting) {
+      this.waiting.delete(eventId);
+      this.server?.respond(requestId, { decision: 'cancel' });
+    }
+    if (this.turnId && this.server) {
+      await this.server
+        .request('turn/interrupt', { threadId: this.threadId, turnId: this.turnId })
+        .catch(() => undefined);
+    }
+  }
+
+  close(): void {
+    this.server?.close();
+  }
+}
