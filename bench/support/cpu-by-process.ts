@@ -53,6 +53,8 @@ export interface CpuSources {
   postgresPort: number;
   /** Named processes of this run (workers, the benchmark process). */
   pids: Record<string, number>;
+  /** Named processes counted with the children they waited for (a server whose tools are subprocesses). */
+  pidsWithChildren?: Record<string, number>;
 }
 
 /** A reading of every source's CPU seconds so far; subtract two readings for the CPU spent between them. */
@@ -65,6 +67,7 @@ export function readCpu(sources: CpuSources): Record<string, number> {
     ? cpuOf(postmaster, true) + childrenOf(postmaster).reduce((sum, pid) => sum + cpuOf(pid, false), 0)
     : NaN;
   for (const [name, pid] of Object.entries(sources.pids)) reading[name] = cpuOf(pid, false);
+  for (const [name, pid] of Object.entries(sources.pidsWithChildren ?? {})) reading[name] = cpuOf(pid, true);
   reading['dockerd (machine-wide)'] = pidsNamed('dockerd').reduce((sum, pid) => sum + cpuOf(pid, false), 0);
   reading['containerd + shims (machine-wide)'] = [...pidsNamed('containerd'), ...pidsNamed('containerd-shim')]
     .concat(pidsNamed('containerd-shim-runc-v2'))

@@ -21,6 +21,10 @@ export const quickSizes: Record<string, string> = {
   BENCH_P8_CLIENTS_PER_SESSION: '5',
   BENCH_P8_ROUNDS: '1',
   BENCH_P8_ROUND_SECONDS: '2',
+  BENCH_PEER_TURNS: '10',
+  BENCH_PEER_STEP_RUNS: '2',
+  BENCH_PEER_CONCURRENT: '10',
+  BENCH_PEER_ROUNDS: '1',
 };
 
 export const quickResultsDir = () => mkdtempSync(join(tmpdir(), 'bench-quick-'));

@@ -6,18 +6,29 @@ export interface SseFrame {
   receivedAt: number;
 }
 
-export function openSseStream(url: string, headers: Record<string, string>, onFrame: (frame: SseFrame) => void) {
+/** GET by default; `init` for a stream that answers a POST (LangGraph's `runs/stream`). */
+export function openSseStream(
+  url: string,
+  headers: Record<string, string>,
+  onFrame: (frame: SseFrame) => void,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+) {
   const controller = new AbortController();
-  const opened = fetch(url, { headers, signal: controller.signal });
+  const opened = fetch(url, {
+    method: init.method,
+    body: init.body,
+    headers: { ...headers, ...init.headers },
+    signal: controller.signal,
+  });
   const done = (async () => {
     const response = await opened;
-    if (response.status !== 200) throw new Error(`stream answered ${response.status}`);
+    if (response.status !== 200) throw new Error(`stream answered ${response.status}: ${await response.text()}`);
     const decoder = new TextDecoder();
     let buffer = '';
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         const receivedAt = performance.now();
-        buffer += decoder.decode(chunk, { stream: true });
+        buffer = (buffer + decoder.decode(chunk, { stream: true })).replaceAll('\r\n', '\n');
         let boundary: number;
         while ((boundary = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, boundary);
@@ -37,6 +48,8 @@ export function openSseStream(url: string, headers: Record<string, string>, onFr
   })();
   return {
     opened,
+    /** Settles when the server ends the stream (or it is closed); rejects on a non-200 answer. */
+    finished: done,
     close: async () => {
       controller.abort();
       await done.catch(() => undefined);

@@ -44,6 +44,12 @@ interface ResultFiles {
       inProcess?: { step: Percentiles };
     }[];
   };
+  'peer-langgraph': {
+    firstToken: { ours: Percentiles; peer: Percentiles };
+    perStep: { sides: Record<'ours' | 'peer-subprocess' | 'peer-docker', { step: Percentiles }> };
+    sizes: { concurrent: number };
+    throughput: Record<string, number>;
+  };
   'sandbox-claim': {
     tool?: Percentiles;
     warm: { running: Percentiles; firstExec: Percentiles };
@@ -123,6 +129,17 @@ export function writeSummary(): void {
     const allDone = p7.levels.every((level) => level.completed === level.sessions && level.errors === 0);
     rows.push(
       `| sessions at once, 10 steps each (P7) | 200, all complete, no errors; knee reported | ${p7.levels.map(p7Level).join('; ')}; knee ${p7.knee ?? 'not reached'} | ${verdict(last.sessions >= 200 && allDone)} |`,
+    );
+  }
+  const peer = read('peer-langgraph');
+  if (peer) {
+    const steps = peer.perStep.sides;
+    rows.push(
+      `| the same agent on LangGraph’s local server, side by side (peer; in-memory, not durable) | reported, no target | ` +
+        `first token p50 ours ${peer.firstToken.ours.p50} ms, peer ${peer.firstToken.peer.p50} ms; step p50 ours ` +
+        `${steps.ours.step.p50} ms, peer ${steps['peer-subprocess'].step.p50} ms (host subprocess tool) / ` +
+        `${steps['peer-docker'].step.p50} ms (\`docker exec\` tool); ${peer.sizes.concurrent} runs at once: ours ` +
+        `${peer.throughput.ours} steps/s, peer ${peer.throughput['peer-subprocess']} / ${peer.throughput['peer-docker']} steps/s | reported |`,
     );
   }
   const section = [
