@@ -11,6 +11,8 @@ export interface ConcurrencyRound {
   runs: number;
   completed: number;
   errors: number;
+  /** Why the runs that did not complete did not (distinct, the first few). */
+  failures: string[];
   wallSeconds: number;
   stepsPerSecond: number;
   step: Stats;
@@ -149,6 +151,13 @@ export function writePeerResult(result: PeerResult): void {
       `Steps/s over all rounds: ${Object.entries(throughput)
         .map(([side, value]) => `${sideNames[side as Side]} ${value}`)
         .join('; ')}. CPU ms / step sums the processes below but the machine-wide Docker daemons.`,
+      '',
+      ...concurrency
+        .filter((round) => round.failures.length > 0)
+        .map(
+          (round) =>
+            `Not completed, ${sideNames[round.side]} round ${round.round + 1}: ${round.failures.map((failure) => `\`${failure.replaceAll('`', "'")}\``).join('; ')}.`,
+        ),
       '',
       'CPU seconds by process in each round:',
       '',

@@ -104,6 +104,19 @@ async function runners(side: Side, count: number, label: string): Promise<Runner
 const stepGaps = (marks: TurnMarks) => marks.toolResults.slice(1).map((at, index) => at - marks.toolResults[index]!);
 const completed = (marks: TurnMarks, steps: number) =>
   !marks.error && marks.answer === 'done' && marks.toolResults.length === steps;
+/** Why runs did not complete: distinct messages, the first few, shortened. */
+const failures = (all: TurnMarks[], steps: number) =>
+  [
+    ...new Set(
+      all
+        .filter((marks) => !completed(marks, steps))
+        .map((marks) =>
+          (
+            marks.error ?? `no error, answer ${JSON.stringify(marks.answer)}, ${marks.toolResults.length} tool results`
+          ).slice(0, 300),
+        ),
+    ),
+  ].slice(0, 5);
 
 /** Text-only turns, one at a time, each side's turn after the other's, 200 ms after the previous one ended. */
 async function firstToken() {
@@ -213,6 +226,7 @@ async function concurrency(): Promise<ConcurrencyRound[]> {
         runs: created.length,
         completed: done,
         errors: all.filter((marks) => marks.error).length,
+        failures: failures(all, sizes.concurrentSteps),
         wallSeconds: Math.round(wallSeconds * 100) / 100,
         stepsPerSecond: Math.round(((done * sizes.concurrentSteps) / wallSeconds) * 10) / 10,
         step: stats(all.flatMap(stepGaps)),
