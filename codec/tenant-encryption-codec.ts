@@ -85,8 +85,12 @@ export class TenantEncryptionCodec implements PayloadCodec {
     if (!workflowId) return undefined;
     const known = this.workflowTenants.get(workflowId);
     if (known !== undefined) return known;
+    // The API starting a session: its row is not committed, so the lookup could not see it — and it would wait for a
+    // pool connection while the API's transaction holds one (with as many starts as connections, none would return).
+    const hinted = hintedTenant();
+    if (hinted !== undefined) return hinted;
     const tenantId = await this.options.tenantOfWorkflow(workflowId);
-    if (tenantId === undefined) return hintedTenant();
+    if (tenantId === undefined) return undefined;
     if (this.workflowTenants.size >= 50_000)
       this.workflowTenants.delete(this.workflowTenants.keys().next().value ?? '');
     this.workflowTenants.set(workflowId, tenantId);

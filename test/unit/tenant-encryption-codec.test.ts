@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { PayloadAccessDenied } from '../../codec/codec-access.ts';
 import { EncryptionCodec, encryptionKeyIdMetadataKey } from '../../codec/encryption-codec.ts';
 import { encryptionTenantMetadataKey, TenantEncryptionCodec } from '../../codec/tenant-encryption-codec.ts';
+import { encodingForTenant } from '../../codec/tenant-hint.ts';
 import { TenantKeyring } from '../../codec/tenant-keyring.ts';
 import { createTenantWithKey } from '../../db/repositories/tenants.ts';
 
@@ -125,4 +126,17 @@ it('keeps encoding under the key in hand while it asks the database again, and t
   await new Promise((resolve) => setTimeout(resolve, 5));
   expect((await fresh.currentKey(tenantA)).id).toBe(held.id); // served at once; the refresh starts
   await expect.poll(async () => (await fresh.currentKey(tenantA)).id).toBe(rotated.id);
+});
+
+it("encodes a session's start under the hinted tenant without looking the workflow up", async () => {
+  // The API starts the workflow inside the transaction that inserted the session's row; a lookup there waited for a
+  // pool connection while the API's own transactions held them all.
+  await new TenantKeyring({ pool, platformKeys: keys, currentPlatformKeyId: 'p1' }).currentKey(tenantA);
+  const codec = new TenantEncryptionCodec({
+    platform,
+    keyring: new TenantKeyring({ pool, platformKeys: keys, currentPlatformKeyId: 'p1' }),
+    tenantOfWorkflow: () => new Promise(() => undefined), // every connection held: the lookup never answers
+  });
+  const [encoded] = await encodingForTenant(tenantA, () => codec.encode([plain], context('session-sesn_new')));
+  expect(Buffer.from(encoded!.metadata![encryptionTenantMetadataKey]!).toString('utf8')).toBe(tenantA);
 });
