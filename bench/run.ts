@@ -11,11 +11,19 @@ import { compareWithCommitted, quickResultsDir, quickSizes } from './support/qui
 import { writeSummary } from './support/summary.ts';
 
 const root = join(import.meta.dirname, '..');
-const quick = process.argv.includes('--quick');
-const filters = process.argv.slice(2).filter((arg) => arg !== '--quick');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+/** `--sessions N`: P4's count of idle sessions (BENCH_P4_SESSIONS), e.g. the long run `p4 --sessions 100000`. */
+const sessionsAt = args.indexOf('--sessions');
+const sessions = sessionsAt >= 0 ? args[sessionsAt + 1] : undefined;
+const filters = args.filter((arg, index) => arg !== '--quick' && index !== sessionsAt && index !== sessionsAt + 1);
 const quickDir = quick ? quickResultsDir() : undefined;
 
-const env = quickDir ? { ...process.env, ...quickSizes, BENCH_RESULTS_DIR: quickDir } : process.env;
+const env = {
+  ...process.env,
+  ...(quickDir ? { ...quickSizes, BENCH_RESULTS_DIR: quickDir } : {}),
+  ...(sessions ? { BENCH_P4_SESSIONS: sessions } : {}),
+};
 const claimFilters = ['p3', 'sandbox-claim'];
 const runClaim = filters.length === 0 || filters.some((filter) => claimFilters.includes(filter));
 const scenarioFilters = filters.filter((filter) => !claimFilters.includes(filter));

@@ -1,136 +1,205 @@
-// P4: idle sessions. The session worker runs as its own process, started the way the platform starts it
-// (workers/process-launch.ts) with a bounded workflow cache; BENCH_P4_SESSIONS (default 10,000) sessions are started
-// and left idle, and the worker's resident memory is read from /proc at checkpoints, with a breakdown of where it
-// lives (V8 heap pages, malloc arenas, files). The same run is repeated on a worker started without the launch
-// settings, to show what they change. Then a few sessions use a sandbox and go idle past short pause/snapshot
-// timeouts: no container may still run.
+// P4′: idle sessions at scale. BENCH_P4_SESSIONS sessions (default 10,000; the long run is
+// `npm run bench -- p4 --sessions 100000`) are created as users create them — `client.beta.sessions.create` through
+// the official SDK against the API, BENCH_P4_IN_FLIGHT requests at a time — and left idle. The session worker runs as
+// its own process, started the way the platform starts it (workers/process-launch.ts) with a bounded workflow cache;
+// its resident memory is read from /proc at checkpoints. Temporal runs as a dev server of this scenario's own with its
+// SQLite database in a file, so what the sessions cost Temporal is bytes on disk; PostgreSQL's cost is the growth of
+// pg_total_relation_size of the tables the sessions touched. The same run is repeated, smaller, on a worker started
+// without the launch settings. Then a few sessions use a sandbox and go idle past short pause/snapshot timeouts: no
+// container may still run. The result file is rewritten at each checkpoint (marked partial) so a long run that is
+// stopped leaves its figures so far.
 import Docker from 'dockerode';
-import { afterAll, beforeAll, it } from 'vitest';
-import type { ManagedProcess } from '../../scripts/services/process.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, inject, it } from 'vitest';
+import { sessionWorkflowId } from '../../domain/ids.ts';
+import { taskQueues, withPrefix } from '../../domain/task-queues.ts';
+import { freePort, type ManagedProcess } from '../../scripts/services/process.ts';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/services/temporal.ts';
+import { readToolsEnv } from '../../scripts/services/tools-env.ts';
+import { startApiOn, type ApiHarness } from '../../test/support/api-harness.ts';
 import { startTestPlatform, type TestPlatform } from '../../test/support/platform.ts';
-import { agentSnapshot, fastSettings, WorkflowSession } from '../../test/support/workflow-session.ts';
 import { startWorkerProcess } from '../../test/support/worker-processes.ts';
-import { workerLaunch } from '../../workers/process-launch.ts';
+import { sessionStateQuery } from '../../workflows/messages.ts';
 import {
-  cpuSeconds,
-  memoryBreakdown,
-  memoryClassNames,
-  type MemoryBreakdown,
-  type MemoryClass,
-} from '../support/process-usage.ts';
-import { writeResult } from '../support/results.ts';
+  createSessions,
+  deleteSessions,
+  runTurn,
+  sessionTemplate,
+  type SessionTemplate,
+} from '../support/api-session-load.ts';
+import { writeP4Result, type MemoryRun, type P4Run, type Sample } from '../support/p4-report.ts';
+import { cpuSeconds, memoryBreakdown, rssMb, type MemoryClass } from '../support/process-usage.ts';
+import { sqliteFileSizes, tableGrowth, tableUsage, totalBytes } from '../support/storage-usage.ts';
+import { idleCost, workflowCacheMetrics } from '../support/temporal-idle-cost.ts';
 
 const total = Number(process.env.BENCH_P4_SESSIONS ?? '10000');
 /** The session worker's workflow cache (AGENTS_SESSION_CACHE_SIZE); idle sessions beyond it are evicted. */
 const cacheSize = Number(process.env.BENCH_P4_CACHE ?? '100');
-/** The comparison without launch settings stops here: enough to show the difference, and half the time. */
+const inFlight = Number(process.env.BENCH_P4_IN_FLIGHT ?? '20');
+/** The comparison without launch settings stops here: enough to show the difference. */
 const untunedTotal = Math.min(total, Number(process.env.BENCH_P4_UNTUNED_SESSIONS ?? '2000'));
 const warmUpSessions = cacheSize * 3;
-const inFlight = 20;
 const sandboxSessions = 10;
-const target = { growthMb: 50, sessions: 10_000 };
+const sampledSessions = 20;
+const target = { growthMb: 50, sessions: 100_000 };
 
+let runDir: string;
+let temporal: TemporalDevServer;
 let platform: TestPlatform;
+let api: ApiHarness;
+let template: SessionTemplate;
+const dbFile = () => join(runDir, 'temporal.db');
+
 beforeAll(async () => {
-  platform = await startTestPlatform({ label: 'bench-p4', workers: ['model', 'sandbox'] });
+  runDir = mkdtempSync(join(tmpdir(), 'bench-p4-'));
+  temporal = await startTemporalDevServer({
+    bin: readToolsEnv().temporalBin,
+    port: await freePort(),
+    dbFile: dbFile(),
+    logFile: join(runDir, 'temporal.log'),
+  });
+  platform = await startTestPlatform({
+    label: 'bench-p4',
+    workers: ['model', 'sandbox'],
+    temporalAddress: temporal.address,
+  });
+  api = await startApiOn(platform, 'bench-p4', { config: apiConfig() });
+  template = await sessionTemplate(api, `${platform.prefix}-p4`);
 });
 afterAll(async () => {
+  await api?.stop();
   await platform?.stop();
+  await temporal?.process.stop();
+  if (runDir) rmSync(runDir, { recursive: true, force: true });
+});
+
+/** The API on this scenario's Temporal; no request-rate quota (a tenant creating 100,000 sessions has it raised). */
+const apiConfig = () => ({
+  TEMPORAL_ADDRESS: temporal.address,
+  AGENTS_SANDBOX_IMAGE: inject('sandboxImage'),
+  AGENTS_TENANT_REQUESTS_PER_SECOND: '0',
 });
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (value: number) => Math.round(value * 10) / 10;
 const checkpointsUpTo = (count: number) =>
-  [250, 500, 1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000].filter((n) => n < count).concat(count);
+  [250, 500, 1000, 2000, 5000, 10_000, 20_000, 30_000, 50_000, 75_000, 100_000, 150_000]
+    .filter((n) => n < count)
+    .concat(count);
+const sessionQueue = () => withPrefix(platform.prefix, taskQueues.session);
 
-interface Sample {
-  sessions: number;
-  rssMb: number;
-  seconds: number;
+/**
+ * Resolves once the session worker has run this session's first workflow task (a query needs the workflow loaded).
+ * A worker still working through a backlog of first tasks lets the query time out; it is asked again.
+ */
+async function loaded(sessionId: string): Promise<void> {
+  const handle = platform.client.workflow.getHandle(sessionWorkflowId(sessionId));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await handle.query(sessionStateQuery);
+      return;
+    } catch (error) {
+      if (attempt >= 30) throw error;
+    }
+  }
 }
 
-interface MemoryRun {
-  launchSettings: boolean;
-  /** Right after start-up and a few sessions with a turn. */
-  fresh: MemoryBreakdown;
-  /** After a burst of sessions (3× the cache) that were started at the same pace and then ended: 0 idle sessions. */
-  baseline: MemoryBreakdown;
-  samples: Sample[];
-  /** 30 s after the last session started. */
-  settled: MemoryBreakdown;
-  sessions: number;
-  growthMb: number;
-  growthFromFreshMb: number;
-  growthByClassMb: Record<MemoryClass, number>;
-  /** CPU the worker spent per 1,000 sessions started (their first workflow task, then eviction). */
-  cpuSecondsPerThousand: number;
-}
+/** Storage now: PostgreSQL tables and the Temporal dev server's SQLite files. */
+const storage = async () => ({ tables: await tableUsage(platform.pool), temporal: sqliteFileSizes(dbFile()) });
 
-/** Starts `count` sessions, `inFlight` at a time; resolves once the worker has run the newest one's first task. */
-async function startIdleSessions(count: number, onEach?: (session: WorkflowSession) => void): Promise<void> {
-  const agent = agentSnapshot({ model: { id: `${platform.prefix}-p4` }, tools: [{ type: 'agent_toolset_20260401' }] });
-  const settings = fastSettings(platform.prefix);
-  let next = 0;
-  let last: WorkflowSession | undefined;
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (next < count) {
-        next++;
-        last = await new WorkflowSession(platform, agent, settings).start();
-        onEach?.(last);
-      }
-    }),
-  );
-  await last?.state(); // answered only once the worker has run the newest session's first task
-}
-
-async function measureIdleSessions(count: number, launchSettings: boolean): Promise<MemoryRun> {
-  const worker: ManagedProcess = await startWorkerProcess('session', {
+async function startSessionWorker(launchSettings: boolean, metricsPort?: number): Promise<ManagedProcess> {
+  return startWorkerProcess('session', {
     prefix: platform.prefix,
     fakeModelUrl: platform.fakeModel.url,
-    extraEnv: { AGENTS_SESSION_CACHE_SIZE: String(cacheSize) },
+    extraEnv: {
+      TEMPORAL_ADDRESS: temporal.address,
+      AGENTS_SESSION_CACHE_SIZE: String(cacheSize),
+      ...(metricsPort ? { AGENTS_METRICS_PORT: String(metricsPort) } : {}),
+    },
     withoutLaunchSettings: !launchSettings,
   });
+}
+
+/** What any busy worker has been through before it holds idle sessions: turns, then a burst of sessions that end. */
+async function warmUp(pid: number) {
+  for (let index = 0; index < 5; index++) {
+    const [sessionId] = (await createSessions(template, 1, 1)).created;
+    await runTurn(template, sessionId!, 'hello');
+    await deleteSessions(template, [sessionId!], 1);
+  }
+  await pause(3_000);
+  const fresh = memoryBreakdown(pid);
+  const burst = await createSessions(template, warmUpSessions, inFlight);
+  await loaded(burst.created.at(-1)!);
+  await deleteSessions(template, burst.created, inFlight);
+  await pause(5_000);
+  return fresh;
+}
+
+async function measureIdleSessions(
+  count: number,
+  launchSettings: boolean,
+  onCheckpoint: (run: MemoryRun) => void,
+): Promise<MemoryRun> {
+  const metricsPort = launchSettings ? await freePort() : undefined;
+  const worker = await startSessionWorker(launchSettings, metricsPort);
   try {
     const pid = worker.child.pid!;
-    const agent = agentSnapshot({
-      model: { id: `${platform.prefix}-p4` },
-      tools: [{ type: 'agent_toolset_20260401' }],
-    });
-    for (let index = 0; index < 5; index++) {
-      const session = await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start();
-      await session.message('hello');
-      await session.waitForTurnEnd(1);
-      await session.terminate();
-    }
-    await pause(3_000);
-    const fresh = memoryBreakdown(pid);
-    // The burst: what any busy worker has been through before it holds idle sessions. They end, so none stays idle.
-    const burst: WorkflowSession[] = [];
-    await startIdleSessions(warmUpSessions, (session) => burst.push(session));
-    for (const session of burst) await session.terminate();
-    await pause(5_000);
+    const fresh = await warmUp(pid);
     const baseline = memoryBreakdown(pid);
+    const storageBefore = await storage();
     const cpuAtBaseline = cpuSeconds(pid);
     const started = performance.now();
-    const samples: Sample[] = [{ sessions: 0, rssMb: baseline.rssMb, seconds: 0 }];
+    const samples: Sample[] = [
+      { sessions: 0, rssMb: baseline.rssMb, seconds: 0, perSecond: 0, temporalBytes: 0, postgresBytes: 0 },
+    ];
+    const sampleIds: string[] = [];
+    const every = Math.max(1, Math.floor(count / sampledSessions));
     let created = 0;
+    let seen = 0;
+    let errors = 0;
+    let creatingSeconds = 0;
+    const run = (): MemoryRun => ({
+      launchSettings,
+      fresh,
+      baseline,
+      samples,
+      sessions: created,
+      errors,
+      creatingSeconds: round(creatingSeconds),
+      inFlight,
+    });
     for (const checkpoint of checkpointsUpTo(count)) {
-      await startIdleSessions(checkpoint - created);
+      const step = await createSessions(template, checkpoint - created, inFlight, (id) => {
+        if (seen++ % every === 0) sampleIds.push(id);
+      });
+      await loaded(step.created.at(-1)!);
       created = checkpoint;
+      errors += step.errors;
+      creatingSeconds += step.seconds;
       await pause(3_000);
+      const now = await storage();
       samples.push({
         sessions: checkpoint,
-        rssMb: memoryBreakdown(pid).rssMb,
+        rssMb: rssMb(pid),
         seconds: Math.round((performance.now() - started) / 1000),
+        perSecond: round(step.created.length / step.seconds),
+        temporalBytes: now.temporal.total - storageBefore.temporal.total,
+        postgresBytes: totalBytes(now.tables) - totalBytes(storageBefore.tables),
+        loadAverage: loadavg().map(round),
       });
       console.log(
-        `${launchSettings ? 'tuned' : 'untuned'}: ${checkpoint} idle sessions, worker RSS ${samples.at(-1)?.rssMb} MB`,
+        `${launchSettings ? 'tuned' : 'untuned'}: ${checkpoint} idle sessions, worker RSS ${samples.at(-1)?.rssMb} MB, ` +
+          `${samples.at(-1)?.perSecond}/s, load ${loadavg().map(round).join(' ')}`,
       );
+      if (checkpoint < count) onCheckpoint(run());
     }
     const cpuSecondsPerThousand = round(((cpuSeconds(pid) - cpuAtBaseline) / created) * 1000);
     await pause(30_000);
     const settled = memoryBreakdown(pid);
+    const storageAfter = await storage();
     const growthByClassMb = Object.fromEntries(
       Object.keys(settled.classes).map((name) => [
         name,
@@ -138,132 +207,55 @@ async function measureIdleSessions(count: number, launchSettings: boolean): Prom
       ]),
     ) as Record<MemoryClass, number>;
     return {
-      launchSettings,
-      fresh,
-      baseline,
-      samples,
+      ...run(),
       settled,
-      sessions: created,
       growthMb: round(settled.rssMb - baseline.rssMb),
       growthFromFreshMb: round(settled.rssMb - fresh.rssMb),
       growthByClassMb,
       cpuSecondsPerThousand,
+      postgres: tableGrowth(storageBefore.tables, storageAfter.tables, created),
+      temporalFiles: { before: storageBefore.temporal, after: storageAfter.temporal },
+      idleCost: launchSettings ? await idleCost(platform.client, sampleIds, sessionQueue()) : undefined,
+      workflowCache: metricsPort ? await workflowCacheMetrics(`http://127.0.0.1:${metricsPort}/metrics`) : undefined,
     };
   } finally {
     await worker.stop('SIGKILL');
   }
 }
 
-it('measures worker memory for idle sessions and containers after the idle timeout', async () => {
-  const tuned = await measureIdleSessions(total, true);
-  const untuned = await measureIdleSessions(untunedTotal, false);
-  const tunedAtUntunedCount = tuned.samples.find((sample) => sample.sessions === untunedTotal);
-
-  // Containers after the idle timeout (a session worker with the launch settings again).
-  const sessionWorker = await startWorkerProcess('session', {
-    prefix: platform.prefix,
-    fakeModelUrl: platform.fakeModel.url,
+/** Sessions that ran a bash turn, idle past short pause/snapshot timeouts: how many containers still run. */
+async function containersAfterIdleTimeout() {
+  const sessionWorker = await startSessionWorker(true);
+  const shortApi = await startApiOn(platform, 'bench-p4-short', {
+    config: apiConfig(),
+    sessionSettings: { idlePauseMs: 1_000, idleSnapshotMs: 3_000 },
   });
-  const docker = new Docker();
-  const withSandbox: string[] = [];
-  let runningAfterTimeout: number;
-  let containersLeft: number;
   try {
-    const agent = agentSnapshot({
-      model: { id: `${platform.prefix}-p4` },
-      tools: [{ type: 'agent_toolset_20260401' }],
-    });
-    const short = fastSettings(platform.prefix, { idlePauseMs: 1_000, idleSnapshotMs: 3_000 });
-    for (let index = 0; index < sandboxSessions; index++) {
-      const session = await new WorkflowSession(platform, agent, short).start();
-      await session.message('run: echo hi > hi.txt');
-      withSandbox.push(session.sessionId);
-    }
+    const short = await sessionTemplate(shortApi, `${platform.prefix}-p4`);
+    const { created } = await createSessions(short, sandboxSessions, sandboxSessions);
+    for (const sessionId of created) await runTurn(short, sessionId, 'run: echo hi > hi.txt');
     await pause(15_000);
-    const containers = await docker.listContainers({
+    const containers = await new Docker().listContainers({
       all: true,
       filters: { label: ['io.temporal-agents.managed=true'] },
     });
-    const ours = containers.filter((info) => withSandbox.includes(info.Labels['io.temporal-agents.session'] ?? ''));
-    runningAfterTimeout = ours.filter((info) => info.State === 'running').length;
-    containersLeft = ours.length;
+    const ours = containers.filter((info) => created.includes(info.Labels['io.temporal-agents.session'] ?? ''));
+    return { running: ours.filter((info) => info.State === 'running').length, left: ours.length };
   } finally {
+    await shortApi.stop();
     await sessionWorker.stop('SIGKILL');
   }
+}
 
-  const met = tuned.sessions >= target.sessions && tuned.growthMb <= target.growthMb;
-  const launch = workerLaunch.session;
-  const launchText = [...launch.nodeFlags, ...Object.entries(launch.env).map(([k, v]) => `${k}=${v}`)].join(' ');
-  const classRows = (Object.keys(memoryClassNames) as MemoryClass[]).map(
-    (name) =>
-      `| ${memoryClassNames[name]} | ${tuned.baseline.classes[name]} | ${tuned.settled.classes[name]} | ` +
-      `${tuned.growthByClassMb[name]} | ${untuned.baseline.classes[name]} | ${untuned.settled.classes[name]} | ` +
-      `${untuned.growthByClassMb[name]} |`,
-  );
-  writeResult(
-    'p4-idle-sessions',
-    {
-      total,
-      cacheSize,
-      warmUpSessions,
-      launchSettings: launch,
-      tuned,
-      untuned,
-      // Top-level figures read by the summary table.
-      samples: tuned.samples,
-      settled: { sessions: tuned.sessions, rssMb: tuned.settled.rssMb },
-      growthMb: tuned.growthMb,
-      target,
-      sandboxSessions,
-      containersLeft,
-      runningAfterTimeout,
-    },
-    [
-      '## P4: idle sessions — worker memory, containers after the idle timeout',
-      '',
-      'The session worker runs as its own process, launched as the platform launches it (workers/process-launch.ts: ' +
-        `\`${launchText}\`) with AGENTS_SESSION_CACHE_SIZE=${cacheSize} (its workflow cache; idle sessions beyond it ` +
-        `are evicted and replay on their next event). Before the measurement it runs 5 sessions with a turn and a burst ` +
-        `of ${warmUpSessions} sessions started ${inFlight} at a time and then ended, so the baseline is a worker that has ` +
-        `worked, holding no idle session. Then ${tuned.sessions} sessions are started (${inFlight} in flight) and left ` +
-        'idle; resident memory (VmRSS) is read 3 s after each checkpoint and 30 s after the last.',
-      '',
-      '| idle sessions | worker RSS (MB) | seconds |',
-      '| --- | --- | --- |',
-      ...tuned.samples.map((sample) => `| ${sample.sessions} | ${sample.rssMb} | ${sample.seconds} |`),
-      `| ${tuned.sessions} (30 s later) | ${tuned.settled.rssMb} | |`,
-      '',
-      `Growth for ${tuned.sessions} idle sessions: **${tuned.growthMb} MB** over the baseline (target ≤ ` +
-        `${target.growthMb} MB for ${target.sessions} — **${met ? 'met' : 'missed'}**). From the freshly started ` +
-        `worker (${tuned.fresh.rssMb} MB, before the burst) it is ${tuned.growthFromFreshMb} MB: the first burst of work ` +
-        'raises a new process to its working size whether or not sessions stay idle.',
-      '',
-      `Where it lives (MB resident; smaps classes, heuristic), with the launch settings and — for ${untuned.sessions} ` +
-        'sessions — the same worker started without them:',
-      '',
-      `| class | tuned baseline | tuned, ${tuned.sessions} idle | growth | untuned baseline | untuned, ${untuned.sessions} idle | growth |`,
-      '| --- | --- | --- | --- | --- | --- | --- |',
-      ...classRows,
-      `| **total RSS** | ${tuned.baseline.rssMb} | ${tuned.settled.rssMb} | **${tuned.growthMb}** | ` +
-        `${untuned.baseline.rssMb} | ${untuned.settled.rssMb} | **${untuned.growthMb}** |`,
-      '',
-      `Without the launch settings (same run, ${untuned.sessions} sessions) the burst left the worker at ` +
-        `${untuned.baseline.rssMb} MB (with them: ${tuned.baseline.rssMb} MB); from a fresh process it grew ` +
-        `${untuned.growthFromFreshMb} MB for ${untuned.sessions} idle sessions` +
-        (tunedAtUntunedCount
-          ? `, against ${round(tunedAtUntunedCount.rssMb - tuned.fresh.rssMb)} MB with them at the same count`
-          : '') +
-        `, and over its post-burst baseline ${untuned.growthMb} MB: its size follows its garbage, not its sessions. ` +
-        'An evicted idle session leaves nothing behind in JS (forced full GCs in a profiling run showed both isolates’ ' +
-        'live heaps flat across thousands of sessions); what grows is memory the process keeps resident after ' +
-        'garbage: V8 grows each isolate’s young generation up to 16 MB per semi-space and lets a fast-allocating old ' +
-        'generation grow to several times its live size before a full GC, and glibc keeps freed native memory ' +
-        '(Temporal core’s Rust allocations) in up to 8 arenas per core. The launch settings bound all three; their ' +
-        `cost is CPU: ${tuned.cpuSecondsPerThousand} CPU seconds per 1,000 session starts with them, ` +
-        `${untuned.cpuSecondsPerThousand} without.`,
-      '',
-      `${sandboxSessions} sessions ran a bash turn with idlePauseMs 1 s and idleSnapshotMs 3 s; 15 s later ` +
-        `**${runningAfterTimeout} containers running** (${containersLeft} left in any state; target: none running).`,
-    ],
-  );
-});
+it(
+  'measures worker memory and storage for idle sessions, and containers after the idle timeout',
+  async () => {
+    const base: Omit<P4Run, 'tuned'> = { total, cacheSize, warmUpSessions, inFlight, target, sandboxSessions };
+    const tuned = await measureIdleSessions(total, true, (partial) => writeP4Result({ ...base, tuned: partial }));
+    writeP4Result({ ...base, tuned });
+    const untuned = untunedTotal > 0 ? await measureIdleSessions(untunedTotal, false, () => undefined) : undefined;
+    const containers = await containersAfterIdleTimeout();
+    writeP4Result({ ...base, tuned, untuned, containers });
+  },
+  12 * 3600_000,
+);
