@@ -48,9 +48,10 @@ const harnesses: HarnessRow[] = [
     harness: { type: 'codex' },
     patch: 'codex-harness',
     skip:
-      'the conversation has a custom tool and an OpenAI Chat Completions model; the Codex harness offers Codex no ' +
-      'custom tools yet and Codex 0.171 speaks only the Responses API — its own conversation (bash, always_ask ' +
-      'allowed and denied, interrupt) matches the native loop in test/integration/codex-harness.test.ts',
+      "the conversation's script names the platform's tools (bash, an always_ask write, a custom tool) and Codex " +
+      'has only its own (exec_command; no write tool, no custom tools offered to it yet) — its own conversation ' +
+      '(bash, always_ask allowed and denied, interrupt) matches the native loop in ' +
+      'test/integration/codex-harness.test.ts',
   },
 ];
 
