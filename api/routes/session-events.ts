@@ -73,10 +73,13 @@ export function registerSessionEventRoutes(app: ZodApp, { pool, driver, quotas }
       const row = await sessions.require(pool, request.tenantId, request.params);
       if (row.archived_at) throw conflict('the session is archived and accepts no more events');
       const { events } = request.body;
-      if (events.some((event) => event.type === 'user.message' || event.type === 'user.define_outcome')) {
+      // The admission check runs beside the ids and the audit record (each a round trip on every message's path).
+      const admitted = (async () => {
+        if (!events.some((event) => event.type === 'user.message' || event.type === 'user.define_outcome')) return;
         const status = await journalStatusOf(pool, row.id);
         if (status !== 'running' && status !== 'rescheduling') await quotas.assertCanStartSession(request, row.id);
-      }
+      })();
+      admitted.catch(() => undefined); // awaited below; this only keeps an early throw from leaving it unhandled
       // With an Idempotency-Key the ids come from it: a retry after a crash sends the same ids, which the workflow
       // recognises as already received.
       const accepted = await Promise.all(
@@ -87,12 +90,15 @@ export function registerSessionEventRoutes(app: ZodApp, { pool, driver, quotas }
           return toIncoming(resolved, id);
         }),
       );
-      await recordEventActors(pool, {
-        tenantId: request.tenantId,
-        sessionId: row.id,
-        apiKeyId: request.caller?.keyId ?? (request.principal ? principalId(request.principal) : ''),
-        eventIds: accepted.map((event) => event.id as string),
-      });
+      await Promise.all([
+        admitted,
+        recordEventActors(pool, {
+          tenantId: request.tenantId,
+          sessionId: row.id,
+          apiKeyId: request.caller?.keyId ?? (request.principal ? principalId(request.principal) : ''),
+          eventIds: accepted.map((event) => event.id as string),
+        }),
+      ]);
       try {
         await driver.sendEvents(row.id, accepted);
       } catch (error) {
