@@ -12,12 +12,14 @@ import { sessionEventsChannel } from '../../db/repositories/session-events.ts';
 import { defaultSandboxSpec } from '../../domain/sandbox.ts';
 import { startTestPlatform, testContainerLabels, type TestPlatform } from '../../test/support/platform.ts';
 import { agentSnapshot, fastSettings, WorkflowSession, turnEnds } from '../../test/support/workflow-session.ts';
+import { activityTimeline, type ActivityTimeline } from '../support/history-timeline.ts';
 import { ratio, stats, statsHeader, statsRow, writeResult } from '../support/results.ts';
 
 const steps = 20;
 const firstTokenDelayMs = 50;
 const repetitions = Number(process.env.BENCH_P1_REPS ?? '11');
-const target = 1.25;
+// Issue 19's second round (P1′).
+const target = 1.1;
 
 let platform: TestPlatform;
 beforeAll(async () => {
@@ -63,6 +65,7 @@ it('measures a 20-step turn through the platform and in-process', async () => {
   const inProcessSamples: number[] = [];
   const breakdown = { modelCall: [] as number[], toolExec: [] as number[] };
   const baselineBreakdown = { modelCall: [] as number[], toolExec: [] as number[] };
+  const timelines: ActivityTimeline[] = [];
   const anthropic = new Anthropic({ apiKey: 'bench', baseURL: platform.fakeModel.url, maxRetries: 0 });
   const sandbox = new DockerSandbox(new Docker(), { extraLabels: testContainerLabels() });
   const containerId = await sandbox.create(defaultSandboxSpec(inject('sandboxImage')));
@@ -81,6 +84,7 @@ it('measures a 20-step turn through the platform and in-process', async () => {
       if (repetition > 0) platformSamples.push(performance.now() - started);
       const events = (await readEvents(platform.pool, session.sessionId)).map((entry) => entry.event);
       collectBreakdown(events, breakdown);
+      if (repetition > 0) timelines.push(await activityTimeline(platform.client, session.handle.workflowId));
       await session.terminate();
 
       // In-process: the same calls in a plain loop.
@@ -137,6 +141,7 @@ it('measures a 20-step turn through the platform and in-process', async () => {
       ratio: overhead,
       spread,
       breakdown: breakdownStats,
+      history: historyStats(timelines),
     },
     [
       '## P1: per-step orchestration overhead',
@@ -169,6 +174,8 @@ it('measures a 20-step turn through the platform and in-process', async () => {
         'complete, next workflow task: ~3 ms each way here) and a workflow task in the session worker (~10 ms on ' +
         'these 2 cores), plus, in the activity, writing the events handed to it and, for the model call, ' +
         'rebuilding the transcript from the journal (~8 ms). The model and Docker work itself is the same code in both.',
+      '',
+      ...historyLines(timelines),
     ],
   );
 });
@@ -191,4 +198,45 @@ function collectBreakdown(events: Array<{ type: string; processed_at?: string | 
       into.toolExec.push(at(event) - toolStart);
     }
   }
+}
+
+/** The measured turns' Temporal histories, summed up: where each activity round trip goes (server timestamps). */
+function historyStats(timelines: ActivityTimeline[]) {
+  const all = (pick: (timeline: ActivityTimeline) => number[]) => stats(timelines.flatMap(pick));
+  const of = (name: string) => ({
+    dispatch: all((timeline) => timeline.activities[name]?.dispatch ?? []),
+    run: all((timeline) => timeline.activities[name]?.run ?? []),
+    workflowTask: all((timeline) => timeline.activities[name]?.workflowTask ?? []),
+  });
+  return {
+    invokeModel: of('invokeModel'),
+    runTool: of('runTool'),
+    workflowTaskProcessing: all((timeline) => timeline.workflowTaskProcessing),
+    perTurn: {
+      events: stats(timelines.map((timeline) => timeline.events)),
+      workflowTasks: stats(timelines.map((timeline) => timeline.workflowTasks)),
+      markers: stats(timelines.map((timeline) => timeline.markers)),
+    },
+  };
+}
+
+function historyLines(timelines: ActivityTimeline[]): string[] {
+  const history = historyStats(timelines);
+  return [
+    'Profile of the measured turns, from their Temporal histories (server timestamps): per activity, the wait for a ' +
+      "worker's poll, the activity's run, and the session worker's workflow task after it (activity completed → " +
+      'that task completed: its dispatch and processing, which schedules the next activity).',
+    '',
+    ...statsHeader,
+    statsRow('invokeModel: scheduled → started', history.invokeModel.dispatch),
+    statsRow('invokeModel: started → completed', history.invokeModel.run),
+    statsRow('invokeModel: completed → next workflow task completed', history.invokeModel.workflowTask),
+    statsRow('runTool: scheduled → started', history.runTool.dispatch),
+    statsRow('runTool: started → completed', history.runTool.run),
+    statsRow('runTool: completed → next workflow task completed', history.runTool.workflowTask),
+    statsRow('workflow task: started → completed', history.workflowTaskProcessing),
+    '',
+    `Per measured turn (p50): ${history.perTurn.events.p50} history events, ${history.perTurn.workflowTasks.p50} ` +
+      `workflow tasks, ${history.perTurn.markers.p50} markers.`,
+  ];
 }

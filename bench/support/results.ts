@@ -2,7 +2,7 @@
 // scenario's own marked section of bench/results/README.md (other sections, e.g. sandbox-claim's, stay as they are).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 /** The committed results. */
@@ -35,6 +35,10 @@ export function stats(samples: number[]): Stats {
   };
 }
 
+/** The machine's load average (1, 5, 15 min) when the scenario's module was loaded, i.e. as its run began. */
+const loadAtStart = loadavg();
+const loadText = (load: number[]) => load.map((value) => value.toFixed(2)).join(' ');
+
 export const ratio = (numerator: number, denominator: number) => round(numerator / denominator, 2);
 
 export function machineFacts() {
@@ -59,14 +63,16 @@ export function writeResult(
 ): void {
   mkdirSync(resultsDir, { recursive: true });
   const machine = machineFacts();
-  const full = { date: new Date().toISOString(), machine, ...result };
+  const load = { start: loadText(loadAtStart), end: loadText(loadavg()) };
+  const full = { date: new Date().toISOString(), machine, loadAverage: load, ...result };
   writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(full, null, 2)}\n`);
   const section = [
     `<!-- ${name}:start -->`,
     ...markdownLines,
     '',
     `Run ${full.date} with \`${command}\` on ${machine.nproc} cores (${machine.cpuModel}), ` +
-      `${machine.memoryGiB} GiB, Node ${machine.node}; raw figures in \`${name}.json\`.`,
+      `${machine.memoryGiB} GiB, Node ${machine.node}, load average (1/5/15 min) ${load.start} at the start and ` +
+      `${load.end} at the end (a shared machine); raw figures in \`${name}.json\`.`,
     `<!-- ${name}:end -->`,
   ].join('\n');
   const readme = join(resultsDir, 'README.md');
