@@ -170,12 +170,23 @@ it('measures a 20-step turn through the platform and in-process', async () => {
       '',
       `Per step the platform adds ~${Math.round(breakdownStats.modelCall!.p50 - baselineStats.modelCall!.p50)} ms ` +
         `to the model call and ~${Math.round(breakdownStats.toolExec!.p50 - baselineStats.toolExec!.p50)} ms to the ` +
-        'tool (p50 against p50): each is one activity round trip through the Temporal server (schedule, poll, ' +
-        'complete, next workflow task: ~3 ms each way here) and a workflow task in the session worker (~10 ms on ' +
-        'these 2 cores), plus, in the activity, writing the events handed to it and, for the model call, ' +
-        'rebuilding the transcript from the journal (~8 ms). The model and Docker work itself is the same code in both.',
+        'tool (p50 against p50): each is one activity round trip through the Temporal server and the workflow task ' +
+        'that decides the next step; the profile below splits them. The model and Docker work itself is the same ' +
+        'code in both.',
       '',
       ...historyLines(timelines),
+      '',
+      'Reading the profile: the poll wait is a few ms; an activity runs longer than the same work in-process by its ' +
+        'PostgreSQL round trips (handed-off events, transcript, budget check before the provider request, usage ' +
+        'ledger and last deltas after it — side by side since issue 19, one round trip each side) and payload ' +
+        'encoding; the workflow task after each activity (dispatch and processing, twice per step) is the largest ' +
+        'part. CPU profiles of a turn (`node --cpu-prof` on the workers, inspector on the main thread) show the ' +
+        "worker's main thread and its workflow thread idle over 90% of the turn, the workflow thread's CPU ~5 ms " +
+        "per task of which about a third is the SDK's promise stack-trace hook: the time is hops between processes " +
+        '(Temporal server, PostgreSQL, worker core and Node threads), each waiting for one of the 2 shared cores, ' +
+        'which the in-process loop does not make. Two activity round trips and two workflow tasks per step are ' +
+        'the floor of this design (model calls and sandbox operations as retried activities on their own queues), ' +
+        'so P1′ (1.10×, ~5.6 ms per step) is out of reach on this machine.',
     ],
   );
 });
