@@ -3,8 +3,9 @@
 // disabled) — checked and stored with every agent resolved to a version, and pinned into a session's agent snapshot
 // as one roster of full agent definitions (domain/agent.ts MultiagentSnapshot). The API's rules: distinct agents
 // (after resolving `self` and string forms), at most one `self`, every referenced agent existing, not archived and not
-// coordinating itself (depth 1). What this platform does not honour is refused with a 400: inline agents (README,
-// *Threads*).
+// coordinating itself (depth 1). Inline agents: `subagents.inline_agents` is honoured (enabled by default, as the API
+// states; domain/inline-agents.ts); inline agents in a workflow run's plan are not, and are refused with a 400
+// (README, *Threads*).
 import type pg from 'pg';
 import type { AgentSnapshot, MultiagentSnapshot } from '../domain/agent.ts';
 import {
@@ -77,10 +78,12 @@ async function normalizeMember(
   name: 'subagents' | 'workflows',
 ): Promise<StoredMultiagentMember> {
   if (body?.type === 'disabled') return { type: 'disabled' };
-  if (body?.inline_agents?.type === 'enabled') {
+  // Threads honour inline agents (enabled when omitted, as the API states); a run's plan names saved agents only.
+  const inline = body?.inline_agents?.type ?? (name === 'subagents' ? 'enabled' : 'disabled');
+  if (name === 'workflows' && inline === 'enabled') {
     throw invalidRequest(
-      `multiagent.${name}.inline_agents: inline agents are not supported here; set it to {"type": "disabled"} (the ` +
-        'default on this platform) and name saved agents in predefined_agents',
+      "multiagent.workflows.inline_agents: inline agents in a workflow run's plan are not supported here; set it to " +
+        '{"type": "disabled"} (the default on this platform) and name saved agents in predefined_agents',
     );
   }
   const predefined = await resolveAgents(pool, tenantId, body?.predefined_agents ?? [], `multiagent.${name}`);
@@ -90,7 +93,7 @@ async function normalizeMember(
         `(or set ${name} to {"type": "disabled"})`,
     );
   }
-  return { type: 'enabled', inline_agents: { type: 'disabled' }, predefined_agents: predefined };
+  return { type: 'enabled', inline_agents: { type: inline }, predefined_agents: predefined };
 }
 
 /**
@@ -182,6 +185,7 @@ export async function pinMultiagent(
   }
   if (config.advisor.type === 'enabled') snapshot.advisor = { model: config.advisor.model };
   if (config.subagents.type === 'disabled') snapshot.subagents = false;
+  else if (config.subagents.inline_agents.type === 'enabled') snapshot.inline_agents = true;
   if (config.workflows.type === 'disabled') snapshot.workflow_runs = false;
   return snapshot;
 }

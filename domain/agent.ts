@@ -145,6 +145,8 @@ export interface MultiagentSnapshot {
   advisor?: { model: string };
   /** false: the agent may not spawn threads (`subagents` disabled): no `delegate` tool. */
   subagents?: false;
+  /** true: the agent may define inline agents when it delegates (domain/inline-agents.ts). */
+  inline_agents?: true;
   /** false: the agent may not start workflow runs (`workflows` disabled). */
   workflow_runs?: false;
 }

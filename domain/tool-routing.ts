@@ -1,9 +1,10 @@
 // Which tools an agent offers the model, where each one runs and under which permission policy. Pure: the workflow
 // decides with it, tests check it directly.
-import type { AgentSnapshot, AgentTool, BackendTool, PermissionPolicy, SubAgentTool } from './agent.ts';
+import type { AgentSnapshot, BackendTool, PermissionPolicy, SubAgentTool } from './agent.ts';
 import type { ToolSpec } from './model.ts';
 import { isSandboxToolName, sandboxToolNames, type SandboxToolName } from './sandbox.ts';
-import { sandboxTools } from './tools/sandbox-tools.ts';
+import { inlineAgentsEnabled } from './inline-agents.ts';
+import { enabledSandboxTools, sandboxTools } from './tools/sandbox-tools.ts';
 import type { McpToolEntry } from './tools/mcp-tools.ts';
 import { advisorToolDefinition, advisorToolName } from './tools/advisor-tool.ts';
 import { delegateToolDefinition, delegateToolName } from './tools/delegate-tool.ts';
@@ -30,23 +31,11 @@ export type ToolRoute =
 
 const allow = 'always_allow' as const;
 
-/** A coordinator delegates unless `subagents` is disabled or it has no agent to delegate to. */
+/** A coordinator delegates unless `subagents` is disabled or it has no agent to delegate to (listed or inline). */
 const delegationEnabled = (agent: AgentSnapshot): boolean =>
-  agent.multiagent !== undefined && agent.multiagent.subagents !== false && agent.multiagent.agents.length > 0;
-
-function enabledSandboxTools(tools: AgentTool[]): Map<SandboxToolName, PermissionPolicy['type']> {
-  const enabled = new Map<SandboxToolName, PermissionPolicy['type']>();
-  for (const tool of tools) {
-    if (tool.type !== 'agent_toolset_20260401') continue;
-    const defaultEnabled = tool.default_config?.enabled ?? true;
-    const defaultPolicy = tool.default_config?.permission_policy?.type ?? allow;
-    for (const name of sandboxToolNames) {
-      const config = tool.configs?.find((entry) => entry.name === name);
-      if (config?.enabled ?? defaultEnabled) enabled.set(name, config?.permission_policy?.type ?? defaultPolicy);
-    }
-  }
-  return enabled;
-}
+  agent.multiagent !== undefined &&
+  agent.multiagent.subagents !== false &&
+  (agent.multiagent.agents.length > 0 || inlineAgentsEnabled(agent));
 
 /** `mcpTools`: the session's discovered MCP tools (mcpToolEntries), routed after the agent's own tools. */
 export function routeTool(agent: AgentSnapshot, name: string, mcpTools: McpToolEntry[] = []): ToolRoute {

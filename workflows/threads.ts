@@ -29,7 +29,8 @@ import {
   type ThreadRecord,
   type ThreadReport,
 } from '../domain/threads.ts';
-import { delegateToolDefinition } from '../domain/tools/delegate-tool.ts';
+import { resolveInlineAgent, type InlineAgentView } from '../domain/inline-agents.ts';
+import { delegateToolDefinition, type DelegateInput } from '../domain/tools/delegate-tool.ts';
 import { checkToolInput } from '../domain/tools/tool-definition.ts';
 import { threadActivities } from './activity-proxies.ts';
 import type { EventJournal } from './event-journal.ts';
@@ -79,21 +80,11 @@ export class SessionThreads {
   async delegate(call: ToolCall): Promise<ToolOutcome> {
     const checked = checkToolInput(delegateToolDefinition(this.input.agent), call.input);
     if (!checked.ok) return { content: checked.message, isError: true };
-    const {
-      agent: agentName,
-      message,
-      session_thread_id: continued,
-    } = checked.input as {
-      agent: string;
-      message: string;
-      session_thread_id?: string;
-    };
-    const agent = rosterOf(this.input.agent).get(agentName);
-    if (!agent) return { content: `There is no agent named "${agentName}".`, isError: true };
-    const refusal = this.refusal(agentName, continued);
-    if (refusal) return { content: refusal, isError: true };
-    const record = continued ? this.records.get(continued)! : await this.spawn(agent);
-    await this.send(record, call.eventId, message);
+    const input = checked.input as DelegateInput;
+    const target = this.target(input);
+    if ('refused' in target) return { content: target.refused, isError: true };
+    const record = target.record ?? (await this.spawn(target.agent, undefined, target.view));
+    await this.send(record, call.eventId, input.message);
     await condition(() => this.replies.has(call.eventId) || this.ending);
     const reply = this.takeReply(record, call.eventId) ?? { text: 'The session is ending.', isError: true };
     return {
@@ -102,14 +93,40 @@ export class SessionThreads {
     };
   }
 
-  private refusal(agentName: string, continued: string | undefined): string | undefined {
+  /** Where a delegation goes: a thread started earlier, or a new one of a roster agent or of an inline agent. */
+  private target(
+    input: DelegateInput,
+  ):
+    | { record: ThreadRecord }
+    | { record?: undefined; agent: AgentSnapshot; view?: InlineAgentView }
+    | { refused: string } {
+    const { agent: name, inline_agent: inline, session_thread_id: continued } = input;
+    const refusal = this.refusal(name, continued);
+    if (refusal) return { refused: refusal };
+    if (continued) {
+      if (inline) return { refused: 'inline_agent defines a new thread: omit session_thread_id, or inline_agent.' };
+      return { record: this.records.get(continued)! };
+    }
+    if (inline) {
+      if (name) return { refused: 'Give either agent or inline_agent, not both.' };
+      const resolved = resolveInlineAgent(this.input.agent, inline);
+      return resolved.ok ? { agent: resolved.agent, view: resolved.view } : { refused: resolved.message };
+    }
+    const agent = name ? rosterOf(this.input.agent).get(name) : undefined;
+    if (agent) return { agent };
+    return { refused: name ? `There is no agent named "${name}".` : 'Name an agent, or define one with inline_agent.' };
+  }
+
+  private refusal(agentName: string | undefined, continued: string | undefined): string | undefined {
     if (!continued) {
       return this.records.size >= maxThreadsPerSession
         ? `This session has started its limit of ${maxThreadsPerSession} threads; continue one of them instead.`
         : undefined;
     }
     const record = this.records.get(continued);
-    if (!record || record.agentName !== agentName) return `There is no thread ${continued} of agent ${agentName}.`;
+    if (!record || (agentName !== undefined && record.agentName !== agentName)) {
+      return `There is no thread ${continued}${agentName === undefined ? '' : ` of agent ${agentName}`}.`;
+    }
     if (record.archived || record.status === 'terminated') return `Thread ${continued} has ended.`;
     if (this.working.has(continued)) return `Thread ${continued} is still working on an earlier message.`;
     return undefined;
@@ -166,8 +183,15 @@ export class SessionThreads {
     return maxThreadsPerSession - this.records.size;
   }
 
-  /** Starts a thread of a roster agent; a run's thread names its run (and says where it sits in Temporal UI). */
-  async spawn(agent: AgentSnapshot, run?: { workflowRunId: string; summary: string }): Promise<ThreadRecord> {
+  /**
+   * Starts a thread of a roster agent, or of an inline agent (`inline`: its definition, which the thread's row keeps);
+   * a run's thread names its run (and says where it sits in Temporal UI).
+   */
+  async spawn(
+    agent: AgentSnapshot,
+    run?: { workflowRunId: string; summary: string },
+    inline?: InlineAgentView,
+  ): Promise<ThreadRecord> {
     const threadId = makeId('thread', uuid4());
     const { sessionId, tenantId, environment } = this.input;
     const parentThreadId = primaryThreadId(sessionId);
@@ -183,7 +207,7 @@ export class SessionThreads {
       tenantId,
       parentThreadId,
       agentName: agent.name,
-      agent,
+      agent: inline ?? agent,
       ...(run ? { workflowRunId: run.workflowRunId } : {}),
     });
     const input: SessionWorkflowInput = {

@@ -242,6 +242,7 @@ export const agentSnapshotFields = {
         agents: z.array(z.unknown()),
         advisor: z.object({ model: z.string() }).optional(),
         subagents: z.literal(false).optional(),
+        inline_agents: z.literal(true).optional(),
         workflow_runs: z.literal(false).optional(),
       }),
       z.looseObject({ type: z.literal('multiagent_20261001') }),

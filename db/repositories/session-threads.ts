@@ -2,6 +2,7 @@
 // (idempotent by thread id) before it starts the thread; read by the threads API; archived by it.
 import type pg from 'pg';
 import type { AgentSnapshot } from '../../domain/agent.ts';
+import type { InlineAgentView } from '../../domain/inline-agents.ts';
 import { cursorCondition, pageOfRows, type ListOptions, type Page } from './pagination.ts';
 
 export interface NewSessionThread {
@@ -10,7 +11,8 @@ export interface NewSessionThread {
   tenantId: string;
   parentThreadId: string;
   agentName: string;
-  agent: AgentSnapshot;
+  /** The roster agent's snapshot, or an inline agent's definition. */
+  agent: AgentSnapshot | InlineAgentView;
   /** The workflow run that started the thread, if one did. */
   workflowRunId?: string;
 }
@@ -21,7 +23,7 @@ export interface SessionThreadRow {
   position: string;
   parent_thread_id: string;
   agent_name: string;
-  agent: AgentSnapshot;
+  agent: AgentSnapshot | InlineAgentView;
   created_at: Date;
   updated_at: Date;
   archived_at: Date | null;

@@ -2,7 +2,8 @@
 // once: the workflow offers them to the model and validates calls before a sandbox is acquired; the sandbox activities
 // (activities/sandbox/tools.ts) validate again and run them.
 import { z } from 'zod';
-import type { SandboxToolName } from '../sandbox.ts';
+import type { AgentTool, PermissionPolicy } from '../agent.ts';
+import { sandboxToolNames, type SandboxToolName } from '../sandbox.ts';
 import { defineTool, type ToolDefinition, type ToolInputOf } from './tool-definition.ts';
 
 export const maxBashTimeoutMs = 600_000;
@@ -86,3 +87,18 @@ export const sandboxTools = {
 } satisfies Record<SandboxToolName, ToolDefinition>;
 
 export type SandboxToolInput<Name extends SandboxToolName> = ToolInputOf<(typeof sandboxTools)[Name]>;
+
+/** The sandbox tools an agent's toolsets enable, each with its permission policy. */
+export function enabledSandboxTools(tools: AgentTool[]): Map<SandboxToolName, PermissionPolicy['type']> {
+  const enabled = new Map<SandboxToolName, PermissionPolicy['type']>();
+  for (const tool of tools) {
+    if (tool.type !== 'agent_toolset_20260401') continue;
+    const defaultEnabled = tool.default_config?.enabled ?? true;
+    const defaultPolicy = tool.default_config?.permission_policy?.type ?? 'always_allow';
+    for (const name of sandboxToolNames) {
+      const config = tool.configs?.find((entry) => entry.name === name);
+      if (config?.enabled ?? defaultEnabled) enabled.set(name, config?.permission_policy?.type ?? defaultPolicy);
+    }
+  }
+  return enabled;
+}

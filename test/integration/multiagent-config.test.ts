@@ -1,5 +1,5 @@
 // The agent's multiagent configuration through the official SDK: the coordinator roster with an advisor, the
-// multiagent_20261001 form (resolved, merged on update, inline agents refused) and the advisor consulted by the
+// multiagent_20261001 form (resolved, merged on update, inline agents in plans refused) and the advisor consulted by the
 // primary thread; the retired `sub_agent` tool is refused (on create, on update, and when a session would pin an agent
 // stored with one before it was retired).
 import Anthropic from '@anthropic-ai/sdk';
@@ -75,7 +75,7 @@ it('accepts an advisor in a coordinator roster, at most one, in its place', asyn
   await expect(twoAdvisors).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/one advisor/) });
 });
 
-it('accepts multiagent_20261001, resolved and merged on update; refuses inline agents with a 400', async () => {
+it('accepts multiagent_20261001, resolved and merged on update; refuses inline agents in plans with a 400', async () => {
   const helper = await client.beta.agents.create({ name: 'helper', model: model('helper2') });
   const agent = await client.beta.agents.create({
     name: 'modern',
@@ -91,7 +91,7 @@ it('accepts multiagent_20261001, resolved and merged on update; refuses inline a
     advisor: { type: 'enabled', model: model('advisor') },
     subagents: {
       type: 'enabled',
-      inline_agents: { type: 'disabled' },
+      inline_agents: { type: 'enabled' },
       predefined_agents: [{ type: 'agent', id: helper.id, version: 1 }],
     },
     workflows: { type: 'enabled', inline_agents: { type: 'disabled' }, predefined_agents: [] },
@@ -106,7 +106,7 @@ it('accepts multiagent_20261001, resolved and merged on update; refuses inline a
     advisor: { type: 'disabled' },
     subagents: {
       type: 'enabled',
-      inline_agents: { type: 'disabled' },
+      inline_agents: { type: 'enabled' },
       predefined_agents: [{ type: 'agent', id: helper.id, version: 1 }],
     },
     workflows: { type: 'disabled' },
@@ -114,7 +114,7 @@ it('accepts multiagent_20261001, resolved and merged on update; refuses inline a
   const inline = client.beta.agents.create({
     name: 'inline',
     model: model('inline'),
-    multiagent: { type: 'multiagent_20261001', subagents: { type: 'enabled', inline_agents: { type: 'enabled' } } },
+    multiagent: { type: 'multiagent_20261001', workflows: { type: 'enabled', inline_agents: { type: 'enabled' } } },
   });
   await expect(inline).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/inline agents/) });
   const empty = client.beta.agents.create({
