@@ -9,6 +9,7 @@
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, inject, it } from 'vitest';
 import type { SessionEvent } from '../../domain/events.ts';
+import { defaultSessionSettings } from '../../domain/session.ts';
 import { managedLabel, removeContainersLabelled } from '../../scripts/services/docker.ts';
 import { freePort, type ManagedProcess } from '../../scripts/services/process.ts';
 import { startTestPlatform, testContainerLabels, type TestPlatform } from '../../test/support/platform.ts';
@@ -63,6 +64,16 @@ afterAll(async () => {
   for (const { process } of workers.values()) await process.stop(cpuProfileDir ? 'SIGTERM' : 'SIGKILL');
   await platform?.stop();
 });
+
+/**
+ * The platform's own heartbeat and host timeouts, not the tests' short ones: with a 5 s heartbeat timeout the SDK sends
+ * heartbeats every 4 s, and on this loaded machine a model call slowed past that was retried as a model error.
+ */
+const deployedTimeouts = {
+  modelHeartbeatTimeoutMs: defaultSessionSettings.modelHeartbeatTimeoutMs,
+  sandboxHeartbeatTimeoutMs: defaultSessionSettings.sandboxHeartbeatTimeoutMs,
+  sandboxHostTimeoutMs: defaultSessionSettings.sandboxHostTimeoutMs,
+};
 
 const at = (event: SessionEvent) => Date.parse(event.processed_at ?? '');
 
@@ -120,7 +131,7 @@ async function runLevel(count: number): Promise<Level> {
       { firstTokenDelayMs: modelLatencyMs, text: 'done' },
     ]);
     const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
-    created.push(await new WorkflowSession(platform, agent, fastSettings(platform.prefix)).start());
+    created.push(await new WorkflowSession(platform, agent, fastSettings(platform.prefix, deployedTimeouts)).start());
   }
   const [cpuBefore, metricsBefore] = [readCpu(sources), await readAllMetrics()];
   const loadAtStart = loadAverage();
