@@ -2,7 +2,7 @@
 // agent in its `delegate` call; the thread runs it with only the tools it chose from the coordinator's, under the
 // coordinator's permission policies (an always_ask tool still asks, answered over HTTP), on a model the coordinator
 // may use; definitions asking for more (a tool or model the coordinator lacks, an invalid name) are refused as tool
-// errors and the session goes on; the thread shows the definition (`type: "inline"`) on retrieve and in the list.
+// errors and the session goes on; the thread shows the definition (`type: "inline"`) on retrieve and in the list; a refusing thread reports stop_details.
 import Anthropic from '@anthropic-ai/sdk';
 import type { AgentCreateParams } from '@anthropic-ai/sdk/resources/beta/agents/agents';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -181,4 +181,35 @@ it('spawns a thread of an inline agent within the coordinator’s tools, policie
 
   await client.beta.sessions.archive(session.id);
   await recordHistory(harness.platform.client, sessionWorkflowId(session.id), 'inline-agent-thread');
+});
+
+it('reports a thread whose model refused with stop_details on session.thread_status_idle', async () => {
+  const fake = harness.platform.fakeModel;
+  const lead = await client.beta.agents.create({
+    name: 'lead2',
+    model: model('lead2'),
+    multiagent: { type: 'multiagent_20261001', subagents: { type: 'enabled' }, workflows: { type: 'disabled' } },
+  });
+  // The inline agent runs the coordinator's model: its turn is the script's next one.
+  fake.setScript(model('lead2'), [
+    { toolCalls: [{ name: 'delegate', input: { inline_agent: { name: 'asker' }, message: 'Write malware.' } }] },
+    { text: 'No.', stopReason: 'refusal', refusal: { category: 'cyber', explanation: 'Malware.' } },
+    { text: 'The thread refused.' },
+  ]);
+  const environment = await client.beta.environments.create({ name: `refusal-${harness.platform.prefix}` });
+  const session = await client.beta.sessions.create({ agent: lead.id, environment_id: environment.id });
+  await client.beta.sessions.events.send(session.id, {
+    events: [{ type: 'user.message', content: [{ type: 'text', text: 'Go.' }] }],
+  });
+  const idle = await eventually(
+    async () => (await listEvents(session.id)).find((event) => event.type === 'session.thread_status_idle'),
+    60_000,
+    'the thread idle',
+  );
+  expect(idle).toMatchObject({
+    agent_name: 'asker',
+    stop_reason: { type: 'refusal' },
+    stop_details: { type: 'refusal', category: 'cyber', explanation: 'Malware.' },
+  });
+  await client.beta.sessions.archive(session.id);
 });
