@@ -4,7 +4,9 @@
 // conversation — a bash command in the sandbox that the `always_ask` policy puts to the client (allowed), one the
 // client denies, an interrupt while the answer streams — runs through the native loop and through Codex: the same
 // event kinds in the same order. Usage is recorded (session, events, ledger), the trace renders with the harness
-// named, and the provider key is nowhere in the sandbox (environment, processes, files).
+// named, and the provider key is nowhere in the sandbox (environment, processes, files). A second conversation
+// offers the agent's custom tool to Codex (a dynamic tool of its app-server): the call is the client's
+// `agent.custom_tool_use`, and the client's `user.custom_tool_result` is what Codex's model reads back.
 import { randomBytes } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import type { AgentCreateParams } from '@anthropic-ai/sdk/resources/beta/agents';
@@ -182,3 +184,63 @@ it('runs the scripted conversation through Codex with the native loop’s events
   expect(tokenHolders).toBeGreaterThan(0); // Codex holds its session token, not the key
   await recordHistory(platform.client, sessionWorkflowId(codex.session.id), 'codex-harness');
 }, 400_000);
+
+/** A custom tool's call answered by the client; returns the session's events. */
+async function customToolTurn(label: string, harnessType?: 'codex') {
+  const model = `${platform.prefix}-${label}`;
+  platform.fakeModel.setScript(model, [
+    { toolCalls: [{ name: 'get_weather', input: { city: 'Paris' } }] },
+    { text: 'It is sunny in Paris.' },
+  ]);
+  const params: AgentCreateParams = {
+    name: `agent-${label}`,
+    model: { id: model, provider: 'openai-responses' } as unknown as AgentCreateParams['model'],
+    tools: [
+      {
+        type: 'custom',
+        name: 'get_weather',
+        description: 'The weather in a city',
+        input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      },
+    ],
+  };
+  const agent = await client.beta.agents.create(
+    (harnessType ? { ...params, harness: { type: harnessType } } : params) as AgentCreateParams,
+  );
+  const environment = await client.beta.environments.create({
+    name: `env-${label}-${platform.prefix}`,
+    config: { type: 'cloud', networking: { type: 'limited' } },
+  });
+  const session = await client.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+  await send(session.id, 'What is the weather?');
+  const use = (await nthOf(session.id, 'agent.custom_tool_use', 1)) as Extract<
+    SessionEvent,
+    { type: 'agent.custom_tool_use' }
+  >;
+  expect(use).toMatchObject({ name: 'get_weather', input: { city: 'Paris' } });
+  await waitForIdle(harness, session.id, 'requires_action', 1);
+  await client.beta.sessions.events.send(session.id, {
+    events: [
+      { type: 'user.custom_tool_result', custom_tool_use_id: use.id, content: [{ type: 'text', text: 'sunny-42' }] },
+    ],
+  });
+  await waitForIdle(harness, session.id, 'end_turn', 1);
+  return { model, events: await listEvents(harness, session.id) };
+}
+
+it('offers the agent’s custom tool to Codex: its call is answered by the client', async () => {
+  const native = await customToolTurn('native-custom');
+  const codex = await customToolTurn('codex-custom', 'codex');
+  expect(shape(codex.events)).toEqual(shape(native.events));
+
+  const requests = platform.fakeModel.requests(codex.model);
+  expect(requests.length).toBe(2);
+  // Codex's model was offered the tool with its schema, and read the client's result back.
+  expect(JSON.stringify(requests[0]!.body.tools)).toContain('get_weather');
+  const output = (requests[1]!.body.input as Array<Record<string, unknown>>).find(
+    (item) => item.type === 'function_call_output',
+  );
+  expect(JSON.stringify(output)).toContain('sunny-42');
+  const messages = codex.events.filter((event) => event.type === 'agent.message');
+  expect(JSON.stringify(messages.at(-1))).toContain('It is sunny in Paris.');
+}, 300_000);

@@ -74,6 +74,7 @@ export function createCodexHarnessActivities(deps: CodexHarnessDeps) {
       config: codexConfig(deps.gatewayUrl, input.model),
       approvalPolicy: bash?.policy === 'always_ask' ? 'untrusted' : 'never',
       ...(input.systemPrompt ? { developerInstructions: input.systemPrompt } : {}),
+      customTools: input.customTools,
       env: {
         ...deps.egress?.execEnv(input.lease.containerId),
         PATH: `${codexRuntimeDir}/codex-path:/usr/local/bin:/usr/bin:/bin`,
@@ -99,8 +100,7 @@ export function createCodexHarnessActivities(deps: CodexHarnessDeps) {
     } else if (step.kind === 'message') {
       await session.send(step.text);
     } else {
-      const allow = step.kind === 'confirmation' ? step.allow : !step.isError;
-      if (!session.answer(step.eventId, allow)) await session.send(answerInWords(step));
+      if (!session.answer(step)) await session.send(answerInWords(step));
     }
     stepping.add(input.sessionId);
     try {

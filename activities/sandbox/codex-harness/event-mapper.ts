@@ -5,7 +5,9 @@
 // or its usage, for a reply without tools, closes it (`span.model_request_end`), followed by the reply's text as one
 // `agent.message`. A command is `agent.tool_use` (`bash`, the command as Codex's model wrote it) just before its
 // `agent.tool_result`; a command Codex asked approval for is journaled by the workflow with its confirmation, so only
-// its result is mapped here. Usage arriving after the span was closed is written onto the span while its events are
+// its result is mapped here. A custom tool's call (a dynamic tool's, `dynamicToolCall`) closes the span as a command
+// does; it is the workflow's `agent.custom_tool_use`, its result the client's event: nothing more is mapped for it.
+// Usage arriving after the span was closed is written onto the span while its events are
 // still here, and always counted in the step's usage.
 import { randomUUID } from 'node:crypto';
 import type { HarnessEvent } from '../../../domain/contracts/claude-harness.ts';
@@ -110,7 +112,8 @@ export class CodexEventMapper {
       });
       this.open = { startId, texts: [] };
     }
-    if (item.type === 'commandExecution') this.closeRequest(false);
+    // Codex starts running a command or a custom tool's call once the model's output is complete.
+    if (item.type === 'commandExecution' || item.type === 'dynamicToolCall') this.closeRequest(false);
   }
 
   private itemCompleted(item: Loose): void {

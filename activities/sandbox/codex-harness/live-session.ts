@@ -1,10 +1,11 @@
 // One session's Codex, alive between the workflow's steps: its `codex app-server` process in the sandbox, the thread
-// that is the session's conversation, the notifications it has sent and not yet handed over, and the approval
-// requests it is blocked in until the next step brings the client's answer. Steps of a session reach the same object
+// that is the session's conversation, the notifications it has sent and not yet handed over, and the requests
+// (approvals, custom tools' calls) it is blocked in until the next step brings the client's answer. Steps of a session reach the same object
 // because they run on the sandbox's host queue, in this process; a process that lost it starts Codex again and
 // resumes the thread from its rollout file in the workspace.
 import type Docker from 'dockerode';
-import type { HarnessPause } from '../../../domain/contracts/claude-harness.ts';
+import type { HarnessPause, HarnessStep } from '../../../domain/contracts/claude-harness.ts';
+import type { ToolSpec } from '../../../domain/model.ts';
 import { runProcess } from '../docker-stream.ts';
 import { Channel } from '../harness-channel.ts';
 import { AppServerProcess, type ServerMessage } from './app-server.ts';
@@ -20,8 +21,34 @@ export interface LiveCodexOptions {
   /** `untrusted`: every command not known to be read-only asks (the bash tool is `always_ask`); `never`: none does. */
   approvalPolicy: 'untrusted' | 'never';
   developerInstructions?: string;
+  /** The agent's custom tools: offered to Codex as dynamic tools, whose calls the client answers. */
+  customTools: ToolSpec[];
   env: Record<string, string>;
 }
+
+/** A request of Codex's that waits for the client: an approval of a command, or a custom tool's call. */
+interface Waiting {
+  requestId: number | string;
+  kind: 'approval' | 'custom_tool';
+}
+
+/** The answer to a waiting request, from the client's answer (the step). */
+function responseTo(waiting: Waiting, step: Exclude<HarnessStep, { kind: 'message' }>): Record<string, unknown> {
+  if (waiting.kind === 'approval') {
+    return { decision: step.kind === 'confirmation' && step.allow ? 'accept' : 'decline' };
+  }
+  const text = step.kind === 'custom_tool_result' ? step.text : 'The user did not run this tool.';
+  const success = step.kind === 'custom_tool_result' && !step.isError;
+  return { contentItems: [{ type: 'inputText', text }], success };
+}
+
+/** A custom tool as Codex's `dynamicTools` of a thread take it. */
+const dynamicTool = (spec: ToolSpec) => ({
+  type: 'function',
+  name: spec.name,
+  description: spec.description,
+  inputSchema: spec.inputSchema,
+});
 
 type Item =
   { kind: 'pause'; pause: HarnessPause } | { kind: 'turn_end'; turn: Record<string, unknown> } | { kind: 'closed' };
@@ -38,8 +65,8 @@ export class LiveCodexSession {
   readonly containerId: string;
   readonly mapper: CodexEventMapper;
   private readonly items = new Channel<Item>();
-  /** Approval requests waiting for the client, by the session event id of their command. */
-  private readonly waiting = new Map<string, number | string>();
+  /** Requests waiting for the client (approvals, custom tool calls), by the session event id they are journaled as. */
+  private readonly waiting = new Map<string, Waiting>();
   private server: AppServerProcess | undefined;
   private threadId = '';
   private turnId: string | undefined;
@@ -65,7 +92,8 @@ export class LiveCodexSession {
     try {
       await server.request('initialize', {
         clientInfo: { name: 'temporal-agents', title: null, version: '1' },
-        capabilities: { experimentalApi: false, requestAttestation: false },
+        // The experimental API carries dynamic tools (the agent's custom tools).
+        capabilities: { experimentalApi: true, requestAttestation: false },
       });
       server.notify('initialized');
       const settings = {
@@ -79,7 +107,11 @@ export class LiveCodexSession {
       const resumed = known
         ? await server.request('thread/resume', { threadId: known, ...settings }).catch(() => undefined)
         : undefined;
-      const opened = resumed ?? (await server.request('thread/start', settings));
+      // A resumed thread keeps the dynamic tools it was started with (they are in its rollout).
+      const dynamicTools = options.customTools.map(dynamicTool);
+      const opened =
+        resumed ??
+        (await server.request('thread/start', { ...settings, ...(dynamicTools.length > 0 ? { dynamicTools } : {}) }));
       const thread = isRecord(opened.thread) ? opened.thread : {};
       session.threadId = typeof thread.id === 'string' ? thread.id : '';
       if (!resumed) {
@@ -110,7 +142,7 @@ export class LiveCodexSession {
     if (method === 'item/commandExecution/requestApproval' && typeof params.itemId === 'string') {
       const eventId = this.mapper.eventIdFor(params.itemId);
       this.mapper.markAsked(params.itemId);
-      this.waiting.set(eventId, id);
+      this.waiting.set(eventId, { requestId: id, kind: 'approval' });
       const pause: HarnessPause = {
         kind: 'confirmation',
         eventId,
@@ -118,6 +150,12 @@ export class LiveCodexSession {
         input: { command: commandOf(params) },
       };
       this.items.push({ kind: 'pause', pause });
+    } else if (method === 'item/tool/call' && typeof params.callId === 'string' && typeof params.tool === 'string') {
+      const eventId = this.mapper.eventIdFor(params.callId);
+      this.mapper.markAsked(params.callId);
+      this.waiting.set(eventId, { requestId: id, kind: 'custom_tool' });
+      const input = isRecord(params.arguments) ? params.arguments : {};
+      this.items.push({ kind: 'pause', pause: { kind: 'custom_tool', eventId, name: params.tool, input } });
     } else if (method === 'item/fileChange/requestApproval') {
       // Codex's own patch tool is not the platform's edit tool: not offered to the client, so not run.
       this.server?.respond(id, { decision: 'decline' });
@@ -137,12 +175,12 @@ export class LiveCodexSession {
     this.turnId = typeof turn.id === 'string' ? turn.id : undefined;
   }
 
-  /** Hands the client's answer to the approval waiting for it; false when nothing waits for that event. */
-  answer(eventId: string, allow: boolean): boolean {
-    const requestId = this.waiting.get(eventId);
-    this.waiting.delete(eventId);
-    if (requestId === undefined || !this.server) return false;
-    this.server.respond(requestId, { decision: allow ? 'accept' : 'decline' });
+  /** Hands the client's answer to the request waiting for it; false when nothing waits for that event. */
+  answer(step: Exclude<HarnessStep, { kind: 'message' }>): boolean {
+    const waiting = this.waiting.get(step.eventId);
+    this.waiting.delete(step.eventId);
+    if (waiting === undefined || !this.server) return false;
+    this.server.respond(waiting.requestId, responseTo(waiting, step));
     return true;
   }
 
@@ -179,9 +217,14 @@ export class LiveCodexSession {
   /** Interrupts the turn in flight (Codex ends it with `turn/completed`, status interrupted, which the step reads). */
   async interrupt(): Promise<void> {
     this.interrupted = true;
-    for (const [eventId, requestId] of this.waiting) {
+    for (const [eventId, waiting] of this.waiting) {
       this.waiting.delete(eventId);
-      this.server?.respond(requestId, { decision: 'cancel' });
+      this.server?.respond(
+        waiting.requestId,
+        waiting.kind === 'approval'
+          ? { decision: 'cancel' }
+          : { contentItems: [{ type: 'inputText', text: 'Interrupted by the user.' }], success: false },
+      );
     }
     if (this.turnId && this.server) {
       await this.server
