@@ -2,6 +2,7 @@
 // always_ask approval, a custom tool, an interrupt mid-answer — run through the official SDK against the fake model
 // with each harness. The event sequences must be the same kinds in the same order; usage is recorded (on the session
 // and in the ledger); the trace renders with the harness named. A harness is one row of `harnesses`.
+import { randomBytes } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import type { AgentCreateParams } from '@anthropic-ai/sdk/resources/beta/agents';
 import type { BetaManagedAgentsSessionEvent } from '@anthropic-ai/sdk/resources/beta/sessions/events';
@@ -27,7 +28,29 @@ interface HarnessRow {
   replayWith?: string;
   /** Why this harness cannot run the conversation yet (the row is skipped, and says so). */
   skip?: string;
+  /** Why the approvals conversation does not apply to this harness (that test is skipped, and says so). */
+  skipApprovals?: string;
+  /** The agent's model provider (the fake model speaks each protocol); the OpenAI Chat Completions one by default. */
+  provider?: 'anthropic';
+  /** The tool names the harness's model sees, when they are not the platform's (Claude Code names its own). */
+  names?: ToolNames;
+  /** A harness inside the sandbox reaches its model (the gateway) only through the egress proxy: `limited`. */
+  networking?: 'limited';
 }
+
+/** The names under which the conversation's model calls the tools, and the write tool's input. */
+interface ToolNames {
+  bash: string;
+  write: string;
+  writeInput: (path: string, content: string) => Record<string, unknown>;
+  custom: (name: string) => string;
+}
+const platformNames: ToolNames = {
+  bash: 'bash',
+  write: 'write',
+  writeInput: (path, content) => ({ path, content }),
+  custom: (name) => name,
+};
 
 const harnesses: HarnessRow[] = [
   { name: 'native', harness: undefined },
@@ -42,6 +65,25 @@ const harnesses: HarnessRow[] = [
     harness: { type: 'code', name: 'conformance', task_queue: 'conformance' },
     patch: 'code-agent-client-tools',
     replayWith: conformanceWorkflowsPath,
+  },
+  {
+    // Claude Code in the session's sandbox, its model the platform's gateway (Anthropic Messages) with the fake model
+    // behind it; its model calls Claude Code's own tool names (the custom tool through the SDK's in-process MCP server).
+    name: 'claude_agent_sdk',
+    harness: { type: 'claude_agent_sdk' },
+    patch: 'claude-agent-sdk-harness',
+    history: 'claude-agent-sdk-harness',
+    provider: 'anthropic',
+    names: {
+      bash: 'Bash',
+      write: 'Write',
+      writeInput: (path, content) => ({ file_path: path, content }),
+      custom: (name) => `mcp__platform__${name}`,
+    },
+    networking: 'limited',
+    skipApprovals:
+      'backend tools (lookup_order, refund_order) are not offered to Claude Code — only sandbox and custom tools ' +
+      '(README, Claude Agent SDK harness, limits)',
   },
   {
     name: 'codex',
@@ -64,7 +106,13 @@ const sequences = new Map<string, string[]>();
 const approvalSequences = new Map<string, string[]>();
 
 beforeAll(async () => {
-  harness = await startApiHarness('harness-conformance', { workers: ['session', 'model', 'sandbox', 'backend'] });
+  harness = await startApiHarness('harness-conformance', {
+    workers: ['session', 'model', 'sandbox', 'backend'],
+    // The Claude row: the model gateway (the provider key stays outside the sandbox) and the egress proxy to it.
+    privateNetworkAllowlist: ['127.0.0.0/8'],
+    egress: {},
+    claudeHarness: { providerKey: `sk-ant-provider-${randomBytes(12).toString('hex')}` },
+  });
   client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 0 });
   // The code row's agent runs in a worker of its own, on its harness's task queue (as an operator's would).
   connection = await NativeConnection.connect({ address: inject('temporalAddress') });
@@ -104,7 +152,7 @@ async function idleCount(sessionId: string): Promise<number> {
 async function untilIdle(sessionId: string, n: number): Promise<BetaManagedAgentsSessionEvent[]> {
   return eventually(
     async () => ((await idleCount(sessionId)) >= n ? listAll(sessionId) : undefined),
-    60_000,
+    180_000, // the first turn of a sandboxed harness starts its container and its runtime, slow under load
     `idle #${n} of ${sessionId}`,
   );
 }
@@ -113,13 +161,16 @@ async function untilIdle(sessionId: string, n: number): Promise<BetaManagedAgent
 async function openSession(row: HarnessRow, model: string, tools: AgentCreateParams['tools']) {
   const params: AgentCreateParams = {
     name: `conformance ${row.name}`,
-    model: { id: model, provider: 'openai-chat' } as unknown as AgentCreateParams['model'],
+    model: { id: model, provider: row.provider ?? 'openai-chat' } as unknown as AgentCreateParams['model'],
     tools,
   };
   const agent = await client.beta.agents.create(
     (row.harness ? { ...params, harness: row.harness } : params) as AgentCreateParams,
   );
-  const environment = await client.beta.environments.create({ name: `conformance ${row.name} ${agent.id}` });
+  const environment = await client.beta.environments.create({
+    name: `conformance ${row.name} ${agent.id}`,
+    ...(row.networking ? { config: { type: 'cloud', networking: { type: row.networking } } } : {}),
+  });
   const session = await client.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
   const say = (text: string) =>
     client.beta.sessions.events.send(session.id, {
@@ -131,12 +182,13 @@ async function openSession(row: HarnessRow, model: string, tools: AgentCreatePar
 async function runConversation(row: HarnessRow): Promise<string[]> {
   const model = `${harness.platform.prefix}-${row.name}-conformance`;
   const hold = `${model}-hold`;
+  const names = row.names ?? platformNames;
   harness.platform.fakeModel.setScript(model, [
-    { text: 'Let me look.', toolCalls: [{ name: 'bash', input: { command: 'echo conformance-ok' } }] },
+    { text: 'Let me look.', toolCalls: [{ name: names.bash, input: { command: 'echo conformance-ok' } }] },
     { text: 'The sandbox said conformance-ok.' },
-    { toolCalls: [{ name: 'write', input: { path: '/workspace/note.txt', content: 'approved' } }] },
+    { toolCalls: [{ name: names.write, input: names.writeInput('/workspace/note.txt', 'approved') }] },
     { text: 'Written.' },
-    { toolCalls: [{ name: 'get_weather', input: { city: 'Paris' } }] },
+    { toolCalls: [{ name: names.custom('get_weather'), input: { city: 'Paris' } }] },
     { text: 'It is sunny in Paris.' },
     { text: 'A very long answer that the user will interrupt', chunkSize: 5, holdAfterFirstChunk: hold },
   ]);
@@ -310,8 +362,9 @@ describe.each(harnesses)('the conformance conversation on the $name harness', (r
     300_000,
   );
 
-  it.skipIf(row.skip !== undefined)(
-    'runs the approvals conversation',
+  const skipApprovals = row.skip ?? row.skipApprovals;
+  it.skipIf(skipApprovals !== undefined)(
+    `runs the approvals conversation${skipApprovals ? ` (skipped: ${skipApprovals})` : ''}`,
     async () => {
       const sequence = await runApprovals(row);
       approvalSequences.set(row.name, sequence);

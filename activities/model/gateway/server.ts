@@ -141,17 +141,22 @@ export async function startModelGateway(options: ModelGatewayOptions): Promise<M
       });
       response.writeHead(upstream.status, outgoing);
       const tap = new UsageTap(upstream.headers.get('content-type'), protocol);
-      if (upstream.body) {
-        for await (const chunk of upstream.body as AsyncIterable<Uint8Array>) {
-          tap.push(chunk);
-          response.write(chunk);
+      try {
+        if (upstream.body) {
+          for await (const chunk of upstream.body as AsyncIterable<Uint8Array>) {
+            tap.push(chunk);
+            response.write(chunk);
+          }
         }
-      }
-      response.end();
-      const usage = tap.finish();
-      if (usage && metered && upstream.ok) {
-        const entry = { tenantId: grant.tenantId, sessionId: grant.sessionId, model: { id: grant.model } };
-        await meterUsage(options.pool, metering, { ...entry, entryKey: `gateway:${randomUUID()}` }, usage);
+        response.end();
+      } finally {
+        // A stream the client cut short (an interrupt) is metered with what it reported so far, as the model
+        // activity meters an interrupted call: the request was made and its input tokens were spent.
+        const usage = tap.finish();
+        if (usage && metered && upstream.ok) {
+          const entry = { tenantId: grant.tenantId, sessionId: grant.sessionId, model: { id: grant.model } };
+          await meterUsage(options.pool, metering, { ...entry, entryKey: `gateway:${randomUUID()}` }, usage);
+        }
       }
     } finally {
       release?.();
