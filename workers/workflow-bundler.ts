@@ -3,6 +3,8 @@
 // core package is in the bundle; three things adapt it to the workflow sandbox, which is a bare V8 context:
 // - its one dynamic import (the sandbox-agent runtime, unused here) is bundled eagerly: a split chunk cannot load;
 // - its runtime shims (`@openai/agents-core/_shims`) are replaced by workflow-safe ones (seeded ids, no EventTarget);
+//   its import of `openai/helpers/zod` (zod-typed tools, unused here) by a stub, which keeps the OpenAI client and
+//   zod v3 out of the bundle (workflows/openai-agents/openai-zod-helpers.ts);
 // - `structuredClone`, `AbortController` and `AbortSignal`, which the sandbox lacks, are provided to the bundle's
 //   modules (workflows/openai-agents/runtime-shims.ts, abort-signals.ts) — free names bound at bundle time, not globals.
 import { fileURLToPath } from 'node:url';
@@ -11,6 +13,7 @@ import webpack from 'webpack';
 
 const workflowShims = fileURLToPath(new URL('../workflows/openai-agents/runtime-shims.ts', import.meta.url));
 const abortSignals = fileURLToPath(new URL('../workflows/openai-agents/abort-signals.ts', import.meta.url));
+const openAiZodHelpers = fileURLToPath(new URL('../workflows/openai-agents/openai-zod-helpers.ts', import.meta.url));
 
 type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
 
@@ -25,7 +28,11 @@ export function platformWebpackConfig(config: WebpackConfig): WebpackConfig {
     },
     resolve: {
       ...config.resolve,
-      alias: { ...(alias && !Array.isArray(alias) ? alias : {}), '@openai/agents-core/_shims$': workflowShims },
+      alias: {
+        ...(alias && !Array.isArray(alias) ? alias : {}),
+        '@openai/agents-core/_shims$': workflowShims,
+        'openai/helpers/zod$': openAiZodHelpers,
+      },
     },
     plugins: [
       ...(config.plugins ?? []),
