@@ -225,19 +225,26 @@ export const emptyTotals = (): UsageTotals => ({
   active_seconds: 0,
 });
 
-/** Token usage (from `span.model_request_end`) and active time (running → next status) per session. */
+/** Token usage (from `span.model_request_end` and the grader's `span.outcome_evaluation_end`) and active time (running → next status) per session. */
 export async function usageBySession(pool: pg.Pool, sessionIds: string[]): Promise<Map<string, UsageTotals>> {
   const totals = new Map<string, UsageTotals>();
   if (sessionIds.length === 0) return totals;
   const [tokens, active] = await Promise.all([
+    // A grader's call (`span.outcome_evaluation_end.usage`) counts in the tokens as the workflow's live view adds
+    // it, but not as one of the agent's model requests.
     pool.query<{ session_id: string; i: string; o: string; r: string; c: string; n: string }>(
       `select session_id,
-         sum((body->'model_usage'->>'input_tokens')::bigint) as i,
-         sum((body->'model_usage'->>'output_tokens')::bigint) as o,
-         sum((body->'model_usage'->>'cache_read_input_tokens')::bigint) as r,
-         sum((body->'model_usage'->>'cache_creation_input_tokens')::bigint) as c,
-         count(*) as n
-       from session_events where session_id = any($1) and type = 'span.model_request_end' group by session_id`,
+         sum((u->>'input_tokens')::bigint) as i,
+         sum((u->>'output_tokens')::bigint) as o,
+         sum((u->>'cache_read_input_tokens')::bigint) as r,
+         sum((u->>'cache_creation_input_tokens')::bigint) as c,
+         count(*) filter (where type = 'span.model_request_end') as n
+       from (
+         select session_id, type,
+           case when type = 'span.model_request_end' then body->'model_usage' else body->'usage' end as u
+         from session_events where session_id = any($1)
+           and type in ('span.model_request_end', 'span.outcome_evaluation_end')
+       ) spans group by session_id`,
       [sessionIds],
     ),
     pool.query<{ session_id: string; seconds: number }>(

@@ -110,6 +110,13 @@ it('grades an outcome: needs_revision on iteration 0, satisfied on iteration 1, 
       completed_at: expect.any(String),
     }),
   ]);
+  // The grader's tokens count in the session's usage, the same live (the workflow's view) and once closed (the log's).
+  const live = retrieved.usage;
+  const graded = ends.reduce((sum, event) => sum + event.usage.input_tokens, 0);
+  expect(graded).toBeGreaterThan(0);
   await client.beta.sessions.archive(session.id);
+  const closed = await client.beta.sessions.retrieve(session.id);
+  const tokens = (usage: typeof live) => ({ input: usage.input_tokens, output: usage.output_tokens });
+  expect(tokens(closed.usage)).toEqual(tokens(live));
   await recordHistory(harness.platform.client, sessionWorkflowId(session.id), 'outcome-evaluation');
 });
