@@ -90,10 +90,12 @@ const harnesses: HarnessRow[] = [
     harness: { type: 'codex' },
     patch: 'codex-harness',
     skip:
-      "the conversation's script names the platform's tools (bash, an always_ask write, a custom tool) and Codex " +
-      'has only its own (exec_command; no write tool, no custom tools offered to it yet) — its own conversation ' +
-      '(bash, always_ask allowed and denied, interrupt) matches the native loop in ' +
-      'test/integration/codex-harness.test.ts',
+      'step 2 cannot conform: its always_ask `write` beside an always_allow `bash` has no Codex counterpart — Codex ' +
+      'has no write tool (a file is written by exec_command or apply_patch) and one approval policy for all its ' +
+      'commands and patches: `never` (bash always_allow) puts nothing to the client, `untrusted` would put every ' +
+      'bash command not known read-only to it too. The other steps do conform, in ' +
+      'test/integration/codex-harness.test.ts: bash as exec_command (always_ask allowed and denied), the custom ' +
+      'tool (a dynamic tool of Codex), the interrupt',
   },
 ];
 
