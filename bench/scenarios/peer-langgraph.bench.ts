@@ -197,10 +197,19 @@ async function concurrency(): Promise<ConcurrencyRound[]> {
   for (const side of sides) {
     const created = await runners(side, sizes.concurrent, 'conc');
     for (const runner of created) harness.platform.fakeModel.setScript(runner.model, stepScript(1, 0));
-    const warmups = await Promise.all(created.map((runner) => runner.turn('warm up')));
-    const failed = warmups.filter((marks) => !completed(marks, 1)).length;
-    if (failed > 0) throw new Error(`${side}: ${failed} warm-up turns failed`);
     bySide.set(side, created);
+    // A cold start under a loaded machine may fail a warm-up turn (e.g. a container create timing out): try again.
+    let pending = created;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const warmups = await Promise.all(pending.map((runner) => runner.turn('warm up')));
+      const failed = pending.filter((_, index) => !completed(warmups[index]!, 1));
+      if (failed.length === 0) break;
+      const why = failures(warmups, 1).join('; ');
+      if (attempt === 3) throw new Error(`${side}: ${failed.length} warm-up turns failed 3 times: ${why}`);
+      console.log(`${side}: ${failed.length} warm-up turns failed (${why}); trying them again`);
+      for (const runner of failed) harness.platform.fakeModel.setScript(runner.model, stepScript(1, 0));
+      pending = failed;
+    }
   }
   const rounds: ConcurrencyRound[] = [];
   for (let round = 0; round < sizes.rounds; round++) {
