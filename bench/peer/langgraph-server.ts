@@ -121,6 +121,10 @@ export async function streamRun(
       if (update.tools) marks.toolResults.push(frame.receivedAt);
       const content = update.model?.messages?.at(-1)?.content;
       if (typeof content === 'string') marks.answer = content;
+      if (typeof content === 'string' && content !== '' && marks.firstToken === undefined) {
+        marks.firstToken = frame.receivedAt;
+        marks.noDelta = true;
+      }
     } else if (frame.event === 'error') {
       marks.error = frame.data;
     }

@@ -13,6 +13,8 @@ export interface TurnMarks {
   /** Ours: the POST returned; the peer: its `metadata` frame (the run was picked up and started). */
   accepted?: number;
   firstToken?: number;
+  /** No text delta arrived before the whole message (firstToken is then the message's arrival). */
+  noDelta?: boolean;
   /** Each `agent.tool_result` event. */
   toolResults: number[];
   ended: number;
@@ -72,6 +74,11 @@ export class OurSession {
     if (event.type === 'event_delta' && marks.firstToken === undefined) marks.firstToken = at;
     else if (event.type === 'agent.tool_result') marks.toolResults.push(at);
     else if (event.type === 'agent.message') {
+      // Deltas are best-effort: a turn whose text came without one counts from its message.
+      if (marks.firstToken === undefined) {
+        marks.firstToken = at;
+        marks.noDelta = true;
+      }
       marks.answer = event.content.map((block) => ('text' in block ? block.text : '')).join('');
     } else if (event.type === 'session.error') marks.error = JSON.stringify(event.error);
     else if (event.type === 'session.status_idle') {

@@ -42,6 +42,8 @@ export interface PeerResult {
     peerTurn: Stats;
     oursAccepted: Stats;
     peerAccepted: Stats;
+    /** Turns whose text arrived without a delta before it (counted from the whole message). */
+    turnsWithoutDelta: { ours: number; peer: number };
     loadAverage: { before: string; after: string };
   };
   perStep: { sides: Record<Side, { step: Stats; run: Stats }>; loadAverage: { before: string; after: string } };
@@ -114,7 +116,9 @@ export function writePeerResult(result: PeerResult): void {
       statsRow('ours: whole turn (to `session.status_idle`)', firstToken.oursTurn),
       statsRow('peer: whole run (to the stream’s end)', firstToken.peerTurn),
       '',
-      `Ours / peer, p50: ${ratio(firstToken.ours.p50, firstToken.peer.p50)}×. Load average ${firstToken.loadAverage.before} → ${firstToken.loadAverage.after}.`,
+      `Turns whose text came with no delta before it (counted from the whole message): ours ` +
+        `${firstToken.turnsWithoutDelta.ours}, peer ${firstToken.turnsWithoutDelta.peer}. ` +
+        `Ours / peer, p50: ${ratio(firstToken.ours.p50, firstToken.peer.p50)}×. Load average ${firstToken.loadAverage.before} → ${firstToken.loadAverage.after}.`,
       '',
       'Most of the peer’s first-token time is before its run starts: the in-memory runtime hands runs to its workers ' +
         'by polling its queue, sleeping 0.5 s after an empty poll (`Runs.next` in langgraph_runtime_inmem/ops.py), so a ' +

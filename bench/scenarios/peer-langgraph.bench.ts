@@ -133,6 +133,7 @@ async function firstToken() {
     oursAccepted: [] as number[],
     peerAccepted: [] as number[],
   };
+  const noDelta = { ours: 0, peer: 0 };
   const loadBefore = loadAverage();
   for (let turn = 0; turn < total; turn++) {
     for (const [name, runner] of [
@@ -143,6 +144,7 @@ async function firstToken() {
       const marks = await runner.turn(`question ${turn}`);
       if (marks.error || marks.firstToken === undefined) throw new Error(`${name} turn ${turn}: ${marks.error}`);
       if (turn < sizes.warmupTurns) continue;
+      if (marks.noDelta) noDelta[name]++;
       samples[name].push(marks.firstToken - marks.started);
       samples[`${name}Turn`].push(marks.ended - marks.started);
       samples[`${name}Accepted`].push((marks.accepted ?? NaN) - marks.started);
@@ -155,6 +157,7 @@ async function firstToken() {
     peerTurn: stats(samples.peerTurn),
     oursAccepted: stats(samples.oursAccepted),
     peerAccepted: stats(samples.peerAccepted),
+    turnsWithoutDelta: noDelta,
     loadAverage: { before: loadBefore, after: loadAverage() },
   };
 }
