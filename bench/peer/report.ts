@@ -122,9 +122,9 @@ export function writePeerResult(result: PeerResult): void {
       '',
       'Most of the peer’s first-token time is before its run starts: the in-memory runtime hands runs to its workers ' +
         'by polling its queue, sleeping 0.5 s after an empty poll (`Runs.next` in langgraph_runtime_inmem/ops.py), so a ' +
-        'run posted to an idle server waits up to half a second (the `metadata` row). That wait is a property of the ' +
-        'in-memory runtime: it applies once per run, not between steps; LangGraph’s licensed production runtime ' +
-        '(PostgreSQL and Redis) is not measured here.',
+        'run posted to an idle server waits up to half a second for the poll alone (the `metadata` row; where the ' +
+        'rest of its time goes was not profiled). The wait is a property of the in-memory runtime: it applies once per ' +
+        'run, not between steps; LangGraph’s licensed production runtime (PostgreSQL and Redis) is not measured here.',
       '',
       `### Per step (runs of ${sizes.steps} steps, instant model, ${sizes.stepRuns} runs per side, sides taking turns)`,
       '',
