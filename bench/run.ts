@@ -16,7 +16,9 @@ const quick = args.includes('--quick');
 /** `--sessions N`: P4's count of idle sessions (BENCH_P4_SESSIONS), e.g. the long run `p4 --sessions 100000`. */
 const sessionsAt = args.indexOf('--sessions');
 const sessions = sessionsAt >= 0 ? args[sessionsAt + 1] : undefined;
-const filters = args.filter((arg, index) => arg !== '--quick' && index !== sessionsAt && index !== sessionsAt + 1);
+const filters = args.filter(
+  (arg, index) => arg !== '--quick' && (sessionsAt < 0 || (index !== sessionsAt && index !== sessionsAt + 1)),
+);
 const quickDir = quick ? quickResultsDir() : undefined;
 
 const env = {
