@@ -90,7 +90,7 @@ it('continues the conversation with its context after the sandbox worker is kill
   const last = JSON.stringify(requests.at(-1)!.body.input);
   expect(last).toContain('What is the first answer?');
   expect(last).toContain('The first answer is 41.');
-  expect(last).toContain('And the second?');
+  expect(last.split('And the second?').length - 1).toBe(1); // the retried step did not send it again
   const messages = (await listEvents(harness, session.id)).flatMap((event) =>
     event.type === 'agent.message' ? [event.content.map((block) => block.text).join('')] : [],
   );

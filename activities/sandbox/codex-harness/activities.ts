@@ -93,12 +93,18 @@ export function createCodexHarnessActivities(deps: CodexHarnessDeps) {
       session = undefined;
     }
     const { step } = input;
+    // The step's message carries an id of the step's activity (the same on every attempt): a retry whose earlier
+    // attempt had put it into the thread runs the thread as it stands instead of sending it again.
+    const { workflowExecution, activityId } = context.info;
+    const messageId = `${workflowExecution?.runId ?? ''}/${activityId}`;
     if (!session) {
       session = await start(input);
       live.set(input.sessionId, session);
-      await session.send(step.kind === 'message' ? step.text : answerInWords(step));
+      if (step.kind !== 'message') await session.send(answerInWords(step));
+      else if (session.holds(messageId)) await session.rerun();
+      else await session.send(step.text, messageId);
     } else if (step.kind === 'message') {
-      await session.send(step.text);
+      await session.send(step.text, messageId);
     } else {
       if (!session.answer(step)) await session.send(answerInWords(step));
     }

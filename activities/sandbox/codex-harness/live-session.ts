@@ -71,6 +71,8 @@ export class LiveCodexSession {
   private threadId = '';
   private turnId: string | undefined;
   private interrupted = false;
+  /** The client ids of the user messages in the thread as resumed (a retried step's message may be among them). */
+  private readonly sentMessageIds = new Set<string>();
 
   private constructor(options: LiveCodexOptions) {
     this.containerId = options.containerId;
@@ -114,6 +116,12 @@ export class LiveCodexSession {
         (await server.request('thread/start', { ...settings, ...(dynamicTools.length > 0 ? { dynamicTools } : {}) }));
       const thread = isRecord(opened.thread) ? opened.thread : {};
       session.threadId = typeof thread.id === 'string' ? thread.id : '';
+      for (const turn of Array.isArray(thread.turns) ? thread.turns : []) {
+        for (const item of isRecord(turn) && Array.isArray(turn.items) ? turn.items : []) {
+          if (isRecord(item) && item.type === 'userMessage' && typeof item.clientId === 'string')
+            session.sentMessageIds.add(item.clientId);
+        }
+      }
       if (!resumed) {
         await runProcess(options.container, {
           argv: ['sh', '-c', 'printf %s "$2" > "$1"', 'write-thread-id', codexThreadFile, session.threadId],
@@ -165,12 +173,26 @@ export class LiveCodexSession {
   }
 
   /** Starts a turn with the user's text. */
-  async send(text: string): Promise<void> {
+  async send(text: string, clientUserMessageId?: string): Promise<void> {
     this.interrupted = false;
     const started = await this.server!.request('turn/start', {
       threadId: this.threadId,
       input: [{ type: 'text', text, text_elements: [] }],
+      ...(clientUserMessageId ? { clientUserMessageId } : {}),
     });
+    const turn = isRecord(started.turn) ? started.turn : {};
+    this.turnId = typeof turn.id === 'string' ? turn.id : undefined;
+  }
+
+  /** Whether the thread, as resumed, already holds the user message with this client id. */
+  holds(clientUserMessageId: string): boolean {
+    return this.sentMessageIds.has(clientUserMessageId);
+  }
+
+  /** Starts a turn without new input: Codex's model answers the thread as it stands (a retried step's message). */
+  async rerun(): Promise<void> {
+    this.interrupted = false;
+    const started = await this.server!.request('turn/start', { threadId: this.threadId, input: [] });
     const turn = isRecord(started.turn) ? started.turn : {};
     this.turnId = typeof turn.id === 'string' ? turn.id : undefined;
   }
