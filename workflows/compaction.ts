@@ -6,7 +6,7 @@ import { log, patched, uuid4 } from '@temporalio/workflow';
 import { contextWindowOf, estimateTokens, maxCompactionsInARow } from '../domain/compaction.ts';
 import type { ContextRef } from '../domain/contracts/model-activity.ts';
 import { makeId } from '../domain/ids.ts';
-import type { ModelSpec, ModelUsage } from '../domain/model.ts';
+import { modelUsageWire, type ModelSpec, type ModelUsage } from '../domain/model.ts';
 import { defaultLimits } from '../domain/agent.ts';
 import type { CarriedContext, SessionSettings, SessionWorkflowInput } from '../domain/session.ts';
 import { modelSideActivities } from './activity-proxies.ts';
@@ -14,6 +14,8 @@ import type { EventJournal } from './event-journal.ts';
 
 /** Sessions from this patch on compact their context; histories before it never called the summariser. */
 export const compactionPatch = 'context-compaction';
+/** From this patch on the summariser's request is journaled as a model request with its usage (before, only live). */
+export const compactionUsagePatch = 'compaction-usage-counted';
 
 export const defaultCompactionThreshold = 0.8;
 /** After compaction the kept recent events fill at most this share of the threshold (the summary takes the rest). */
@@ -107,6 +109,7 @@ export class ContextCompactor {
       }
       if (result.kind === 'no_room') return this.limitReached();
       addUsage(result.usage);
+      if (patched(compactionUsagePatch)) this.journalRequest(call.model.id, result.usage);
       this.ref = result.context;
       this.requestTokens = result.estimatedTokens;
       this.charsAtRequest = this.journal.emittedChars;
@@ -114,6 +117,21 @@ export class ContextCompactor {
       this.charsAtRequest = this.journal.emittedChars;
     }
     return 'ok';
+  }
+
+  /**
+   * The summariser's request on the log with its usage, so a closed session's usage (read from the log) counts its
+   * tokens as the live view does. Both span events are written once it answered (a request that found nothing to
+   * summarise made no call).
+   */
+  private journalRequest(model: string, usage: ModelUsage): void {
+    const start = this.journal.emit({ type: 'span.model_request_start', model, summary: 'context compaction' });
+    this.journal.emit({
+      type: 'span.model_request_end',
+      model_request_start_id: start.id,
+      is_error: false,
+      model_usage: modelUsageWire(usage),
+    });
   }
 
   private limitReached(): 'limit' {

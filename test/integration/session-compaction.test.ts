@@ -104,8 +104,19 @@ it(
       runs.push(run.runId);
     }
     expect(runs.length).toBeGreaterThanOrEqual(4);
+    // The summariser's tokens count in the session's usage the same live (the workflow's view) and once closed (read
+    // back from the log, where each summary is a model request of its own).
+    const summaries = events.filter(
+      (event) =>
+        event.type === 'span.model_request_start' && (event as { summary?: string }).summary === 'context compaction',
+    );
+    expect(summaries).toHaveLength(compactions);
+    const live = (await client.beta.sessions.retrieve(session.id)).usage;
     await client.beta.sessions.archive(session.id);
-    await recordHistory(harness.platform.client, sessionWorkflowId(session.id), 'context-compaction');
+    const closed = (await client.beta.sessions.retrieve(session.id)).usage;
+    const tokens = (usage: typeof live) => ({ input: usage.input_tokens, output: usage.output_tokens });
+    expect(tokens(closed)).toEqual(tokens(live));
+    await recordHistory(harness.platform.client, sessionWorkflowId(session.id), 'context-compaction-usage');
   },
 );
 

@@ -22,6 +22,7 @@ import { openAiAgentsHarnessPatch } from '../../workflows/openai-agents/selectio
 import { regionPlacementPatch } from '../../workflows/region-placement.ts';
 import { validateToolInputPatch } from '../../workflows/tool-execution.ts';
 import { sharedThreadSandboxPatch } from '../../workflows/thread-sandbox.ts';
+import { compactionUsagePatch } from '../../workflows/compaction.ts';
 import { historiesDir } from '../support/histories.ts';
 import { testDataConverter } from '../support/platform.ts';
 
@@ -77,6 +78,7 @@ describe('replay gate', () => {
       validateRunnerInputPatch,
       repositoryErrorsPatch,
       sharedThreadSandboxPatch,
+      compactionUsagePatch,
       openAiAgentsHarnessPatch,
       regionPlacementPatch,
     ]) {
