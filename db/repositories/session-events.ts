@@ -77,7 +77,8 @@ const batchRecords = (batch: JournalBatch): string =>
  * The events readEvents would return once `unwritten` is appended (its events are the session's last ones, from
  * its first seq on, as the journal hands them off), without waiting for that append: the rows before the batch,
  * then the batch's own events as jsonb, so each reads back exactly as it will be stored. The model activity runs
- * this beside the append, saving a round trip per call.
+ * this beside the append, saving a round trip per call. Of a seq written more than once (runs before and after a
+ * Temporal reset) the newest row counts, as in readEvents.
  */
 export async function readEventsWithBatch(
   db: Queryable,
@@ -87,7 +88,11 @@ export async function readEventsWithBatch(
   const first = unwritten.events[0]?.seq;
   if (first === undefined) return readEvents(db, unwritten.sessionId, options);
   const { rows } = await db.query<{ seq: string; body: SessionEvent }>(
-    `select seq, body from session_events where session_id = $1 and seq > $2 and seq < $3
+    `select seq, body from (
+       select distinct on (seq) seq, body from session_events
+       where session_id = $1 and seq > $2 and seq < $3
+       order by seq, position desc
+     ) newest
      union all
      select e.seq, e.body from jsonb_to_recordset($4::jsonb) as e(seq bigint, body jsonb)
      where e.seq > $2 and e.seq <= $5
