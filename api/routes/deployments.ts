@@ -166,7 +166,7 @@ export function registerDeploymentRoutes(app: ZodApp, context: ApiContext): void
     },
   );
 
-  registerLifecycleRoutes(app, context, { requireRow, respond, save });
+  registerLifecycleRoutes(app, { requireRow, respond, save });
   registerRunRoutes(app, context, requireRow);
 }
 
@@ -179,23 +179,26 @@ interface LifecycleHelpers {
 }
 
 /** archive, pause, unpause: the row changes and the schedule follows (deleted, paused, resumed). */
-function registerLifecycleRoutes(app: ZodApp, context: ApiContext, helpers: LifecycleHelpers): void {
-  const { pool } = context;
+/** The transaction the row changes in: a schedule call that fails (503) rolls the change back. */
+type Db = Parameters<typeof insertDeployment>[0];
+
+function registerLifecycleRoutes(app: ZodApp, helpers: LifecycleHelpers): void {
   const lifecycle = [
     {
       action: 'archive',
       summary: 'Archive a deployment: its schedule is deleted, its runs are kept',
-      apply: (tenantId: string, row: DeploymentRow) => archiveDeployment(pool, tenantId, row.id),
+      apply: (db: Db, tenantId: string, row: DeploymentRow) => archiveDeployment(db, tenantId, row.id),
     },
     {
       action: 'pause',
       summary: 'Pause a deployment: scheduled firings stop (manual runs are still allowed)',
-      apply: (tenantId: string, row: DeploymentRow) => setPausedReason(pool, tenantId, row.id, { type: 'manual' }),
+      apply: (db: Db, tenantId: string, row: DeploymentRow) =>
+        setPausedReason(db, tenantId, row.id, { type: 'manual' }),
     },
     {
       action: 'unpause',
       summary: 'Unpause a deployment: scheduled firings resume',
-      apply: (tenantId: string, row: DeploymentRow) => setPausedReason(pool, tenantId, row.id, null),
+      apply: (db: Db, tenantId: string, row: DeploymentRow) => setPausedReason(db, tenantId, row.id, null),
     },
   ] as const;
   for (const { action, summary, apply } of lifecycle) {
@@ -209,7 +212,7 @@ function registerLifecycleRoutes(app: ZodApp, context: ApiContext, helpers: Life
           if (action === 'archive') return helpers.respond(current);
           throw invalidRequest(`deployment ${current.id} is archived`);
         }
-        const row = await helpers.save(() => apply(tenantId, current));
+        const row = await helpers.save((db) => apply(db, tenantId, current));
         if (!row) throw notFound('deployment', current.id);
         return helpers.respond(row);
       },

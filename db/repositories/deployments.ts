@@ -103,20 +103,20 @@ export async function updateDeployment(
 
 /** Sets (or clears, with null) why the deployment is paused. */
 export async function setPausedReason(
-  pool: pg.Pool,
+  db: Queryable,
   tenantId: string,
   id: string,
   reason: PausedReason | null,
 ): Promise<DeploymentRow | undefined> {
-  const { rows } = await pool.query<DeploymentRow>(
+  const { rows } = await db.query<DeploymentRow>(
     `update deployments set paused_reason = $3, updated_at = now() where tenant_id = $1 and id = $2 returning *`,
     [tenantId, id, reason ? JSON.stringify(reason) : null],
   );
   return rows[0];
 }
 
-export const archiveDeployment = (pool: pg.Pool, tenantId: string, id: string): Promise<DeploymentRow | undefined> =>
-  deployments.archive(pool, { tenant_id: tenantId, id });
+export const archiveDeployment = (db: Queryable, tenantId: string, id: string): Promise<DeploymentRow | undefined> =>
+  deployments.archive(db, { tenant_id: tenantId, id });
 
 export interface DeploymentListFilter extends ListOptions, Pick<CreatedRange, 'createdGte' | 'createdLte'> {
   status?: 'active' | 'paused';

@@ -279,6 +279,26 @@ describe('backing services out of reach', () => {
       expect(response.headers['retry-after']).toBeDefined();
       expect(response.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
       expect(await counts()).toEqual(before);
+      // A deployment's pause whose schedule call fails changes nothing either: the row stays active (its schedule
+      // would otherwise be running under a row that says paused).
+      const deployment = (await (
+        await fetch(`${harness.baseURL}/v1/deployments`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({
+            agent: agent.id,
+            environment_id: environment.id,
+            name: 'hourly while Temporal is down',
+            initial_events: [{ type: 'user.message', content: [{ type: 'text', text: 'Report.' }] }],
+            schedule: { type: 'cron', expression: '0 * * * *', timezone: 'UTC' },
+          }),
+        })
+      ).json()) as { id: string };
+      const pause = await api.inject({ method: 'POST', url: `/v1/deployments/${deployment.id}/pause`, headers });
+      expect(pause.statusCode).toBe(503);
+      const after = await fetch(`${harness.baseURL}/v1/deployments/${deployment.id}`, { headers });
+      expect(await after.json()).toMatchObject({ id: deployment.id, status: 'active', paused_reason: null });
+      await fetch(`${harness.baseURL}/v1/deployments/${deployment.id}/archive`, { method: 'POST', headers });
       const health = await api.inject({ method: 'GET', url: '/health' });
       expect(health.statusCode).toBe(503);
       expect(health.json()).toEqual({ ok: false, temporal: false, postgres: true });

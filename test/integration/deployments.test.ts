@@ -18,7 +18,9 @@ beforeAll(async () => {
     workers: ['session', 'model', 'automation'],
     env: { AGENTS_DEPLOYMENT_SECONDS_CRON: 'true' },
   });
-  client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 0 });
+  // The SDK's default retries: a schedule call that outlasts its 5 s bound (Temporal slow under a loaded suite, seen
+  // beside the chaos soak in CI) answers 503 with retry-after and changes nothing, and a client retries it.
+  client = new Anthropic({ apiKey: harness.tenant.apiKey, baseURL: harness.baseURL, maxRetries: 2 });
   const agent = await client.beta.agents.create({ name: 'reporter', model: `${harness.platform.prefix}-model` });
   agentId = agent.id;
   const environment = await client.beta.environments.create({ name: `env-${harness.platform.prefix}` });
