@@ -20,7 +20,7 @@ import type {
   SessionWorkflowInput,
   SubAgentResult,
 } from '../domain/session.ts';
-import { routeSessionTool, sessionToolSpecs } from '../domain/runner-routing.ts';
+import { sessionToolSpecs } from '../domain/runner-routing.ts';
 import { sessionSystemPrompt } from '../domain/system-prompt.ts';
 import { isHarnessTurn, runHarnessTurn } from './harness-turns.ts';
 import { EventIdMemory } from './event-id-memory.ts';
@@ -33,23 +33,18 @@ import { queuedTypes, takeUp, type OutcomeHost, type TurnAnswer } from './outcom
 import { SandboxLeaseManager } from './sandbox-lease.ts';
 import { continueAsNewDue, continueSessionAsNew, type CarrySources } from './session-continue-as-new.ts';
 import { SessionStatusTracker } from './session-status.ts';
-import {
-  awaitingRunner,
-  handConfirmedCallsToRunner,
-  resolutionOf,
-  RunnerWork,
-  type PendingEntry,
-} from './runner-work.ts';
+import { handConfirmedCallsToRunner, resolutionOf, RunnerWork, type PendingEntry } from './runner-work.ts';
 import type { AdvisorHost } from './advisor.ts';
 import { executeTool, type ToolCall } from './tool-execution.ts';
-import { announceToolUse, emitLimitError, emitToolResult } from './tool-events.ts';
+import { emitLimitError, emitToolResult } from './tool-events.ts';
+import { announceToolCalls } from './tool-announcement.ts';
 import { ThreadRole, type ThreadMessageEvent } from './thread-role.ts';
 import { SessionThreads } from './threads.ts';
 import { WorkflowRuns } from './workflow-runs.ts';
 import { answerOf, logStrayAnswer, validateUserEvents } from './user-event-validation.ts';
 
 export class SessionRuntime {
-  private readonly journal: EventJournal;
+  readonly journal: EventJournal;
   private readonly status: SessionStatusTracker;
   readonly sandbox: SandboxLeaseManager;
   readonly mcp: McpSessionTools;
@@ -62,7 +57,7 @@ export class SessionRuntime {
   private terminateReason: 'archived' | 'deleted' | 'terminated' | undefined;
   private cancellable: CancellationScope | undefined;
   private turnsThisRun = 0;
-  private readonly runnerWork: RunnerWork;
+  readonly runnerWork: RunnerWork;
   private readonly context: ContextCompactor;
   readonly threads: SessionThreads;
   private readonly threadRole: ThreadRole | undefined;
@@ -276,7 +271,7 @@ export class SessionRuntime {
 
   /** Emits the tool-use events, runs what is allowed, waits for the client where it must, runs what it approved. */
   private async runTools(uses: ToolUseBlock[]): Promise<'done' | 'interrupted'> {
-    const runNow = this.announceToolCalls(uses);
+    const runNow = announceToolCalls(this, uses);
     await Promise.all(runNow.map((call) => this.execute(call)));
     if (this.pending.size === 0) return 'done';
 
@@ -314,42 +309,6 @@ export class SessionRuntime {
     this.pending.clear();
     await Promise.all(approved.map((call) => this.execute(call)));
     return 'done';
-  }
-
-  /** Journals each call as its route and policy say; answers the calls that may run now, parks the others. */
-  private announceToolCalls(uses: ToolUseBlock[]): ToolCall[] {
-    const agent = this.input.agent;
-    const runNow: ToolCall[] = [];
-    for (const use of uses) {
-      const call: ToolCall = {
-        eventId: this.journal.newId(),
-        name: use.name,
-        input: use.input,
-        route: routeSessionTool(agent, this.input.environment, use.name, this.mcp.entries),
-      };
-      const { route } = call;
-      const invalid = this.runnerWork.invalidInput(call);
-      if (route.kind === 'custom') {
-        this.journal.emit({ type: 'agent.custom_tool_use', id: call.eventId, name: call.name, input: call.input });
-        this.pending.set(call.eventId, { eventId: call.eventId, kind: 'custom_tool_result', name: call.name, call });
-      } else if (route.kind === 'unknown' || invalid !== undefined) {
-        announceToolUse(this.journal, call, 'deny');
-        emitToolResult(this.journal, call, invalid ?? `There is no tool named "${call.name}".`, true);
-      } else if (route.kind === 'mcp') {
-        if (this.mcp.announce(call, route.entry) === 'allow') runNow.push(call);
-        else this.pending.set(call.eventId, { eventId: call.eventId, kind: 'confirmation', name: call.name, call });
-      } else if (route.policy === 'always_ask') {
-        announceToolUse(this.journal, call, 'ask');
-        this.pending.set(call.eventId, { eventId: call.eventId, kind: 'confirmation', name: call.name, call });
-      } else {
-        announceToolUse(this.journal, call, 'allow');
-        if (route.kind === 'runner') {
-          this.stats.toolCalls++;
-          this.pending.set(call.eventId, awaitingRunner(call));
-        } else runNow.push(call);
-      }
-    }
-    return runNow;
   }
 
   /** The advisor's requests are the session's: journaled here, their usage added to its own. */
