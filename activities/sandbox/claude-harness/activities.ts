@@ -14,6 +14,7 @@ import type {
   InterruptClaudeInput,
 } from '../../../domain/contracts/claude-harness.ts';
 import { mintGatewayToken, revokeSessionGatewayTokens } from '../../../db/repositories/model-gateway-tokens.ts';
+import { HarnessSessions } from '../harness-sessions.ts';
 import { runProcess } from '../docker-stream.ts';
 import type { EgressGateway } from '../egress/gateway.ts';
 import { killClaudeProcess } from './container-process.ts';
@@ -59,8 +60,7 @@ function answerInWords(step: Exclude<HarnessStep, { kind: 'message' }>): string 
 }
 
 export function createClaudeHarnessActivities(deps: ClaudeHarnessDeps) {
-  const live = new Map<string, LiveClaudeSession>();
-  const stepping = new Set<string>();
+  const sessions = new HarnessSessions<LiveClaudeSession>(deps.pool);
 
   /**
    * Starts the session's Claude Code, resuming the workspace's transcript when there is one. `sentMessage`: the
@@ -121,18 +121,13 @@ export function createClaudeHarnessActivities(deps: ClaudeHarnessDeps) {
   }
 
   async function runClaudeStep(input: ClaudeStepInput): Promise<ClaudeStepResult> {
-    const context = Context.current();
-    let session = live.get(input.sessionId);
-    if (session && (session.isClosed || session.containerId !== input.lease.containerId)) {
-      session.close();
-      session = undefined;
-    }
+    let session = sessions.current(input.sessionId, input.lease.containerId);
     const { step } = input;
     const messageId = step.kind === 'message' ? stepMessageUuid() : undefined;
     if (!session) {
       const started = await start(input, messageId);
       session = started.session;
-      live.set(input.sessionId, session);
+      sessions.add(input.sessionId, session);
       if (!started.rerun) session.send(step.kind === 'message' ? step.text : answerInWords(step), messageId);
     } else if (step.kind === 'message') {
       session.send(step.text, messageId);
@@ -145,37 +140,13 @@ export function createClaudeHarnessActivities(deps: ClaudeHarnessDeps) {
           : { text: step.text, isError: step.isError };
       if (!session.answer(step.eventId, answer)) session.send(answerInWords(step));
     }
-    stepping.add(input.sessionId);
-    try {
-      const pause = await session.untilPause(() => context.heartbeat());
-      if (session.isClosed) live.delete(input.sessionId);
-      return { ...session.mapper.take(), pause };
-    } finally {
-      stepping.delete(input.sessionId);
-    }
+    return sessions.untilPause(input.sessionId, session);
   }
 
-  async function interruptClaude(input: InterruptClaudeInput): Promise<void> {
-    const session = live.get(input.sessionId);
-    if (!session) return;
-    await session.interrupt();
-    if (stepping.has(input.sessionId)) return; // the running step reads the turn's end
-    // Interrupted while waiting for the client: the turn's end is read here, and what it says dropped (the native
-    // loop records nothing more for an abandoned wait).
-    const context = Context.current();
-    await Promise.race([
-      session.untilPause(() => context.heartbeat()),
-      new Promise((resolve) => setTimeout(resolve, 30_000)),
-    ]);
-    session.mapper.take();
-  }
+  const interruptClaude = (input: InterruptClaudeInput): Promise<void> => sessions.interrupt(input.sessionId);
 
-  /** The session's sandbox is going: its Claude Code stops and its gateway tokens stop working. */
-  async function releaseClaudeSession(sessionId: string): Promise<void> {
-    live.get(sessionId)?.close();
-    live.delete(sessionId);
-    await revokeSessionGatewayTokens(deps.pool, sessionId);
-  }
+  /** The session's sandbox is going: its harness process stops and its gateway tokens stop working. */
+  const releaseClaudeSession = (sessionId: string): Promise<void> => sessions.release(sessionId);
 
   return { activities: { runClaudeStep, interruptClaude }, releaseClaudeSession };
 }

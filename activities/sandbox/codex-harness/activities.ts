@@ -13,6 +13,7 @@ import type {
   InterruptClaudeInput as InterruptHarnessInput,
 } from '../../../domain/contracts/claude-harness.ts';
 import { mintGatewayToken, revokeSessionGatewayTokens } from '../../../db/repositories/model-gateway-tokens.ts';
+import { HarnessSessions } from '../harness-sessions.ts';
 import type { EgressGateway } from '../egress/gateway.ts';
 import { killCodexProcess } from './app-server.ts';
 import { LiveCodexSession } from './live-session.ts';
@@ -51,8 +52,7 @@ function answerInWords(step: Exclude<HarnessStep, { kind: 'message' }>): string 
 }
 
 export function createCodexHarnessActivities(deps: CodexHarnessDeps) {
-  const live = new Map<string, LiveCodexSession>();
-  const stepping = new Set<string>();
+  const sessions = new HarnessSessions<LiveCodexSession>(deps.pool);
 
   async function start(input: HarnessStepInput): Promise<LiveCodexSession> {
     const container = deps.docker.getContainer(input.lease.containerId);
@@ -86,20 +86,15 @@ export function createCodexHarnessActivities(deps: CodexHarnessDeps) {
   }
 
   async function runCodexStep(input: HarnessStepInput): Promise<HarnessStepResult> {
-    const context = Context.current();
-    let session = live.get(input.sessionId);
-    if (session && (session.isClosed || session.containerId !== input.lease.containerId)) {
-      session.close();
-      session = undefined;
-    }
+    let session = sessions.current(input.sessionId, input.lease.containerId);
     const { step } = input;
     // The step's message carries an id of the step's activity (the same on every attempt): a retry whose earlier
     // attempt had put it into the thread runs the thread as it stands instead of sending it again.
-    const { workflowExecution, activityId } = context.info;
+    const { workflowExecution, activityId } = Context.current().info;
     const messageId = `${workflowExecution?.runId ?? ''}/${activityId}`;
     if (!session) {
       session = await start(input);
-      live.set(input.sessionId, session);
+      sessions.add(input.sessionId, session);
       if (step.kind !== 'message') await session.send(answerInWords(step));
       else if (session.holds(messageId)) await session.rerun();
       else await session.send(step.text, messageId);
@@ -108,37 +103,13 @@ export function createCodexHarnessActivities(deps: CodexHarnessDeps) {
     } else {
       if (!session.answer(step)) await session.send(answerInWords(step));
     }
-    stepping.add(input.sessionId);
-    try {
-      const pause = await session.untilPause(() => context.heartbeat());
-      if (session.isClosed) live.delete(input.sessionId);
-      return { ...session.mapper.take(), pause };
-    } finally {
-      stepping.delete(input.sessionId);
-    }
+    return sessions.untilPause(input.sessionId, session);
   }
 
-  async function interruptCodex(input: InterruptHarnessInput): Promise<void> {
-    const session = live.get(input.sessionId);
-    if (!session) return;
-    await session.interrupt();
-    if (stepping.has(input.sessionId)) return; // the running step reads the turn's end
-    // Interrupted while waiting for the client: the turn's end is read here and dropped (the native loop records
-    // nothing more for an abandoned wait).
-    const context = Context.current();
-    await Promise.race([
-      session.untilPause(() => context.heartbeat()),
-      new Promise((resolve) => setTimeout(resolve, 30_000)),
-    ]);
-    session.mapper.take();
-  }
+  const interruptCodex = (input: InterruptHarnessInput): Promise<void> => sessions.interrupt(input.sessionId);
 
-  /** The session's sandbox is going: its Codex stops and its gateway tokens stop working. */
-  async function releaseCodexSession(sessionId: string): Promise<void> {
-    live.get(sessionId)?.close();
-    live.delete(sessionId);
-    await revokeSessionGatewayTokens(deps.pool, sessionId);
-  }
+  /** The session's sandbox is going: its harness process stops and its gateway tokens stop working. */
+  const releaseCodexSession = (sessionId: string): Promise<void> => sessions.release(sessionId);
 
   return { activities: { runCodexStep, interruptCodex }, releaseCodexSession };
 }
