@@ -186,7 +186,11 @@ it('measures a 20-step turn through the platform and in-process', async () => {
         '(Temporal server, PostgreSQL, worker core and Node threads), each waiting for one of the 2 shared cores, ' +
         'which the in-process loop does not make. Two activity round trips and two workflow tasks per step are ' +
         'the floor of this design (model calls and sandbox operations as retried activities on their own queues), ' +
-        'so P1′ (1.10×, ~5.6 ms per step) is out of reach on this machine.',
+        'so P1′ (1.10×, ~5.6 ms per step) is out of reach on this machine. Until the Temporal servers we start raised ' +
+        "each history shard's task-queue read rate (scripts/services/temporal-server-config.ts, taskDispatchReadRates; " +
+        "Temporal's default is 20 reads/s per shard, a token bucket), a step took ~105 ms for the turn's first second " +
+        'and was then pinned at 200 ms — four dispatches per step at 20 reads/s — with the poll waits above at ' +
+        '20–40 ms: 163 ms per step, 2.91× (quiet machine).',
     ],
   );
 });

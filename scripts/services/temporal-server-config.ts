@@ -113,6 +113,19 @@ export function temporalServerConfig(input: TemporalServerConfigInput): object {
   };
 }
 
+/**
+ * How often a history shard may read its task queues (transfer: workflow and activity tasks handed to matching; timer;
+ * visibility). Temporal's default is 20 reads per second per shard, a token bucket: a session's first ~20 dispatches
+ * go out at once, then every workflow or activity task waits for the next token — a step of the agent loop (four
+ * dispatches) was pinned at 200 ms instead of ~105 ms after its first second (bench P1, issue 19). One session always
+ * lives on one shard, so more shards do not lift it. Set on every server we start: dev server and cluster.
+ */
+export const taskDispatchReadRates: Record<string, number> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+  'history.timerProcessorMaxPollRPS': 1000,
+  'history.visibilityProcessorMaxPollRPS': 1000,
+};
+
 /** What the dev server sets too: search attributes visible as soon as they are added (they are added once, at start). */
 export function temporalDynamicConfig(): Record<string, { value: unknown }[]> {
   return {
@@ -120,5 +133,6 @@ export function temporalDynamicConfig(): Record<string, { value: unknown }[]> {
     'frontend.persistenceMaxQPS': [{ value: 10000 }],
     'history.persistenceMaxQPS': [{ value: 45000 }],
     'frontend.namespaceRPS.visibility': [{ value: 100 }],
+    ...Object.fromEntries(Object.entries(taskDispatchReadRates).map(([key, value]) => [key, [{ value }]])),
   };
 }

@@ -1,7 +1,9 @@
-// The Temporal CLI's dev server: SQLite (a file when persistent, memory otherwise), Web UI, project search attributes.
+// The Temporal CLI's dev server: SQLite (a file when persistent, memory otherwise), Web UI, project search attributes,
+// and the task dispatch read rates every server of ours gets (temporal-server-config.ts).
 import { Connection } from '@temporalio/client';
 import { sessionSearchAttributes } from '../../domain/search-attributes.ts';
 import { startProcess, waitUntil, type ManagedProcess } from './process.ts';
+import { taskDispatchReadRates } from './temporal-server-config.ts';
 
 export interface TemporalDevServerOptions {
   bin: string;
@@ -12,7 +14,7 @@ export interface TemporalDevServerOptions {
   logFile: string;
   codecEndpoint?: string;
   /** Dynamic config values (`--dynamic-config-value key=value`; the value is YAML, e.g. a duration as '"5s"'). */
-  dynamicConfig?: Record<string, string>;
+  dynamicConfig?: Record<string, string | number>;
 }
 
 export interface TemporalDevServer {
@@ -27,7 +29,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   else args.push('--headless');
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
-  for (const [key, value] of Object.entries(options.dynamicConfig ?? {}))
+  for (const [key, value] of Object.entries({ ...taskDispatchReadRates, ...options.dynamicConfig }))
     args.push('--dynamic-config-value', `${key}=${value}`);
   for (const [name, type] of Object.entries(sessionSearchAttributes))
     args.push('--search-attribute', `${name}=${type}`);
