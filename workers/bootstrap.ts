@@ -40,6 +40,16 @@ export interface WorkerBaseOptions {
   plugins?: WorkerPlugin[];
 }
 
+/**
+ * The longest the SDK's core waits between two heartbeats it sends for an activity (`maxHeartbeatThrottleInterval`).
+ * Its default is 0.8 × the activity's heartbeat timeout: every 24 s for a model call's 30 s, leaving 6 s for the
+ * heartbeat to reach the server, which a loaded machine did not always give (bench P7: model calls retried on a
+ * heartbeat timeout at 50–200 sessions). It also bounds how late an interrupt reaches a running model call, since
+ * cancellation comes back in a heartbeat's answer. Activities heartbeat from their first second on
+ * (activities/heartbeats.ts), so a call shorter than that sends none.
+ */
+export const heartbeatThrottle = '3s';
+
 /** The `Worker.create` options every worker shares, for its queue (unprefixed name from domain/task-queues.ts). */
 export function baseWorkerCreateOptions(options: WorkerBaseOptions, taskQueue: string) {
   return {
@@ -48,6 +58,7 @@ export function baseWorkerCreateOptions(options: WorkerBaseOptions, taskQueue: s
     taskQueue: withPrefix(options.taskQueuePrefix, taskQueue),
     dataConverter: options.dataConverter,
     plugins: options.plugins,
+    maxHeartbeatThrottleInterval: heartbeatThrottle,
   };
 }
 

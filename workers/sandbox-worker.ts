@@ -26,7 +26,7 @@ import { removeStalePoolContainers, WarmPool } from '../activities/sandbox/warm-
 import { modelGatewayUrl } from '../domain/config.ts';
 import { defaultSandboxSpec, hostLabel, type SandboxSpec } from '../domain/sandbox.ts';
 import { regionQueue, sandboxHostQueue, taskQueues, withPrefix } from '../domain/task-queues.ts';
-import { bootstrapWorkerProcess, isMainModule, runUntilSignalled } from './bootstrap.ts';
+import { bootstrapWorkerProcess, heartbeatThrottle, isMainModule, runUntilSignalled } from './bootstrap.ts';
 import { startRegionHeartbeat } from './region-fleet.ts';
 
 export interface SandboxWorkerOptions {
@@ -161,6 +161,7 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
     activities: claude && codex ? withSandboxHarnesses(activities, claude, codex) : activities,
     dataConverter: options.dataConverter,
     maxConcurrentActivityTaskExecutions: options.maxConcurrency ?? 20,
+    maxHeartbeatThrottleInterval: heartbeatThrottle,
     plugins: options.plugins,
   };
   const workers = await Promise.all([

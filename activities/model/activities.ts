@@ -2,7 +2,6 @@
 // provider through its adapter with streaming, publishes live deltas in batches, and returns the whole response;
 // the outcome grader and the context summariser are side calls (side-calls.ts). Retries of the turn belong to the
 // workflow (it announces them as events); provider SDK retries are off.
-import { Context } from '@temporalio/activity';
 import { appendSessionEvents, readEvents, readEventsWithBatch } from '../../db/repositories/session-events.ts';
 import { readContextSummary } from '../../db/repositories/context-summaries.ts';
 import type { JournaledEvent } from '../../domain/events.ts';
@@ -23,33 +22,32 @@ export function createModelActivities(deps: ModelActivityDeps) {
 
   return {
     async invokeModel(input: InvokeModelInput): Promise<ModelResponse> {
-      return heartbeatThroughout(async () => {
-        // Writing the handed-off events, reading the transcript and the provider call's own checks go to PostgreSQL
-        // side by side: each is a round trip on every step of a turn.
-        const unwritten = handedOffBatch(input);
-        const written = unwritten ? appendSessionEvents(deps.pool, unwritten) : undefined;
-        const transcript = readTranscript(deps.pool, input, unwritten);
-        const messages = Promise.all([written, transcript]).then(([, read]) => read);
-        const deltas = new DeltaPublisher(deps.pool, input.sessionId, input.messageEventId, input.thinkingEventId);
-        try {
-          return await callProvider({
-            sessionId: input.sessionId,
-            meteredSessionId: input.meteredSessionId,
-            model: input.model,
-            tenantId: input.tenantId,
-            vaultIds: input.vaultIds,
-            entryKey: `model:${input.messageEventId}`,
-            system: input.system,
-            messages,
-            tools: input.tools,
-            maxOutputTokens: input.maxOutputTokens,
-            onPart: (part) => deltas.push(part),
-            settle: () => deltas.close(),
-          });
-        } finally {
-          await deltas.close();
-        }
-      });
+      // Writing the handed-off events, reading the transcript and the provider call's own checks go to PostgreSQL
+      // side by side: each is a round trip on every step of a turn. The provider call awaits them under its
+      // heartbeats (provider-call.ts), which cover the activity from its start to the deltas' last flush.
+      const unwritten = handedOffBatch(input);
+      const written = unwritten ? appendSessionEvents(deps.pool, unwritten) : undefined;
+      const transcript = readTranscript(deps.pool, input, unwritten);
+      const messages = Promise.all([written, transcript]).then(([, read]) => read);
+      const deltas = new DeltaPublisher(deps.pool, input.sessionId, input.messageEventId, input.thinkingEventId);
+      try {
+        return await callProvider({
+          sessionId: input.sessionId,
+          meteredSessionId: input.meteredSessionId,
+          model: input.model,
+          tenantId: input.tenantId,
+          vaultIds: input.vaultIds,
+          entryKey: `model:${input.messageEventId}`,
+          system: input.system,
+          messages,
+          tools: input.tools,
+          maxOutputTokens: input.maxOutputTokens,
+          onPart: (part) => deltas.push(part),
+          settle: () => deltas.close(),
+        });
+      } finally {
+        await deltas.close();
+      }
     },
     /** One model call on the messages given (a dream's step): no transcript, no deltas; metered under `meterAs`. */
     async invokeModelOnMessages(input: InvokeModelOnMessagesInput): Promise<ModelResponse> {
@@ -67,22 +65,6 @@ export function createModelActivities(deps: ModelActivityDeps) {
     ...createSideCallActivities(deps.pool, callProvider),
     ...createDreamStepActivities(deps.pool, callProvider),
   };
-}
-
-/**
- * Heartbeats from the activity's first moment to its last, not only around the provider call: on a loaded machine
- * writing the handed-off events and reading the transcript before it (and the deltas' last flush after it) could
- * outlast the heartbeat timeout, and the call was then retried as a model error (bench P7, 100 and 200 sessions).
- */
-async function heartbeatThroughout<T>(work: () => Promise<T>): Promise<T> {
-  const context = Context.current();
-  context.heartbeat();
-  const timer = setInterval(() => context.heartbeat(), 1_000);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 /** The call's transcript: the journal through `throughSeq` (with the handed-off batch), after the summary if compacted. */

@@ -7,6 +7,7 @@ import { resolveSessionCredentials } from '../../db/repositories/vault-secrets.t
 import type { SecretBox } from '../../db/repositories/secret-box.ts';
 import type { ModelMessage, ModelResponse, ModelSpec, ModelStreamPart, ToolSpec } from '../../domain/model.ts';
 import { UrlGuard } from '../../net/url-guard.ts';
+import { heartbeating } from '../heartbeats.ts';
 import { adapterFor } from './adapter.ts';
 import { resolveModelEndpoint, type ModelEndpoints } from './endpoint.ts';
 import { ProviderLimiter } from './provider-limits.ts';
@@ -52,56 +53,55 @@ export function createProviderCaller(deps: ModelActivityDeps): CallProvider {
 
   return async (call) => {
     const context = Context.current();
-    const resolving = resolveModelEndpoint({
-      endpoints: deps.endpoints,
-      model: call.model,
-      guard: urlGuard,
-      tenantCredentials: async (name) =>
-        deps.secretBox && call.tenantId
-          ? resolveSessionCredentials(deps.pool, deps.secretBox, call.tenantId, call.vaultIds ?? [], {
-              type: 'environment_variable',
-              authKey: `env:${name}`,
-            })
-          : [],
-    });
-    // Side by side (each may be a PostgreSQL round trip); no provider request before all three are done.
-    const [endpoint, messages] = await Promise.all([
-      resolving,
-      call.messages,
-      call.tenantId ? assertWithinBudget(deps.pool, metering, call.tenantId) : undefined,
-    ]);
-    // Heartbeats also while waiting for a provider slot, so a long wait is not taken for a dead worker.
-    const heartbeat = setInterval(() => context.heartbeat(), 1_000);
-    let release: (() => void) | undefined;
-    try {
-      release = await limiter.acquire(call.model.provider, context.cancellationSignal);
-      context.heartbeat();
-      const response = await adapterFor(call.model.provider).call(
-        {
-          model: { ...call.model, baseUrl: endpoint.baseUrl },
-          system: call.system,
-          messages,
-          tools: call.tools,
-          maxOutputTokens: call.maxOutputTokens,
-        },
-        {
-          apiKey: endpoint.apiKey,
-          fetch: endpoint.fetch,
-          signal: context.cancellationSignal,
-          onPart: (part) => {
-            call.onPart?.(part);
-            context.heartbeat();
-          },
-        },
-      );
-      await Promise.all([
-        meterResponse(deps.pool, metering, { ...call, sessionId: call.meteredSessionId ?? call.sessionId }, response),
-        call.settle?.(),
-      ]);
-      return response;
-    } finally {
-      release?.();
-      clearInterval(heartbeat);
-    }
+    // Heartbeats from the first second on (../heartbeats.ts), also while the checks below or a provider slot keep the
+    // call waiting, so a long wait on a loaded machine is not taken for a dead worker.
+    return heartbeating(
+      () => context.heartbeat(),
+      async () => {
+        const resolving = resolveModelEndpoint({
+          endpoints: deps.endpoints,
+          model: call.model,
+          guard: urlGuard,
+          tenantCredentials: async (name) =>
+            deps.secretBox && call.tenantId
+              ? resolveSessionCredentials(deps.pool, deps.secretBox, call.tenantId, call.vaultIds ?? [], {
+                  type: 'environment_variable',
+                  authKey: `env:${name}`,
+                })
+              : [],
+        });
+        // Side by side (each may be a PostgreSQL round trip); no provider request before all three are done.
+        const [endpoint, messages] = await Promise.all([
+          resolving,
+          call.messages,
+          call.tenantId ? assertWithinBudget(deps.pool, metering, call.tenantId) : undefined,
+        ]);
+        const release = await limiter.acquire(call.model.provider, context.cancellationSignal);
+        try {
+          const response = await adapterFor(call.model.provider).call(
+            {
+              model: { ...call.model, baseUrl: endpoint.baseUrl },
+              system: call.system,
+              messages,
+              tools: call.tools,
+              maxOutputTokens: call.maxOutputTokens,
+            },
+            { apiKey: endpoint.apiKey, fetch: endpoint.fetch, signal: context.cancellationSignal, onPart: call.onPart },
+          );
+          await Promise.all([
+            meterResponse(
+              deps.pool,
+              metering,
+              { ...call, sessionId: call.meteredSessionId ?? call.sessionId },
+              response,
+            ),
+            call.settle?.(),
+          ]);
+          return response;
+        } finally {
+          release();
+        }
+      },
+    );
   };
 }

@@ -37,6 +37,7 @@ import { captureSessionOutputs, prepareSessionMounts } from './session-files.ts'
 import { SessionResourceSync } from './session-resources.ts';
 import { mountSessionSkills } from './session-skills.ts';
 import { mountSessionMemory, syncSessionMemory } from './session-memory.ts';
+import { heartbeating } from '../heartbeats.ts';
 import { runSandboxTool } from './tools.ts';
 import { waitForSandboxSlot, type LiveSandboxLimit } from './sandbox-quota.ts';
 import type { WarmPool } from './warm-pool.ts';
@@ -284,8 +285,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
 
   return {
     async createSandbox(input: CreateSandboxInput): Promise<CreatedSandbox> {
-      heartbeat();
-      return withDaemon(() => createSandbox(input));
+      return heartbeating(heartbeat, () => withDaemon(() => createSandbox(input)));
     },
 
     /**
@@ -293,8 +293,7 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
      * same on its own, so calling this first only moves the build off the session's first tool call.
      */
     async prepareEnvironmentImage(input: PrepareEnvironmentImageInput): Promise<EnvironmentImage> {
-      heartbeat();
-      return withDaemon(() => environmentImage(input.baseImage, input.packages));
+      return heartbeating(heartbeat, () => withDaemon(() => environmentImage(input.baseImage, input.packages)));
     },
 
     /** Brings the container's resources up to date (see session-resources.ts), then runs the tool. */
@@ -320,10 +319,11 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
 
     /** Captures the outputs folder, syncs memory stores back, then stores /workspace in PostgreSQL; returns its id. */
     async snapshotSandbox(input: SandboxLeaseInput): Promise<string> {
-      heartbeat();
-      await captureOutputs(input.lease.containerId);
-      await syncMemory(input.lease.containerId);
-      return onContainer(() => sandbox.snapshot(input.lease.containerId));
+      return heartbeating(heartbeat, async () => {
+        await captureOutputs(input.lease.containerId);
+        await syncMemory(input.lease.containerId);
+        return onContainer(() => sandbox.snapshot(input.lease.containerId));
+      });
     },
 
     /** Removes the lease's container (if any) and every container of the session on this host; idempotent. */

@@ -135,7 +135,8 @@ describe.each<ModelProvider>(['anthropic', 'openai-chat', 'openai-responses'])('
     await waitForHold(`${model}-hold`);
     await session.send({ type: 'user.interrupt' });
     await session.waitForTurnEnd(2);
-    platform.fakeModel.release(`${model}-hold`);
+    // The cancellation reaches the model activity (in a heartbeat's answer): it aborts the held stream itself.
+    await waitForHold(`${model}-hold`, false);
 
     // Turn 3: the session answers normally.
     await session.message('Are you there?');
@@ -221,12 +222,13 @@ describe.each<ModelProvider>(['anthropic', 'openai-chat', 'openai-responses'])('
   });
 });
 
-async function waitForHold(key: string): Promise<void> {
+/** Waits until the fake model holds the stream `key` (or, `held` false, until no stream is held under it). */
+async function waitForHold(key: string, held = true): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    if (platform.fakeModel.held().includes(key)) return;
+    if (platform.fakeModel.held().includes(key) === held) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`the model stream ${key} was never held`);
+  throw new Error(held ? `the model stream ${key} was never held` : `the model stream ${key} was never aborted`);
 }
 
 /** A compact, order-preserving description of an event for sequence assertions. */
