@@ -6,11 +6,12 @@
 // batch can instead ride with the next model or sandbox tool call: that activity writes it first (the model activity
 // before it reads the transcript), which saves the local activity, and the workflow task's wait for it, on every step;
 // further writes wait until that call settles.
-import { CancellationScope, condition, patched, uuid4 } from '@temporalio/workflow';
+import { CancellationScope, condition, uuid4 } from '@temporalio/workflow';
 import type { JournalBatch } from '../domain/contracts/journal-batch.ts';
 import type { DistributiveOmit, JournaledEvent, SessionEvent } from '../domain/events.ts';
 import { makeId } from '../domain/ids.ts';
 import { journalActivities } from './activity-proxies.ts';
+import { patchedFolded } from './folded-patches.ts';
 
 /** Histories recorded before per-activation batching replay the old one-write-per-emit-burst path. */
 export const batchPerActivationPatch = 'journal-batch-per-activation';
@@ -114,7 +115,7 @@ export class EventJournal {
    * (the drain then stops after it), so the answer is the same whenever that write's result arrives.
    */
   async takeForActivityAfterWrite(): Promise<JournalBatch | undefined> {
-    if (!patched(handOffAfterWritePatch) || this.handedOff) return this.takeForActivity();
+    if (!patchedFolded(handOffAfterWritePatch) || this.handedOff) return this.takeForActivity();
     if (this.inFlight) {
       this.reserved = true;
       try {
@@ -146,9 +147,9 @@ export class EventJournal {
       // Waiting until the activation's workflow code has run to its awaits lets the rest of the task's events join
       // the batch, and an activity scheduled in the same task take it; the write is still scheduled within the same
       // activation. (While a hand-off is out, the wait lasts until it settles, so no later seq is written first.)
-      if (patched(batchPerActivationPatch)) {
+      if (patchedFolded(batchPerActivationPatch)) {
         // The eager evaluation answers false; the SDK asks again once the activation's code has run to its awaits.
-        let eager = patched(drainAfterSettlePatch);
+        let eager = patchedFolded(drainAfterSettlePatch);
         const writable = () => {
           if (eager) return (eager = false);
           return this.handedOff === undefined && !this.reserved;

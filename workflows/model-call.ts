@@ -8,7 +8,6 @@ import {
   CancellationScope,
   condition,
   isCancellation,
-  patched,
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { InvokeModelInput } from '../domain/contracts/model-activity.ts';
@@ -17,6 +16,7 @@ import type { ModelResponse } from '../domain/model.ts';
 import type { SessionSettings } from '../domain/session.ts';
 import { modelActivities } from './activity-proxies.ts';
 import { handOffPatch, type EventJournal } from './event-journal.ts';
+import { patchedFolded } from './folded-patches.ts';
 import type { SessionStatusTracker } from './session-status.ts';
 
 /** Sessions from this patch on write `agent.thinking` to the log (before, thinking was streamed only). */
@@ -50,10 +50,10 @@ export async function callModel(
     const start = journal.emit({ type: 'span.model_request_start', model: request.model.id, summary });
     const messageEventId = journal.newId();
     // Histories from before agent.thinking was written to the log drew no id for it.
-    const thinkingEventId = patched(thinkingEventPatch) ? journal.newId() : undefined;
+    const thinkingEventId = patchedFolded(thinkingEventPatch) ? journal.newId() : undefined;
     // The activity reads the transcript from the journal: what is not written yet either rides with it, or is
     // written first.
-    const unwrittenEvents = patched(handOffPatch) ? await journal.takeForActivityAfterWrite() : undefined;
+    const unwrittenEvents = patchedFolded(handOffPatch) ? await journal.takeForActivityAfterWrite() : undefined;
     if (!unwrittenEvents) await journal.flushed();
     const scope = new CancellationScope();
     context.setCancellable(scope);

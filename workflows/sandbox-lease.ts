@@ -19,6 +19,7 @@ import { pinnedSkills } from '../domain/skills.ts';
 import type { SkillMount } from '../domain/contracts/sandbox-activity.ts';
 import { sandboxCreationActivities, sandboxHostActivities } from './activity-proxies.ts';
 import { handOffPatch, type EventJournal } from './event-journal.ts';
+import { patchedFolded } from './folded-patches.ts';
 import type { ThreadSandboxRequest } from './thread-messages.ts';
 import { serveThreadSandboxRequest, SharedSandboxClient } from './thread-sandbox.ts';
 import { placeSandbox } from './region-placement.ts';
@@ -172,7 +173,7 @@ export class SandboxLeaseManager {
     for (let attempt = 1; ; attempt++) {
       const lease = await this.ensure();
       // The tool-use events not written yet ride with the call (see EventJournal.takeForActivity).
-      const unwrittenEvents = patched(handOffPatch) ? await this.journal.takeForActivityAfterWrite() : undefined;
+      const unwrittenEvents = patchedFolded(handOffPatch) ? await this.journal.takeForActivityAfterWrite() : undefined;
       try {
         this.dirty = true;
         const { repositoryErrors, ...outcome } = await this.host(lease).runTool.executeWithOptions(

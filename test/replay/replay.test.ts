@@ -23,6 +23,7 @@ import { regionPlacementPatch } from '../../workflows/region-placement.ts';
 import { validateToolInputPatch } from '../../workflows/tool-execution.ts';
 import { sharedThreadSandboxPatch } from '../../workflows/thread-sandbox.ts';
 import { compactionUsagePatch } from '../../workflows/compaction.ts';
+import { foldedPatchesPatch } from '../../workflows/folded-patches.ts';
 import { historiesDir } from '../support/histories.ts';
 import { testDataConverter } from '../support/platform.ts';
 
@@ -81,6 +82,7 @@ describe('replay gate', () => {
       compactionUsagePatch,
       openAiAgentsHarnessPatch,
       regionPlacementPatch,
+      foldedPatchesPatch,
     ]) {
       expect(files.filter((file) => patchesOf(file).includes(patch)).length, `after ${patch}`).toBeGreaterThan(0);
       expect(files.filter((file) => !patchesOf(file).includes(patch)).length, `before ${patch}`).toBeGreaterThan(0);
