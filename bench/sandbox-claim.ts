@@ -1,5 +1,5 @@
-// Sandbox claim latency (P3′): a warm-pool claim (rename + unpause a paused container) against a cold create (volume,
-// container, start), each measured until the container has answered its first command (a `bash` tool call through the
+// Sandbox claim latency (P3′): a warm-pool claim (rename a running container, its agent checked meanwhile) against a
+// cold create (volume, container, start), each measured until the container has answered its first command (a `bash` tool call through the
 // in-sandbox exec agent), and the tool round trip in a running sandbox. Runs against the local Docker engine.
 // Usage: node --import tsx bench/sandbox-claim.ts [--reps 30] [--image <tag>] (default: the image .tools/env names)
 // Writes bench/results/sandbox-claim.json and the "Sandbox claim" section of bench/results/README.md. Started by
@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
+import { agentGreets } from '../activities/sandbox/agent-client.ts';
 import { agentHostFor } from '../activities/sandbox/agent-host.ts';
 import { DockerSandbox } from '../activities/sandbox/docker-sandbox.ts';
 import { sandboxContainerOptions } from '../activities/sandbox/container-spec.ts';
@@ -123,7 +124,6 @@ async function measureWarm(): Promise<Samples> {
 async function profileCold(count: number): Promise<Record<string, Stats>> {
   const steps: Record<string, number[]> = {
     agentFolder: [],
-    createVolume: [],
     createContainer: [],
     start: [],
     firstCommand: [],
@@ -140,8 +140,6 @@ async function profileCold(count: number): Promise<Record<string, Stats>> {
     };
     const agent = await agents.prepare();
     lap('agentFolder');
-    await docker.createVolume({ Name: `${name}-workspace`, Labels: labels });
-    lap('createVolume');
     const container = await docker.createContainer(
       sandboxContainerOptions({
         name,
@@ -165,23 +163,23 @@ async function profileCold(count: number): Promise<Record<string, Stats>> {
   return Object.fromEntries(Object.entries(steps).map(([step, samples]) => [step, stats(samples)]));
 }
 
-/** Where a warm claim's time goes: rename, unpause (what WarmPool.take does), first command. */
+/** Where a warm claim's time goes: rename and agent greeting side by side (as WarmPool.take), first command. */
 async function profileWarm(count: number): Promise<Record<string, Stats>> {
-  const steps: Record<string, number[]> = { rename: [], unpause: [], firstCommand: [] };
+  const steps: Record<string, number[]> = { renameAndGreeting: [], firstCommand: [] };
   for (let i = 0; i < count; i++) {
     const id = await sandbox.create(spec);
-    await sandbox.agentReady(id);
-    await sandbox.pause(id);
+    const socket = await sandbox.agentSocket(id);
     let mark = now();
     const lap = (step: string) => {
       const next = now();
       steps[step]?.push(next - mark);
       mark = next;
     };
-    await docker.getContainer(id).rename({ name: `sandbox.tnt_bench.sesn_profile_${runId}_${i}.x` });
-    lap('rename');
-    await docker.getContainer(id).unpause();
-    lap('unpause');
+    await Promise.all([
+      docker.getContainer(id).rename({ name: `sandbox.tnt_bench.sesn_profile_${runId}_${i}.x` }),
+      socket ? agentGreets(socket, 500) : Promise.resolve(false),
+    ]);
+    lap('renameAndGreeting');
     await execTrue(id);
     lap('firstCommand');
     await sandbox.destroy(id);

@@ -162,7 +162,7 @@ export const configSchema = z.object({
   AGENTS_SANDBOX_MAX_CONCURRENCY: positiveInt(20),
   /** Labels added to every container this sandbox worker creates, `key=value[,key=value…]` (tests mark their run). */
   AGENTS_SANDBOX_EXTRA_LABELS: labelList.default({}),
-  /** Paused containers of the default image and limits kept ready on this host, so a claim skips the cold start. */
+  /** Containers of the default image and limits kept ready on this host, so a claim skips the cold start. */
   AGENTS_SANDBOX_WARM_POOL_MIN: nonNegativeInt(0),
   /** Never more pooled containers (ready or being created) than this. */
   AGENTS_SANDBOX_WARM_POOL_MAX: nonNegativeInt(10),

@@ -33,7 +33,7 @@ import { ensureEnvironmentImage, EnvironmentImageError, hasPackages } from './en
 import { planEgress, type EgressGateway } from './egress/gateway.ts';
 import { SnapshotStore } from './snapshot-store.ts';
 import { RepositoryCloner } from './repository-clone.ts';
-import { captureSessionOutputs, prepareSessionMounts } from './session-files.ts';
+import { captureSessionOutputs } from './session-files.ts';
 import { SessionResourceSync } from './session-resources.ts';
 import { mountSessionSkills } from './session-skills.ts';
 import { mountSessionMemory, syncSessionMemory } from './session-memory.ts';
@@ -226,7 +226,6 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     let repositoryErrors;
     try {
       const container = deps.docker.getContainer(containerId);
-      await prepareSessionMounts(container);
       repositoryErrors = await resources.sync(container, input.owner, true);
       await mountSessionSkills(deps.pool, container, input.owner, input.skills ?? [], activityWarning);
       await mountSessionMemory(deps.pool, container, input.owner);

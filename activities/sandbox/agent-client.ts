@@ -36,6 +36,8 @@ export interface AgentCallOptions {
   onProgress?: () => void;
   /** Output as the agent streams it (exec: the head of the output, up to its cap). */
   onOutput?: (chunk: Buffer) => void;
+  /** Resolves at the greeting and closes without sending the request (a liveness check). */
+  helloOnly?: boolean;
 }
 
 const progressIntervalMs = 5_000;
@@ -78,6 +80,7 @@ export function callAgent(
       if (!greeted) {
         if (frame.hello !== 1) return unavailable('unexpected greeting');
         greeted = true;
+        if (options.helloOnly) return settle(() => resolve({ output: Buffer.alloc(0) }));
         socket.write(`${JSON.stringify(request)}\n`);
         return;
       }
@@ -116,6 +119,17 @@ export function callAgent(
         : unavailable('closed before greeting'),
     );
   });
+}
+
+/**
+ * Whether an agent greets on this socket within the timeout: a live container's agent answers in well under a
+ * millisecond, a stopped one's socket refuses the connection. Sends no request, so the agent runs nothing.
+ */
+export function agentGreets(socketPath: string, timeoutMs: number): Promise<boolean> {
+  return callAgent(socketPath, {}, { helloTimeoutMs: timeoutMs, helloOnly: true }).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** runProcess through the agent (as the sandbox user only: the agent cannot switch users). */

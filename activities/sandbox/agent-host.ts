@@ -4,6 +4,7 @@
 // the agent. The container's command starts the agent and, should it ever stop (or the image have none), writes
 // `stopped` there and sleeps; the worker then uses `docker exec`, as it does for a container created without a folder.
 import { randomBytes } from 'node:crypto';
+import { watch } from 'node:fs';
 import { chmod, chown, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,14 +28,12 @@ export const agentContainerCommand = [
 
 /** How long a new container's first request waits for its agent to listen (it starts with the container). */
 const readyWaitMs = 2_000;
-const readyPollMs = 2;
 
 const exists = (path: string) =>
   stat(path).then(
     () => true,
     () => false,
   );
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface AgentMount {
   dir: string;
@@ -166,10 +165,28 @@ export function agentHostFor(docker: Docker, root = defaultAgentRoot): AgentHost
   return host;
 }
 
-async function waitForAgent(dir: string): Promise<void> {
-  const giveUp = performance.now() + readyWaitMs;
-  while (performance.now() < giveUp) {
-    if ((await exists(join(dir, socketName))) || (await exists(join(dir, stoppedName)))) return;
-    await sleep(readyPollMs);
-  }
+/**
+ * Resolves once the agent's socket (or the `stopped` mark) is in its folder, or after readyWaitMs. Watched (inotify),
+ * not polled: the first command goes the moment the agent listens, and a starting container costs no stat loop.
+ */
+function waitForAgent(dir: string): Promise<void> {
+  return new Promise((resolve) => {
+    let watcher: ReturnType<typeof watch> | undefined;
+    const done = () => {
+      clearTimeout(timer);
+      watcher?.close();
+      resolve();
+    };
+    const timer = setTimeout(done, readyWaitMs);
+    try {
+      watcher = watch(dir, (_event, name) => (name === socketName || name === stoppedName) && done());
+      watcher.on('error', done);
+    } catch {
+      return done(); // the folder is gone: socketFor finds no socket and uses docker exec
+    }
+    // Checked after the watch began, so an agent that was faster than the watcher is not missed.
+    void Promise.all([exists(join(dir, socketName)), exists(join(dir, stoppedName))]).then(
+      ([socket, stopped]) => (socket || stopped) && done(),
+    );
+  });
 }

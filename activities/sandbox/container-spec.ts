@@ -9,7 +9,7 @@ import { managedLabel, type SandboxOwner, type SandboxSpec } from '../../domain/
 import { agentContainerCommand, type AgentMount } from './agent-host.ts';
 import { sandboxUser } from './docker-stream.ts';
 import { workspaceDir } from './files.ts';
-import { sessionMountDir } from './session-files.ts';
+import { outputsDir, sessionMountDir } from './session-files.ts';
 
 export const sandboxLabels = {
   managed: managedLabel,
@@ -64,11 +64,21 @@ export function sandboxContainerOptions(options: {
       Tmpfs: {
         '/tmp': `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=1777`,
         [sessionMountDir]: `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=755`,
+        // The agent-writable outputs folder inside it (session-files.ts), there from the start: no exec as root at
+        // every create to make it.
+        [outputsDir]: `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=1777`,
         // Memory stores (session-memory.ts): outside /workspace, so no snapshot ever holds memory content.
         [memoryMountRoot]: `rw,nosuid,nodev,size=${options.tmpSizeMb}m,mode=755`,
       },
       Mounts: [
-        { Type: 'volume', Source: options.volumeName, Target: workspaceDir },
+        {
+          Type: 'volume',
+          Source: options.volumeName,
+          Target: workspaceDir,
+          // Docker creates the volume with the container (one round trip fewer), labelled as the container is, and
+          // fills it from the image's /workspace (its owner, the sandbox user) at the first start, as before.
+          VolumeOptions: { NoCopy: false, Labels: options.labels, DriverConfig: { Name: 'local', Options: {} } },
+        },
         ...(agent ? [agent.mount] : []),
         ...(options.extraMounts ?? []),
       ],

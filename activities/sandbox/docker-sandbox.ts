@@ -97,7 +97,6 @@ export class DockerSandbox {
       ...(owner ? { [sandboxLabels.tenant]: owner.tenantId, [sandboxLabels.session]: owner.sessionId } : {}),
     };
     try {
-      await this.docker.createVolume({ Name: volumeName, Labels: labels });
       const container = await this.docker.createContainer(
         sandboxContainerOptions({
           name,
@@ -136,9 +135,9 @@ export class DockerSandbox {
     return this.options.egress.containerSettings(spec, owner);
   }
 
-  /** Resolves when a container this process just created has its exec agent listening (or has none, or it is late). */
-  async agentReady(containerId: string): Promise<void> {
-    await this.agents?.socketFor(containerId);
+  /** The exec agent's socket once it listens (waiting for a container just created); undefined without one. */
+  async agentSocket(containerId: string): Promise<string | undefined> {
+    return this.agents?.socketFor(containerId);
   }
 
   /** Runs a bash command; see exec.ts for the timeout, the output cap and at-most-once execution. */

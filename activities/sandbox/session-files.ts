@@ -19,11 +19,6 @@ const maxOutputsBytes = 64 * 1024 * 1024;
 
 const isUnder = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
 
-/** Creates the (agent-writable) outputs folder; file and repository resources follow (session-resources.ts). */
-export async function prepareSessionMounts(container: Docker.Container): Promise<void> {
-  await runAsRoot(container, ['bash', '-c', 'mkdir -p -- "$1" && chmod 1777 -- "$1"', 'outputs', outputsDir]);
-}
-
 /** Why a file resource cannot be mounted at this path, or undefined. */
 export function fileMountProblem(mountPath: string): string | undefined {
   const path = posix.normalize(mountPath);

@@ -93,7 +93,9 @@ export class SessionResourceSync {
         present,
       });
     }
-    await writeMarker(container, next);
+    // A new container without resources needs no marker: an absent one reads as none applied (one exec fewer at
+    // every create).
+    if (!fresh || next.length > 0) await writeMarker(container, next);
     this.synced.set(container.id, fingerprint);
     return failures;
   }

@@ -1,8 +1,12 @@
-// Pre-started containers for one sandbox spec on this host, kept paused so they cost no CPU. A claim takes one, renames
-// it to the session's name (labels are immutable; the name carries the owner, see ownerOf) and unpauses it: no image
-// start, no volume creation on the session's critical path. Per-session env is applied at exec time, never at create.
+// Pre-started containers for one sandbox spec on this host, kept running: their exec agent waits on its socket, which
+// costs no CPU (an unpause would cost the claim a runc call, ~20 ms under load). A claim takes one and renames it to the
+// session's name (labels are immutable; the name carries the owner, see ownerOf), checking meanwhile that its agent
+// still answers: no image start, no volume creation, no unpause on the session's critical path. Per-session env is
+// applied at exec time, never at create.
 import type { SandboxOwner, SandboxSpec } from '../../domain/sandbox.ts';
+import { agentGreets } from './agent-client.ts';
 import { type DockerSandbox } from './docker-sandbox.ts';
+import { agentHelloTimeoutMs } from './exec.ts';
 import { containerNameFor, poolContainerNamePrefix, sandboxLabels } from './container-spec.ts';
 
 export interface WarmPoolOptions {
@@ -14,6 +18,12 @@ export interface WarmPoolOptions {
   /** Reports a failed background refill (the pool then tries again at the next claim). */
   onError?: (error: unknown) => void;
 }
+
+/**
+ * A claim's refill starts this much later: creating and starting a container is Docker's busiest work, and the claiming
+ * session's first steps (its first command within milliseconds) should not compete with it.
+ */
+const refillAfterClaimMs = 250;
 
 export class WarmPool {
   private readonly sandbox: DockerSandbox;
@@ -53,9 +63,8 @@ export class WarmPool {
       this.creating++;
       try {
         const id = await this.sandbox.create(this.options.spec, undefined, { [sandboxLabels.pool]: 'true' });
-        // Paused only once its exec agent listens: a claim then answers its first command at once.
-        await this.sandbox.agentReady(id);
-        await this.sandbox.pause(id);
+        // Ready only once its exec agent listens: a claim then answers its first command at once.
+        await this.sandbox.agentSocket(id);
         if (this.stopped) await this.sandbox.destroy(id);
         else this.ready.push(id);
       } finally {
@@ -76,11 +85,13 @@ export class WarmPool {
       const id = this.ready.shift();
       if (!id) break;
       try {
-        await this.sandbox.docker.getContainer(id).rename({ name: containerNameFor(owner) });
-        // The pool paused it: unpause without the inspect sandbox.unpause makes (a container that is not paused any
-        // more, e.g. stopped by a daemon restart, fails here and is dropped below).
-        await this.sandbox.docker.getContainer(id).unpause();
-        this.refillInBackground();
+        const [, running] = await Promise.all([
+          this.sandbox.docker.getContainer(id).rename({ name: containerNameFor(owner) }),
+          this.isRunning(id),
+        ]);
+        // Stopped meanwhile (a dockerd restart stops every container): dropped below, as a removed one is.
+        if (!running) throw new Error(`warm container ${id} is not running any more`);
+        setTimeout(() => this.refillInBackground(), refillAfterClaimMs).unref();
         return id;
       } catch (error) {
         // A pooled container that was removed or broke meanwhile: drop it and try the next one.
@@ -90,6 +101,14 @@ export class WarmPool {
     }
     this.refillInBackground();
     return undefined;
+  }
+
+  /** Its agent greets (well under a millisecond); without an agent (or a stale socket), Docker is asked. */
+  private async isRunning(id: string): Promise<boolean> {
+    const socket = await this.sandbox.agentSocket(id);
+    if (socket && (await agentGreets(socket, agentHelloTimeoutMs))) return true;
+    const info = await this.sandbox.docker.getContainer(id).inspect();
+    return info.State.Running && !info.State.Paused;
   }
 
   private refillInBackground(): void {

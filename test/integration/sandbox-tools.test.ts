@@ -232,13 +232,13 @@ describe('sandbox lifecycle through the activities', () => {
 });
 
 describe('warm pool', () => {
-  it('hands out a pre-started paused container, renamed for the session, and refills', async () => {
+  it('hands out a pre-started running container, renamed for the session, and refills', async () => {
     const sandbox = new DockerSandbox(docker, { extraLabels: testRunLabels });
     const warmPool = new WarmPool(sandbox, { spec, min: 1, max: 2 });
     await warmPool.refill();
     expect(warmPool.readyCount).toBe(1);
     const pooled = await sandbox.listManaged([`${sandboxLabels.pool}=true`]);
-    expect(pooled.map((info) => info.State)).toEqual(['paused']);
+    expect(pooled.map((info) => info.State)).toEqual(['running']);
 
     const warmOwner = { ...owner, sessionId: `${owner.sessionId}_warm` };
     const warmActivities = createSandboxActivities({
@@ -265,5 +265,19 @@ describe('warm pool', () => {
     expect(await docker.listContainers({ all: true, filters: { id: [warmLease.containerId] } })).toEqual([]);
     await warmPool.stop();
     expect(await sandbox.listManaged([`${sandboxLabels.pool}=true`])).toEqual([]);
+  });
+
+  it('never hands out a pool container that stopped meanwhile: it is removed and the pool refills', async () => {
+    const sandbox = new DockerSandbox(docker, { extraLabels: testRunLabels });
+    const warmPool = new WarmPool(sandbox, { spec, min: 1, max: 1 });
+    await warmPool.refill();
+    const [pooled] = await sandbox.listManaged([`${sandboxLabels.pool}=true`]);
+    // As a dockerd restart leaves it: stopped, its agent's socket file still in its folder.
+    await docker.getContainer(pooled!.Id).kill();
+
+    expect(await warmPool.claim({ ...owner, sessionId: `${owner.sessionId}_stopped` })).toBeUndefined();
+    expect(await docker.listContainers({ all: true, filters: { id: [pooled!.Id] } })).toEqual([]);
+    await vi.waitFor(() => expect(warmPool.readyCount).toBe(1), { timeout: 30_000, interval: 100 });
+    await warmPool.stop();
   });
 });

@@ -1,4 +1,4 @@
-// The sandbox host around its workers: a session's first sandboxed tool call claims a paused container from the warm
+// The sandbox host around its workers: a session's first sandboxed tool call claims a running container from the warm
 // pool (which refills), the reaper removes the container of a session whose workflow was terminated behind its back and
 // keeps a live one, pool containers left by a killed worker are removed at start, and shutdown empties the pool.
 import Docker from 'dockerode';
@@ -73,7 +73,7 @@ describe('sandbox host: warm pool and reaper', () => {
   it('claims a warm container for the first sandboxed call, then refills the pool', async () => {
     await vi.waitFor(() => expect(host.warmPools[0]?.readyCount).toBe(1), { timeout: 30_000, interval: 100 });
     const [warm] = await poolContainers();
-    expect(warm?.State).toBe('paused');
+    expect(warm?.State).toBe('running');
 
     const session = await sessionWithBash('echo warm > proof.txt; cat proof.txt');
     const events = await session.events();
