@@ -132,12 +132,15 @@ export function registerSessionRoutes(app: ZodApp, context: ApiContext): void {
         summary: 'Create a session: pins the agent version and starts its workflow (status idle)',
         body: sessionCreateSchema,
       },
-      async ({ tenantId, body, request }) =>
-        respond(tenantId, await createFromBody(context, tenantId, body, idempotencyToken(request, 0)), {
-          status: 'idle',
-          usage: emptyTotals(),
-          budget: body.budget ?? null,
-        }),
+      async ({ tenantId, body, request }) => {
+        const idempotentId = idempotencyToken(request, 0);
+        const row = await createFromBody(context, tenantId, body, idempotentId);
+        const live: LiveState = { status: 'idle', usage: emptyTotals(), budget: body.budget ?? null };
+        // A new session made without resources or initial events has nothing to read back (a retried idempotent
+        // create may return a session that has moved on since: that one is read).
+        const bare = !body.resources?.length && !body.initial_events?.length && idempotentId === undefined;
+        return bare ? sessionResponse(row, live, []) : respond(tenantId, row, live);
+      },
     )
     .retrieve({ summary: 'Get a session' }, async ({ tenantId, params, log }) => {
       const row = await sessions.require(pool, tenantId, params);

@@ -217,6 +217,7 @@ export async function addSessionMemoryStore(
 
 /** Which of `ids` are this tenant's files. */
 export async function existingFileIds(db: Queryable, tenantId: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
   const { rows } = await db.query<{ id: string }>('select id from files where tenant_id = $1 and id = any($2)', [
     tenantId,
     ids,

@@ -124,6 +124,7 @@ export async function memoryStoresByIds(
   tenantId: string,
   ids: string[],
 ): Promise<Map<string, MemoryStoreRecord>> {
+  if (ids.length === 0) return new Map();
   const { rows } = await db.query<MemoryStoreRow>('select * from memory_stores where tenant_id = $1 and id = any($2)', [
     tenantId,
     ids,

@@ -58,6 +58,7 @@ export const getVault = (pool: pg.Pool, tenantId: string, id: string): Promise<V
 
 /** Which of `ids` are this tenant's live (unarchived) vaults. */
 export async function existingVaultIds(pool: pg.Pool, tenantId: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
   const { rows } = await pool.query<{ id: string }>(
     'select id from vaults where tenant_id = $1 and id = any($2) and archived_at is null',
     [tenantId, ids],
