@@ -7,6 +7,8 @@
 //   zod v3 out of the bundle (workflows/openai-agents/openai-zod-helpers.ts);
 // - `structuredClone`, `AbortController` and `AbortSignal`, which the sandbox lacks, are provided to the bundle's
 //   modules (workflows/openai-agents/runtime-shims.ts, abort-signals.ts) — free names bound at bundle time, not globals.
+// zod is preloaded (workflows/shared-modules.ts): evaluated once per workflow thread and shared by its workflows, where
+// every other module is evaluated again for each workflow the reusable V8 context creates.
 import { fileURLToPath } from 'node:url';
 import type { BundleOptions } from '@temporalio/worker';
 import webpack from 'webpack';
@@ -14,6 +16,7 @@ import webpack from 'webpack';
 const workflowShims = fileURLToPath(new URL('../workflows/openai-agents/runtime-shims.ts', import.meta.url));
 const abortSignals = fileURLToPath(new URL('../workflows/openai-agents/abort-signals.ts', import.meta.url));
 const openAiZodHelpers = fileURLToPath(new URL('../workflows/openai-agents/openai-zod-helpers.ts', import.meta.url));
+const sharedModules = fileURLToPath(new URL('../workflows/shared-modules.ts', import.meta.url));
 
 type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
 
@@ -45,5 +48,8 @@ export function platformWebpackConfig(config: WebpackConfig): WebpackConfig {
   };
 }
 
-/** The bundler options of every platform workflow bundle (bundleWorkflowCode, or Worker.create's bundlerOptions). */
-export const workflowBundlerOptions = { webpackConfigHook: platformWebpackConfig };
+/**
+ * The bundler options of every platform workflow bundle (bundleWorkflowCode, or Worker.create's bundlerOptions). zod is
+ * evaluated once per workflow thread, not once per workflow (workflows/shared-modules.ts).
+ */
+export const workflowBundlerOptions = { webpackConfigHook: platformWebpackConfig, preloadModules: [sharedModules] };
