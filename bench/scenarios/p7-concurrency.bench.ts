@@ -119,6 +119,27 @@ function latencies(before: Record<string, MetricsReading>, after: Record<string,
   };
 }
 
+/** The workers' requests to the Temporal server (heartbeats, completions, …) per turn, by operation. */
+function requestsPerTurn(
+  before: Record<string, MetricsReading>,
+  after: Record<string, MetricsReading>,
+  turns: number,
+): Record<string, number> {
+  const requests: Record<string, number> = {};
+  for (const family of Object.keys(after)) {
+    for (const [name, n] of Object.entries(metricsSpent(before[family]!, after[family]!))) {
+      if (!name.startsWith('temporal_request:')) continue;
+      const operation = name.slice('temporal_request:'.length);
+      requests[operation] = (requests[operation] ?? 0) + n;
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(requests)
+      .sort(([, a], [, b]) => b - a)
+      .map(([operation, n]) => [operation, Math.round((n / turns) * 10) / 10]),
+  );
+}
+
 async function runLevel(count: number): Promise<Level> {
   const created: WorkflowSession[] = [];
   for (let index = 0; index < count; index++) {
@@ -199,6 +220,7 @@ async function runLevel(count: number): Promise<Level> {
     cpuSeconds,
     cpuMsPerTurn: perTurn(cpuSeconds),
     workerLatencies: latencies(metricsBefore, metricsAfter),
+    requestsPerTurn: requestsPerTurn(metricsBefore, metricsAfter, count),
     loadAverage: { start: loadAtStart, end: loadAtEnd },
     inProcess: {
       wallSeconds: Math.round(baseline.wallSeconds * 10) / 10,

@@ -26,6 +26,8 @@ export interface Level {
   cpuSeconds: Record<string, number>;
   cpuMsPerTurn: Record<string, number>;
   workerLatencies: WorkerLatencies;
+  /** The three workers' requests to the Temporal server per turn, by operation (polls not included). */
+  requestsPerTurn?: Record<string, number>;
   loadAverage: { start: string; end: string };
   inProcess: {
     wallSeconds: number;
@@ -59,6 +61,7 @@ export function writeP7Result(results: Level[], shape: { steps: number; modelLat
   const row = (name: string, cell: (level: Level) => string | number | null) =>
     `| ${name} | ${results.map((level) => cell(level) ?? '–').join(' | ')} |`;
   const types = Object.keys(results.at(-1)!.historyByType);
+  const operations = Object.keys(results.at(-1)!.requestsPerTurn ?? {});
   writeResult(
     'p7-concurrency',
     { levels: results, ...shape, knee, inProcessKnee },
@@ -108,6 +111,13 @@ export function writeP7Result(results: Level[], shape: { steps: number; modelLat
       row('sticky cache misses (count)', (level) => level.workerLatencies.stickyCacheMisses),
       row('model activity schedule-to-start', (l) => l.workerLatencies.modelActivityScheduleToStartMs),
       row('sandbox activity schedule-to-start', (l) => l.workerLatencies.sandboxActivityScheduleToStartMs),
+      '',
+      'Requests to the Temporal server per turn, by operation (the three workers’ `temporal_request` metric; ' +
+        'long polls not included):',
+      '',
+      `| request ${head}`,
+      rule,
+      ...operations.map((operation) => row(operation, (level) => level.requestsPerTurn?.[operation] ?? 0)),
       '',
       'History events of a one-turn session by type (mean per session):',
       '',

@@ -11,7 +11,14 @@ export async function readWorkerMetrics(port: number): Promise<MetricsReading> {
     const match = sampleLine.exec(line);
     if (!match || match[1]!.endsWith('_bucket')) continue;
     const value = Number(match[2]);
-    if (Number.isFinite(value)) reading[match[1]!] = (reading[match[1]!] ?? 0) + value;
+    if (!Number.isFinite(value)) continue;
+    reading[match[1]!] = (reading[match[1]!] ?? 0) + value;
+    // Requests to the Temporal server also by operation (temporal_request{operation="RecordActivityTaskHeartbeat"}).
+    const operation = /operation="([A-Za-z]+)"/.exec(line)?.[1];
+    if (operation && match[1] === 'temporal_request') {
+      const key = `${match[1]}:${operation}`;
+      reading[key] = (reading[key] ?? 0) + value;
+    }
   }
   return reading;
 }
