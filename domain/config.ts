@@ -166,6 +166,8 @@ export const configSchema = z.object({
   AGENTS_SANDBOX_WARM_POOL_MIN: nonNegativeInt(0),
   /** Never more pooled containers (ready or being created) than this. */
   AGENTS_SANDBOX_WARM_POOL_MAX: nonNegativeInt(10),
+  /** Other specs (environments with packages) last created cold on this host that keep one container ready each. */
+  AGENTS_SANDBOX_ENVIRONMENT_POOLS: nonNegativeInt(0),
   /** How often the sandbox worker removes containers whose session is closed or gone (ms; 0 turns the reaper off). */
   AGENTS_SANDBOX_REAPER_INTERVAL_MS: nonNegativeInt(60_000),
   /** How long one sandbox operation waits for an unreachable Docker daemon (a restart) before failing retryably. */

@@ -23,6 +23,7 @@ import { UrlGuard } from '../net/url-guard.ts';
 import { RedactedMemorySweeper } from '../activities/sandbox/memory-redaction.ts';
 import { SandboxReaper, temporalSessionGoneCheck } from '../activities/sandbox/reaper.ts';
 import { removeStalePoolContainers, WarmPool } from '../activities/sandbox/warm-pool.ts';
+import { EnvironmentPools } from '../activities/sandbox/environment-pools.ts';
 import { modelGatewayUrl } from '../domain/config.ts';
 import { defaultSandboxSpec, hostLabel, type SandboxSpec } from '../domain/sandbox.ts';
 import { regionQueue, sandboxHostQueue, taskQueues, withPrefix } from '../domain/task-queues.ts';
@@ -65,6 +66,8 @@ export interface SandboxWorkerOptions {
 export interface SandboxHostOptions extends SandboxWorkerOptions {
   /** Warm pools to keep on this host, one per spec (sessions whose spec matches claim from it). */
   warmPools?: Array<{ spec: SandboxSpec; min: number; max: number }>;
+  /** Pools of one container made on demand for other specs (environments with packages), at most this many. */
+  environmentPools?: number;
   /** Sweeps this host's containers every intervalMs, asking the client whether each session's workflow still runs. */
   reaper?: { client: Client; intervalMs: number };
   /** Reports background failures (pool refills, reaper sweeps) and reaped containers. */
@@ -75,6 +78,7 @@ export interface SandboxHostOptions extends SandboxWorkerOptions {
 export interface SandboxHost {
   workers: Worker[];
   warmPools: WarmPool[];
+  environmentPools: EnvironmentPools;
   reaper: SandboxReaper | undefined;
   /** Removes pool containers an earlier (killed) process left behind, then fills the pools and starts the reaper. */
   start(): Promise<void>;
@@ -123,6 +127,10 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
           onError: reportError('warm pool refill failed'),
         }),
     );
+  const environmentPools = new EnvironmentPools(sandbox, {
+    max: options.environmentPools ?? 0,
+    onError: reportError('environment pool refill failed'),
+  });
   const reaper =
     options.reaper && options.reaper.intervalMs > 0
       ? new SandboxReaper({
@@ -147,6 +155,7 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
     hostQueue,
     extraLabels,
     warmPools,
+    environmentPools,
     buildCaCertificates: options.buildCaCertificates,
     daemonOutageWaitMs: options.dockerOutageWaitMs,
     egress,
@@ -173,7 +182,7 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
   ]);
 
   const start = async () => {
-    if (warmPools.length > 0) await removeStalePoolContainers(sandbox);
+    if (warmPools.length > 0 || (options.environmentPools ?? 0) > 0) await removeStalePoolContainers(sandbox);
     // Filling runs in the background: until a pool is ready, sessions get cold containers.
     for (const pool of warmPools) pool.refill().catch(reportError('warm pool refill failed'));
     reaper?.start();
@@ -182,12 +191,13 @@ export async function createSandboxHost(options: SandboxHostOptions): Promise<Sa
   const stop = async () => {
     await redactions.stop();
     await reaper?.stop();
-    await Promise.all(warmPools.map((pool) => pool.stop()));
+    await Promise.all([...warmPools.map((pool) => pool.stop()), environmentPools.stop()]);
     await egress?.stop();
   };
   return {
     workers,
     warmPools,
+    environmentPools,
     reaper,
     start,
     stop,
@@ -293,6 +303,7 @@ if (isMainModule(import.meta.url)) {
         max: config.AGENTS_SANDBOX_WARM_POOL_MAX,
       },
     ],
+    environmentPools: config.AGENTS_SANDBOX_ENVIRONMENT_POOLS,
     reaper: reaperConnection && {
       client: new Client({
         connection: reaperConnection,

@@ -41,6 +41,7 @@ import { heartbeating } from '../heartbeats.ts';
 import { runSandboxTool } from './tools.ts';
 import { waitForSandboxSlot, type LiveSandboxLimit } from './sandbox-quota.ts';
 import type { WarmPool } from './warm-pool.ts';
+import type { EnvironmentPools } from './environment-pools.ts';
 
 export interface SandboxActivityDeps {
   docker: Docker;
@@ -53,6 +54,8 @@ export interface SandboxActivityDeps {
   heartbeat?: () => void;
   /** Warm pools of this host (the worker starts and stops them); createSandbox claims from the first that fits. */
   warmPools?: WarmPool[];
+  /** Pools made on demand for the specs no warm pool fits (environments with packages); absent, none are made. */
+  environmentPools?: EnvironmentPools;
   /** PEM certificates trusted while building environment images (see AGENTS_SANDBOX_BUILD_CA_FILE). */
   buildCaCertificates?: Buffer;
   /** How long one attempt waits for an unreachable Docker daemon before failing (retryably); default 60 s. */
@@ -216,13 +219,15 @@ export function createSandboxActivities(deps: SandboxActivityDeps) {
     const spec = hasPackages(input.packages)
       ? { ...planned.spec, image: (await environmentImage(input.spec.image, input.packages ?? {})).image }
       : planned.spec;
-    const pool = input.snapshotId ? undefined : warmPools.find((candidate) => candidate.fits(spec));
+    const configured = warmPools.find((candidate) => candidate.fits(spec));
+    const pool = input.snapshotId ? undefined : (configured ?? deps.environmentPools?.find(spec));
     const warm = await pool?.claim(input.owner);
     const containerId =
       warm ??
       (input.snapshotId
         ? await sandbox.restore(spec, input.owner, input.snapshotId)
         : await sandbox.create(spec, input.owner));
+    if (!warm && !configured) deps.environmentPools?.keepWarm(spec);
     let repositoryErrors;
     try {
       const container = deps.docker.getContainer(containerId);

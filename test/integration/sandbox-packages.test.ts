@@ -1,14 +1,16 @@
 // Environment packages: an image built FROM the sandbox base image with the environment's apt and pip packages, tagged
 // by a hash of the base image and the lists, built once (concurrent requests share the build) and then a cache hit;
-// sessions' containers run from it with the packages usable. A package no registry has fails for good, a malformed
-// spec before any build.
+// sessions' containers run from it with the packages usable, and after a cold one the next session of the environment
+// claims a warm container. A package no registry has fails for good, a malformed spec before any build.
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import Docker from 'dockerode';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createSandboxActivities } from '../../activities/sandbox/activities.ts';
+import { DockerSandbox } from '../../activities/sandbox/docker-sandbox.ts';
+import { EnvironmentPools } from '../../activities/sandbox/environment-pools.ts';
 import { ensureEnvironmentImage, environmentImageTag } from '../../activities/sandbox/environment-image.ts';
 import { FailureType } from '../../domain/errors.ts';
 import { defaultSandboxSpec, type SandboxOwner } from '../../domain/sandbox.ts';
@@ -90,6 +92,41 @@ describe('environment images', () => {
       env: {},
     });
     expect(outcome).toEqual({ content: 'a\n└── b\nTrue\n1000\n', isError: false });
+  }, 180_000);
+
+  it('keeps a warm container of the environment for its next session', async () => {
+    const labels = testContainerLabels();
+    const environmentPools = new EnvironmentPools(new DockerSandbox(docker, { extraLabels: labels }), { max: 2 });
+    const pooled = createSandboxActivities({
+      docker,
+      pool,
+      hostQueue: 'sandbox-host-packages',
+      extraLabels: labels,
+      buildCaCertificates: caCertificates,
+      environmentPools,
+    });
+    const owners = [1, 2].map((n) => ({ ...owner, sessionId: `${owner.sessionId}_pool${n}` }));
+    try {
+      await pooled.createSandbox({ spec: defaultSandboxSpec(baseImage), owner: owners[0]!, packages });
+      // The cold create left a pool of one for this environment behind, filled in the background.
+      await vi.waitFor(() => expect(environmentPools.all[0]?.readyCount).toBe(1), { timeout: 60_000, interval: 100 });
+      const claimedAt = Date.now();
+      const lease = await pooled.createSandbox({ spec: defaultSandboxSpec(baseImage), owner: owners[1]!, packages });
+      const container = await docker.getContainer(lease.containerId).inspect();
+      expect(container.Config.Image).toMatch(/^agents-env:/);
+      expect(Date.parse(container.Created)).toBeLessThan(claimedAt);
+      const outcome = await pooled.runTool({
+        lease,
+        toolUseId: 'toolu_packages_warm',
+        name: 'bash',
+        input: { command: 'python3 -c "import six; print(six.PY3)" && id -u' },
+        env: {},
+      });
+      expect(outcome).toEqual({ content: 'True\n1000\n', isError: false });
+    } finally {
+      await environmentPools.stop();
+      for (const each of owners) await pooled.destroySandbox({ owner: each, deleteSnapshots: true });
+    }
   }, 180_000);
 
   it('rejects a malformed package spec before building, and a package no registry has for good', async () => {
