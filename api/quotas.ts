@@ -2,7 +2,7 @@
 // @fastify/rate-limit (its limiter used directly, so an overrun is answered in the one error shape: 429
 // `rate_limit_error` with `retry-after`); a refused key's further requests in that window are refused by the flood
 // gate (api/flood-gate.ts) before authentication. Running sessions per tenant are counted in Temporal's visibility store when
-// a message would start an idle session. Limits: the tenant's and key's overrides over the platform defaults
+// a message would start an idle session (a count well under the limit reused for a moment: api/running-sessions.ts). Limits: the tenant's and key's overrides over the platform defaults
 // (domain/tenant-limits.ts), read with the key on every request.
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { Client } from '@temporalio/client';
@@ -12,6 +12,7 @@ import { sessionWorkflowId } from '../domain/ids.ts';
 import { effectiveKeyLimits, effectiveTenantLimits, type TenantLimits } from '../domain/tenant-limits.ts';
 import { ApiError, sendError } from './errors.ts';
 import type { FloodGate } from './flood-gate.ts';
+import { RunningSessionCounter } from './running-sessions.ts';
 
 export class QuotaExceededError extends ApiError {
   readonly retryAfterSeconds: number;
@@ -51,6 +52,13 @@ export async function registerQuotas(
   registerAuthentication: () => void,
 ): Promise<Quotas> {
   const defaults = limitDefaults(config);
+  const runningSessions = new RunningSessionCounter(async (tenantId, sessionId) => {
+    const { count } = await temporalClient.workflow.count(
+      `WorkflowType = 'sessionWorkflow' AND ExecutionStatus = 'Running' AND TenantId = '${tenantId}' ` +
+        `AND SessionStatus IN ('running', 'rescheduling') AND WorkflowId != '${sessionWorkflowId(sessionId)}'`,
+    );
+    return count;
+  });
   const tenantLimits = (request: FastifyRequest) => effectiveTenantLimits(defaults, request.caller?.tenantLimits ?? {});
   const keyLimits = (request: FastifyRequest) => effectiveKeyLimits(defaults, request.caller?.keyLimits ?? {});
 
@@ -127,11 +135,8 @@ export async function registerQuotas(
       const max = tenantLimits(request).max_running_sessions;
       if (max === 0) return;
       // Visibility is eventually consistent: a burst can overshoot by the sessions starting at that very moment.
-      const { count } = await temporalClient.workflow.count(
-        `WorkflowType = 'sessionWorkflow' AND ExecutionStatus = 'Running' AND TenantId = '${request.tenantId}' ` +
-          `AND SessionStatus IN ('running', 'rescheduling') AND WorkflowId != '${sessionWorkflowId(sessionId)}'`,
-      );
-      if (count >= max) {
+      const { admitted, count } = await runningSessions.admit(request.tenantId, sessionId, max);
+      if (!admitted) {
         throw new QuotaExceededError(
           `quota: this tenant may run ${max} sessions at once (${count} running); retry when one is idle`,
           5,

@@ -70,14 +70,21 @@ export function registerSessionEventRoutes(app: ZodApp, { pool, driver, quotas }
       },
     },
     async (request) => {
+      const { events } = request.body;
+      // Whether the message would start an idle session is read beside the session's own row (both round trips on
+      // every message's path); the status is used only once the row is found to be the caller's.
+      const startsTurn = events.some((event) => event.type === 'user.message' || event.type === 'user.define_outcome');
+      const status = startsTurn ? journalStatusOf(pool, request.params.session_id) : undefined;
+      status?.catch(() => undefined); // awaited below; this only keeps a refused request from leaving it unhandled
       const row = await sessions.require(pool, request.tenantId, request.params);
       if (row.archived_at) throw conflict('the session is archived and accepts no more events');
-      const { events } = request.body;
-      // The admission check runs beside the ids and the audit record (each a round trip on every message's path).
+      // The admission check runs beside the ids and the audit record.
       const admitted = (async () => {
-        if (!events.some((event) => event.type === 'user.message' || event.type === 'user.define_outcome')) return;
-        const status = await journalStatusOf(pool, row.id);
-        if (status !== 'running' && status !== 'rescheduling') await quotas.assertCanStartSession(request, row.id);
+        if (!status) return;
+        const journalStatus = await status;
+        if (journalStatus !== 'running' && journalStatus !== 'rescheduling') {
+          await quotas.assertCanStartSession(request, row.id);
+        }
       })();
       admitted.catch(() => undefined); // awaited below; this only keeps an early throw from leaving it unhandled
       // With an Idempotency-Key the ids come from it: a retry after a crash sends the same ids, which the workflow
