@@ -24,14 +24,21 @@ export function createModelActivities(deps: ModelActivityDeps) {
     async invokeModel(input: InvokeModelInput): Promise<ModelResponse> {
       // Writing the handed-off events, reading the transcript and the provider call's own checks go to PostgreSQL
       // side by side: each is a round trip on every step of a turn. The provider call awaits them under its
-      // heartbeats (provider-call.ts), which cover the activity from its start to the deltas' last flush.
+      // heartbeats (provider-call.ts), which cover the activity from its start to the deltas' last flush. The request
+      // does not wait for the write (the transcript already has the handed-off events); the deltas do, so a stream
+      // never shows a delta ahead of the turn's events, and a failed write aborts the call and fails the activity (the
+      // workflow writes the events again).
       const unwritten = handedOffBatch(input);
-      const written = unwritten ? appendSessionEvents(deps.pool, unwritten) : undefined;
-      const transcript = readTranscript(deps.pool, input, unwritten);
-      const messages = Promise.all([written, transcript]).then(([, read]) => read);
-      const deltas = new DeltaPublisher(deps.pool, input.sessionId, input.messageEventId, input.thinkingEventId);
+      const writeFailed = new AbortController();
+      const written = unwritten ? appendSessionEvents(deps.pool, unwritten) : Promise.resolve();
+      written.catch((error: unknown) => writeFailed.abort(error));
+      const messages = readTranscript(deps.pool, input, unwritten);
+      const deltas = new DeltaPublisher(deps.pool, input.sessionId, input.messageEventId, {
+        thinkingEventId: input.thinkingEventId,
+        after: written,
+      });
       try {
-        return await callProvider({
+        const response = await callProvider({
           sessionId: input.sessionId,
           meteredSessionId: input.meteredSessionId,
           model: input.model,
@@ -44,7 +51,13 @@ export function createModelActivities(deps: ModelActivityDeps) {
           maxOutputTokens: input.maxOutputTokens,
           onPart: (part) => deltas.push(part),
           settle: () => deltas.close(),
+          signal: writeFailed.signal,
         });
+        await written;
+        return response;
+      } catch (error) {
+        await written; // the write's failure is the cause of the call's abort
+        throw error;
       } finally {
         await deltas.close();
       }

@@ -1,6 +1,7 @@
 // Live token deltas: batched and sent through PostgreSQL NOTIFY to whoever streams the session (the API's SSE).
 // Never persisted, never one message per token: the first delta goes at once (time to first token), later ones are
-// coalesced for `intervalMs`.
+// coalesced for `intervalMs`. With `after`, nothing is sent before that promise resolves, and nothing at all if it
+// rejects (the model activity's write of the turn's events: a delta never reaches a stream ahead of them).
 import type pg from 'pg';
 import type { DeltaMessage } from '../../domain/contracts/delta-message.ts';
 import { publishDelta } from '../../db/repositories/session-events.ts';
@@ -19,13 +20,20 @@ export class DeltaPublisher {
   private readonly eventId: string;
   private readonly thinkingEventId: string;
   private readonly intervalMs: number;
+  private readonly after: Promise<unknown>;
 
-  constructor(pool: pg.Pool, sessionId: string, eventId: string, thinkingEventId = eventId, intervalMs = 25) {
+  constructor(
+    pool: pg.Pool,
+    sessionId: string,
+    eventId: string,
+    options: { thinkingEventId?: string; intervalMs?: number; after?: Promise<unknown> } = {},
+  ) {
     this.pool = pool;
     this.sessionId = sessionId;
     this.eventId = eventId;
-    this.thinkingEventId = thinkingEventId;
-    this.intervalMs = intervalMs;
+    this.thinkingEventId = options.thinkingEventId ?? eventId;
+    this.intervalMs = options.intervalMs ?? 25;
+    this.after = options.after ?? Promise.resolve();
   }
 
   push(part: ModelStreamPart): void {
@@ -52,6 +60,7 @@ export class DeltaPublisher {
     const messages = coalesce(parts, this.sessionId, this.eventId, this.thinkingEventId);
     if (messages.length === 0) return;
     this.chain = this.chain
+      .then(() => this.after)
       .then(async () => {
         for (const message of messages) {
           await publishDelta(this.pool, message);

@@ -42,6 +42,8 @@ export interface ProviderCall {
   onPart?: (part: ModelStreamPart) => void;
   /** Work to finish beside the usage-ledger write once the response is complete (the last live deltas). */
   settle?: () => Promise<void>;
+  /** Aborts the call besides the activity's cancellation (the turn's events could not be written). */
+  signal?: AbortSignal;
 }
 
 export type CallProvider = (call: ProviderCall) => Promise<ModelResponse>;
@@ -53,6 +55,9 @@ export function createProviderCaller(deps: ModelActivityDeps): CallProvider {
 
   return async (call) => {
     const context = Context.current();
+    const signal = call.signal
+      ? AbortSignal.any([context.cancellationSignal, call.signal])
+      : context.cancellationSignal;
     // Heartbeats from the first second on (../heartbeats.ts), also while the checks below or a provider slot keep the
     // call waiting, so a long wait on a loaded machine is not taken for a dead worker.
     return heartbeating(
@@ -76,7 +81,7 @@ export function createProviderCaller(deps: ModelActivityDeps): CallProvider {
           call.messages,
           call.tenantId ? assertWithinBudget(deps.pool, metering, call.tenantId) : undefined,
         ]);
-        const release = await limiter.acquire(call.model.provider, context.cancellationSignal);
+        const release = await limiter.acquire(call.model.provider, signal);
         try {
           const response = await adapterFor(call.model.provider).call(
             {
@@ -86,7 +91,7 @@ export function createProviderCaller(deps: ModelActivityDeps): CallProvider {
               tools: call.tools,
               maxOutputTokens: call.maxOutputTokens,
             },
-            { apiKey: endpoint.apiKey, fetch: endpoint.fetch, signal: context.cancellationSignal, onPart: call.onPart },
+            { apiKey: endpoint.apiKey, fetch: endpoint.fetch, signal, onPart: call.onPart },
           );
           await Promise.all([
             meterResponse(
