@@ -99,6 +99,31 @@ async function historyByType(session: WorkflowSession): Promise<Record<string, n
   return counts;
 }
 
+const eventMs = (event: temporal.api.history.v1.IHistoryEvent | undefined) =>
+  Number(event?.eventTime?.seconds ?? 0) * 1000 + (event?.eventTime?.nanos ?? 0) / 1e6;
+
+/**
+ * Each timed-out activity of the session's run, from its history: type, the wait for a worker (scheduled → started),
+ * how long after its start the server timed it out, and the timeout — so an error can be told from a slow dispatch.
+ */
+async function timedOutActivities(session: WorkflowSession): Promise<string[]> {
+  const events = (await session.handle.fetchHistory()).events ?? [];
+  const byId = new Map(events.map((event) => [Number(event.eventId), event]));
+  return events.flatMap((event) => {
+    const timedOut = event.activityTaskTimedOutEventAttributes;
+    if (!timedOut) return [];
+    const scheduled = byId.get(Number(timedOut.scheduledEventId));
+    const started = byId.get(Number(timedOut.startedEventId));
+    const name = scheduled?.activityTaskScheduledEventAttributes?.activityType?.name;
+    const type = timedOut.failure?.timeoutFailureInfo?.timeoutType;
+    return [
+      `${name}: started ${Math.round(eventMs(started) - eventMs(scheduled))} ms after scheduled, timed out ` +
+        `${Math.round(eventMs(event) - eventMs(started))} ms after started (timeout type ${type}, ` +
+        `${timedOut.failure?.message ?? ''})`,
+    ];
+  });
+}
+
 async function readAllMetrics(): Promise<Record<string, MetricsReading>> {
   const entries = await Promise.all(
     [...workers].map(async ([family, { metricsPort }]) => [family, await readWorkerMetrics(metricsPort)] as const),
@@ -174,6 +199,7 @@ async function runLevel(count: number): Promise<Level> {
   const stepSamples: number[] = [];
   const historyTypes: Record<string, number> = {};
   const errorMessages: string[] = [];
+  const timeouts: string[] = [];
   let completed = 0;
   for (const session of created) {
     const events = await session.events();
@@ -182,6 +208,7 @@ async function runLevel(count: number): Promise<Level> {
       completed++;
     }
     for (const event of events) if (event.type === 'session.error') errorMessages.push(event.error.message);
+    if (events.some((event) => event.type === 'session.error')) timeouts.push(...(await timedOutActivities(session)));
     stepSamples.push(...stepLatencies(events));
     for (const [type, n] of Object.entries(await historyByType(session)))
       historyTypes[type] = (historyTypes[type] ?? 0) + n;
@@ -209,6 +236,7 @@ async function runLevel(count: number): Promise<Level> {
     completed,
     errors: errorMessages.length,
     errorMessages: [...new Set(errorMessages)],
+    timeouts,
     step: stats(stepSamples),
     historyEventsPerTurn: Math.round(historyEventsPerTurn * 10) / 10,
     workflowTasksPerTurn: Math.round(((historyTypes.WORKFLOW_TASK_COMPLETED ?? 0) / count) * 10) / 10,

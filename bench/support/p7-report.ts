@@ -18,6 +18,8 @@ export interface Level {
   completed: number;
   errors: number;
   errorMessages: string[];
+  /** The errored sessions' timed-out activities (history timestamps). */
+  timeouts?: string[];
   step: Stats;
   historyEventsPerTurn: number;
   workflowTasksPerTurn: number;
@@ -128,6 +130,7 @@ export function writeP7Result(results: Level[], shape: { steps: number; modelLat
       ...results
         .filter((level) => level.errorMessages.length > 0)
         .map((level) => `session.error at ${level.sessions}: ${level.errorMessages.join('; ')}`),
+      ...results.flatMap((level) => (level.timeouts ?? []).map((line) => `- at ${level.sessions}: ${line}`)),
       knee
         ? `Knee (step p95 at least twice the ${results[0]!.sessions}-session level's): **${knee} sessions**.`
         : `Knee: step p95 did not double up to ${results.at(-1)!.sessions} sessions.`,
