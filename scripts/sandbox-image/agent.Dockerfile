@@ -3,8 +3,8 @@
 # The module is compiled here (the root filesystem is read-only at run time): its start-up then skips the compile.
 ARG BASE
 FROM ${BASE}
-COPY sandbox-agent sandbox_agent.py /opt/agents/
+COPY sandbox-agent sandbox_agent.py sandbox_process.py /opt/agents/
 USER root
-RUN python3 -IS -m py_compile /opt/agents/sandbox_agent.py
+RUN python3 -IS -m py_compile /opt/agents/sandbox_agent.py /opt/agents/sandbox_process.py
 USER agent
 LABEL io.temporal-agents.sandbox-agent="1"

@@ -1,7 +1,8 @@
-# The sandbox's exec agent (its entry point is sandbox-agent beside it): runs commands for the sandbox worker, which
-# connects to agent.sock in the folder given as the first argument (a per-container host folder bind-mounted at
-# /run/sandbox-agent; no TCP port, so other sandboxes cannot reach it). Started by the container's command as uid 1000,
-# with the container's capabilities (none); the worker falls back to `docker exec` whenever this agent does not answer.
+# The sandbox's exec agent (entry point: sandbox-agent beside it; a command's process: sandbox_process.py): runs
+# commands for the sandbox worker, which connects to agent.sock in the folder given as the first argument (a
+# per-container host folder bind-mounted at /run/sandbox-agent; no TCP port, so other sandboxes cannot reach it).
+# Started by the container's command as uid 1000, with the container's capabilities (none); the worker falls back to
+# `docker exec` whenever this agent does not answer.
 # Client: activities/sandbox/agent-client.ts.
 #
 # Python, from the image (no build step, no network): a request's cost is dominated by the fork/exec of `bash -lc`,
@@ -21,21 +22,20 @@ import binascii
 import json
 import os
 import select
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 
+from sandbox_process import exit_code, poll_s, pump
+
 # Exec ids this process is running (a count per id): a claim holding our pid but absent here was interrupted.
 claims = {}
 claims_lock = threading.Lock()
-stop_grace_s = 1.0
 # Commands are the memory cgroup's first choice when it runs out (a fork bomb, a memory hog): were the agent, the
 # largest process, killed instead, nothing would stop them at their timeout. Raising it needs no privilege.
 oom_first = '{ echo 1000 > /proc/self/oom_score_adj; } 2>/dev/null\n'
-poll_s = 0.05
 
 
 def remove_folder(folder):
@@ -105,78 +105,6 @@ def environment(request, login=False):
 
 def shell_argv(command):
     return ['bash', '-lc', command] if shell_env is None else ['bash', '-c', command]
-
-
-def kill_group(pid):
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
-
-
-def exit_code(returncode):
-    return 128 - returncode if returncode < 0 else returncode
-
-
-def exit_watch(proc):
-    """A descriptor that becomes readable when the process ends (a pidfd), so its end is seen at once; None where the
-    kernel has none (the loop below then polls)."""
-    try:
-        return os.pidfd_open(proc.pid)
-    except (AttributeError, OSError):
-        return None
-
-
-def wait_readable(fds, wait):
-    return select.select(fds, [], [], max(0.0, wait))[0] if fds else []
-
-
-def pump(proc, fd, deadline, on_chunk):
-    """Reads the output until EOF. Kills the group at the deadline; stops processes that keep the output open after
-    the command ended (and cuts off ones that left the group). Returns (timed_out, stopped)."""
-    timed_out = stopped = False
-    exited_at = stopped_at = None
-    pidfd = exit_watch(proc)
-    try:
-        while True:
-            now = time.monotonic()
-            if not timed_out and exited_at is None and now >= deadline:
-                kill_group(proc.pid)
-                timed_out = True
-            if exited_at is None and proc.poll() is not None:
-                exited_at = now
-            if exited_at is not None and stopped_at is None and now - exited_at >= stop_grace_s:
-                kill_group(proc.pid)
-                stopped, stopped_at = True, now
-            elif stopped_at is not None and now - stopped_at >= stop_grace_s:
-                break
-            if exited_at is not None:
-                wait = (stopped_at or exited_at) + stop_grace_s - now
-            elif pidfd is not None:
-                wait = deadline - now if not timed_out else poll_s
-            else:
-                wait = min(poll_s, deadline - now) if not timed_out else poll_s
-            watched = [fd] + ([pidfd] if pidfd is not None and exited_at is None else [])
-            if fd in wait_readable(watched, wait):
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break
-                on_chunk(chunk)
-        # The output is closed; the command may still run (it closed its stdout), until the deadline.
-        while proc.poll() is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                kill_group(proc.pid)
-                timed_out = True
-                proc.wait()
-                break
-            wait_readable([pidfd] if pidfd is not None else [], min(remaining, poll_s) if pidfd is None else remaining)
-            if pidfd is None:
-                time.sleep(min(remaining, 0.001))
-    finally:
-        if pidfd is not None:
-            os.close(pidfd)
-    return timed_out, stopped
 
 
 class Capped:

@@ -1,6 +1,7 @@
 # The sandbox image in two steps, each tagged by a hash of its recipe so it is rebuilt only when that recipe changes:
 # the base rootfs (debootstrap, slow; scripts/sandbox-image/build-rootfs.sh + packages.txt), then the exec agent on top
-# (docker build, about a second; agent.Dockerfile + sandbox-agent + sandbox_agent.py). A changed agent reuses the base.
+# (docker build, about a second; agent.Dockerfile + sandbox-agent + sandbox_agent.py + sandbox_process.py). A changed
+# agent reuses the base.
 # Both are cached as tars in $AGENTS_CACHE_DIR, so a fresh Docker engine on a machine with the cache loads them instead
 # of building.
 # AGENTS_SANDBOX_IMAGE names an image to use as is (e.g. one built from the Dockerfile and pulled from a registry).
@@ -15,7 +16,7 @@ ensure_sandbox_image() {
   recipe="$PROJECT_ROOT/scripts/sandbox-image"
   base_hash="$(cat "$recipe/build-rootfs.sh" "$recipe/packages.txt" | sha256sum | cut -c1-12)"
   hash="$(cat "$recipe/build-rootfs.sh" "$recipe/packages.txt" "$recipe/agent.Dockerfile" "$recipe/sandbox-agent" \
-    "$recipe/sandbox_agent.py" | sha256sum | cut -c1-12)"
+    "$recipe/sandbox_agent.py" "$recipe/sandbox_process.py" | sha256sum | cut -c1-12)"
   SANDBOX_IMAGE="agents-sandbox:agent-$hash"
   archive="$AGENTS_CACHE_DIR/sandbox-agent-image-$hash.tar"
   if docker image inspect "$SANDBOX_IMAGE" >/dev/null 2>&1; then
