@@ -58,15 +58,21 @@ export interface P4Run {
 const round = (value: number) => Math.round(value * 10) / 10;
 const thousands = (value: number) => value.toLocaleString('en-US');
 
-/** Linear extrapolation from the samples so far to `total`: RSS, storage, and the minutes creation still needs. */
+/**
+ * From the samples so far to `total`: RSS at the slope of the last step between checkpoints (the workflow cache fills
+ * in the first hundred sessions, so a line from the baseline would overstate it), storage per session so far, and the
+ * minutes creation still needs.
+ */
 function extrapolation(run: MemoryRun, total: number) {
   const last = run.samples.at(-1)!;
-  const factor = total / Math.max(1, last.sessions);
+  const before = run.samples.at(-2) ?? { sessions: 0, rssMb: run.baseline.rssMb };
+  const slopeMbPerSession = (last.rssMb - before.rssMb) / Math.max(1, last.sessions - before.sessions);
   const rate = last.sessions / Math.max(1, run.creatingSeconds);
   return {
     fromSessions: last.sessions,
     toSessions: total,
-    growthMb: round((last.rssMb - run.baseline.rssMb) * factor),
+    growthMb: round(last.rssMb - run.baseline.rssMb + slopeMbPerSession * (total - last.sessions)),
+    lastStepMbPerThousand: round(slopeMbPerSession * 1000),
     temporalBytesPerSession: perSession(last.temporalBytes, last.sessions),
     postgresBytesPerSession: perSession(last.postgresBytes, last.sessions),
     minutesLeft: round((total - last.sessions) / rate / 60),
@@ -123,8 +129,9 @@ function reportLines(
     ...(estimate
       ? [
           `**PARTIAL RESULT** (the run was at ${thousands(estimate.fromSessions)} of ${thousands(run.total)} ` +
-            `sessions when this was written). Linear extrapolation to ${thousands(run.total)}, not a measurement: ` +
-            `worker RSS growth ~${estimate.growthMb} MB, PostgreSQL ~${estimate.postgresBytesPerSession} B and ` +
+            `sessions when this was written). Extrapolated to ${thousands(run.total)}, not a measurement: worker ` +
+            `RSS growth ~${estimate.growthMb} MB (the last step's ${estimate.lastStepMbPerThousand} MB per 1,000 ` +
+            `sessions onward), PostgreSQL ~${estimate.postgresBytesPerSession} B and ` +
             `Temporal ~${estimate.temporalBytesPerSession} B per session, ~${estimate.minutesLeft} more minutes of ` +
             'creation at the rate so far.',
           '',
