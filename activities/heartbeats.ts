@@ -2,10 +2,17 @@
 // throttles later ones (workers/bootstrap.ts: heartbeatThrottle); each one sent is an RPC and a write of the activity's
 // state on the server. Most model and tool calls last 10–100 ms, so a heartbeat at their start bought the heartbeat
 // timeout nothing and cost the server a write per call: activities heartbeat on a timer instead, from their first
-// second on. Heartbeats prove the worker alive (no details); cancellation (an interrupt) comes back in their answers.
+// second on. Heartbeats prove the worker alive; cancellation (an interrupt) comes back in their answers.
 
 /** The first heartbeat this long into the work, then one as often (the SDK sends at most one per throttle interval). */
 export const heartbeatIntervalMs = 1_000;
+
+/**
+ * What a model call's heartbeats carry. A heartbeat timeout reports the details of the attempt's last recorded
+ * heartbeat, so with a detail "none recorded" is told from "recorded, without details": the workflow then knows no
+ * worker ran the call past its first second, and retries it without announcing a failure (workflows/model-call.ts).
+ */
+export const runningHeartbeatDetail = 'running';
 
 /** Runs `work`, calling `beat` every second from its first second on: nothing for work that ends sooner. */
 export async function heartbeating<T>(beat: () => void, work: () => Promise<T>): Promise<T> {

@@ -8,6 +8,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { InvokeModelInput } from '../domain/contracts/model-activity.ts';
@@ -21,6 +22,9 @@ import type { SessionStatusTracker } from './session-status.ts';
 
 /** Sessions from this patch on write `agent.thinking` to the log (before, thinking was streamed only). */
 export const thinkingEventPatch = 'agent-thinking-event';
+
+/** Sessions from this patch on retry a model call no worker ran (lostOnTheWay) without announcing an error. */
+export const lostCallPatch = 'model-call-lost-on-the-way';
 
 export type ModelCallOutcome =
   | { kind: 'response'; response: ModelResponse; messageEventId: string }
@@ -102,6 +106,9 @@ export async function callModel(
         activities = modelActivities(settings, 'shared');
         continue;
       }
+      // Nothing of the call ran, so nothing is repeated and there is no failure to announce: the next attempt at once.
+      // (patched() last: only a run that takes this branch records the marker.)
+      if (lostOnTheWay(error) && attempt < settings.modelMaxAttempts && patched(lostCallPatch)) continue;
       const failure = describeFailure(error);
       if (failure.type === FailureType.tenantBudgetReached) return { kind: 'budget' };
       if (!failure.retryable) {
@@ -146,6 +153,22 @@ interface FailureInfo {
 function notPickedUp(error: unknown): boolean {
   const cause = error instanceof ActivityFailure ? error.cause : undefined;
   return cause instanceof TimeoutFailure && cause.timeoutType === TimeoutType.SCHEDULE_TO_START;
+}
+
+/**
+ * The server timed the call out on its heartbeat and no heartbeat of it was ever recorded (the model activity's carry
+ * a detail, activities/heartbeats.ts): no worker ran it past its first second. On a loaded machine that is a task
+ * Temporal lost on its way to the worker: matching gives history a fixed 1 s to record the start of a task it hands to
+ * a waiting poller, and when recording takes longer the start is stored while the poll's answer is dropped, so the
+ * attempt waits out its heartbeat timeout with no worker holding it (bench P7).
+ */
+function lostOnTheWay(error: unknown): boolean {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  return (
+    cause instanceof TimeoutFailure &&
+    cause.timeoutType === TimeoutType.HEARTBEAT &&
+    cause.lastHeartbeatDetails === undefined
+  );
 }
 
 /** Reads the activity failure: the adapter's ApplicationFailure, or a timeout (a model worker that died). */

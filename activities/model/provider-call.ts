@@ -7,7 +7,7 @@ import { resolveSessionCredentials } from '../../db/repositories/vault-secrets.t
 import type { SecretBox } from '../../db/repositories/secret-box.ts';
 import type { ModelMessage, ModelResponse, ModelSpec, ModelStreamPart, ToolSpec } from '../../domain/model.ts';
 import { UrlGuard } from '../../net/url-guard.ts';
-import { heartbeating } from '../heartbeats.ts';
+import { heartbeating, runningHeartbeatDetail } from '../heartbeats.ts';
 import { adapterFor } from './adapter.ts';
 import { resolveModelEndpoint, type ModelEndpoints } from './endpoint.ts';
 import { ProviderLimiter } from './provider-limits.ts';
@@ -61,7 +61,7 @@ export function createProviderCaller(deps: ModelActivityDeps): CallProvider {
     // Heartbeats from the first second on (../heartbeats.ts), also while the checks below or a provider slot keep the
     // call waiting, so a long wait on a loaded machine is not taken for a dead worker.
     return heartbeating(
-      () => context.heartbeat(),
+      () => context.heartbeat(runningHeartbeatDetail),
       async () => {
         const resolving = resolveModelEndpoint({
           endpoints: deps.endpoints,

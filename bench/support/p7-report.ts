@@ -130,7 +130,8 @@ export function writeP7Result(results: Level[], shape: { steps: number; modelLat
       ...results
         .filter((level) => level.errorMessages.length > 0)
         .map((level) => `session.error at ${level.sessions}: ${level.errorMessages.join('; ')}`),
-      ...results.flatMap((level) => (level.timeouts ?? []).map((line) => `- at ${level.sessions}: ${line}`)),
+      // A model call timed out with no heartbeat recorded was lost on its way to the worker and retried unannounced.
+      ...results.flatMap((level) => (level.timeouts ?? []).map((line) => `- timed out at ${level.sessions}: ${line}`)),
       knee
         ? `Knee (step p95 at least twice the ${results[0]!.sessions}-session level's): **${knee} sessions**.`
         : `Knee: step p95 did not double up to ${results.at(-1)!.sessions} sessions.`,

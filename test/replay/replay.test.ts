@@ -24,6 +24,7 @@ import { validateToolInputPatch } from '../../workflows/tool-execution.ts';
 import { sharedThreadSandboxPatch } from '../../workflows/thread-sandbox.ts';
 import { compactionUsagePatch } from '../../workflows/compaction.ts';
 import { foldedPatchesPatch } from '../../workflows/folded-patches.ts';
+import { lostCallPatch } from '../../workflows/model-call.ts';
 import { historiesDir } from '../support/histories.ts';
 import { testDataConverter } from '../support/platform.ts';
 
@@ -83,6 +84,7 @@ describe('replay gate', () => {
       openAiAgentsHarnessPatch,
       regionPlacementPatch,
       foldedPatchesPatch,
+      lostCallPatch,
     ]) {
       expect(files.filter((file) => patchesOf(file).includes(patch)).length, `after ${patch}`).toBeGreaterThan(0);
       expect(files.filter((file) => !patchesOf(file).includes(patch)).length, `before ${patch}`).toBeGreaterThan(0);

@@ -1,0 +1,127 @@
+// Fault injection: the Temporal server stalls (SIGSTOP / SIGCONT, as a process starved of CPU on a loaded machine does)
+// while sessions run turns. Temporal's matching gives history a fixed 1 s to record the start of a task it hands to a
+// waiting poller; a stall across that second leaves the start recorded and the task dropped on its way to the worker,
+// so no worker ever runs the attempt and the server times it out on its heartbeat with none recorded (bench P7's
+// session.error under load). A model call lost that way is retried without a session.error (workflows/model-call.ts):
+// the run goes on until it has seen such a lost call, and every turn still ends end_turn with no error announced.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import proto from '@temporalio/proto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { freePort } from '../../scripts/services/process.ts';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/services/temporal.ts';
+import { readToolsEnv } from '../../scripts/services/tools-env.ts';
+import { recordHistory } from '../support/histories.ts';
+import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
+import { agentSnapshot, fastSettings, turnEnds, WorkflowSession } from '../support/workflow-session.ts';
+
+const sessionCount = 24;
+const turnsPerBatch = 5;
+const maxTurns = 40;
+const runDir = mkdtempSync(join(tmpdir(), 'agents-faults-stall-'));
+let temporal: TemporalDevServer;
+let platform: TestPlatform;
+
+beforeAll(async () => {
+  // A server of its own: stalling the shared one would stall every other test file of the run.
+  temporal = await startTemporalDevServer({
+    bin: readToolsEnv().temporalBin,
+    port: await freePort(),
+    logFile: join(runDir, 'temporal.log'),
+  });
+  platform = await startTestPlatform({
+    label: 'faults-stall',
+    temporalAddress: temporal.address,
+    workers: ['session', 'model'],
+  });
+}, 120_000);
+afterAll(async () => {
+  await platform?.stop();
+  await temporal?.process.stop();
+  rmSync(runDir, { recursive: true, force: true });
+});
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `work` while the server is stopped 2 s out of every 3.5 s; it always runs again afterwards. */
+async function stalling<T>(work: Promise<T>): Promise<T> {
+  const pid = temporal.process.child.pid!;
+  let done = false;
+  const stalls = (async () => {
+    while (!done) {
+      process.kill(pid, 'SIGSTOP');
+      await pause(2_000);
+      process.kill(pid, 'SIGCONT');
+      await pause(1_500);
+    }
+  })();
+  try {
+    return await work;
+  } finally {
+    done = true;
+    await stalls;
+  }
+}
+
+/** Model calls of the session the server timed out on their heartbeat (each with none recorded: never started). */
+async function lostModelCalls(session: WorkflowSession): Promise<number> {
+  const events = (await session.handle.fetchHistory()).events ?? [];
+  const types = new Map(
+    events.map((event) => [Number(event.eventId), event.activityTaskScheduledEventAttributes?.activityType?.name]),
+  );
+  return events.filter((event) => {
+    const timedOut = event.activityTaskTimedOutEventAttributes;
+    return (
+      timedOut &&
+      types.get(Number(timedOut.scheduledEventId)) === 'invokeModel' &&
+      timedOut.failure?.timeoutFailureInfo?.timeoutType ===
+        proto.temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT
+    );
+  }).length;
+}
+
+it('a model call the stalled server lost on its way to the worker is retried without a session.error', async () => {
+  const sessions: WorkflowSession[] = [];
+  for (let index = 0; index < sessionCount; index++) {
+    const model = `${platform.prefix}-stall-${index}`;
+    platform.fakeModel.setScript(
+      model,
+      Array.from({ length: maxTurns }, (_, turn) => ({ text: `answer ${turn}` })),
+    );
+    const agent = agentSnapshot({ model: { id: model } });
+    // The deployed heartbeat timeout would make each lost call wait 30 s; 10 s is far above a 50 ms call's needs.
+    const settings = fastSettings(platform.prefix, { modelHeartbeatTimeoutMs: 10_000 });
+    sessions.push(await new WorkflowSession(platform, agent, settings).start());
+  }
+  // Each session runs its turns one after the other, so model calls are dispatched all along the stalls.
+  let lost = 0;
+  let lostPerSession: number[] = [];
+  let turns = 0;
+  while (lost === 0 && turns < maxTurns) {
+    const first = turns + 1;
+    turns += turnsPerBatch;
+    await stalling(
+      Promise.all(
+        sessions.map(async (session) => {
+          for (let turn = first; turn <= turns; turn++) {
+            await session.message(`turn ${turn}`);
+            await session.waitForTurnEnd(turn, 120_000);
+          }
+        }),
+      ),
+    );
+    lostPerSession = await Promise.all(sessions.map(lostModelCalls));
+    lost = lostPerSession.reduce((sum, n) => sum + n, 0);
+  }
+  expect(lost, `no model call was lost in ${turns} stalled turns`).toBeGreaterThan(0);
+  const withLostCall = sessions.find((_, index) => lostPerSession[index]! > 0)!;
+  await recordHistory(platform.client, withLostCall.handle.workflowId, 'model-lost-call');
+  for (const session of sessions) {
+    const events = await session.events();
+    expect(events.filter((event) => event.type === 'session.error')).toEqual([]);
+    expect(turnEnds(events)).toBe(turns);
+    const idles = events.filter((event) => event.type === 'session.status_idle');
+    expect(idles.every((event) => event.stop_reason.type === 'end_turn')).toBe(true);
+  }
+}, 900_000);
