@@ -1,6 +1,7 @@
-// The session workflows' bundle preloads zod (workflows/shared-modules.ts): a workflow the reusable V8 context creates
-// must find zod in the thread's shared modules, not evaluate its own copy (each copy is CPU at a session's first
-// workflow task and ~0.6 MB kept per cached session). Loaded the way the SDK's workflow thread loads the bundle.
+// The session workflows' bundle preloads zod and the domain modules (workflows/shared-modules.ts): a workflow the
+// reusable V8 context creates must find them in the thread's shared modules, not evaluate its own copies (each copy is
+// CPU at a session's first workflow task and heap kept per cached session: bench P4′). Loaded the way the SDK's
+// workflow thread loads the bundle.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { expect, inject, it } from 'vitest';
@@ -16,7 +17,10 @@ const { parseWorkflowCode } = require('@temporalio/worker/lib/worker') as {
 };
 
 interface Creator {
-  context: { __TEMPORAL_ACTIVATOR__?: { moduleCache: Map<string, unknown> } };
+  context: {
+    __TEMPORAL_ACTIVATOR__?: { moduleCache: Map<string, unknown> };
+    __webpack_module_cache__: Record<string, { exports: Record<string, unknown> } | undefined>;
+  };
   createWorkflow(options: unknown): Promise<{ dispose(): Promise<void> }>;
   destroy(): Promise<void>;
 }
@@ -47,14 +51,18 @@ const workflowOptions = (runId: string) => ({
   failureExceptionTypeNames: [],
 });
 
-it('evaluates zod once per workflow thread: no workflow keeps a module of its own', async () => {
+const createCreator = () => {
   const path = inject('workflowBundlePath');
-  const creator = await ReusableVMWorkflowCreator.create(
+  return ReusableVMWorkflowCreator.create(
     parseWorkflowCode(readFileSync(path, 'utf8'), path),
     5_000,
     new Set(),
     undefined,
   );
+};
+
+it('evaluates zod and the domain modules once per workflow thread: no workflow keeps a copy of its own', async () => {
+  const creator = await createCreator();
   try {
     for (const runId of ['first', 'second']) {
       const workflow = await creator.createWorkflow(workflowOptions(runId));
@@ -62,9 +70,30 @@ it('evaluates zod once per workflow thread: no workflow keeps a module of its ow
       // The workflow did evaluate its own modules (the session workflow's), so the check below means something.
       expect(ownModules).toContain('./workflows/session-workflow.ts');
       expect(ownModules.filter((id) => id.includes('/node_modules/zod/'))).toEqual([]);
+      // A domain module listed here is missing from workflows/shared-modules.ts.
+      expect(ownModules.filter((id) => id.startsWith('./domain/'))).toEqual([]);
       await workflow.dispose();
     }
   } finally {
+    await creator.destroy();
+  }
+});
+
+it('keeps shared schemas usable after the SDK froze the shared modules', async () => {
+  const creator = await createCreator();
+  const workflow = await creator.createWorkflow(workflowOptions('frozen'));
+  try {
+    const shared = creator.context.__webpack_module_cache__['./domain/inline-agents.ts']?.exports;
+    const schema = shared?.inlineAgentInput as
+      | { safeParse(value: unknown): { success: boolean }; optional(): { safeParse(value: unknown): unknown } }
+      | undefined;
+    expect(Object.isFrozen(schema)).toBe(true);
+    // A method read for the first time, a regex check (zod resets the pattern's lastIndex), a derived schema.
+    expect(schema?.safeParse({ name: 'helper' }).success).toBe(true);
+    expect(schema?.safeParse({ name: '-bad' }).success).toBe(false);
+    expect(schema?.optional().safeParse(undefined)).toMatchObject({ success: true });
+  } finally {
+    await workflow.dispose();
     await creator.destroy();
   }
 });
