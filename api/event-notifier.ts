@@ -1,22 +1,18 @@
 // One PostgreSQL LISTEN connection per API process, fanned out in-process: the events channel wakes the streams of a
-// session with the rows written when the notice carries them (parsed once for all of them; a stream takes them when
-// they follow what it sent, and re-reads the journal after its last position otherwise, so a lost, merged or bare
-// notification loses nothing), and the deltas channel carries live token deltas to the streams that asked for them.
-// After a reconnect every stream is woken, since notifications sent while disconnected are gone.
+// session (they re-read the journal after their last seq, so a lost or merged notification loses nothing), and the
+// deltas channel carries live token deltas to the streams that asked for them. After a reconnect every stream is
+// woken, since notifications sent while disconnected are gone.
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { DeltaMessage } from '../domain/contracts/delta-message.ts';
 import {
-  eventsOfEventsNotice,
   sessionDeltasChannel,
   sessionEventsChannel,
   sessionOfEventsNotice,
-  type LoggedEvent,
 } from '../db/repositories/session-events.ts';
 
 export interface SessionListener {
-  /** New rows in the log: `written` are they when the notice carried them (in position order), else read them. */
-  wake(written?: readonly LoggedEvent[]): void;
+  wake(): void;
   delta?(notice: DeltaMessage): void;
 }
 
@@ -122,10 +118,8 @@ export class EventNotifier {
 
   private dispatch(channel: string, payload: string): void {
     if (channel === sessionEventsChannel) {
-      const listeners = this.listeners.get(sessionOfEventsNotice(payload));
-      if (!listeners) return;
-      const written = eventsOfEventsNotice(payload);
-      for (const listener of listeners) listener.wake(written);
+      const sessionId = sessionOfEventsNotice(payload);
+      for (const listener of this.listeners.get(sessionId) ?? []) listener.wake();
       return;
     }
     if (channel === sessionDeltasChannel) {

@@ -5,12 +5,12 @@
 // the stream opened are sent (Anthropic's behaviour). When both are given the header wins: a browser's EventSource
 // reconnects to the same URL, `?after=` included, and sends the id it last saw in the header. Both must be decimal
 // (an empty header counts as absent). Wake-ups come from the process's shared LISTEN; each wake re-reads "after my
-// last position" (or takes the rows the notice carried when they follow that position), so nothing is skipped or
-// repeated. Opt-in live deltas (`event_deltas[]=agent.message`) are never replayed. Closes after `session.deleted`.
+// last position", so nothing is skipped or repeated. Opt-in live deltas (`event_deltas[]=agent.message`) are never
+// replayed. Closes after `session.deleted`.
 import { once } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { lastEventPosition, readEventsAfter, type LoggedEvent } from '../../db/repositories/session-events.ts';
+import { lastEventPosition, readEventsAfter } from '../../db/repositories/session-events.ts';
 import type { DeltaMessage } from '../../domain/contracts/delta-message.ts';
 import type { ApiContext, ZodApp } from '../context.ts';
 import { invalidRequest } from '../errors.ts';
@@ -73,24 +73,6 @@ export async function serveEventStream(
   let again = false;
   const startedEvents = new Set<string>();
   const finishedEvents = new Set<string>();
-  // Rows notices carried since the pump last looked (in commit order), and whether the journal must be read: at the
-  // start, after a bare wake (a notice without rows, a reconnect), or when carried rows do not follow the last sent.
-  const carried: Array<readonly LoggedEvent[]> = [];
-  let mustRead = true;
-
-  /** What to send next from carried rows ([] when nothing is new), or undefined when the journal must be read. */
-  const takeCarried = (): readonly LoggedEvent[] | undefined => {
-    while (!mustRead && carried.length > 0) {
-      const rows = carried.shift()!.filter((row) => row.position > lastPosition);
-      if (rows.length === 0) continue; // sent already
-      if (rows[0]!.position === lastPosition + 1) return rows;
-      mustRead = true; // a gap: rows whose notice was bare or lost
-    }
-    if (!mustRead) return [];
-    carried.length = 0;
-    mustRead = false;
-    return undefined;
-  };
 
   const write = async (frame: string): Promise<void> => {
     if (closed) return;
@@ -116,8 +98,7 @@ export async function serveEventStream(
       do {
         again = false;
         for (;;) {
-          const taken = takeCarried();
-          const batch = taken ?? (await readEventsAfter(pool, sessionId, lastPosition, batchSize));
+          const batch = await readEventsAfter(pool, sessionId, lastPosition, batchSize);
           for (const { position, event } of batch) {
             if (closed) return;
             lastPosition = position;
@@ -125,8 +106,7 @@ export async function serveEventStream(
             await write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\nid: ${position}\n\n`);
             if (event.type === 'session.deleted') return close();
           }
-          if (!taken && batch.length === batchSize) mustRead = true; // the log may hold more after this batch
-          if (!mustRead && carried.length === 0) break;
+          if (batch.length < batchSize) break;
         }
       } while (again && !closed);
     } catch (error) {
@@ -165,11 +145,8 @@ export async function serveEventStream(
   // Listen before reading, so an event committed in between is either read now or announced later.
   const timers: { heartbeat?: NodeJS.Timeout } = {};
   const unsubscribe = await notifier.subscribe(sessionId, {
-    wake: (written) => {
-      if (!ready) return; // the first pump reads everything
-      if (written) carried.push(written);
-      else mustRead = true;
-      void pump();
+    wake: () => {
+      if (ready) void pump();
     },
     delta: onDelta,
   });

@@ -16,33 +16,15 @@ import type { JournaledEvent, SessionEvent } from '../../domain/events.ts';
 import { sessionStatusWebhooksSql } from './webhooks.ts';
 import { decodeCursor, encodeCursor, type Page } from './pagination.ts';
 
-/**
- * Journal writes; payload `<sessionId> <lastSeq>`, followed by ` <events>` (the JSON array of the written rows, as
- * LoggedEvent) when that fits in `maxCarriedNoticeBytes`. Readers take carried events only when they follow their last
- * position, and re-read after it otherwise: a lost or bare notice loses nothing.
- */
+/** Journal writes; payload `<sessionId> <lastSeq>`. Readers re-read after their last position: a lost notice loses nothing. */
 export const sessionEventsChannel = 'session_events';
-/** The largest events array a notice carries (NOTIFY payloads must stay under 8000 bytes). */
-const maxCarriedNoticeBytes = 7_000;
 /** Live token deltas; payload a DeltaMessage as JSON (domain/contracts/delta-message.ts). */
 export const sessionDeltasChannel = 'session_deltas';
 
 const sessionEventsNotice = (sessionId: string, lastSeq: number): string => `${sessionId} ${lastSeq}`;
 
 /** The session a notification on sessionEventsChannel is about. */
-export const sessionOfEventsNotice = (payload: string): string => payload.split(' ', 1)[0] ?? '';
-
-/** The written rows a notification on sessionEventsChannel carries, in position order (undefined: none carried). */
-export function eventsOfEventsNotice(payload: string): LoggedEvent[] | undefined {
-  const start = payload.indexOf(' [');
-  if (start < 0) return undefined;
-  try {
-    const events = JSON.parse(payload.slice(start + 1)) as LoggedEvent[];
-    return Array.isArray(events) && events.length > 0 ? events : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const sessionOfEventsNotice = (payload: string): string => payload.split(' ')[0] ?? '';
 
 /** An event as the log holds it: its place in the session's log (the stream's event id, the list's cursor). */
 export interface LoggedEvent {
@@ -60,8 +42,7 @@ export async function appendSessionEvents(db: Queryable, batch: JournalBatch): P
   if (batch.events.length === 0) return;
   const lastSeq = batch.events.at(-1)?.seq ?? 0;
   // One statement, so one round trip: its implicit transaction makes insert, webhook events (for status events; see
-  // sessionStatusWebhooksSql) and notify atomic (a NOTIFY is delivered at commit, after the rows are visible). The
-  // notice carries the rows written when they are small, so a stream need not read them back.
+  // sessionStatusWebhooksSql) and notify atomic (a NOTIFY is delivered at commit, after the rows are visible).
   await db.query(
     `with fresh as (
        select e.seq, e.id, e.type, e.body, e.processed_at
@@ -73,20 +54,10 @@ export async function appendSessionEvents(db: Queryable, batch: JournalBatch): P
            + row_number() over (order by f.seq), f.seq, f.id, f.type, f.body, f.processed_at
        from fresh f order by f.seq
        on conflict (session_id, seq, id) do nothing
-       returning position, seq, id, type, body, processed_at
+       returning seq, id, type, body, processed_at
      ), webhooks as (${sessionStatusWebhooksSql('inserted', '$1')})
-     select pg_notify($3, case when octet_length(written.events) <= $5 then $4 || ' ' || written.events else $4 end)
-     from (
-       select json_agg(json_build_object('position', position, 'event', body) order by position)::text as events
-       from inserted
-     ) as written`,
-    [
-      batch.sessionId,
-      batchRecords(batch),
-      sessionEventsChannel,
-      sessionEventsNotice(batch.sessionId, lastSeq),
-      maxCarriedNoticeBytes,
-    ],
+     select pg_notify($3, $4) from (select count(*) from inserted) as written`,
+    [batch.sessionId, batchRecords(batch), sessionEventsChannel, sessionEventsNotice(batch.sessionId, lastSeq)],
   );
 }
 
