@@ -73,6 +73,9 @@ export async function serveEventStream(
   let again = false;
   const startedEvents = new Set<string>();
   const finishedEvents = new Set<string>();
+  // Deltas that came while the pump was reading: their turn's events were committed (and announced) before them, so
+  // they wait until the pump has written what it read; otherwise a delta would overtake the events it follows.
+  const heldDeltas: DeltaMessage[] = [];
 
   const write = async (frame: string): Promise<void> => {
     if (closed) return;
@@ -122,11 +125,16 @@ export async function serveEventStream(
       close();
     } finally {
       pumping = false;
+      for (const notice of heldDeltas.splice(0)) onDelta(notice);
     }
   };
 
   const onDelta = (notice: DeltaMessage): void => {
     if (!ready || closed || !wantedDeltas.has(notice.event_type) || finishedEvents.has(notice.event_id)) return;
+    if (pumping) {
+      heldDeltas.push(notice);
+      return;
+    }
     let frames = '';
     if (!startedEvents.has(notice.event_id)) {
       startedEvents.add(notice.event_id);

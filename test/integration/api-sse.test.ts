@@ -1,8 +1,8 @@
 // The SSE stream: a client that disconnects mid-turn and reconnects with Last-Event-ID receives every later event
-// exactly once and in order; live deltas arrive on request, before the event they preview; heartbeats flow; the
-// stream closes after session.deleted.
+// exactly once and in order; live deltas arrive on request, before the event they preview and never ahead of the
+// events committed before them; heartbeats flow; the stream closes after session.deleted.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readEvents } from '../../db/repositories/session-events.ts';
+import { appendSessionEvents, publishDelta, readEvents } from '../../db/repositories/session-events.ts';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness.ts';
 
 let harness: ApiHarness;
@@ -186,4 +186,44 @@ it('resumes with Last-Event-ID after a disconnect mid-turn: every later event ex
   expect(last.events().at(-1)?.event).toBe('session.deleted');
   const remaining = await readEvents(harness.platform.pool, session.id);
   expect(remaining.map(({ event }) => ({ type: event.type }))).toEqual([{ type: 'session.deleted' }]);
+});
+
+it('never sends a delta ahead of the events committed before it', async () => {
+  const agent = await post('/v1/agents', {
+    name: 'sse order agent',
+    model: `${harness.platform.prefix}-order`,
+    tools: [],
+  });
+  const environment = await post('/v1/environments', { name: `sse-order-${harness.platform.prefix}` });
+  const session = await post('/v1/sessions', { agent: agent.id, environment_id: environment.id });
+  const stream = openStream(`/v1/sessions/${session.id}/events/stream?event_deltas[]=agent.message`);
+  await eventually(async () => (stream.frames.length > 0 ? true : undefined), 10_000, 'stream open');
+
+  // As the model activity does: a turn's events are committed (and announced), then its first delta is published.
+  // The stream reads the events back after their notice while the delta's notice is already there.
+  const { pool } = harness.platform;
+  const lastSeq = (await readEvents(pool, session.id)).at(-1)?.seq ?? 0;
+  const turns = 20;
+  for (let turn = 1; turn <= turns; turn++) {
+    const running = { type: 'session.status_running' as const, id: `sevt_order_${turn}`, processed_at: null };
+    await appendSessionEvents(pool, { sessionId: session.id, events: [{ seq: lastSeq + turn, event: running }] });
+    await publishDelta(pool, {
+      session_id: session.id,
+      event_id: `sevt_order_message_${turn}`,
+      event_type: 'agent.message',
+      index: 0,
+      text: `turn ${turn}`,
+    });
+  }
+  const deltaOf = (turn: number) =>
+    stream.frames.findIndex(
+      (frame) => frame.event === 'event_delta' && frame.data.event_id === `sevt_order_message_${turn}`,
+    );
+  await eventually(async () => (deltaOf(turns) >= 0 ? true : undefined), 10_000, 'the last delta');
+  await stream.close();
+  for (let turn = 1; turn <= turns; turn++) {
+    const running = stream.frames.findIndex((frame) => frame.data.id === `sevt_order_${turn}`);
+    expect(running, `turn ${turn}: its event`).toBeGreaterThanOrEqual(0);
+    expect(deltaOf(turn), `turn ${turn}: its delta after its event`).toBeGreaterThan(running);
+  }
 });
