@@ -9,8 +9,10 @@ export const heartbeatIntervalMs = 1_000;
 
 /**
  * What a model call's heartbeats carry. A heartbeat timeout reports the details of the attempt's last recorded
- * heartbeat, so with a detail "none recorded" is told from "recorded, without details": the workflow then knows no
- * worker ran the call past its first second, and retries it without announcing a failure (workflows/model-call.ts).
+ * heartbeat, so with a detail "none recorded" is told from "recorded, without details". Besides the timer's, a model
+ * call heartbeats once just before its provider request goes out (activities/model/provider-call.ts): with none
+ * recorded, no worker sent the request, and the workflow retries the call without announcing a failure
+ * (workflows/model-call.ts); a worker that dies after sending it is announced as before.
  */
 export const runningHeartbeatDetail = 'running';
 

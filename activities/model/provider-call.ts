@@ -82,6 +82,10 @@ export function createProviderCaller(deps: ModelActivityDeps): CallProvider {
           call.tenantId ? assertWithinBudget(deps.pool, metering, call.tenantId) : undefined,
         ]);
         const release = await limiter.acquire(call.model.provider, signal);
+        // The request is about to go out: from here on the call has run (a provider may bill it, deltas may reach a
+        // client), so one heartbeat records that before it; a timeout without any heartbeat then means no worker
+        // got this far, and the workflow retries it unannounced (workflows/model-call.ts, lostOnTheWay).
+        context.heartbeat(runningHeartbeatDetail);
         try {
           const response = await adapterFor(call.model.provider).call(
             {
