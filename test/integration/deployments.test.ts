@@ -141,7 +141,11 @@ it('records an archived agent as the run error and pauses a scheduled deployment
 
   const now = Date.now();
   await schedule(deployment.id).backfill({ start: new Date(now - 3_600_000), end: new Date(now) });
-  const failed = await eventually(async () => (await runsOf(deployment.id, 'schedule'))[0]);
+  // The run's row is written when it starts, its error when it ends.
+  const failed = await eventually(async () => {
+    const [run] = await runsOf(deployment.id, 'schedule');
+    return run?.error ? run : undefined;
+  });
   expect(failed).toMatchObject({ session_id: null, error: { type: 'agent_archived_error' } });
   const paused = await eventually(async () => {
     const current = await client.beta.deployments.retrieve(deployment.id);

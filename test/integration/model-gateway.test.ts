@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { startModelGateway, type ModelGateway } from '../../activities/model/gateway/server.ts';
 import { mintGatewayToken, revokeSessionGatewayTokens } from '../../db/repositories/model-gateway-tokens.ts';
 import { UrlGuard } from '../../net/url-guard.ts';
+import { eventually } from '../support/api-harness.ts';
 import { startFakeModelServer, type FakeModelServer } from '../fake-model/server.ts';
 import { uniquePrefix } from '../support/platform.ts';
 
@@ -78,6 +79,16 @@ const ledger = async (sessionId: string) =>
     )
   ).rows.map((row) => ({ model: row.model, input: Number(row.input_tokens), output: Number(row.output_tokens) }));
 
+const meteredRows = (sessionId: string, count: number) =>
+  eventually(
+    async () => {
+      const rows = await ledger(sessionId);
+      return rows.length >= count ? rows : undefined;
+    },
+    10_000,
+    `${count} ledger rows`,
+  );
+
 it('forwards streaming and non-streaming messages with the provider key and meters them', async () => {
   const model = `${prefix}-model`;
   const sessionId = `sesn_${prefix}-a`;
@@ -107,7 +118,8 @@ it('forwards streaming and non-streaming messages with the provider key and mete
   expect(upstream.seen.slice(-2).map((headers) => headers['x-api-key'])).toEqual([providerKey, providerKey]);
   expect(JSON.stringify(upstream.seen)).not.toContain(token);
   expect(fake.requests(model)).toHaveLength(2);
-  expect(await ledger(sessionId)).toEqual([
+  // A response is metered once its stream has ended upstream, which may be just after the client read its end.
+  expect(await meteredRows(sessionId, 2)).toEqual([
     { model, input: 11, output: 7 },
     { model, input: 13, output: 5 },
   ]);
@@ -139,7 +151,7 @@ it('forwards OpenAI Responses requests (what Codex speaks) with the provider key
   ]);
   expect(JSON.stringify(upstream.seen)).not.toContain(token);
   // Our input tokens are the uncached ones, as the model activities count them.
-  expect(await ledger(sessionId)).toEqual([
+  expect(await meteredRows(sessionId, 2)).toEqual([
     { model, input: 17, output: 3 },
     { model, input: 19, output: 4 },
   ]);
