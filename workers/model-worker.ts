@@ -1,6 +1,8 @@
 // Model workers call model providers. Concurrency and start rate are capped per worker and per queue, so a burst of
 // sessions queues in Temporal instead of overrunning a provider's rate limit. Entry: `npm run worker:model`.
+import { hostname } from 'node:os';
 import { Worker } from '@temporalio/worker';
+import { attemptRecorder } from '../activities/heartbeats.ts';
 import { createModelActivities, type ModelEndpoints } from '../activities/model/activities.ts';
 import type { MeteringOptions } from '../activities/model/usage-metering.ts';
 import { ProviderLimiter } from '../activities/model/provider-limits.ts';
@@ -35,9 +37,15 @@ export interface ModelWorkerOptions extends WorkerBaseOptions {
 }
 
 export async function createModelWorker(options: ModelWorkerOptions): Promise<Worker> {
+  const base = baseWorkerCreateOptions(options, regionQueue(taskQueues.model, options.region));
   return Worker.create({
-    ...baseWorkerCreateOptions(options, regionQueue(taskQueues.model, options.region)),
+    ...base,
     activities: createModelActivities({
+      recordAttempt: attemptRecorder(
+        options.connection.workflowService,
+        base.namespace,
+        `${process.pid}@${hostname()}`,
+      ),
       pool: options.pool,
       endpoints: options.endpoints,
       limiter: options.providerLimiter,

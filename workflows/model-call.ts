@@ -157,10 +157,10 @@ function notPickedUp(error: unknown): boolean {
 
 /**
  * The server timed the call out on its heartbeat and no heartbeat of it was ever recorded (the model activity's carry
- * a detail, and one goes out just before the provider request, activities/heartbeats.ts): no worker sent it. On a loaded machine that is a task
- * Temporal lost on its way to the worker: matching gives history a fixed 1 s to record the start of a task it hands to
- * a waiting poller, and when recording takes longer the start is stored while the poll's answer is dropped, so the
- * attempt waits out its heartbeat timeout with no worker holding it (bench P7).
+ * a detail, and one is stored before the provider request goes out, activities/heartbeats.ts): no worker got it. On a
+ * loaded machine that is a task Temporal lost on its way to the worker: matching gives history a fixed 1 s to record
+ * the start of a task it hands to a waiting poller, and when recording takes longer the start is stored while the
+ * poll's answer is dropped, so the attempt waits out its heartbeat timeout with no worker holding it (bench P7).
  */
 function lostOnTheWay(error: unknown): boolean {
   const cause = error instanceof ActivityFailure ? error.cause : undefined;

@@ -7,7 +7,7 @@ import { resolveSessionCredentials } from '../../db/repositories/vault-secrets.t
 import type { SecretBox } from '../../db/repositories/secret-box.ts';
 import type { ModelMessage, ModelResponse, ModelSpec, ModelStreamPart, ToolSpec } from '../../domain/model.ts';
 import { UrlGuard } from '../../net/url-guard.ts';
-import { heartbeating, runningHeartbeatDetail } from '../heartbeats.ts';
+import { heartbeating, runningHeartbeatDetail, type AttemptRecorder } from '../heartbeats.ts';
 import { adapterFor } from './adapter.ts';
 import { resolveModelEndpoint, type ModelEndpoints } from './endpoint.ts';
 import { ProviderLimiter } from './provider-limits.ts';
@@ -23,6 +23,8 @@ export interface ModelActivityDeps {
   secretBox?: SecretBox;
   /** Price table and default daily token budget for the usage ledger (usage-metering.ts). */
   metering?: MeteringOptions;
+  /** Records that this worker got the call, before its request goes out (../heartbeats.ts). */
+  recordAttempt: AttemptRecorder;
 }
 
 export interface ProviderCall {
@@ -75,17 +77,17 @@ export function createProviderCaller(deps: ModelActivityDeps): CallProvider {
                 })
               : [],
         });
-        // Side by side (each may be a PostgreSQL round trip); no provider request before all three are done.
+        // Side by side (each may be a PostgreSQL round trip or the server's); no provider request before all are done.
+        // Once the request goes out the call has run (a provider may bill it, deltas may reach a client), so the
+        // server stores a heartbeat of this attempt first: a timeout without any heartbeat then means no worker got
+        // the call, and the workflow retries it unannounced (workflows/model-call.ts, lostOnTheWay).
         const [endpoint, messages] = await Promise.all([
           resolving,
           call.messages,
           call.tenantId ? assertWithinBudget(deps.pool, metering, call.tenantId) : undefined,
+          deps.recordAttempt(context.info.taskToken),
         ]);
         const release = await limiter.acquire(call.model.provider, signal);
-        // The request is about to go out: from here on the call has run (a provider may bill it, deltas may reach a
-        // client), so one heartbeat records that before it; a timeout without any heartbeat then means no worker
-        // got this far, and the workflow retries it unannounced (workflows/model-call.ts, lostOnTheWay).
-        context.heartbeat(runningHeartbeatDetail);
         try {
           const response = await adapterFor(call.model.provider).call(
             {

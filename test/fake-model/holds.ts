@@ -4,6 +4,7 @@ export class FakeHolds {
   private readonly waiting = new Map<string, (() => void)[]>();
   // A release that arrives before the stream reaches its hold point is kept, so tests need not race the server.
   private readonly releasedEarly = new Set<string>();
+  private readonly watchers = new Map<string, (() => void)[]>();
 
   /** Resolves when `key` is released or `signal` aborts (the client went away). */
   async wait(key: string, signal: AbortSignal): Promise<void> {
@@ -18,6 +19,8 @@ export class FakeHolds {
       };
       this.waiting.set(key, [...(this.waiting.get(key) ?? []), done]);
       signal.addEventListener('abort', done, { once: true });
+      for (const watcher of this.watchers.get(key) ?? []) watcher();
+      this.watchers.delete(key);
     });
   }
 
@@ -30,6 +33,12 @@ export class FakeHolds {
     }
     for (const waiter of waiters) waiter();
     return true;
+  }
+
+  /** Resolves as soon as a stream is held under `key` (at once if one is): a test acts in the same instant. */
+  whenHeld(key: string): Promise<void> {
+    if (this.waiting.has(key)) return Promise.resolve();
+    return new Promise((resolve) => this.watchers.set(key, [...(this.watchers.get(key) ?? []), resolve]));
   }
 
   /** Keys with a stream currently held. */

@@ -36,6 +36,8 @@ export interface FakeModelServer {
   release(key: string): boolean;
   /** Keys with a stream currently held open. */
   held(): string[];
+  /** Resolves as soon as a stream is held under `key` (in-process only). */
+  whenHeld(key: string): Promise<void>;
 }
 
 const protocols = [anthropicProtocol, openAiChatProtocol, openAiResponsesProtocol];
@@ -217,5 +219,6 @@ export async function startFakeModelServer(options: { port?: number; host?: stri
     faults: (model) => scripts.faults(model),
     release: (key) => holds.release(key),
     held: () => holds.held(),
+    whenHeld: (key) => holds.whenHeld(key),
   };
 }

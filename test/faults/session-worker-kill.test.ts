@@ -77,9 +77,12 @@ describe('worker crashes', () => {
       fastSettings(platform.prefix),
     ).start();
     await session.message('talk');
-    for (let i = 0; i < 600 && !platform.fakeModel.held().includes(`${model}-hold`); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // Killed the instant the request has reached the provider and its first chunk is out: the worker had no time to
+    // tell the server anything more, and the call must still count as run (announced, not retried silently).
+    await platform.fakeModel.whenHeld(`${model}-hold`);
+    // What the announcement rests on: a request that reached the provider has its attempt's heartbeat stored already.
+    const { raw } = await session.handle.describe();
+    expect(raw.pendingActivities?.[0]?.heartbeatDetails?.payloads).toHaveLength(1);
     await modelWorker.stop('SIGKILL');
     await start('model');
     const events = await session.waitForTurnEnd(1, 90_000);
