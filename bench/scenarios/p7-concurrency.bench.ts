@@ -3,7 +3,7 @@
 // the session's sandbox — and a final answer. Every session must end its turn with end_turn and no session.error.
 // The session, model and sandbox workers run as their own processes (as deployed: workers/process-launch.ts), so CPU
 // is measured per process; the fake model and the driver run in this one. Sessions are driven through the Temporal
-// client (as in P4; no API in the path). After each platform level the same work runs in-process at the same
+// client (as in P4; no API in the path), each with its row written first as the API writes it. After each platform level the same work runs in-process at the same
 // concurrency (bench/support/p7-in-process.ts). Per level: wall time, step-latency percentiles, workflow tasks and
 // history events per turn (by event type), CPU seconds per turn by process, and the workers' task queue latencies.
 // BENCH_P7_IN_PROCESS=0 skips the in-process runs (quick A/B runs of the platform).
@@ -178,7 +178,9 @@ async function runLevel(count: number): Promise<Level> {
       { firstTokenDelayMs: modelLatencyMs, text: 'done' },
     ]);
     const agent = agentSnapshot({ model: { id: model }, tools: [{ type: 'agent_toolset_20260401' }] });
-    created.push(await new WorkflowSession(platform, agent, fastSettings(platform.prefix, deployedTimeouts)).start());
+    const session = new WorkflowSession(platform, agent, fastSettings(platform.prefix, deployedTimeouts));
+    // With its row, as the API starts one: the payload codec then knows the session's tenant (and its key).
+    created.push(await (await session.withRow()).start());
   }
   const [cpuBefore, metricsBefore] = [readCpu(sources), await readAllMetrics()];
   const loadAtStart = loadAverage();
