@@ -54,7 +54,10 @@ export function kneeOf(levels: Level[], pick: (level: Level) => number): number 
   return levels.find((level) => pick(level) >= 2 * base)?.sessions ?? null;
 }
 
-export function writeP7Result(results: Level[], shape: { steps: number; modelLatencyMs: number }): void {
+export function writeP7Result(
+  results: Level[],
+  shape: { steps: number; modelLatencyMs: number; workerLimits: 'lifted' | 'defaults' },
+): void {
   const knee = kneeOf(results, (level) => level.step.p95);
   const inProcessKnee = kneeOf(results, (level) => level.inProcess.step.p95);
   const names = Object.keys(results[0]!.cpuMsPerTurn);
@@ -77,7 +80,12 @@ export function writeP7Result(results: Level[], shape: { steps: number; modelLat
         'driven through the Temporal client (no API in the path). Step = the time between successive journal marks ' +
         '(status_running, each tool_result, the final idle; workflow clock). In-process = the same model calls and ' +
         'the same DockerSandbox.exec in N concurrent plain loops in one process (a container each, created first), ' +
-        'run right after the platform level.',
+        'run right after the platform level. ' +
+        (shape.workerLimits === 'lifted'
+          ? 'The workers’ own limits are lifted (200 model and 200 sandbox slots, no provider rate limit; ' +
+            '`BENCH_P7_CAPPED=1` keeps the defaults, under which a model worker starts at most 20 calls/s).'
+          : 'The workers run with their default limits (20 model and 20 sandbox slots, 20 model calls/s started ' +
+            'per provider).'),
       '',
       `| sessions ${head}`,
       rule,
@@ -85,6 +93,8 @@ export function writeP7Result(results: Level[], shape: { steps: number; modelLat
       row('session.error', (level) => level.errors),
       row('wall, platform', (level) => `${level.wallSeconds} s`),
       row('wall, in-process', (level) => `${level.inProcess.wallSeconds} s`),
+      row('steps / s, platform', (level) => perSecond(level.sessions * shape.steps, level.wallSeconds)),
+      row('steps / s, in-process', (level) => perSecond(level.sessions * shape.steps, level.inProcess.wallSeconds)),
       row('step p50, platform', (level) => `${level.step.p50} ms`),
       row('**step p95, platform**', (level) => `**${level.step.p95} ms**`),
       row('step p50, in-process', (level) => `${level.inProcess.step.p50} ms`),
@@ -139,4 +149,8 @@ export function writeP7Result(results: Level[], shape: { steps: number; modelLat
     ],
     `BENCH_P7_LEVELS=${results.map((level) => level.sessions).join(',')} npm run bench -- p7`,
   );
+}
+
+function perSecond(count: number, seconds: number): string {
+  return seconds > 0 ? `${Math.round((count / seconds) * 10) / 10}` : '–';
 }
