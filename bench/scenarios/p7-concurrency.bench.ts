@@ -1,11 +1,12 @@
-// P7: concurrency. N sessions active at once (BENCH_P7_LEVELS, default 1,2,5,10,20,50,100,200, one level after the other on
-// fresh sessions), each one turn of 10 steps — a model call (the fake model answers after 50 ms) and a bash call in
-// the session's sandbox — and a final answer. Every session must end its turn with end_turn and no session.error.
-// The session, model and sandbox workers run as their own processes (as deployed: workers/process-launch.ts), so CPU
-// is measured per process; the fake model and the driver run in this one. Sessions are driven through the Temporal
-// client (as in P4; no API in the path), each with its row written first as the API writes it. After each platform level the same work runs in-process at the same
-// concurrency (bench/support/p7-in-process.ts). Per level: wall time, step-latency percentiles, workflow tasks and
-// history events per turn (by event type), CPU seconds per turn by process, and the workers' task queue latencies.
+// P7: concurrency. N sessions active at once (BENCH_P7_LEVELS, default 1,2,5,10,20,50,100,200, one level after the
+// other on fresh sessions), each one turn of 10 steps — a model call (the fake model answers after 50 ms) and a bash
+// call in the session's sandbox — and a final answer. Every session must end its turn with end_turn and no
+// session.error. The session, model and sandbox workers run as their own processes (as deployed:
+// workers/process-launch.ts), so CPU is measured per process; the fake model and the driver run in this one. Sessions
+// are driven through the Temporal client (as in P4; no API in the path), each with its row written first as the API
+// writes it. After each platform level the same work runs in-process at the same concurrency
+// (bench/support/p7-in-process.ts). Per level: wall time, step-latency percentiles, workflow tasks and history events
+// per turn (by event type), CPU seconds per turn by process, and the workers' task queue latencies.
 // BENCH_P7_IN_PROCESS=0 skips the in-process runs (quick A/B runs of the platform).
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, inject, it } from 'vitest';
