@@ -4,11 +4,14 @@
 // so no worker ever runs the attempt and the server times it out on its heartbeat with none recorded (bench P7's
 // session.error under load). A model call lost that way is retried without a session.error (workflows/model-call.ts):
 // the run goes on until it has seen such a lost call, and every turn still ends end_turn with no error announced.
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ServiceError } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { makeId } from '../../domain/ids.ts';
 import { freePort } from '../../scripts/services/process.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/services/temporal.ts';
 import { readToolsEnv } from '../../scripts/services/tools-env.ts';
@@ -64,6 +67,29 @@ async function stalling<T>(work: Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Sends a message as a client of a stalling server has to: a server just let go of its stall can answer UNAVAILABLE
+ * ("shard status unknown") past the client's own retries, so the signal is sent again, with the same event id (the
+ * workflow ignores an id it has seen), until the server takes it.
+ */
+async function sendThroughStalls(session: WorkflowSession, text: string): Promise<void> {
+  const event = {
+    type: 'user.message' as const,
+    id: makeId('event', randomUUID()),
+    content: [{ type: 'text' as const, text }],
+  };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await session.send(event);
+      return;
+    } catch (error) {
+      const unavailable = error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === 14;
+      if (!unavailable || attempt >= 20) throw error;
+      await pause(500);
+    }
+  }
+}
+
 /** Model calls of the session the server timed out on their heartbeat (each with none recorded: never started). */
 async function lostModelCalls(session: WorkflowSession): Promise<number> {
   const events = (await session.handle.fetchHistory()).events ?? [];
@@ -105,7 +131,7 @@ it('a model call the stalled server lost on its way to the worker is retried wit
       Promise.all(
         sessions.map(async (session) => {
           for (let turn = first; turn <= turns; turn++) {
-            await session.message(`turn ${turn}`);
+            await sendThroughStalls(session, `turn ${turn}`);
             await session.waitForTurnEnd(turn, 120_000);
           }
         }),
