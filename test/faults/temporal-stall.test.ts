@@ -1,9 +1,10 @@
 // Fault injection: the Temporal server stalls (SIGSTOP / SIGCONT, as a process starved of CPU on a loaded machine does)
-// while sessions run turns. Temporal's matching gives history a fixed 1 s to record the start of a task it hands to a
-// waiting poller; a stall across that second leaves the start recorded and the task dropped on its way to the worker,
-// so no worker ever runs the attempt and the server times it out on its heartbeat with none recorded (bench P7's
-// session.error under load). A model call lost that way is retried without a session.error (workflows/model-call.ts):
-// the run goes on until it has seen such a lost call, and every turn still ends end_turn with no error announced.
+// while sessions run turns. Every turn must still end end_turn with no session.error: heartbeats late by a stall are
+// not taken for dead workers, and a model call Temporal loses on its way to the worker in a stall (matching gives
+// history a fixed 1 s to record the start of a task it hands to a waiting poller; past it the start is recorded and the
+// task dropped, bench P7's session.error under load before) is retried unannounced. Whether a stall loses a call is
+// luck (CI once saw none in 40 turns), so the run reports how many it lost; the lost call itself is reproduced every
+// time by test/faults/model-call-lost.test.ts.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,13 +16,11 @@ import { makeId } from '../../domain/ids.ts';
 import { freePort } from '../../scripts/services/process.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/services/temporal.ts';
 import { readToolsEnv } from '../../scripts/services/tools-env.ts';
-import { recordHistory } from '../support/histories.ts';
 import { startTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { agentSnapshot, fastSettings, turnEnds, WorkflowSession } from '../support/workflow-session.ts';
 
 const sessionCount = 24;
-const turnsPerBatch = 5;
-const maxTurns = 40;
+const turns = 10;
 const runDir = mkdtempSync(join(tmpdir(), 'agents-faults-stall-'));
 let temporal: TemporalDevServer;
 let platform: TestPlatform;
@@ -107,13 +106,13 @@ async function lostModelCalls(session: WorkflowSession): Promise<number> {
   }).length;
 }
 
-it('a model call the stalled server lost on its way to the worker is retried without a session.error', async () => {
+it('every turn ends end_turn with no session.error while the server stalls', async () => {
   const sessions: WorkflowSession[] = [];
   for (let index = 0; index < sessionCount; index++) {
     const model = `${platform.prefix}-stall-${index}`;
     platform.fakeModel.setScript(
       model,
-      Array.from({ length: maxTurns }, (_, turn) => ({ text: `answer ${turn}` })),
+      Array.from({ length: turns }, (_, turn) => ({ text: `answer ${turn}` })),
     );
     const agent = agentSnapshot({ model: { id: model } });
     // The deployed heartbeat timeout would make each lost call wait 30 s; 10 s is far above a 50 ms call's needs.
@@ -121,28 +120,18 @@ it('a model call the stalled server lost on its way to the worker is retried wit
     sessions.push(await new WorkflowSession(platform, agent, settings).start());
   }
   // Each session runs its turns one after the other, so model calls are dispatched all along the stalls.
-  let lost = 0;
-  let lostPerSession: number[] = [];
-  let turns = 0;
-  while (lost === 0 && turns < maxTurns) {
-    const first = turns + 1;
-    turns += turnsPerBatch;
-    await stalling(
-      Promise.all(
-        sessions.map(async (session) => {
-          for (let turn = first; turn <= turns; turn++) {
-            await sendThroughStalls(session, `turn ${turn}`);
-            await session.waitForTurnEnd(turn, 120_000);
-          }
-        }),
-      ),
-    );
-    lostPerSession = await Promise.all(sessions.map(lostModelCalls));
-    lost = lostPerSession.reduce((sum, n) => sum + n, 0);
-  }
-  expect(lost, `no model call was lost in ${turns} stalled turns`).toBeGreaterThan(0);
-  const withLostCall = sessions.find((_, index) => lostPerSession[index]! > 0)!;
-  await recordHistory(platform.client, withLostCall.handle.workflowId, 'model-lost-call');
+  await stalling(
+    Promise.all(
+      sessions.map(async (session) => {
+        for (let turn = 1; turn <= turns; turn++) {
+          await sendThroughStalls(session, `turn ${turn}`);
+          await session.waitForTurnEnd(turn, 120_000);
+        }
+      }),
+    ),
+  );
+  const lost = (await Promise.all(sessions.map(lostModelCalls))).reduce((sum, n) => sum + n, 0);
+  console.log(`${sessionCount} sessions × ${turns} turns under stalls: ${lost} model calls lost on the way, retried`);
   for (const session of sessions) {
     const events = await session.events();
     expect(events.filter((event) => event.type === 'session.error')).toEqual([]);
