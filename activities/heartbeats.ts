@@ -30,10 +30,10 @@ type HeartbeatService = Pick<temporal.api.workflowservice.v1.WorkflowService, 'r
  * the proof. Its detail is the constant `runningHeartbeatDetail` in plain JSON: nothing to encrypt, and every codec
  * decodes a plain payload as it is.
  */
-export function attemptRecorder(service: HeartbeatService, namespace: string, identity: string): AttemptRecorder {
+export function attemptRecorder(service: HeartbeatService, namespace: string): AttemptRecorder {
   const details = { payloads: [defaultPayloadConverter.toPayload(runningHeartbeatDetail)] };
   return async (taskToken) => {
-    await service.recordActivityTaskHeartbeat({ namespace, taskToken, details, identity });
+    await service.recordActivityTaskHeartbeat({ namespace, taskToken, details });
   };
 }
 

@@ -1,6 +1,5 @@
 // Model workers call model providers. Concurrency and start rate are capped per worker and per queue, so a burst of
 // sessions queues in Temporal instead of overrunning a provider's rate limit. Entry: `npm run worker:model`.
-import { hostname } from 'node:os';
 import { Worker } from '@temporalio/worker';
 import { attemptRecorder } from '../activities/heartbeats.ts';
 import { createModelActivities, type ModelEndpoints } from '../activities/model/activities.ts';
@@ -41,11 +40,7 @@ export async function createModelWorker(options: ModelWorkerOptions): Promise<Wo
   return Worker.create({
     ...base,
     activities: createModelActivities({
-      recordAttempt: attemptRecorder(
-        options.connection.workflowService,
-        base.namespace,
-        `${process.pid}@${hostname()}`,
-      ),
+      recordAttempt: attemptRecorder(options.connection.workflowService, base.namespace),
       pool: options.pool,
       endpoints: options.endpoints,
       limiter: options.providerLimiter,

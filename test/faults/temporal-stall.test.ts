@@ -9,9 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ServiceError } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { isServiceUnavailable } from '../../api/errors.ts';
 import { makeId } from '../../domain/ids.ts';
 import { freePort } from '../../scripts/services/process.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/services/temporal.ts';
@@ -82,8 +82,7 @@ async function sendThroughStalls(session: WorkflowSession, text: string): Promis
       await session.send(event);
       return;
     } catch (error) {
-      const unavailable = error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === 14;
-      if (!unavailable || attempt >= 20) throw error;
+      if (!isServiceUnavailable(error) || attempt >= 20) throw error;
       await pause(500);
     }
   }
